@@ -1,0 +1,17 @@
+# Every third-party dependency becomes an imported target here; modules link them PRIVATE.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(tl-expected REQUIRED)
+find_package(CURL REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(SQLite3 REQUIRED)
+# Debian ships cpp-httplib as a shared library whose .pc carries the feature defines; a TU
+# without them sees other class layouts than the .so, so it must come through pkg-config.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+find_library(HPDF_LIBRARY NAMES hpdf REQUIRED)
+find_path(HPDF_INCLUDE_DIR hpdf.h REQUIRED)
+add_library(hs_hpdf INTERFACE)
+target_link_libraries(hs_hpdf INTERFACE ${HPDF_LIBRARY})
+target_include_directories(hs_hpdf INTERFACE ${HPDF_INCLUDE_DIR})
