@@ -7,10 +7,11 @@ function(hs_embed_files target name base_dir)
   foreach(f ${ARGN})
     list(APPEND abs_files "${base_dir}/${f}")
   endforeach()
+  string(REPLACE ";" "|" files_arg "${ARGN}")
   add_custom_command(
     OUTPUT "${out}"
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAME=${name} -DBASE=${base_dir}
-            "-DFILES=${ARGN}" -P ${script}
+            "-DFILES=${files_arg}" -P ${script}
     DEPENDS ${abs_files} ${script}
     COMMENT "Embedding ${name}")
   target_sources(${target} PRIVATE "${out}")

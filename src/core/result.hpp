@@ -11,7 +11,8 @@
 namespace hs {
 
 enum class ErrorCode {
-  kInvalidArgument,   // 400/422: the caller sent something we cannot accept
+  kBadRequest,        // 400: malformed request (JSON syntax, wrong types, unknown fields)
+  kInvalidArgument,   // 422: well-formed but not acceptable (validation)
   kUnauthenticated,   // 401
   kForbidden,         // 403
   kNotFound,          // 404

@@ -1,0 +1,217 @@
+#pragma once
+// Ports: the interfaces the use cases need from the outside world. Adapters (store, crypto, pdf)
+// implement them; apps/hundeschule/main.cpp wires them. No third-party types here.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/date.hpp"
+#include "core/result.hpp"
+#include "domain/customer.hpp"
+#include "domain/invoice.hpp"
+#include "domain/receipt.hpp"
+#include "domain/school.hpp"
+
+namespace hs::app {
+
+enum class Role { kOwner, kStaff };
+std::string ToString(Role role);
+std::optional<Role> ParseRole(std::string_view text);
+
+struct User {
+  std::int64_t id = 0;
+  std::int64_t school_id = 0;
+  std::string email;
+  std::string password_hash;
+  Role role = Role::kOwner;
+};
+
+struct Session {
+  std::string token_hash;  // sha256 of the cookie value; the value itself is never stored
+  std::int64_t user_id = 0;
+  std::int64_t school_id = 0;
+  std::string csrf_token;
+  Instant created_at{};
+  Instant expires_at{};
+};
+
+struct CustomerQuery {
+  std::string text;  // matches name, company, e-mail, customer number
+  int limit = 50;
+  int offset = 0;
+};
+
+struct CustomerPage {
+  std::vector<domain::Customer> items;
+  std::int64_t total = 0;
+};
+
+struct InvoiceQuery {
+  std::optional<domain::InvoiceStatus> status;
+  std::optional<std::int64_t> customer_id;
+  std::string text;  // number or customer name
+  int limit = 50;
+  int offset = 0;
+};
+
+struct InvoiceSummary {
+  std::int64_t id = 0;
+  domain::InvoiceKind kind = domain::InvoiceKind::kInvoice;
+  domain::InvoiceStatus status = domain::InvoiceStatus::kDraft;
+  std::optional<std::string> number;
+  Date invoice_date{};
+  std::int64_t customer_id = 0;
+  std::string customer_name;
+  Cents net_cents = 0;
+  Cents tax_cents = 0;
+  Cents gross_cents = 0;
+};
+
+struct InvoicePage {
+  std::vector<InvoiceSummary> items;
+  std::int64_t total = 0;
+};
+
+enum class SortOrder { kDateDesc, kDateAsc };
+
+struct ReceiptQuery {
+  std::optional<domain::ReceiptType> type;
+  std::optional<Date> from;
+  std::optional<Date> to;
+  std::string text;
+  SortOrder order = SortOrder::kDateDesc;
+  int limit = 50;
+  // Keyset position: the (date, id) of the last row of the previous page.
+  std::optional<std::pair<Date, std::int64_t>> after;
+  std::optional<int> offset;  // page-based alternative to the cursor
+};
+
+struct ReceiptPage {
+  std::vector<domain::Receipt> items;
+  std::int64_t total = 0;
+  bool has_more = false;
+};
+
+struct StoredFile {
+  std::string name;
+  std::string content_type;
+  std::string content;
+};
+
+// All repositories take the school id: a row of another school is "not found".
+class SchoolRepository {
+ public:
+  virtual ~SchoolRepository() = default;
+  virtual Result<std::int64_t> Create(const domain::School& school) = 0;
+  virtual Result<domain::School> Get(std::int64_t school_id) = 0;
+  virtual Status Update(const domain::School& school) = 0;
+  virtual Result<std::vector<domain::School>> ListAll() = 0;
+};
+
+class UserRepository {
+ public:
+  virtual ~UserRepository() = default;
+  virtual Result<std::int64_t> Create(const User& user) = 0;
+  virtual Result<std::optional<User>> FindByEmail(const std::string& email) = 0;
+  virtual Result<User> Get(std::int64_t user_id) = 0;
+};
+
+class SessionRepository {
+ public:
+  virtual ~SessionRepository() = default;
+  virtual Status Create(const Session& session) = 0;
+  virtual Result<std::optional<Session>> Find(const std::string& token_hash) = 0;
+  virtual Status Delete(const std::string& token_hash) = 0;
+  virtual Status DeleteExpired(Instant now) = 0;
+};
+
+class CustomerRepository {
+ public:
+  virtual ~CustomerRepository() = default;
+  // Assigns id and the next customer number of the school.
+  virtual Result<domain::Customer> Create(const domain::Customer& customer) = 0;
+  virtual Result<domain::Customer> Get(std::int64_t school_id, std::int64_t customer_id) = 0;
+  virtual Result<CustomerPage> List(std::int64_t school_id, const CustomerQuery& query) = 0;
+  // Writes all fields and increments the version.
+  virtual Result<domain::Customer> Update(const domain::Customer& customer) = 0;
+  virtual Status Delete(std::int64_t school_id, std::int64_t customer_id) = 0;
+  virtual Result<bool> HasInvoices(std::int64_t school_id, std::int64_t customer_id) = 0;
+};
+
+class InvoiceRepository {
+ public:
+  virtual ~InvoiceRepository() = default;
+  virtual Result<std::int64_t> CreateDraft(const domain::Invoice& invoice) = 0;
+  virtual Result<domain::Invoice> Get(std::int64_t school_id, std::int64_t invoice_id) = 0;
+  virtual Result<InvoicePage> List(std::int64_t school_id, const InvoiceQuery& query) = 0;
+  virtual Status UpdateDraft(const domain::Invoice& invoice) = 0;
+  virtual Status DeleteDraft(std::int64_t school_id, std::int64_t invoice_id) = 0;
+  // Increments and returns the school's sequence for the year (gapless inside a transaction).
+  virtual Result<std::int64_t> NextSequence(std::int64_t school_id, int year) = 0;
+  // Persists number, snapshot, totals, status and the document of a finalized invoice.
+  virtual Status SaveFinalized(const domain::Invoice& invoice, const std::string& pdf) = 0;
+  // Inserts a finalized cancellation and marks the original cancelled.
+  virtual Result<std::int64_t> InsertFinalized(const domain::Invoice& invoice,
+                                               const std::string& pdf) = 0;
+  virtual Status MarkCancelled(std::int64_t school_id, std::int64_t invoice_id,
+                               std::int64_t cancellation_id) = 0;
+  virtual Result<std::optional<std::string>> GetPdf(std::int64_t school_id,
+                                                    std::int64_t invoice_id) = 0;
+};
+
+class ReceiptRepository {
+ public:
+  virtual ~ReceiptRepository() = default;
+  // `file` may be empty for income receipts (their document is the invoice PDF).
+  virtual Result<std::int64_t> Create(const domain::Receipt& receipt,
+                                      const std::string& file_content) = 0;
+  virtual Result<domain::Receipt> Get(std::int64_t school_id, std::int64_t receipt_id) = 0;
+  virtual Result<ReceiptPage> List(std::int64_t school_id, const ReceiptQuery& query) = 0;
+  virtual Result<StoredFile> GetFile(std::int64_t school_id, std::int64_t receipt_id) = 0;
+};
+
+// One database transaction with repositories bound to it. Rolled back unless committed.
+class UnitOfWork {
+ public:
+  virtual ~UnitOfWork() = default;
+  virtual SchoolRepository& Schools() = 0;
+  virtual UserRepository& Users() = 0;
+  virtual SessionRepository& Sessions() = 0;
+  virtual CustomerRepository& Customers() = 0;
+  virtual InvoiceRepository& Invoices() = 0;
+  virtual ReceiptRepository& Receipts() = 0;
+  virtual Status Commit() = 0;
+};
+
+enum class TxKind {
+  kRead,
+  kWrite,
+  kDurableWrite,  // fsync before Commit returns (finalizations)
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+  virtual Result<std::unique_ptr<UnitOfWork>> Begin(TxKind kind) = 0;
+};
+
+// Cryptographic helpers the use cases need.
+class Crypto {
+ public:
+  virtual ~Crypto() = default;
+  virtual Result<std::string> HashPassword(const std::string& password) const = 0;
+  virtual bool VerifyPassword(const std::string& hash, const std::string& password) const = 0;
+  virtual std::string RandomToken() const = 0;  // 32 random bytes, url-safe
+  virtual std::string Sha256Hex(std::string_view bytes) const = 0;
+};
+
+class InvoiceRenderer {
+ public:
+  virtual ~InvoiceRenderer() = default;
+  virtual Result<std::string> Render(const domain::School& school,
+                                     const domain::Invoice& invoice) const = 0;
+};
+
+}  // namespace hs::app

@@ -1,0 +1,456 @@
+#include "app/services.hpp"
+
+#include <algorithm>
+
+#include "core/text.hpp"
+#include "domain/numbering.hpp"
+
+namespace hs::app {
+
+std::string ToString(Role role) { return role == Role::kStaff ? "staff" : "owner"; }
+std::optional<Role> ParseRole(std::string_view text) {
+  if (text == "owner") return Role::kOwner;
+  if (text == "staff") return Role::kStaff;
+  return std::nullopt;
+}
+
+namespace {
+template <class T>
+tl::unexpected<Error> Propagate(const Result<T>& r) {
+  return tl::unexpected(r.error());
+}
+#define HS_TRY(var, expr)                      \
+  auto var = (expr);                           \
+  if (!var) return tl::unexpected(var.error())
+#define HS_CHECK(expr)                                  \
+  do {                                                  \
+    if (auto hs_st_ = (expr); !hs_st_) {                \
+      return tl::unexpected(std::move(hs_st_.error())); \
+    }                                                   \
+  } while (false)
+}  // namespace
+
+// ------------------------------------------------------------------ auth
+
+AuthService::AuthService(Database& db, const Clock& clock, const Crypto& crypto,
+                         AuthSettings settings)
+    : db_(db), clock_(clock), crypto_(crypto), settings_(settings) {}
+
+Result<LoginResult> AuthService::Login(const std::string& email_in, const std::string& password) {
+  const std::string email = ToLowerAscii(Trim(email_in));
+  const Instant now = clock_.Now();
+  {
+    std::lock_guard lock(failures_mutex_);
+    auto& list = failures_[email];
+    std::erase_if(list, [&](Instant t) { return now - t > settings_.failure_window; });
+    if (static_cast<int>(list.size()) >= settings_.max_failures) {
+      Error e{ErrorCode::kRateLimited, "too_many_attempts",
+              "Zu viele fehlgeschlagene Anmeldeversuche. Bitte in einigen Minuten erneut "
+              "versuchen.",
+              {},
+              std::chrono::duration_cast<std::chrono::seconds>(settings_.failure_window)};
+      return tl::unexpected(e);
+    }
+  }
+  std::optional<User> user;
+  {
+    HS_TRY(uow, db_.Begin(TxKind::kRead));
+    HS_TRY(found, (*uow)->Users().FindByEmail(email));
+    user = *found;
+  }
+  if (!user || !crypto_.VerifyPassword(user->password_hash, password)) {
+    std::lock_guard lock(failures_mutex_);
+    failures_[email].push_back(now);
+    return Fail(ErrorCode::kUnauthenticated, "invalid_credentials",
+                "E-Mail-Adresse oder Passwort ist falsch.");
+  }
+  {
+    std::lock_guard lock(failures_mutex_);
+    failures_.erase(email);
+  }
+  LoginResult result;
+  result.session_token = crypto_.RandomToken();
+  result.csrf_token = crypto_.RandomToken();
+  Session session{crypto_.Sha256Hex(result.session_token), user->id, user->school_id,
+                  result.csrf_token, now, now + settings_.session_lifetime};
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  HS_CHECK((*uow)->Sessions().DeleteExpired(now));
+  HS_CHECK((*uow)->Sessions().Create(session));
+  HS_CHECK((*uow)->Commit());
+  result.principal = Principal{user->id, user->school_id, user->role, user->email,
+                               result.csrf_token};
+  return result;
+}
+
+Result<Principal> AuthService::Authenticate(const std::string& session_token) {
+  auto unauthenticated = [] {
+    return Fail(ErrorCode::kUnauthenticated, "not_logged_in",
+                "Bitte melden Sie sich an.");
+  };
+  if (session_token.empty() || session_token.size() > 200) return unauthenticated();
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  HS_TRY(session, (*uow)->Sessions().Find(crypto_.Sha256Hex(session_token)));
+  if (!*session || (*session)->expires_at < clock_.Now()) return unauthenticated();
+  HS_TRY(user, (*uow)->Users().Get((*session)->user_id));
+  return Principal{user->id, user->school_id, user->role, user->email, (*session)->csrf_token};
+}
+
+Status AuthService::Logout(const std::string& session_token) {
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  HS_CHECK((*uow)->Sessions().Delete(crypto_.Sha256Hex(session_token)));
+  return (*uow)->Commit();
+}
+
+// ------------------------------------------------------------------ schools
+
+SchoolService::SchoolService(Database& db, const Clock& clock, const Crypto& crypto)
+    : db_(db), clock_(clock), crypto_(crypto) {}
+
+Result<domain::School> SchoolService::Get(std::int64_t school_id) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  return (*uow)->Schools().Get(school_id);
+}
+
+Result<domain::School> SchoolService::Update(const Principal& who,
+                                             const std::function<Status(domain::School&)>& apply) {
+  if (who.role != Role::kOwner) {
+    return Fail(ErrorCode::kForbidden, "owner_only",
+                "Nur die Inhaberin oder der Inhaber darf die Schuldaten ändern.");
+  }
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  HS_TRY(school, (*uow)->Schools().Get(who.school_id));
+  HS_CHECK(apply(*school));
+  school->id = who.school_id;
+  HS_CHECK(domain::ValidateSchool(*school));
+  HS_CHECK((*uow)->Schools().Update(*school));
+  HS_CHECK((*uow)->Commit());
+  return *school;
+}
+
+Result<std::int64_t> SchoolService::CreateSchool(domain::School school) {
+  HS_CHECK(domain::ValidateSchool(school));
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  HS_TRY(id, (*uow)->Schools().Create(school));
+  HS_CHECK((*uow)->Commit());
+  return *id;
+}
+
+Result<std::int64_t> SchoolService::AddUser(std::int64_t school_id, const std::string& email_in,
+                                            const std::string& password, Role role) {
+  const std::string email = ToLowerAscii(Trim(email_in));
+  std::vector<FieldError> errors;
+  if (email.find('@') == std::string::npos || email.size() > 200) {
+    errors.push_back({"email", "Bitte eine gültige E-Mail-Adresse angeben."});
+  }
+  if (password.size() < 10) errors.push_back({"password", "Mindestens 10 Zeichen."});
+  if (password.size() > 1000) errors.push_back({"password", "Höchstens 1000 Zeichen."});
+  if (!errors.empty()) return Invalid(std::move(errors));
+  HS_TRY(hash, crypto_.HashPassword(password));
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  HS_CHECK((*uow)->Schools().Get(school_id));
+  HS_TRY(id, (*uow)->Users().Create(User{0, school_id, email, *hash, role}));
+  HS_CHECK((*uow)->Commit());
+  (void)clock_;
+  return *id;
+}
+
+Result<User> SchoolService::GetUser(std::int64_t user_id) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  return (*uow)->Users().Get(user_id);
+}
+
+// ------------------------------------------------------------------ customers
+
+CustomerService::CustomerService(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+Result<CustomerPage> CustomerService::List(std::int64_t school_id, const CustomerQuery& query) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  return (*uow)->Customers().List(school_id, query);
+}
+
+Result<domain::Customer> CustomerService::Get(std::int64_t school_id, std::int64_t id) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  return (*uow)->Customers().Get(school_id, id);
+}
+
+Result<domain::Customer> CustomerService::Create(std::int64_t school_id, domain::Customer c) {
+  c.school_id = school_id;
+  c.created_at = c.updated_at = clock_.Now();
+  HS_CHECK(domain::ValidateCustomer(c));
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  HS_TRY(created, (*uow)->Customers().Create(c));
+  HS_CHECK((*uow)->Commit());
+  return *created;
+}
+
+Result<domain::Customer> CustomerService::Update(
+    std::int64_t school_id, std::int64_t id,
+    const std::function<Status(domain::Customer&)>& apply) {
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  HS_TRY(customer, (*uow)->Customers().Get(school_id, id));
+  HS_CHECK(apply(*customer));
+  customer->id = id;
+  customer->school_id = school_id;
+  customer->updated_at = clock_.Now();
+  HS_CHECK(domain::ValidateCustomer(*customer));
+  HS_TRY(updated, (*uow)->Customers().Update(*customer));
+  HS_CHECK((*uow)->Commit());
+  return *updated;
+}
+
+Status CustomerService::Delete(std::int64_t school_id, std::int64_t id) {
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  HS_CHECK((*uow)->Customers().Get(school_id, id));
+  HS_TRY(has, (*uow)->Customers().HasInvoices(school_id, id));
+  if (*has) {
+    return Fail(ErrorCode::kConflict, "customer_has_invoices",
+                "Kunden mit Rechnungen können nicht gelöscht werden.");
+  }
+  HS_CHECK((*uow)->Customers().Delete(school_id, id));
+  return (*uow)->Commit();
+}
+
+// ------------------------------------------------------------------ invoices
+
+InvoiceService::InvoiceService(Database& db, const Clock& clock, const Crypto& crypto,
+                               const InvoiceRenderer& renderer)
+    : db_(db), clock_(clock), crypto_(crypto), renderer_(renderer) {}
+
+Result<InvoicePage> InvoiceService::List(std::int64_t school_id, const InvoiceQuery& query) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  return (*uow)->Invoices().List(school_id, query);
+}
+
+Result<domain::Invoice> InvoiceService::Get(std::int64_t school_id, std::int64_t id) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  return (*uow)->Invoices().Get(school_id, id);
+}
+
+namespace {
+// The customer must exist in the same school; an unknown id is a field error, not a 404 of the
+// invoice itself.
+Status CheckCustomer(UnitOfWork& uow, std::int64_t school_id, std::int64_t customer_id) {
+  auto c = uow.Customers().Get(school_id, customer_id);
+  if (!c) {
+    if (c.error().code == ErrorCode::kNotFound) {
+      return Invalid({{"customer_id", "Diesen Kunden gibt es nicht."}});
+    }
+    return tl::unexpected(c.error());
+  }
+  return {};
+}
+}  // namespace
+
+Result<domain::Invoice> InvoiceService::CreateDraft(std::int64_t school_id,
+                                                    domain::Invoice draft) {
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  HS_TRY(school, (*uow)->Schools().Get(school_id));
+  draft.school_id = school_id;
+  draft.status = domain::InvoiceStatus::kDraft;
+  draft.kind = domain::InvoiceKind::kInvoice;
+  draft.created_at = draft.updated_at = clock_.Now();
+  HS_CHECK(domain::ValidateDraft(draft, *school));
+  HS_CHECK(CheckCustomer(**uow, school_id, draft.customer_id));
+  draft.totals = domain::ComputeTotals(draft.lines, draft.price_entry);
+  HS_TRY(id, (*uow)->Invoices().CreateDraft(draft));
+  HS_CHECK((*uow)->Commit());
+  draft.id = *id;
+  return draft;
+}
+
+Result<domain::Invoice> InvoiceService::UpdateDraft(
+    std::int64_t school_id, std::int64_t id, const std::function<Status(domain::Invoice&)>& apply) {
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  HS_TRY(school, (*uow)->Schools().Get(school_id));
+  HS_TRY(invoice, (*uow)->Invoices().Get(school_id, id));
+  HS_CHECK(domain::CanEdit(*invoice));
+  HS_CHECK(apply(*invoice));
+  invoice->id = id;
+  invoice->school_id = school_id;
+  invoice->updated_at = clock_.Now();
+  HS_CHECK(domain::ValidateDraft(*invoice, *school));
+  HS_CHECK(CheckCustomer(**uow, school_id, invoice->customer_id));
+  invoice->totals = domain::ComputeTotals(invoice->lines, invoice->price_entry);
+  HS_CHECK((*uow)->Invoices().UpdateDraft(*invoice));
+  HS_CHECK((*uow)->Commit());
+  return *invoice;
+}
+
+Status InvoiceService::DeleteDraft(std::int64_t school_id, std::int64_t id) {
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  HS_TRY(invoice, (*uow)->Invoices().Get(school_id, id));
+  if (invoice->status != domain::InvoiceStatus::kDraft) {
+    return Fail(ErrorCode::kConflict, "invoice_not_draft",
+                "Festgeschriebene Rechnungen können nicht gelöscht werden. Bitte stornieren.");
+  }
+  HS_CHECK((*uow)->Invoices().DeleteDraft(school_id, id));
+  return (*uow)->Commit();
+}
+
+Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::School& school,
+                                             domain::Invoice& invoice) {
+  // A Kleinunternehmer school never charges VAT; re-check in case the mode changed since the
+  // draft was written. A cancellation mirrors its already validated original (negative
+  // quantities are intended there).
+  if (invoice.kind == domain::InvoiceKind::kInvoice) {
+    HS_CHECK(domain::ValidateDraft(invoice, school));
+  }
+  const Instant now = clock_.Now();
+  const int year = YearOf(invoice.invoice_date);
+  HS_TRY(sequence, uow.Invoices().NextSequence(school.id, year));
+  invoice.number = domain::FormatInvoiceNumber(school.invoice_number_format, year, *sequence);
+  invoice.number_year = year;
+  invoice.number_sequence = *sequence;
+  invoice.status = domain::InvoiceStatus::kFinalized;
+  invoice.finalized_at = now;
+  invoice.updated_at = now;
+  invoice.totals = domain::ComputeTotals(invoice.lines, invoice.price_entry);
+  if (invoice.kind == domain::InvoiceKind::kInvoice) {
+    HS_TRY(customer, uow.Customers().Get(school.id, invoice.customer_id));
+    invoice.customer_snapshot = domain::PartySnapshot{customer->DisplayName(),
+                                                      customer->kind == domain::CustomerKind::kCompany
+                                                          ? customer->contact_person
+                                                          : std::string{},
+                                                      customer->address, customer->email,
+                                                      customer->customer_number};
+    invoice.customer_version_at_finalize = customer->version;
+  }
+  HS_TRY(pdf, renderer_.Render(school, invoice));
+  invoice.pdf_sha256 = crypto_.Sha256Hex(*pdf);
+  if (invoice.id == 0) {
+    HS_TRY(id, uow.Invoices().InsertFinalized(invoice, *pdf));
+    invoice.id = *id;
+  } else {
+    HS_CHECK(uow.Invoices().SaveFinalized(invoice, *pdf));
+  }
+  domain::Receipt receipt;
+  receipt.school_id = school.id;
+  receipt.type = domain::ReceiptType::kIncome;
+  receipt.date = invoice.invoice_date;
+  receipt.number = *invoice.number;
+  receipt.counterparty = invoice.customer_snapshot.name;
+  receipt.description = invoice.kind == domain::InvoiceKind::kCancellation
+                            ? "Stornorechnung zu " + invoice.cancels_invoice_number.value_or("")
+                            : (invoice.lines.empty() ? "Rechnung" : invoice.lines.front().text);
+  if (receipt.description.size() > 500) receipt.description.resize(500);
+  receipt.amount_gross_cents = invoice.totals.gross_cents;
+  receipt.amount_net_cents = invoice.totals.net_cents;
+  receipt.amount_tax_cents = invoice.totals.tax_cents;
+  if (invoice.totals.groups.size() == 1) receipt.vat_rate = invoice.totals.groups.front().rate;
+  receipt.invoice_id = invoice.id;
+  receipt.customer_id = invoice.customer_id;
+  receipt.file_name = *invoice.number + ".pdf";
+  receipt.file_content_type = "application/pdf";
+  receipt.file_sha256 = invoice.pdf_sha256;
+  receipt.file_size = static_cast<std::int64_t>(pdf->size());
+  receipt.created_at = now;
+  HS_TRY(receipt_id, uow.Receipts().Create(receipt, {}));
+  if (hook_) HS_CHECK(hook_->OnIncomeReceipt(uow, invoice, *receipt_id));
+  return {};
+}
+
+Result<domain::Invoice> InvoiceService::Finalize(std::int64_t school_id, std::int64_t id) {
+  HS_TRY(uow, db_.Begin(TxKind::kDurableWrite));
+  HS_TRY(school, (*uow)->Schools().Get(school_id));
+  HS_TRY(invoice, (*uow)->Invoices().Get(school_id, id));
+  HS_CHECK(domain::CanFinalize(*invoice));
+  HS_CHECK(FinalizeInTransaction(**uow, *school, *invoice));
+  HS_CHECK((*uow)->Commit());
+  if (hook_) hook_->AfterCommit();
+  return *invoice;
+}
+
+Result<domain::Invoice> InvoiceService::Cancel(std::int64_t school_id, std::int64_t id) {
+  HS_TRY(uow, db_.Begin(TxKind::kDurableWrite));
+  HS_TRY(school, (*uow)->Schools().Get(school_id));
+  HS_TRY(original, (*uow)->Invoices().Get(school_id, id));
+  HS_CHECK(domain::CanCancel(*original));
+  // The cancellation is dated today unless that lies before the original invoice.
+  Date date = DateOf(clock_.Now());
+  if (std::chrono::sys_days{date} < std::chrono::sys_days{original->invoice_date}) {
+    date = original->invoice_date;
+  }
+  domain::Invoice cancellation = domain::MakeCancellation(*original, date);
+  cancellation.created_at = clock_.Now();
+  cancellation.customer_version_at_finalize = original->customer_version_at_finalize;
+  HS_CHECK(FinalizeInTransaction(**uow, *school, cancellation));
+  HS_CHECK((*uow)->Invoices().MarkCancelled(school_id, id, cancellation.id));
+  HS_CHECK((*uow)->Commit());
+  if (hook_) hook_->AfterCommit();
+  return cancellation;
+}
+
+Result<std::string> InvoiceService::GetPdf(std::int64_t school_id, std::int64_t id) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  HS_TRY(invoice, (*uow)->Invoices().Get(school_id, id));
+  HS_TRY(pdf, (*uow)->Invoices().GetPdf(school_id, id));
+  if (!*pdf) {
+    return Fail(ErrorCode::kConflict, "invoice_not_finalized",
+                "Ein PDF gibt es erst, wenn die Rechnung festgeschrieben ist.");
+  }
+  return **pdf;
+}
+
+// ------------------------------------------------------------------ receipts
+
+ReceiptService::ReceiptService(Database& db, const Clock& clock, const Crypto& crypto)
+    : db_(db), clock_(clock), crypto_(crypto) {}
+
+Result<ReceiptPage> ReceiptService::List(std::int64_t school_id, const ReceiptQuery& query) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  return (*uow)->Receipts().List(school_id, query);
+}
+
+Result<domain::Receipt> ReceiptService::Get(std::int64_t school_id, std::int64_t id) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  return (*uow)->Receipts().Get(school_id, id);
+}
+
+Result<domain::Receipt> ReceiptService::CreateExpense(std::int64_t school_id,
+                                                      const domain::NewExpense& e,
+                                                      const std::string& file_name,
+                                                      const std::string& content) {
+  HS_CHECK(domain::ValidateExpense(e));
+  if (content.empty()) return Invalid({{"file", "Bitte eine Datei hochladen."}});
+  if (content.size() > domain::kMaxReceiptFileBytes) {
+    return Fail(ErrorCode::kPayloadTooLarge, "file_too_large",
+                "Die Datei ist zu groß (höchstens 10 MB).", {{"file", "Höchstens 10 MB."}});
+  }
+  auto type = domain::DetectDocumentType(content);
+  if (!type) {
+    return Fail(ErrorCode::kUnsupportedMedia, "unsupported_file_type",
+                "Nur PDF-, JPG- oder PNG-Dateien können hochgeladen werden.",
+                {{"file", "Nur PDF, JPG oder PNG."}});
+  }
+  domain::Receipt r;
+  r.school_id = school_id;
+  r.type = domain::ReceiptType::kExpense;
+  r.date = e.date;
+  r.number = e.number;
+  r.counterparty = Trim(e.supplier);
+  r.description = Trim(e.description);
+  r.amount_gross_cents = e.amount_gross_cents;
+  domain::SplitGross(e.amount_gross_cents, e.vat_rate, r.amount_net_cents, r.amount_tax_cents);
+  r.vat_rate = e.vat_rate;
+  std::string name = file_name.empty() ? "beleg" : file_name;
+  if (name.size() > 200 || !IsValidUtf8(name)) name = "beleg";
+  std::replace(name.begin(), name.end(), '/', '_');
+  std::replace(name.begin(), name.end(), '"', '_');
+  r.file_name = name;
+  r.file_content_type = *type;
+  r.file_sha256 = crypto_.Sha256Hex(content);
+  r.file_size = static_cast<std::int64_t>(content.size());
+  r.created_at = clock_.Now();
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  HS_TRY(id, (*uow)->Receipts().Create(r, content));
+  HS_CHECK((*uow)->Commit());
+  r.id = *id;
+  return r;
+}
+
+Result<StoredFile> ReceiptService::GetFile(std::int64_t school_id, std::int64_t id) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  return (*uow)->Receipts().GetFile(school_id, id);
+}
+
+}  // namespace hs::app

@@ -1,0 +1,137 @@
+#pragma once
+// Use cases of the office core. Each public call is one transaction; every call takes the
+// school id of the authenticated session.
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "app/ports.hpp"
+#include "core/clock.hpp"
+
+namespace hs::app {
+
+// Observers of business events (the sevdesk outbox hooks in here inside the same transaction).
+class FinalizeHook {
+ public:
+  virtual ~FinalizeHook() = default;
+  // Called inside the finalizing transaction after the income receipt was written.
+  virtual Status OnIncomeReceipt(UnitOfWork& uow, const domain::Invoice& invoice,
+                                 std::int64_t receipt_id) = 0;
+  // Called after the transaction committed (wake workers).
+  virtual void AfterCommit() = 0;
+};
+
+struct Principal {
+  std::int64_t user_id = 0;
+  std::int64_t school_id = 0;
+  Role role = Role::kOwner;
+  std::string email;
+  std::string csrf_token;
+};
+
+struct LoginResult {
+  std::string session_token;  // the cookie value
+  std::string csrf_token;
+  Principal principal;
+};
+
+struct AuthSettings {
+  std::chrono::hours session_lifetime{24 * 14};
+  int max_failures = 5;                          // per e-mail within the window
+  std::chrono::minutes failure_window{15};
+};
+
+class AuthService {
+ public:
+  AuthService(Database& db, const Clock& clock, const Crypto& crypto, AuthSettings settings = {});
+  Result<LoginResult> Login(const std::string& email, const std::string& password);
+  Result<Principal> Authenticate(const std::string& session_token);
+  Status Logout(const std::string& session_token);
+
+ private:
+  Database& db_;
+  const Clock& clock_;
+  const Crypto& crypto_;
+  AuthSettings settings_;
+  std::mutex failures_mutex_;
+  std::map<std::string, std::vector<Instant>> failures_;
+};
+
+class SchoolService {
+ public:
+  SchoolService(Database& db, const Clock& clock, const Crypto& crypto);
+  Result<domain::School> Get(std::int64_t school_id);
+  Result<domain::School> Update(const Principal& who,
+                                const std::function<Status(domain::School&)>& apply);
+  // Operator tasks.
+  Result<std::int64_t> CreateSchool(domain::School school);
+  Result<std::int64_t> AddUser(std::int64_t school_id, const std::string& email,
+                               const std::string& password, Role role);
+  Result<User> GetUser(std::int64_t user_id);
+
+ private:
+  Database& db_;
+  const Clock& clock_;
+  const Crypto& crypto_;
+};
+
+class CustomerService {
+ public:
+  CustomerService(Database& db, const Clock& clock);
+  Result<CustomerPage> List(std::int64_t school_id, const CustomerQuery& query);
+  Result<domain::Customer> Get(std::int64_t school_id, std::int64_t customer_id);
+  Result<domain::Customer> Create(std::int64_t school_id, domain::Customer customer);
+  Result<domain::Customer> Update(std::int64_t school_id, std::int64_t customer_id,
+                                  const std::function<Status(domain::Customer&)>& apply);
+  Status Delete(std::int64_t school_id, std::int64_t customer_id);
+
+ private:
+  Database& db_;
+  const Clock& clock_;
+};
+
+class InvoiceService {
+ public:
+  InvoiceService(Database& db, const Clock& clock, const Crypto& crypto,
+                 const InvoiceRenderer& renderer);
+  void SetFinalizeHook(FinalizeHook* hook) { hook_ = hook; }
+
+  Result<InvoicePage> List(std::int64_t school_id, const InvoiceQuery& query);
+  Result<domain::Invoice> Get(std::int64_t school_id, std::int64_t invoice_id);
+  Result<domain::Invoice> CreateDraft(std::int64_t school_id, domain::Invoice draft);
+  Result<domain::Invoice> UpdateDraft(std::int64_t school_id, std::int64_t invoice_id,
+                                      const std::function<Status(domain::Invoice&)>& apply);
+  Status DeleteDraft(std::int64_t school_id, std::int64_t invoice_id);
+  Result<domain::Invoice> Finalize(std::int64_t school_id, std::int64_t invoice_id);
+  // Returns the cancellation invoice.
+  Result<domain::Invoice> Cancel(std::int64_t school_id, std::int64_t invoice_id);
+  Result<std::string> GetPdf(std::int64_t school_id, std::int64_t invoice_id);
+
+ private:
+  Status FinalizeInTransaction(UnitOfWork& uow, const domain::School& school,
+                               domain::Invoice& invoice);
+  Database& db_;
+  const Clock& clock_;
+  const Crypto& crypto_;
+  const InvoiceRenderer& renderer_;
+  FinalizeHook* hook_ = nullptr;
+};
+
+class ReceiptService {
+ public:
+  ReceiptService(Database& db, const Clock& clock, const Crypto& crypto);
+  Result<ReceiptPage> List(std::int64_t school_id, const ReceiptQuery& query);
+  Result<domain::Receipt> Get(std::int64_t school_id, std::int64_t receipt_id);
+  Result<domain::Receipt> CreateExpense(std::int64_t school_id, const domain::NewExpense& expense,
+                                        const std::string& file_name,
+                                        const std::string& content);
+  Result<StoredFile> GetFile(std::int64_t school_id, std::int64_t receipt_id);
+
+ private:
+  Database& db_;
+  const Clock& clock_;
+  const Crypto& crypto_;
+};
+
+}  // namespace hs::app

@@ -1,0 +1,108 @@
+#pragma once
+// Invoices: lines, totals and the state machine draft -> finalized -> cancelled.
+//
+// Rounding rule (the only one in the product, used for the API, the PDF and sevdesk):
+//  1. each line amount = round(quantity * unit price), half away from zero, in cents;
+//  2. lines are grouped by VAT rate; per group:
+//     - net prices:   net = sum of line amounts, tax = round(net * rate / 100), gross = net + tax
+//     - gross prices: gross = sum of line amounts, net = round(gross * 100 / (100 + rate)),
+//                     tax = gross - net
+//  3. invoice totals are the sums of the group values.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/date.hpp"
+#include "core/money.hpp"
+#include "core/result.hpp"
+#include "domain/customer.hpp"
+#include "domain/school.hpp"
+
+namespace hs::domain {
+
+enum class InvoiceStatus { kDraft, kFinalized, kCancelled };
+enum class InvoiceKind { kInvoice, kCancellation };
+std::string ToString(InvoiceStatus status);  // "draft" | "finalized" | "cancelled"
+std::optional<InvoiceStatus> ParseInvoiceStatus(std::string_view text);
+std::string ToString(InvoiceKind kind);  // "invoice" | "cancellation"
+
+inline constexpr int kAllowedVatRates[] = {0, 7, 19};
+inline constexpr Milli kMaxQuantity = 1'000'000 * 1000LL;  // 1 million units
+inline constexpr Cents kMaxUnitPrice = 100'000'000;        // 1 million euros
+inline constexpr std::size_t kMaxLines = 500;
+
+struct InvoiceLine {
+  std::string text;
+  Milli quantity = 1000;
+  std::string unit;  // "Stunde", "Stk", "Kurs", ...
+  Cents unit_price_cents = 0;  // net or gross, as the invoice's price_entry says
+  int vat_rate = 19;
+};
+
+struct VatGroup {
+  int rate = 0;
+  Cents net_cents = 0;
+  Cents tax_cents = 0;
+  Cents gross_cents = 0;
+};
+
+struct Totals {
+  std::vector<VatGroup> groups;  // ascending by rate
+  Cents net_cents = 0;
+  Cents tax_cents = 0;
+  Cents gross_cents = 0;
+};
+
+Cents LineAmount(const InvoiceLine& line);
+Totals ComputeTotals(const std::vector<InvoiceLine>& lines, PriceEntry price_entry);
+
+// A snapshot of the parties, frozen at finalization so the document never changes.
+struct PartySnapshot {
+  std::string name;
+  std::string contact_person;
+  Address address;
+  std::string email;
+  std::int64_t customer_number = 0;
+};
+
+struct Invoice {
+  std::int64_t id = 0;
+  std::int64_t school_id = 0;
+  std::int64_t customer_id = 0;
+  InvoiceKind kind = InvoiceKind::kInvoice;
+  InvoiceStatus status = InvoiceStatus::kDraft;
+  std::optional<std::string> number;  // assigned at finalization
+  std::optional<std::int64_t> number_year;
+  std::optional<std::int64_t> number_sequence;
+  Date invoice_date{};
+  std::optional<Date> service_date;
+  std::optional<Date> service_period_end;  // service_date..service_period_end is a period
+  PriceEntry price_entry = PriceEntry::kNet;
+  std::vector<InvoiceLine> lines;
+  Totals totals;
+  std::string notes;  // free text printed on the invoice
+  std::optional<std::int64_t> cancels_invoice_id;       // for a cancellation
+  std::optional<std::string> cancels_invoice_number;    // for a cancellation
+  std::optional<std::int64_t> cancelled_by_invoice_id;  // for a cancelled original
+  PartySnapshot customer_snapshot;                      // frozen at finalization
+  std::string pdf_sha256;                               // hex, set at finalization
+  Instant created_at{};
+  Instant updated_at{};
+  std::optional<Instant> finalized_at;
+  std::int64_t customer_version_at_finalize = 0;
+};
+
+// Validation of a draft's editable content against the school's tax mode.
+Status ValidateDraft(const Invoice& invoice, const School& school);
+
+// State machine guards: each answers kConflict with a German message when not allowed.
+Status CanEdit(const Invoice& invoice);
+Status CanFinalize(const Invoice& invoice);
+Status CanCancel(const Invoice& invoice);
+
+// The cancellation invoice (Stornorechnung) of a finalized invoice: same lines with negated
+// quantities, so every group and total is the exact negation of the original.
+Invoice MakeCancellation(const Invoice& original, Date cancellation_date);
+
+}  // namespace hs::domain

@@ -1,0 +1,15 @@
+#pragma once
+// Invoice numbers: a format with placeholders, gapless sequence per school and year.
+//   {YYYY} four-digit year, {YY} two-digit year, {N...} the sequence zero-padded to the count of
+//   N (at least one), e.g. "RE-{YYYY}-{NNNN}" -> "RE-2026-0001".
+#include <cstdint>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace hs::domain {
+
+Status ValidateNumberFormat(const std::string& format);
+std::string FormatInvoiceNumber(const std::string& format, int year, std::int64_t sequence);
+
+}  // namespace hs::domain

@@ -1,0 +1,47 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace hs::domain {
+
+enum class TaxMode { kRegular, kKleinunternehmer };
+enum class PriceEntry { kNet, kGross };
+
+std::string ToString(TaxMode mode);  // "regular" | "kleinunternehmer"
+std::optional<TaxMode> ParseTaxMode(std::string_view text);
+std::string ToString(PriceEntry entry);  // "net" | "gross"
+std::optional<PriceEntry> ParsePriceEntry(std::string_view text);
+
+struct Address {
+  std::string street;
+  std::string zip;
+  std::string city;
+  std::string country = "DE";  // ISO 3166-1 alpha-2
+};
+
+// The tenant.
+struct School {
+  std::int64_t id = 0;
+  std::string name;
+  Address address;
+  std::string email;
+  std::string phone;
+  std::string tax_number;  // Steuernummer
+  std::string vat_id;      // USt-IdNr
+  std::string iban;
+  std::string bic;
+  std::string bank_name;
+  TaxMode tax_mode = TaxMode::kRegular;
+  std::string invoice_number_format = "RE-{YYYY}-{NNNN}";
+  int payment_term_days = 14;
+  PriceEntry price_entry = PriceEntry::kNet;
+};
+
+// Field-level validation of school settings (used by PATCH /settings/school and tenant create).
+Status ValidateSchool(const School& school);
+Status ValidateAddress(const Address& address, const std::string& prefix,
+                       std::vector<FieldError>& errors);
+
+}  // namespace hs::domain

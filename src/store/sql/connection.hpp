@@ -1,0 +1,66 @@
+#pragma once
+// The SQL seam: all repositories see of a database. SQL is written once with $1..$n
+// placeholders; a driver rewrites them for its engine. Engine differences are in Dialect.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace hs::store::sql {
+
+struct Blob {
+  std::string bytes;
+};
+using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string, Blob>;
+
+template <class T>
+Value Nullable(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  return Value{*v};
+}
+
+class Row {
+ public:
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+  std::size_t size() const { return values_.size(); }
+  bool IsNull(std::size_t i) const { return std::holds_alternative<std::nullptr_t>(values_[i]); }
+  std::int64_t Int(std::size_t i) const;
+  std::optional<std::int64_t> OptInt(std::size_t i) const;
+  std::string Text(std::size_t i) const;  // NULL -> ""
+  std::optional<std::string> OptText(std::size_t i) const;
+  double Real(std::size_t i) const;
+
+ private:
+  std::vector<Value> values_;
+};
+
+struct Dialect {
+  std::string name;                  // "sqlite" | "postgresql"
+  std::string case_insensitive_like;  // "LIKE" (SQLite, ASCII) | "ILIKE"
+};
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual const Dialect& dialect() const = 0;
+  virtual Result<std::vector<Row>> Query(std::string_view sql,
+                                         const std::vector<Value>& params = {}) = 0;
+  // Returns the number of changed rows.
+  virtual Result<std::int64_t> Exec(std::string_view sql,
+                                    const std::vector<Value>& params = {}) = 0;
+  // Runs a script of several statements without parameters (migrations).
+  virtual Status ExecScript(std::string_view sql) = 0;
+};
+
+// Convenience: the first row, or nullopt.
+Result<std::optional<Row>> QueryOne(Connection& c, std::string_view sql,
+                                    const std::vector<Value>& params = {});
+
+// Escapes %, _ and \ for a LIKE pattern used with ESCAPE '\'.
+std::string LikeContains(std::string_view text);
+
+}  // namespace hs::store::sql

@@ -1,0 +1,824 @@
+#include "store/sql_unit_of_work.hpp"
+
+#include <algorithm>
+
+namespace hs::store {
+
+using sql::Row;
+using sql::Value;
+
+namespace {
+
+std::int64_t Millis(Instant i) { return ToUnixMillis(i); }
+Instant FromMillis(std::int64_t ms) { return FromUnixMillis(ms); }
+
+Date DateFromText(const std::string& text) { return ParseIsoDate(text).value_or(Date{}); }
+std::optional<Date> OptDate(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  return ParseIsoDate(*text);
+}
+Value DateValue(const std::optional<Date>& d) {
+  if (!d) return nullptr;
+  return FormatIsoDate(*d);
+}
+
+template <class T>
+tl::unexpected<Error> Propagate(const Result<T>& r) {
+  return tl::unexpected(r.error());
+}
+
+// ---------------------------------------------------------------- schools
+constexpr const char* kSchoolColumns =
+    "id, name, street, zip, city, country, email, phone, tax_number, vat_id, iban, bic, "
+    "bank_name, tax_mode, invoice_number_format, payment_term_days, price_entry";
+
+domain::School SchoolFromRow(const Row& r) {
+  domain::School s;
+  s.id = r.Int(0);
+  s.name = r.Text(1);
+  s.address = {r.Text(2), r.Text(3), r.Text(4), r.Text(5)};
+  s.email = r.Text(6);
+  s.phone = r.Text(7);
+  s.tax_number = r.Text(8);
+  s.vat_id = r.Text(9);
+  s.iban = r.Text(10);
+  s.bic = r.Text(11);
+  s.bank_name = r.Text(12);
+  s.tax_mode = domain::ParseTaxMode(r.Text(13)).value_or(domain::TaxMode::kRegular);
+  s.invoice_number_format = r.Text(14);
+  s.payment_term_days = static_cast<int>(r.Int(15));
+  s.price_entry = domain::ParsePriceEntry(r.Text(16)).value_or(domain::PriceEntry::kNet);
+  return s;
+}
+
+class SqlSchools final : public app::SchoolRepository {
+ public:
+  explicit SqlSchools(sql::Connection& c) : c_(c) {}
+  Result<std::int64_t> Create(const domain::School& s) override {
+    auto row = sql::QueryOne(
+        c_,
+        "INSERT INTO schools (name, street, zip, city, country, email, phone, tax_number, vat_id, "
+        "iban, bic, bank_name, tax_mode, invoice_number_format, payment_term_days, price_entry, "
+        "created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) "
+        "RETURNING id",
+        {s.name, s.address.street, s.address.zip, s.address.city, s.address.country, s.email,
+         s.phone, s.tax_number, s.vat_id, s.iban, s.bic, s.bank_name, domain::ToString(s.tax_mode),
+         s.invoice_number_format, std::int64_t{s.payment_term_days},
+         domain::ToString(s.price_entry), Millis(std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()))});
+    if (!row) return Propagate(row);
+    return (*row)->Int(0);
+  }
+  Result<domain::School> Get(std::int64_t id) override {
+    auto row = sql::QueryOne(c_, std::string("SELECT ") + kSchoolColumns +
+                                     " FROM schools WHERE id = $1",
+                             {id});
+    if (!row) return Propagate(row);
+    if (!*row) return NotFound("Die Hundeschule wurde nicht gefunden.");
+    return SchoolFromRow(**row);
+  }
+  Status Update(const domain::School& s) override {
+    auto n = c_.Exec(
+        "UPDATE schools SET name=$2, street=$3, zip=$4, city=$5, country=$6, email=$7, phone=$8, "
+        "tax_number=$9, vat_id=$10, iban=$11, bic=$12, bank_name=$13, tax_mode=$14, "
+        "invoice_number_format=$15, payment_term_days=$16, price_entry=$17 WHERE id=$1",
+        {s.id, s.name, s.address.street, s.address.zip, s.address.city, s.address.country, s.email,
+         s.phone, s.tax_number, s.vat_id, s.iban, s.bic, s.bank_name, domain::ToString(s.tax_mode),
+         s.invoice_number_format, std::int64_t{s.payment_term_days},
+         domain::ToString(s.price_entry)});
+    if (!n) return Propagate(n);
+    if (*n == 0) return NotFound("Die Hundeschule wurde nicht gefunden.");
+    return {};
+  }
+  Result<std::vector<domain::School>> ListAll() override {
+    auto rows = c_.Query(std::string("SELECT ") + kSchoolColumns + " FROM schools ORDER BY id");
+    if (!rows) return Propagate(rows);
+    std::vector<domain::School> out;
+    for (const auto& r : *rows) out.push_back(SchoolFromRow(r));
+    return out;
+  }
+
+ private:
+  sql::Connection& c_;
+};
+
+// ---------------------------------------------------------------- users & sessions
+app::User UserFromRow(const Row& r) {
+  app::User u;
+  u.id = r.Int(0);
+  u.school_id = r.Int(1);
+  u.email = r.Text(2);
+  u.password_hash = r.Text(3);
+  u.role = app::ParseRole(r.Text(4)).value_or(app::Role::kStaff);
+  return u;
+}
+
+class SqlUsers final : public app::UserRepository {
+ public:
+  explicit SqlUsers(sql::Connection& c) : c_(c) {}
+  Result<std::int64_t> Create(const app::User& u) override {
+    auto row = sql::QueryOne(
+        c_,
+        "INSERT INTO users (school_id, email, password_hash, role, created_at) "
+        "VALUES ($1,$2,$3,$4,$5) RETURNING id",
+        {u.school_id, u.email, u.password_hash, app::ToString(u.role),
+         Millis(std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()))});
+    if (!row) {
+      if (row.error().code == ErrorCode::kConflict) {
+        return Fail(ErrorCode::kConflict, "email_taken",
+                    "Diese E-Mail-Adresse ist bereits registriert.", {{"email", "Bereits vergeben."}});
+      }
+      return Propagate(row);
+    }
+    return (*row)->Int(0);
+  }
+  Result<std::optional<app::User>> FindByEmail(const std::string& email) override {
+    auto row = sql::QueryOne(
+        c_, "SELECT id, school_id, email, password_hash, role FROM users WHERE email = $1",
+        {email});
+    if (!row) return Propagate(row);
+    if (!*row) return std::optional<app::User>{};
+    return std::optional<app::User>{UserFromRow(**row)};
+  }
+  Result<app::User> Get(std::int64_t id) override {
+    auto row = sql::QueryOne(
+        c_, "SELECT id, school_id, email, password_hash, role FROM users WHERE id = $1", {id});
+    if (!row) return Propagate(row);
+    if (!*row) return NotFound("Benutzer nicht gefunden.");
+    return UserFromRow(**row);
+  }
+
+ private:
+  sql::Connection& c_;
+};
+
+class SqlSessions final : public app::SessionRepository {
+ public:
+  explicit SqlSessions(sql::Connection& c) : c_(c) {}
+  Status Create(const app::Session& s) override {
+    auto n = c_.Exec(
+        "INSERT INTO sessions (token_hash, user_id, school_id, csrf_token, created_at, expires_at) "
+        "VALUES ($1,$2,$3,$4,$5,$6)",
+        {s.token_hash, s.user_id, s.school_id, s.csrf_token, Millis(s.created_at),
+         Millis(s.expires_at)});
+    if (!n) return Propagate(n);
+    return {};
+  }
+  Result<std::optional<app::Session>> Find(const std::string& token_hash) override {
+    auto row = sql::QueryOne(c_,
+                             "SELECT token_hash, user_id, school_id, csrf_token, created_at, "
+                             "expires_at FROM sessions WHERE token_hash = $1",
+                             {token_hash});
+    if (!row) return Propagate(row);
+    if (!*row) return std::optional<app::Session>{};
+    const Row& r = **row;
+    return std::optional<app::Session>{app::Session{r.Text(0), r.Int(1), r.Int(2), r.Text(3),
+                                                    FromMillis(r.Int(4)), FromMillis(r.Int(5))}};
+  }
+  Status Delete(const std::string& token_hash) override {
+    auto n = c_.Exec("DELETE FROM sessions WHERE token_hash = $1", {token_hash});
+    if (!n) return Propagate(n);
+    return {};
+  }
+  Status DeleteExpired(Instant now) override {
+    auto n = c_.Exec("DELETE FROM sessions WHERE expires_at < $1", {Millis(now)});
+    if (!n) return Propagate(n);
+    return {};
+  }
+
+ private:
+  sql::Connection& c_;
+};
+
+// ---------------------------------------------------------------- customers
+constexpr const char* kCustomerColumns =
+    "id, school_id, customer_number, kind, salutation, first_name, last_name, company_name, "
+    "contact_person, street, zip, city, country, email, phone, notes, version, created_at, "
+    "updated_at";
+
+domain::Customer CustomerFromRow(const Row& r) {
+  domain::Customer c;
+  c.id = r.Int(0);
+  c.school_id = r.Int(1);
+  c.customer_number = r.Int(2);
+  c.kind = domain::ParseCustomerKind(r.Text(3)).value_or(domain::CustomerKind::kPerson);
+  c.salutation = r.Text(4);
+  c.first_name = r.Text(5);
+  c.last_name = r.Text(6);
+  c.company_name = r.Text(7);
+  c.contact_person = r.Text(8);
+  c.address = {r.Text(9), r.Text(10), r.Text(11), r.Text(12)};
+  c.email = r.Text(13);
+  c.phone = r.Text(14);
+  c.notes = r.Text(15);
+  c.version = r.Int(16);
+  c.created_at = FromMillis(r.Int(17));
+  c.updated_at = FromMillis(r.Int(18));
+  return c;
+}
+
+class SqlCustomers final : public app::CustomerRepository {
+ public:
+  explicit SqlCustomers(sql::Connection& c) : c_(c) {}
+
+  Result<domain::Customer> Create(const domain::Customer& in) override {
+    auto number = sql::QueryOne(c_,
+                                "UPDATE schools SET next_customer_number = next_customer_number + 1 "
+                                "WHERE id = $1 RETURNING next_customer_number - 1",
+                                {in.school_id});
+    if (!number) return Propagate(number);
+    if (!*number) return NotFound("Die Hundeschule wurde nicht gefunden.");
+    domain::Customer c = in;
+    c.customer_number = (*number)->Int(0);
+    c.version = 1;
+    auto row = sql::QueryOne(
+        c_,
+        "INSERT INTO customers (school_id, customer_number, kind, salutation, first_name, "
+        "last_name, company_name, contact_person, street, zip, city, country, email, phone, notes, "
+        "version, created_at, updated_at) VALUES "
+        "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING id",
+        {c.school_id, c.customer_number, domain::ToString(c.kind), c.salutation, c.first_name,
+         c.last_name, c.company_name, c.contact_person, c.address.street, c.address.zip,
+         c.address.city, c.address.country, c.email, c.phone, c.notes, c.version,
+         Millis(c.created_at), Millis(c.updated_at)});
+    if (!row) return Propagate(row);
+    c.id = (*row)->Int(0);
+    if (auto st = WriteDogs(c); !st) return tl::unexpected(st.error());
+    return c;
+  }
+
+  Result<domain::Customer> Get(std::int64_t school_id, std::int64_t id) override {
+    auto row = sql::QueryOne(c_, std::string("SELECT ") + kCustomerColumns +
+                                     " FROM customers WHERE school_id = $1 AND id = $2",
+                             {school_id, id});
+    if (!row) return Propagate(row);
+    if (!*row) return NotFound("Der Kunde wurde nicht gefunden.");
+    domain::Customer c = CustomerFromRow(**row);
+    if (auto st = ReadDogs(c); !st) return tl::unexpected(st.error());
+    return c;
+  }
+
+  Result<app::CustomerPage> List(std::int64_t school_id, const app::CustomerQuery& q) override {
+    std::string where = " FROM customers WHERE school_id = $1";
+    std::vector<Value> params{school_id};
+    if (!q.text.empty()) {
+      const std::string like = c_.dialect().case_insensitive_like;
+      where += " AND (first_name " + like + " $2 ESCAPE '\\' OR last_name " + like +
+               " $2 ESCAPE '\\' OR company_name " + like + " $2 ESCAPE '\\' OR email " + like +
+               " $2 ESCAPE '\\' OR (first_name || ' ' || last_name) " + like +
+               " $2 ESCAPE '\\' OR CAST(customer_number AS TEXT) = $3)";
+      params.emplace_back(sql::LikeContains(q.text));
+      params.emplace_back(q.text);
+    }
+    auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
+    if (!count) return Propagate(count);
+    params.emplace_back(std::int64_t{q.limit});
+    params.emplace_back(std::int64_t{q.offset});
+    const std::string n = std::to_string(params.size());
+    const std::string n1 = std::to_string(params.size() - 1);
+    auto rows = c_.Query(std::string("SELECT ") + kCustomerColumns + where +
+                             " ORDER BY last_name, company_name, first_name, id LIMIT $" + n1 +
+                             " OFFSET $" + n,
+                         params);
+    if (!rows) return Propagate(rows);
+    app::CustomerPage page;
+    page.total = (*count)->Int(0);
+    for (const auto& r : *rows) {
+      page.items.push_back(CustomerFromRow(r));
+      if (auto st = ReadDogs(page.items.back()); !st) return tl::unexpected(st.error());
+    }
+    return page;
+  }
+
+  Result<domain::Customer> Update(const domain::Customer& c) override {
+    auto row = sql::QueryOne(
+        c_,
+        "UPDATE customers SET kind=$3, salutation=$4, first_name=$5, last_name=$6, "
+        "company_name=$7, contact_person=$8, street=$9, zip=$10, city=$11, country=$12, "
+        "email=$13, phone=$14, notes=$15, version = version + 1, updated_at=$16 "
+        "WHERE school_id = $1 AND id = $2 RETURNING version",
+        {c.school_id, c.id, domain::ToString(c.kind), c.salutation, c.first_name, c.last_name,
+         c.company_name, c.contact_person, c.address.street, c.address.zip, c.address.city,
+         c.address.country, c.email, c.phone, c.notes, Millis(c.updated_at)});
+    if (!row) return Propagate(row);
+    if (!*row) return NotFound("Der Kunde wurde nicht gefunden.");
+    domain::Customer out = c;
+    out.version = (*row)->Int(0);
+    if (auto st = WriteDogs(out); !st) return tl::unexpected(st.error());
+    return out;
+  }
+
+  Status Delete(std::int64_t school_id, std::int64_t id) override {
+    auto n = c_.Exec("DELETE FROM customers WHERE school_id = $1 AND id = $2", {school_id, id});
+    if (!n) return Propagate(n);
+    if (*n == 0) return NotFound("Der Kunde wurde nicht gefunden.");
+    return {};
+  }
+
+  Result<bool> HasInvoices(std::int64_t school_id, std::int64_t id) override {
+    auto row = sql::QueryOne(
+        c_, "SELECT 1 FROM invoices WHERE school_id = $1 AND customer_id = $2 LIMIT 1",
+        {school_id, id});
+    if (!row) return Propagate(row);
+    return row->has_value();
+  }
+
+ private:
+  Status WriteDogs(const domain::Customer& c) {
+    auto del = c_.Exec("DELETE FROM customer_dogs WHERE customer_id = $1", {c.id});
+    if (!del) return Propagate(del);
+    for (std::size_t i = 0; i < c.dogs.size(); ++i) {
+      auto ins = c_.Exec(
+          "INSERT INTO customer_dogs (customer_id, position, name, breed) VALUES ($1,$2,$3,$4)",
+          {c.id, static_cast<std::int64_t>(i), c.dogs[i].name, c.dogs[i].breed});
+      if (!ins) return Propagate(ins);
+    }
+    return {};
+  }
+  Status ReadDogs(domain::Customer& c) {
+    auto rows = c_.Query(
+        "SELECT name, breed FROM customer_dogs WHERE customer_id = $1 ORDER BY position", {c.id});
+    if (!rows) return Propagate(rows);
+    c.dogs.clear();
+    for (const auto& r : *rows) c.dogs.push_back({r.Text(0), r.Text(1)});
+    return {};
+  }
+
+  sql::Connection& c_;
+};
+
+// ---------------------------------------------------------------- invoices
+constexpr const char* kInvoiceColumns =
+    "id, school_id, customer_id, kind, status, number, number_year, number_sequence, "
+    "invoice_date, service_date, service_period_end, price_entry, notes, cancels_invoice_id, "
+    "cancels_invoice_number, cancelled_by_invoice_id, customer_name, customer_contact_person, "
+    "customer_street, customer_zip, customer_city, customer_country, customer_email, "
+    "customer_number, customer_version_at_finalize, pdf_sha256, created_at, updated_at, "
+    "finalized_at";
+
+domain::Invoice InvoiceFromRow(const Row& r) {
+  domain::Invoice inv;
+  inv.id = r.Int(0);
+  inv.school_id = r.Int(1);
+  inv.customer_id = r.Int(2);
+  inv.kind = r.Text(3) == "cancellation" ? domain::InvoiceKind::kCancellation
+                                         : domain::InvoiceKind::kInvoice;
+  inv.status = domain::ParseInvoiceStatus(r.Text(4)).value_or(domain::InvoiceStatus::kDraft);
+  inv.number = r.OptText(5);
+  inv.number_year = r.OptInt(6);
+  inv.number_sequence = r.OptInt(7);
+  inv.invoice_date = DateFromText(r.Text(8));
+  inv.service_date = OptDate(r.OptText(9));
+  inv.service_period_end = OptDate(r.OptText(10));
+  inv.price_entry = domain::ParsePriceEntry(r.Text(11)).value_or(domain::PriceEntry::kNet);
+  inv.notes = r.Text(12);
+  inv.cancels_invoice_id = r.OptInt(13);
+  inv.cancels_invoice_number = r.OptText(14);
+  inv.cancelled_by_invoice_id = r.OptInt(15);
+  inv.customer_snapshot.name = r.Text(16);
+  inv.customer_snapshot.contact_person = r.Text(17);
+  inv.customer_snapshot.address = {r.Text(18), r.Text(19), r.Text(20), r.Text(21)};
+  inv.customer_snapshot.email = r.Text(22);
+  inv.customer_snapshot.customer_number = r.Int(23);
+  inv.customer_version_at_finalize = r.Int(24);
+  inv.pdf_sha256 = r.Text(25);
+  inv.created_at = FromMillis(r.Int(26));
+  inv.updated_at = FromMillis(r.Int(27));
+  if (auto f = r.OptInt(28)) inv.finalized_at = FromMillis(*f);
+  return inv;
+}
+
+class SqlInvoices final : public app::InvoiceRepository {
+ public:
+  explicit SqlInvoices(sql::Connection& c) : c_(c) {}
+
+  Result<std::int64_t> CreateDraft(const domain::Invoice& inv) override {
+    auto row = sql::QueryOne(
+        c_,
+        "INSERT INTO invoices (school_id, customer_id, kind, status, invoice_date, service_date, "
+        "service_period_end, price_entry, notes, net_cents, tax_cents, gross_cents, created_at, "
+        "updated_at) VALUES ($1,$2,$3,'draft',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id",
+        {inv.school_id, inv.customer_id, domain::ToString(inv.kind),
+         FormatIsoDate(inv.invoice_date), DateValue(inv.service_date),
+         DateValue(inv.service_period_end), domain::ToString(inv.price_entry), inv.notes,
+         inv.totals.net_cents, inv.totals.tax_cents, inv.totals.gross_cents,
+         Millis(inv.created_at), Millis(inv.updated_at)});
+    if (!row) return Propagate(row);
+    const std::int64_t id = (*row)->Int(0);
+    if (auto st = WriteLines(id, inv.lines); !st) return tl::unexpected(st.error());
+    return id;
+  }
+
+  Result<domain::Invoice> Get(std::int64_t school_id, std::int64_t id) override {
+    auto row = sql::QueryOne(c_, std::string("SELECT ") + kInvoiceColumns +
+                                     " FROM invoices WHERE school_id = $1 AND id = $2",
+                             {school_id, id});
+    if (!row) return Propagate(row);
+    if (!*row) return NotFound("Die Rechnung wurde nicht gefunden.");
+    domain::Invoice inv = InvoiceFromRow(**row);
+    auto lines = c_.Query(
+        "SELECT text, quantity_milli, unit, unit_price_cents, vat_rate FROM invoice_lines "
+        "WHERE invoice_id = $1 ORDER BY position",
+        {id});
+    if (!lines) return Propagate(lines);
+    for (const auto& r : *lines) {
+      inv.lines.push_back(
+          {r.Text(0), r.Int(1), r.Text(2), r.Int(3), static_cast<int>(r.Int(4))});
+    }
+    inv.totals = domain::ComputeTotals(inv.lines, inv.price_entry);
+    return inv;
+  }
+
+  Result<app::InvoicePage> List(std::int64_t school_id, const app::InvoiceQuery& q) override {
+    std::string where = " FROM invoices i WHERE i.school_id = $1";
+    std::vector<Value> params{school_id};
+    if (q.status) {
+      params.emplace_back(domain::ToString(*q.status));
+      where += " AND i.status = $" + std::to_string(params.size());
+    }
+    if (q.customer_id) {
+      params.emplace_back(*q.customer_id);
+      where += " AND i.customer_id = $" + std::to_string(params.size());
+    }
+    if (!q.text.empty()) {
+      params.emplace_back(sql::LikeContains(q.text));
+      const std::string p = "$" + std::to_string(params.size());
+      const std::string like = c_.dialect().case_insensitive_like;
+      where += " AND (i.number " + like + " " + p + " ESCAPE '\\' OR EXISTS (SELECT 1 FROM "
+               "customers c WHERE c.id = i.customer_id AND (c.last_name " + like + " " + p +
+               " ESCAPE '\\' OR c.first_name " + like + " " + p + " ESCAPE '\\' OR c.company_name " +
+               like + " " + p + " ESCAPE '\\')))";
+    }
+    auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
+    if (!count) return Propagate(count);
+    params.emplace_back(std::int64_t{q.limit});
+    params.emplace_back(std::int64_t{q.offset});
+    auto rows = c_.Query(
+        "SELECT i.id, i.kind, i.status, i.number, i.invoice_date, i.customer_id, "
+        "CASE WHEN i.status = 'draft' THEN (SELECT CASE WHEN c.kind = 'company' THEN "
+        "c.company_name ELSE TRIM(c.first_name || ' ' || c.last_name) END FROM customers c "
+        "WHERE c.id = i.customer_id) ELSE i.customer_name END, i.net_cents, i.tax_cents, "
+        "i.gross_cents" +
+            where + " ORDER BY i.id DESC LIMIT $" + std::to_string(params.size() - 1) +
+            " OFFSET $" + std::to_string(params.size()),
+        params);
+    if (!rows) return Propagate(rows);
+    app::InvoicePage page;
+    page.total = (*count)->Int(0);
+    for (const auto& r : *rows) {
+      app::InvoiceSummary s;
+      s.id = r.Int(0);
+      s.kind = r.Text(1) == "cancellation" ? domain::InvoiceKind::kCancellation
+                                           : domain::InvoiceKind::kInvoice;
+      s.status = domain::ParseInvoiceStatus(r.Text(2)).value_or(domain::InvoiceStatus::kDraft);
+      s.number = r.OptText(3);
+      s.invoice_date = DateFromText(r.Text(4));
+      s.customer_id = r.Int(5);
+      s.customer_name = r.Text(6);
+      s.net_cents = r.Int(7);
+      s.tax_cents = r.Int(8);
+      s.gross_cents = r.Int(9);
+      page.items.push_back(std::move(s));
+    }
+    return page;
+  }
+
+  Status UpdateDraft(const domain::Invoice& inv) override {
+    auto n = c_.Exec(
+        "UPDATE invoices SET customer_id=$3, invoice_date=$4, service_date=$5, "
+        "service_period_end=$6, price_entry=$7, notes=$8, net_cents=$9, tax_cents=$10, "
+        "gross_cents=$11, updated_at=$12 WHERE school_id=$1 AND id=$2 AND status='draft'",
+        {inv.school_id, inv.id, inv.customer_id, FormatIsoDate(inv.invoice_date),
+         DateValue(inv.service_date), DateValue(inv.service_period_end),
+         domain::ToString(inv.price_entry), inv.notes, inv.totals.net_cents, inv.totals.tax_cents,
+         inv.totals.gross_cents, Millis(inv.updated_at)});
+    if (!n) return Propagate(n);
+    if (*n == 0) {
+      return Fail(ErrorCode::kConflict, "invoice_not_draft",
+                  "Die Rechnung ist festgeschrieben und kann nicht mehr geändert werden.");
+    }
+    return WriteLines(inv.id, inv.lines);
+  }
+
+  Status DeleteDraft(std::int64_t school_id, std::int64_t id) override {
+    auto lines = c_.Exec(
+        "DELETE FROM invoice_lines WHERE invoice_id = (SELECT id FROM invoices WHERE "
+        "school_id = $1 AND id = $2 AND status = 'draft')",
+        {school_id, id});
+    if (!lines) return Propagate(lines);
+    auto n = c_.Exec("DELETE FROM invoices WHERE school_id = $1 AND id = $2 AND status = 'draft'",
+                     {school_id, id});
+    if (!n) return Propagate(n);
+    if (*n == 0) {
+      return Fail(ErrorCode::kConflict, "invoice_not_draft",
+                  "Nur Entwürfe können gelöscht werden.");
+    }
+    return {};
+  }
+
+  Result<std::int64_t> NextSequence(std::int64_t school_id, int year) override {
+    auto row = sql::QueryOne(
+        c_,
+        "INSERT INTO invoice_sequences (school_id, year, last_sequence) VALUES ($1, $2, 1) "
+        "ON CONFLICT (school_id, year) DO UPDATE SET last_sequence = "
+        "invoice_sequences.last_sequence + 1 RETURNING last_sequence",
+        {school_id, std::int64_t{year}});
+    if (!row) return Propagate(row);
+    return (*row)->Int(0);
+  }
+
+  Status SaveFinalized(const domain::Invoice& inv, const std::string& pdf) override {
+    auto n = c_.Exec(
+        "UPDATE invoices SET status='finalized', number=$3, number_year=$4, number_sequence=$5, "
+        "net_cents=$6, tax_cents=$7, gross_cents=$8, customer_name=$9, "
+        "customer_contact_person=$10, customer_street=$11, customer_zip=$12, customer_city=$13, "
+        "customer_country=$14, customer_email=$15, customer_number=$16, "
+        "customer_version_at_finalize=$17, pdf_sha256=$18, updated_at=$19, finalized_at=$20 "
+        "WHERE school_id=$1 AND id=$2 AND status='draft'",
+        FinalizedParams(inv));
+    if (!n) return Propagate(n);
+    if (*n == 0) {
+      return Fail(ErrorCode::kConflict, "invoice_not_draft",
+                  "Die Rechnung ist bereits festgeschrieben.");
+    }
+    return WriteDocument(inv.id, pdf);
+  }
+
+  Result<std::int64_t> InsertFinalized(const domain::Invoice& inv,
+                                       const std::string& pdf) override {
+    auto id = CreateDraft(inv);
+    if (!id) return id;
+    domain::Invoice copy = inv;
+    copy.id = *id;
+    auto n = c_.Exec(
+        "UPDATE invoices SET cancels_invoice_id=$3, cancels_invoice_number=$4 WHERE school_id=$1 "
+        "AND id=$2",
+        {copy.school_id, copy.id, sql::Nullable(copy.cancels_invoice_id),
+         sql::Nullable(copy.cancels_invoice_number)});
+    if (!n) return Propagate(n);
+    if (auto st = SaveFinalized(copy, pdf); !st) return tl::unexpected(st.error());
+    return *id;
+  }
+
+  Status MarkCancelled(std::int64_t school_id, std::int64_t id,
+                       std::int64_t cancellation_id) override {
+    auto n = c_.Exec(
+        "UPDATE invoices SET status='cancelled', cancelled_by_invoice_id=$3 WHERE school_id=$1 "
+        "AND id=$2 AND status='finalized'",
+        {school_id, id, cancellation_id});
+    if (!n) return Propagate(n);
+    if (*n == 0) {
+      return Fail(ErrorCode::kConflict, "invoice_not_finalized",
+                  "Nur festgeschriebene Rechnungen können storniert werden.");
+    }
+    return {};
+  }
+
+  Result<std::optional<std::string>> GetPdf(std::int64_t school_id, std::int64_t id) override {
+    auto row = sql::QueryOne(c_,
+                             "SELECT d.pdf FROM invoice_documents d JOIN invoices i ON i.id = "
+                             "d.invoice_id WHERE i.school_id = $1 AND i.id = $2",
+                             {school_id, id});
+    if (!row) return Propagate(row);
+    if (!*row) return std::optional<std::string>{};
+    return std::optional<std::string>{(*row)->Text(0)};
+  }
+
+ private:
+  std::vector<Value> FinalizedParams(const domain::Invoice& inv) {
+    const auto& s = inv.customer_snapshot;
+    return {inv.school_id,
+            inv.id,
+            sql::Nullable(inv.number),
+            sql::Nullable(inv.number_year),
+            sql::Nullable(inv.number_sequence),
+            inv.totals.net_cents,
+            inv.totals.tax_cents,
+            inv.totals.gross_cents,
+            s.name,
+            s.contact_person,
+            s.address.street,
+            s.address.zip,
+            s.address.city,
+            s.address.country,
+            s.email,
+            s.customer_number,
+            inv.customer_version_at_finalize,
+            inv.pdf_sha256,
+            Millis(inv.updated_at),
+            inv.finalized_at ? Value{Millis(*inv.finalized_at)} : Value{nullptr}};
+  }
+  Status WriteLines(std::int64_t id, const std::vector<domain::InvoiceLine>& lines) {
+    auto del = c_.Exec("DELETE FROM invoice_lines WHERE invoice_id = $1", {id});
+    if (!del) return Propagate(del);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto& l = lines[i];
+      auto ins = c_.Exec(
+          "INSERT INTO invoice_lines (invoice_id, position, text, quantity_milli, unit, "
+          "unit_price_cents, vat_rate) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+          {id, static_cast<std::int64_t>(i), l.text, l.quantity, l.unit, l.unit_price_cents,
+           std::int64_t{l.vat_rate}});
+      if (!ins) return Propagate(ins);
+    }
+    return {};
+  }
+  Status WriteDocument(std::int64_t id, const std::string& pdf) {
+    auto n = c_.Exec("INSERT INTO invoice_documents (invoice_id, pdf) VALUES ($1, $2)",
+                     {id, sql::Blob{pdf}});
+    if (!n) return Propagate(n);
+    return {};
+  }
+
+  sql::Connection& c_;
+};
+
+// ---------------------------------------------------------------- receipts
+constexpr const char* kReceiptColumns =
+    "id, school_id, type, date, number, counterparty, description, amount_gross_cents, "
+    "amount_net_cents, amount_tax_cents, vat_rate, invoice_id, customer_id, file_name, "
+    "file_content_type, file_sha256, file_size, created_at";
+
+domain::Receipt ReceiptFromRow(const Row& r) {
+  domain::Receipt x;
+  x.id = r.Int(0);
+  x.school_id = r.Int(1);
+  x.type = domain::ParseReceiptType(r.Text(2)).value_or(domain::ReceiptType::kIncome);
+  x.date = DateFromText(r.Text(3));
+  x.number = r.Text(4);
+  x.counterparty = r.Text(5);
+  x.description = r.Text(6);
+  x.amount_gross_cents = r.Int(7);
+  x.amount_net_cents = r.Int(8);
+  x.amount_tax_cents = r.Int(9);
+  if (auto v = r.OptInt(10)) x.vat_rate = static_cast<int>(*v);
+  x.invoice_id = r.OptInt(11);
+  x.customer_id = r.OptInt(12);
+  x.file_name = r.Text(13);
+  x.file_content_type = r.Text(14);
+  x.file_sha256 = r.Text(15);
+  x.file_size = r.Int(16);
+  x.created_at = FromMillis(r.Int(17));
+  return x;
+}
+
+class SqlReceipts final : public app::ReceiptRepository {
+ public:
+  explicit SqlReceipts(sql::Connection& c) : c_(c) {}
+
+  Result<std::int64_t> Create(const domain::Receipt& x, const std::string& file) override {
+    auto row = sql::QueryOne(
+        c_,
+        "INSERT INTO receipts (school_id, type, date, number, counterparty, description, "
+        "amount_gross_cents, amount_net_cents, amount_tax_cents, vat_rate, invoice_id, "
+        "customer_id, file_name, file_content_type, file_sha256, file_size, created_at) VALUES "
+        "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING id",
+        {x.school_id, domain::ToString(x.type), FormatIsoDate(x.date), x.number, x.counterparty,
+         x.description, x.amount_gross_cents, x.amount_net_cents, x.amount_tax_cents,
+         x.vat_rate ? Value{std::int64_t{*x.vat_rate}} : Value{nullptr},
+         sql::Nullable(x.invoice_id), sql::Nullable(x.customer_id), x.file_name,
+         x.file_content_type, x.file_sha256, x.file_size, Millis(x.created_at)});
+    if (!row) return Propagate(row);
+    const std::int64_t id = (*row)->Int(0);
+    if (!file.empty()) {
+      auto n = c_.Exec("INSERT INTO receipt_files (receipt_id, content) VALUES ($1, $2)",
+                       {id, sql::Blob{file}});
+      if (!n) return Propagate(n);
+    }
+    return id;
+  }
+
+  Result<domain::Receipt> Get(std::int64_t school_id, std::int64_t id) override {
+    auto row = sql::QueryOne(c_, std::string("SELECT ") + kReceiptColumns +
+                                     " FROM receipts WHERE school_id = $1 AND id = $2",
+                             {school_id, id});
+    if (!row) return Propagate(row);
+    if (!*row) return NotFound("Der Beleg wurde nicht gefunden.");
+    return ReceiptFromRow(**row);
+  }
+
+  Result<app::ReceiptPage> List(std::int64_t school_id, const app::ReceiptQuery& q) override {
+    std::string where = " FROM receipts WHERE school_id = $1";
+    std::vector<Value> params{school_id};
+    auto add = [&](Value v) {
+      params.push_back(std::move(v));
+      return "$" + std::to_string(params.size());
+    };
+    if (q.type) where += " AND type = " + add(domain::ToString(*q.type));
+    if (q.from) where += " AND date >= " + add(FormatIsoDate(*q.from));
+    if (q.to) where += " AND date <= " + add(FormatIsoDate(*q.to));
+    if (!q.text.empty()) {
+      const std::string p = add(sql::LikeContains(q.text));
+      const std::string like = c_.dialect().case_insensitive_like;
+      where += " AND (counterparty " + like + " " + p + " ESCAPE '\\' OR number " + like + " " +
+               p + " ESCAPE '\\' OR description " + like + " " + p + " ESCAPE '\\')";
+    }
+    auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
+    if (!count) return Propagate(count);
+    const bool desc = q.order == app::SortOrder::kDateDesc;
+    std::string page_where = where;
+    if (q.after) {
+      const std::string d = add(FormatIsoDate(q.after->first));
+      const std::string i = add(q.after->second);
+      page_where += desc ? " AND (date < " + d + " OR (date = " + d + " AND id < " + i + "))"
+                         : " AND (date > " + d + " OR (date = " + d + " AND id > " + i + "))";
+    }
+    const std::string order = desc ? " ORDER BY date DESC, id DESC" : " ORDER BY date, id";
+    std::string limit = " LIMIT " + add(std::int64_t{q.limit + 1});
+    if (q.offset && !q.after) limit += " OFFSET " + add(std::int64_t{*q.offset});
+    auto rows = c_.Query(std::string("SELECT ") + kReceiptColumns + page_where + order + limit,
+                         params);
+    if (!rows) return Propagate(rows);
+    app::ReceiptPage page;
+    page.total = (*count)->Int(0);
+    for (const auto& r : *rows) {
+      if (static_cast<int>(page.items.size()) == q.limit) {
+        page.has_more = true;
+        break;
+      }
+      page.items.push_back(ReceiptFromRow(r));
+    }
+    return page;
+  }
+
+  Result<app::StoredFile> GetFile(std::int64_t school_id, std::int64_t id) override {
+    auto row = sql::QueryOne(
+        c_,
+        "SELECT r.file_name, r.file_content_type, COALESCE(f.content, d.pdf) FROM receipts r "
+        "LEFT JOIN receipt_files f ON f.receipt_id = r.id LEFT JOIN invoice_documents d ON "
+        "d.invoice_id = r.invoice_id WHERE r.school_id = $1 AND r.id = $2",
+        {school_id, id});
+    if (!row) return Propagate(row);
+    if (!*row || (*row)->IsNull(2)) return NotFound("Der Beleg hat kein Dokument.");
+    return app::StoredFile{(*row)->Text(0), (*row)->Text(1), (*row)->Text(2)};
+  }
+
+ private:
+  sql::Connection& c_;
+};
+
+}  // namespace
+
+struct SqlUnitOfWork::Repos {
+  explicit Repos(sql::Connection& c)
+      : schools(c), users(c), sessions(c), customers(c), invoices(c), receipts(c) {}
+  SqlSchools schools;
+  SqlUsers users;
+  SqlSessions sessions;
+  SqlCustomers customers;
+  SqlInvoices invoices;
+  SqlReceipts receipts;
+};
+
+SqlUnitOfWork::SqlUnitOfWork(sql::Connection& connection, std::function<Status(bool)> finish)
+    : repos_(std::make_unique<Repos>(connection)), finish_(std::move(finish)) {}
+
+SqlUnitOfWork::~SqlUnitOfWork() {
+  if (!finished_) (void)finish_(false);
+}
+
+app::SchoolRepository& SqlUnitOfWork::Schools() { return repos_->schools; }
+app::UserRepository& SqlUnitOfWork::Users() { return repos_->users; }
+app::SessionRepository& SqlUnitOfWork::Sessions() { return repos_->sessions; }
+app::CustomerRepository& SqlUnitOfWork::Customers() { return repos_->customers; }
+app::InvoiceRepository& SqlUnitOfWork::Invoices() { return repos_->invoices; }
+app::ReceiptRepository& SqlUnitOfWork::Receipts() { return repos_->receipts; }
+
+Status SqlUnitOfWork::Commit() {
+  finished_ = true;
+  return finish_(true);
+}
+
+Result<int> ApplyMigrations(sql::Connection& c, const std::vector<Migration>& migrations) {
+  if (auto st = c.ExecScript(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+          "name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+      !st) {
+    return tl::unexpected(st.error());
+  }
+  auto row = sql::QueryOne(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!row) return Propagate(row);
+  const std::int64_t current = (*row)->Int(0);
+  int applied = 0;
+  for (const auto& m : migrations) {
+    if (m.version <= current) continue;
+    if (auto st = c.ExecScript("BEGIN"); !st) return tl::unexpected(st.error());
+    auto st = c.ExecScript(m.sql);
+    if (st) {
+      auto ins = c.Exec(
+          "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, "
+          "CURRENT_TIMESTAMP)",
+          {std::int64_t{m.version}, m.name});
+      if (!ins) st = tl::unexpected(ins.error());
+    }
+    if (!st) {
+      (void)c.ExecScript("ROLLBACK");
+      Error e = st.error();
+      e.message = "Migration " + m.name + " failed: " + e.message;
+      return tl::unexpected(e);
+    }
+    if (auto commit = c.ExecScript("COMMIT"); !commit) return tl::unexpected(commit.error());
+    ++applied;
+  }
+  return applied;
+}
+
+}  // namespace hs::store
