@@ -1,1 +1,311 @@
-int main() { return 0; }
+// hundeschule: the single wiring point. Parses the command line into settings structs, builds
+// the adapters and services, and runs one role (serve, migrate, tenant, user, demo, ...).
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "app/demo_data.hpp"
+#include "app/services.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "crypto/sodium_crypto.hpp"
+#include "http/api/api.hpp"
+#include "http/metrics.hpp"
+#include "http/server.hpp"
+#include "pdf/invoice_pdf.hpp"
+#include "store/sqlite/sqlite_database.hpp"
+
+namespace hs {
+namespace {
+
+struct DatabaseOptions {
+  std::string url = "sqlite:./data/hundeschule.db";
+};
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string port_file;
+  bool secure_cookies = false;
+  std::size_t threads = 16;
+  std::string font_dir = "/usr/share/fonts/truetype/dejavu";
+  std::string password_cost = "moderate";
+};
+
+int Die(const std::string& message) {
+  std::fprintf(stderr, "hundeschule: %s\n", message.c_str());
+  return 1;
+}
+
+Result<store::SqliteSettings> SqliteFromUrl(const std::string& url) {
+  if (url.rfind("sqlite:", 0) == 0 && url.size() > 7) {
+    store::SqliteSettings s;
+    s.path = url.substr(7);
+    return s;
+  }
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    return Fail(ErrorCode::kInvalidArgument, "unsupported_database",
+                "PostgreSQL is not supported by this build yet; use sqlite:PATH");
+  }
+  return Fail(ErrorCode::kInvalidArgument, "bad_database_url",
+              "--database must be sqlite:PATH (got '" + url + "')");
+}
+
+Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "bad_listen", "--listen must be HOST:PORT");
+  }
+  try {
+    const int port = std::stoi(listen.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    return std::make_pair(listen.substr(0, colon), port);
+  } catch (const std::exception&) {
+    return Fail(ErrorCode::kInvalidArgument, "bad_listen", "--listen must be HOST:PORT");
+  }
+}
+
+crypto::PasswordCost CostFrom(const std::string& name) {
+  if (name == "minimum") return crypto::PasswordCost::kMinimum;
+  if (name == "interactive") return crypto::PasswordCost::kInteractive;
+  return crypto::PasswordCost::kModerate;
+}
+
+class PdfRendererAdapter final : public app::InvoiceRenderer {
+ public:
+  explicit PdfRendererAdapter(pdf::PdfSettings settings) : renderer_(std::move(settings)) {}
+  Result<std::string> Render(const domain::School& school,
+                             const domain::Invoice& invoice) const override {
+    return renderer_.Render(school, invoice);
+  }
+
+ private:
+  pdf::InvoicePdfRenderer renderer_;
+};
+
+// Everything the office needs, built once.
+struct Office {
+  SystemClock clock;
+  std::unique_ptr<crypto::SodiumCrypto> crypto;
+  std::unique_ptr<app::Database> db;
+  std::unique_ptr<PdfRendererAdapter> renderer;
+  std::unique_ptr<app::AuthService> auth;
+  std::unique_ptr<app::SchoolService> schools;
+  std::unique_ptr<app::CustomerService> customers;
+  std::unique_ptr<app::InvoiceService> invoices;
+  std::unique_ptr<app::ReceiptService> receipts;
+};
+
+Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
+                                            const ServeOptions& serve) {
+  auto sqlite = SqliteFromUrl(db_options.url);
+  if (!sqlite) return tl::unexpected(sqlite.error());
+  auto office = std::make_unique<Office>();
+  office->crypto = std::make_unique<crypto::SodiumCrypto>(CostFrom(serve.password_cost));
+  auto db = store::OpenSqlite(*sqlite);
+  if (!db) return tl::unexpected(db.error());
+  office->db = std::move(*db);
+  office->renderer = std::make_unique<PdfRendererAdapter>(pdf::PdfSettings{serve.font_dir});
+  office->auth = std::make_unique<app::AuthService>(*office->db, office->clock, *office->crypto);
+  office->schools =
+      std::make_unique<app::SchoolService>(*office->db, office->clock, *office->crypto);
+  office->customers = std::make_unique<app::CustomerService>(*office->db, office->clock);
+  office->invoices = std::make_unique<app::InvoiceService>(*office->db, office->clock,
+                                                           *office->crypto, *office->renderer);
+  office->receipts =
+      std::make_unique<app::ReceiptService>(*office->db, office->clock, *office->crypto);
+  return office;
+}
+
+// Blocks SIGINT/SIGTERM in every thread; WaitForSignal() receives them.
+sigset_t BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int WaitForSignal(const sigset_t& set) {
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+int RunServer(Office& office, const ServeOptions& options, const sigset_t& signals,
+              const std::function<void(int port)>& on_ready = {}) {
+  auto listen = ParseListen(options.listen);
+  if (!listen) return Die(listen.error().message);
+  http::Metrics metrics;
+  http::api::Api api({*office.auth, *office.schools, *office.customers, *office.invoices,
+                      *office.receipts, metrics},
+                     {.secure_cookies = options.secure_cookies});
+  http::ServerSettings settings;
+  settings.host = listen->first;
+  settings.port = listen->second;
+  settings.threads = options.threads;
+  http::Server server(settings, [&api](const http::Request& r) { return api.Handle(r); });
+  auto port = server.Bind();
+  if (!port) return Die(port.error().message);
+  if (!options.port_file.empty()) {
+    std::ofstream(options.port_file) << *port << "\n";
+  }
+  Log(LogLevel::kInfo, "serve", "listening on http://" + settings.host + ":" + std::to_string(*port));
+  if (on_ready) on_ready(*port);
+  std::thread serving([&server] { server.Serve(); });
+  const int sig = WaitForSignal(signals);
+  Log(LogLevel::kInfo, "serve", "signal " + std::to_string(sig) + ", shutting down");
+  server.Stop();
+  serving.join();
+  return 0;
+}
+
+}  // namespace
+}  // namespace hs
+
+int main(int argc, char** argv) {
+  using namespace hs;
+  const sigset_t signals = BlockShutdownSignals();
+  if (auto st = crypto::InitCrypto(); !st) return Die(st.error().message);
+
+  CLI::App app{"hundeschule – Kunden, Rechnungen und Belege für Hundeschulen, mit sevdesk"};
+  app.require_subcommand(1);
+  DatabaseOptions db;
+  ServeOptions serve;
+  auto add_db = [&db](CLI::App* cmd) {
+    cmd->add_option("--database", db.url, "sqlite:PATH")->capture_default_str();
+  };
+
+  auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP server (UI, JSON API, metrics)");
+  add_db(serve_cmd);
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (port 0 picks a free port)")
+      ->capture_default_str();
+  serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file");
+  serve_cmd->add_flag("--secure-cookies", serve.secure_cookies,
+                      "Mark the session cookie Secure (when served over TLS)");
+  serve_cmd->add_option("--threads", serve.threads, "HTTP worker threads")->capture_default_str();
+  serve_cmd->add_option("--font-dir", serve.font_dir, "Folder with DejaVuSans.ttf")
+      ->capture_default_str();
+  serve_cmd->add_option("--password-cost", serve.password_cost,
+                        "argon2id cost: moderate, interactive, minimum (tests only)")
+      ->capture_default_str();
+
+  auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending database migrations");
+  add_db(migrate_cmd);
+
+  auto* tenant_cmd = app.add_subcommand("tenant", "Manage schools (tenants)");
+  tenant_cmd->require_subcommand(1);
+  auto* tenant_create = tenant_cmd->add_subcommand("create", "Create a school; prints its id");
+  add_db(tenant_create);
+  std::string tenant_name;
+  std::string tenant_tax_mode = "regular";
+  tenant_create->add_option("--name", tenant_name, "School name")->required();
+  tenant_create->add_option("--tax-mode", tenant_tax_mode, "regular or kleinunternehmer")
+      ->capture_default_str();
+
+  auto* user_cmd = app.add_subcommand("user", "Manage users");
+  user_cmd->require_subcommand(1);
+  auto* user_add = user_cmd->add_subcommand("add", "Add a user to a school");
+  add_db(user_add);
+  std::int64_t user_tenant = 0;
+  std::string user_email;
+  std::string user_role = "owner";
+  bool password_stdin = false;
+  user_add->add_option("--tenant", user_tenant, "School id")->required();
+  user_add->add_option("--email", user_email, "Login e-mail")->required();
+  user_add->add_option("--role", user_role, "owner or staff")->capture_default_str();
+  user_add->add_flag("--password-stdin", password_stdin, "Read the password from stdin")
+      ->required();
+  user_add->add_option("--password-cost", serve.password_cost, "argon2id cost")
+      ->capture_default_str();
+
+  auto* demo_cmd = app.add_subcommand("demo", "Serve a demo school with sample data");
+  std::string demo_listen = "127.0.0.1:8080";
+  db.url = "sqlite:./data/hundeschule.db";
+  std::string demo_db = "sqlite:./data/demo.db";
+  demo_cmd->add_option("--database", demo_db, "sqlite:PATH")->capture_default_str();
+  demo_cmd->add_option("--listen", demo_listen, "HOST:PORT")->capture_default_str();
+  demo_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file");
+  demo_cmd->add_option("--font-dir", serve.font_dir, "Folder with DejaVuSans.ttf")
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve_cmd->parsed()) {
+    auto office = BuildOffice(db, serve);
+    if (!office) return Die(office.error().message);
+    return RunServer(**office, serve, signals);
+  }
+  if (migrate_cmd->parsed()) {
+    auto sqlite = SqliteFromUrl(db.url);
+    if (!sqlite) return Die(sqlite.error().message);
+    auto applied = store::MigrateSqlite(*sqlite);
+    if (!applied) return Die(applied.error().message);
+    std::printf("applied %d migration(s)\n", *applied);
+    return 0;
+  }
+  if (tenant_create->parsed()) {
+    auto mode = domain::ParseTaxMode(tenant_tax_mode);
+    if (!mode) return Die("--tax-mode must be regular or kleinunternehmer");
+    auto office = BuildOffice(db, serve);
+    if (!office) return Die(office.error().message);
+    domain::School school;
+    school.name = tenant_name;
+    school.tax_mode = *mode;
+    auto id = (*office)->schools->CreateSchool(school);
+    if (!id) return Die(id.error().message);
+    std::printf("%lld\n", static_cast<long long>(*id));
+    return 0;
+  }
+  if (user_add->parsed()) {
+    auto role = app::ParseRole(user_role);
+    if (!role) return Die("--role must be owner or staff");
+    std::string password;
+    std::getline(std::cin, password);
+    auto office = BuildOffice(db, serve);
+    if (!office) return Die(office.error().message);
+    auto id = (*office)->schools->AddUser(user_tenant, user_email, password, *role);
+    if (!id) {
+      std::string msg = id.error().message;
+      for (const auto& d : id.error().details) msg += "\n  " + d.field + ": " + d.message;
+      return Die(msg);
+    }
+    std::printf("%lld\n", static_cast<long long>(*id));
+    return 0;
+  }
+  if (demo_cmd->parsed()) {
+    db.url = demo_db;
+    serve.listen = demo_listen;
+    serve.password_cost = "interactive";
+    auto office = BuildOffice(db, serve);
+    if (!office) return Die(office.error().message);
+    app::DemoSettings demo;
+    auto existing = [&]() -> bool {
+      auto uow = (*office)->db->Begin(app::TxKind::kRead);
+      if (!uow) return false;
+      auto u = (*uow)->Users().FindByEmail(demo.owner_email);
+      return u && u->has_value();
+    }();
+    if (!existing) {
+      std::printf("Creating the demo school (about 30 customers, 120 invoices) ...\n");
+      auto created = app::CreateDemoSchool(*(*office)->schools, *(*office)->customers,
+                                           *(*office)->invoices, *(*office)->receipts,
+                                           (*office)->clock, demo);
+      if (!created) return Die(created.error().message);
+    }
+    return RunServer(**office, serve, signals, [&](int port) {
+      std::printf(
+          "\nhundeschule demo is running:\n  URL:      http://%s:%d/\n  Login:    %s\n  "
+          "Password: %s\nStop with Ctrl+C.\n",
+          ParseListen(serve.listen)->first.c_str(), port, demo.owner_email.c_str(),
+          demo.owner_password.c_str());
+      std::fflush(stdout);
+    });
+  }
+  return 0;
+}

@@ -1,0 +1,58 @@
+#pragma once
+// The JSON API (/api/v1): one route table, authentication, CSRF, error mapping, metrics.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "app/services.hpp"
+#include "core/clock.hpp"
+#include "http/http_types.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+
+namespace hs::http::api {
+
+struct ApiSettings {
+  bool secure_cookies = false;  // set behind TLS so the session cookie is marked Secure
+  std::size_t max_json_bytes = 1024 * 1024;
+  std::string session_cookie = "hs_session";
+};
+
+struct ApiServices {
+  app::AuthService& auth;
+  app::SchoolService& schools;
+  app::CustomerService& customers;
+  app::InvoiceService& invoices;
+  app::ReceiptService& receipts;
+  Metrics& metrics;
+};
+
+using AuthedHandler = std::function<Response(const Request&, const app::Principal&)>;
+
+class Api {
+ public:
+  Api(ApiServices services, ApiSettings settings);
+
+  // The handler for http::Server.
+  Response Handle(const Request& request);
+
+  // Extension points for other modules (sevdesk integration, UI).
+  void AddPublic(std::string method, std::string pattern, Handler handler);
+  void AddAuthed(std::string method, std::string pattern, AuthedHandler handler);
+  // Serves paths no route matched (the static UI); API paths still answer JSON 404.
+  void SetFallback(Handler handler) { fallback_ = std::move(handler); }
+
+ private:
+  void RegisterRoutes();
+  ApiServices s_;
+  ApiSettings settings_;
+  Router router_;
+  Handler fallback_;
+};
+
+// Helpers shared by API modules.
+Response ErrorResponse(const hs::Error& error);
+Response JsonResponse(int status, const std::string& json_text);
+int StatusFor(ErrorCode code);
+
+}  // namespace hs::http::api

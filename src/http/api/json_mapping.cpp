@@ -1,0 +1,456 @@
+#include "http/api/json_mapping.hpp"
+
+#include "core/money.hpp"
+#include "core/text.hpp"
+
+namespace hs::http::api {
+
+ObjectReader::ObjectReader(const Json& object, std::string prefix,
+                           std::vector<FieldError>& errors, std::set<std::string> ignored)
+    : object_(object), prefix_(std::move(prefix)), errors_(errors), ignored_(std::move(ignored)) {}
+
+bool ObjectReader::Has(const std::string& key) const { return object_.contains(key); }
+
+const Json* ObjectReader::Field(const std::string& key) {
+  seen_.insert(key);
+  auto it = object_.find(key);
+  if (it == object_.end()) return nullptr;
+  return &*it;
+}
+
+void ObjectReader::Error(const std::string& key, const std::string& message) {
+  errors_.push_back({prefix_ + key, message});
+}
+
+std::optional<std::string> ObjectReader::String(const std::string& key) {
+  const Json* v = Field(key);
+  if (!v) return std::nullopt;
+  if (v->is_null()) return std::string{};
+  if (!v->is_string()) {
+    Error(key, "Text erwartet.");
+    return std::nullopt;
+  }
+  return Trim(v->get<std::string>());
+}
+
+std::optional<std::string> ObjectReader::RawString(const std::string& key) {
+  const Json* v = Field(key);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) {
+    Error(key, "Text erwartet.");
+    return std::nullopt;
+  }
+  return v->get<std::string>();
+}
+
+std::optional<std::int64_t> ObjectReader::Int(const std::string& key) {
+  const Json* v = Field(key);
+  if (!v) return std::nullopt;
+  if (!v->is_number_integer()) {
+    Error(key, "Ganze Zahl erwartet.");
+    return std::nullopt;
+  }
+  return v->get<std::int64_t>();
+}
+
+std::optional<bool> ObjectReader::Bool(const std::string& key) {
+  const Json* v = Field(key);
+  if (!v) return std::nullopt;
+  if (!v->is_boolean()) {
+    Error(key, "true oder false erwartet.");
+    return std::nullopt;
+  }
+  return v->get<bool>();
+}
+
+std::optional<std::string> ObjectReader::Decimal(const std::string& key) {
+  const Json* v = Field(key);
+  if (!v) return std::nullopt;
+  if (v->is_string()) return v->get<std::string>();
+  if (v->is_number_integer()) return std::to_string(v->get<std::int64_t>());
+  if (v->is_number_float()) return v->dump();
+  Error(key, "Zahl erwartet, z. B. \"1.5\".");
+  return std::nullopt;
+}
+
+std::pair<bool, std::optional<Date>> ObjectReader::OptionalDate(const std::string& key) {
+  const Json* v = Field(key);
+  if (!v) return {false, std::nullopt};
+  if (v->is_null()) return {true, std::nullopt};
+  if (v->is_string()) {
+    if (auto d = ParseIsoDate(v->get<std::string>())) return {true, d};
+  }
+  Error(key, "Datum im Format JJJJ-MM-TT erwartet.");
+  return {false, std::nullopt};
+}
+
+const Json* ObjectReader::Object(const std::string& key) {
+  const Json* v = Field(key);
+  if (!v || v->is_null()) return nullptr;
+  if (!v->is_object()) {
+    Error(key, "Objekt erwartet.");
+    return nullptr;
+  }
+  return v;
+}
+
+const Json* ObjectReader::Array(const std::string& key) {
+  const Json* v = Field(key);
+  if (!v || v->is_null()) return nullptr;
+  if (!v->is_array()) {
+    Error(key, "Liste erwartet.");
+    return nullptr;
+  }
+  return v;
+}
+
+void ObjectReader::Finish() {
+  for (const auto& [key, _] : object_.items()) {
+    if (!seen_.count(key) && !ignored_.count(key)) {
+      errors_.push_back({prefix_ + key, "Unbekanntes Feld."});
+    }
+  }
+}
+
+tl::unexpected<hs::Error> BadRequest(std::vector<FieldError> details, std::string message) {
+  return tl::unexpected<hs::Error>(
+      hs::Error{ErrorCode::kBadRequest, "bad_request", std::move(message), std::move(details), {}});
+}
+
+Result<Json> ParseObject(const std::string& body) {
+  if (!IsValidUtf8(body)) {
+    return BadRequest({}, "Die Anfrage ist kein gültiges UTF-8.");
+  }
+  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return BadRequest({}, "Die Anfrage ist kein gültiges JSON.");
+  }
+  if (!j.is_object()) return BadRequest({}, "Ein JSON-Objekt wird erwartet.");
+  return j;
+}
+
+namespace {
+Json AddressJson(const domain::Address& a) {
+  return {{"street", a.street}, {"zip", a.zip}, {"city", a.city}, {"country", a.country}};
+}
+Json DateOrNull(const std::optional<Date>& d) {
+  return d ? Json(FormatIsoDate(*d)) : Json(nullptr);
+}
+template <class T>
+Json OrNull(const std::optional<T>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+
+void ReadAddress(ObjectReader& r, domain::Address& address) {
+  const Json* a = r.Object("address");
+  if (!a) return;
+  ObjectReader nested(*a, r.Path("address."), r.errors());
+  if (auto v = nested.String("street")) address.street = *v;
+  if (auto v = nested.String("zip")) address.zip = *v;
+  if (auto v = nested.String("city")) address.city = *v;
+  if (auto v = nested.String("country")) {
+    std::string upper = *v;
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    address.country = upper.empty() ? std::string("DE") : upper;
+  }
+  nested.Finish();
+}
+}  // namespace
+
+Json ToJson(const domain::School& s) {
+  return {{"id", s.id},
+          {"name", s.name},
+          {"address", AddressJson(s.address)},
+          {"email", s.email},
+          {"phone", s.phone},
+          {"tax_number", s.tax_number},
+          {"vat_id", s.vat_id},
+          {"iban", s.iban},
+          {"bic", s.bic},
+          {"bank_name", s.bank_name},
+          {"tax_mode", domain::ToString(s.tax_mode)},
+          {"invoice_number_format", s.invoice_number_format},
+          {"payment_term_days", s.payment_term_days},
+          {"price_entry", domain::ToString(s.price_entry)}};
+}
+
+Json ToJson(const domain::Customer& c) {
+  Json dogs = Json::array();
+  for (const auto& d : c.dogs) dogs.push_back({{"name", d.name}, {"breed", d.breed}});
+  return {{"id", c.id},
+          {"customer_number", c.customer_number},
+          {"kind", domain::ToString(c.kind)},
+          {"display_name", c.DisplayName()},
+          {"salutation", c.salutation},
+          {"first_name", c.first_name},
+          {"last_name", c.last_name},
+          {"company_name", c.company_name},
+          {"contact_person", c.contact_person},
+          {"address", AddressJson(c.address)},
+          {"email", c.email},
+          {"phone", c.phone},
+          {"dogs", dogs},
+          {"notes", c.notes},
+          {"version", c.version},
+          {"created_at", FormatIsoInstant(c.created_at)},
+          {"updated_at", FormatIsoInstant(c.updated_at)}};
+}
+
+Json ToJson(const domain::Invoice& inv) {
+  Json lines = Json::array();
+  for (const auto& l : inv.lines) {
+    lines.push_back({{"text", l.text},
+                     {"quantity", FormatQuantity(l.quantity)},
+                     {"unit", l.unit},
+                     {"unit_price_cents", l.unit_price_cents},
+                     {"vat_rate", l.vat_rate},
+                     {"amount_cents", domain::LineAmount(l)}});
+  }
+  Json groups = Json::array();
+  for (const auto& g : inv.totals.groups) {
+    groups.push_back({{"rate", g.rate},
+                      {"net_cents", g.net_cents},
+                      {"tax_cents", g.tax_cents},
+                      {"gross_cents", g.gross_cents}});
+  }
+  Json out = {{"id", inv.id},
+              {"kind", domain::ToString(inv.kind)},
+              {"status", domain::ToString(inv.status)},
+              {"number", OrNull(inv.number)},
+              {"customer_id", inv.customer_id},
+              {"invoice_date", FormatIsoDate(inv.invoice_date)},
+              {"service_date", DateOrNull(inv.service_date)},
+              {"service_period_end", DateOrNull(inv.service_period_end)},
+              {"price_entry", domain::ToString(inv.price_entry)},
+              {"lines", lines},
+              {"vat_groups", groups},
+              {"total_net_cents", inv.totals.net_cents},
+              {"total_tax_cents", inv.totals.tax_cents},
+              {"total_gross_cents", inv.totals.gross_cents},
+              {"notes", inv.notes},
+              {"cancels_invoice_id", OrNull(inv.cancels_invoice_id)},
+              {"cancels_invoice_number", OrNull(inv.cancels_invoice_number)},
+              {"cancelled_by_invoice_id", OrNull(inv.cancelled_by_invoice_id)},
+              {"created_at", FormatIsoInstant(inv.created_at)},
+              {"updated_at", FormatIsoInstant(inv.updated_at)},
+              {"finalized_at", inv.finalized_at ? Json(FormatIsoInstant(*inv.finalized_at))
+                                                : Json(nullptr)}};
+  if (inv.status != domain::InvoiceStatus::kDraft) {
+    const auto& s = inv.customer_snapshot;
+    out["customer"] = {{"name", s.name},
+                       {"contact_person", s.contact_person},
+                       {"address", AddressJson(s.address)},
+                       {"email", s.email},
+                       {"customer_number", s.customer_number}};
+    out["pdf_sha256"] = inv.pdf_sha256;
+    out["pdf_url"] = "/api/v1/invoices/" + std::to_string(inv.id) + "/pdf";
+  } else {
+    out["customer"] = nullptr;
+    out["pdf_sha256"] = nullptr;
+    out["pdf_url"] = nullptr;
+  }
+  return out;
+}
+
+Json ToJson(const app::InvoiceSummary& s) {
+  return {{"id", s.id},
+          {"kind", domain::ToString(s.kind)},
+          {"status", domain::ToString(s.status)},
+          {"number", OrNull(s.number)},
+          {"invoice_date", FormatIsoDate(s.invoice_date)},
+          {"customer_id", s.customer_id},
+          {"customer_name", s.customer_name},
+          {"total_net_cents", s.net_cents},
+          {"total_tax_cents", s.tax_cents},
+          {"total_gross_cents", s.gross_cents}};
+}
+
+Json ToJson(const domain::Receipt& r) {
+  return {{"id", r.id},
+          {"type", domain::ToString(r.type)},
+          {"date", FormatIsoDate(r.date)},
+          {"number", r.number},
+          {"counterparty", r.counterparty},
+          {"description", r.description},
+          {"amount_gross_cents", r.amount_gross_cents},
+          {"amount_net_cents", r.amount_net_cents},
+          {"amount_tax_cents", r.amount_tax_cents},
+          {"vat_rate", OrNull(r.vat_rate)},
+          {"invoice_id", OrNull(r.invoice_id)},
+          {"customer_id", OrNull(r.customer_id)},
+          {"file",
+           {{"name", r.file_name},
+            {"content_type", r.file_content_type},
+            {"size", r.file_size},
+            {"sha256", r.file_sha256},
+            {"url", "/api/v1/receipts/" + std::to_string(r.id) + "/file"}}},
+          {"created_at", FormatIsoInstant(r.created_at)}};
+}
+
+Json ErrorToJson(const hs::Error& e) {
+  Json details = Json::array();
+  for (const auto& d : e.details) details.push_back({{"field", d.field}, {"message", d.message}});
+  return {{"code", e.reason.empty() ? "error" : e.reason},
+          {"message", e.message},
+          {"details", details}};
+}
+
+Status ApplyCustomer(const Json& body, domain::Customer& c, bool creating) {
+  std::vector<FieldError> errors;
+  ObjectReader r(body, "", errors,
+                 {"id", "customer_number", "version", "display_name", "created_at", "updated_at"});
+  if (auto v = r.String("kind")) {
+    if (auto k = domain::ParseCustomerKind(*v)) {
+      c.kind = *k;
+    } else {
+      r.Error("kind", "Erlaubt: person oder company.");
+    }
+  } else if (creating && !r.Has("kind")) {
+    r.Error("kind", "Bitte angeben: person oder company.");
+  }
+  if (auto v = r.String("salutation")) c.salutation = *v;
+  if (auto v = r.String("first_name")) c.first_name = *v;
+  if (auto v = r.String("last_name")) c.last_name = *v;
+  if (auto v = r.String("company_name")) c.company_name = *v;
+  if (auto v = r.String("contact_person")) c.contact_person = *v;
+  if (auto v = r.String("email")) c.email = ToLowerAscii(*v);
+  if (auto v = r.String("phone")) c.phone = *v;
+  if (auto v = r.String("notes")) c.notes = *v;
+  ReadAddress(r, c.address);
+  if (const Json* dogs = r.Array("dogs")) {
+    c.dogs.clear();
+    for (std::size_t i = 0; i < dogs->size(); ++i) {
+      const Json& d = (*dogs)[i];
+      const std::string p = "dogs[" + std::to_string(i) + "].";
+      if (!d.is_object()) {
+        errors.push_back({p.substr(0, p.size() - 1), "Objekt erwartet."});
+        continue;
+      }
+      ObjectReader dr(d, p, errors);
+      domain::Dog dog;
+      if (auto v = dr.String("name")) dog.name = *v;
+      if (auto v = dr.String("breed")) dog.breed = *v;
+      dr.Finish();
+      c.dogs.push_back(std::move(dog));
+    }
+  }
+  r.Finish();
+  if (!errors.empty()) return BadRequest(std::move(errors));
+  return {};
+}
+
+Status ApplyInvoice(const Json& body, domain::Invoice& inv, bool creating) {
+  std::vector<FieldError> errors;
+  ObjectReader r(body, "", errors,
+                 {"id", "kind", "status", "number", "vat_groups", "total_net_cents",
+                  "total_tax_cents", "total_gross_cents", "customer", "cancels_invoice_id",
+                  "cancels_invoice_number", "cancelled_by_invoice_id", "created_at", "updated_at",
+                  "finalized_at", "pdf_sha256", "pdf_url"});
+  if (auto v = r.Int("customer_id")) {
+    inv.customer_id = *v;
+  } else if (creating && !r.Has("customer_id")) {
+    r.Error("customer_id", "Bitte einen Kunden wählen.");
+  }
+  auto [has_date, date] = r.OptionalDate("invoice_date");
+  if (has_date) {
+    if (date) {
+      inv.invoice_date = *date;
+    } else {
+      r.Error("invoice_date", "Bitte ein Rechnungsdatum angeben.");
+    }
+  } else if (creating && !r.Has("invoice_date")) {
+    r.Error("invoice_date", "Bitte ein Rechnungsdatum angeben.");
+  }
+  if (auto [has, d] = r.OptionalDate("service_date"); has) inv.service_date = d;
+  if (auto [has, d] = r.OptionalDate("service_period_end"); has) inv.service_period_end = d;
+  if (auto v = r.String("price_entry")) {
+    if (auto p = domain::ParsePriceEntry(*v)) {
+      inv.price_entry = *p;
+    } else {
+      r.Error("price_entry", "Erlaubt: net oder gross.");
+    }
+  }
+  if (auto v = r.String("notes")) inv.notes = *v;
+  if (const Json* lines = r.Array("lines")) {
+    inv.lines.clear();
+    if (lines->size() > domain::kMaxLines) {
+      r.Error("lines", "Höchstens " + std::to_string(domain::kMaxLines) + " Positionen.");
+    } else {
+      for (std::size_t i = 0; i < lines->size(); ++i) {
+        const Json& l = (*lines)[i];
+        const std::string p = "lines[" + std::to_string(i) + "].";
+        if (!l.is_object()) {
+          errors.push_back({p.substr(0, p.size() - 1), "Objekt erwartet."});
+          continue;
+        }
+        ObjectReader lr(l, p, errors, {"amount_cents"});
+        domain::InvoiceLine line;
+        if (auto v = lr.String("text")) line.text = *v;
+        if (auto v = lr.Decimal("quantity")) {
+          if (auto q = ParseQuantity(*v)) {
+            line.quantity = *q;
+          } else {
+            lr.Error("quantity", "Menge mit höchstens 3 Nachkommastellen erwartet, z. B. \"1.5\".");
+          }
+        }
+        if (auto v = lr.String("unit")) line.unit = *v;
+        if (auto v = lr.Int("unit_price_cents")) {
+          line.unit_price_cents = *v;
+        } else if (!lr.Has("unit_price_cents")) {
+          lr.Error("unit_price_cents", "Bitte einen Einzelpreis in Cent angeben.");
+        }
+        if (auto v = lr.Int("vat_rate")) {
+          line.vat_rate = static_cast<int>(std::clamp<std::int64_t>(*v, -1, 1000));
+        } else if (!lr.Has("vat_rate")) {
+          lr.Error("vat_rate", "Bitte einen Steuersatz angeben (0, 7 oder 19).");
+        }
+        lr.Finish();
+        inv.lines.push_back(std::move(line));
+      }
+    }
+  }
+  r.Finish();
+  if (!errors.empty()) return BadRequest(std::move(errors));
+  return {};
+}
+
+Status ApplySchool(const Json& body, domain::School& s) {
+  std::vector<FieldError> errors;
+  ObjectReader r(body, "", errors, {"id"});
+  if (auto v = r.String("name")) s.name = *v;
+  ReadAddress(r, s.address);
+  if (auto v = r.String("email")) s.email = *v;
+  if (auto v = r.String("phone")) s.phone = *v;
+  if (auto v = r.String("tax_number")) s.tax_number = *v;
+  if (auto v = r.String("vat_id")) s.vat_id = *v;
+  if (auto v = r.String("iban")) {
+    std::string iban;
+    for (char ch : *v) {
+      if (ch != ' ') iban += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+    s.iban = iban;
+  }
+  if (auto v = r.String("bic")) s.bic = *v;
+  if (auto v = r.String("bank_name")) s.bank_name = *v;
+  if (auto v = r.String("tax_mode")) {
+    if (auto m = domain::ParseTaxMode(*v)) {
+      s.tax_mode = *m;
+    } else {
+      r.Error("tax_mode", "Erlaubt: regular oder kleinunternehmer.");
+    }
+  }
+  if (auto v = r.String("invoice_number_format")) s.invoice_number_format = *v;
+  if (auto v = r.Int("payment_term_days")) s.payment_term_days = static_cast<int>(std::clamp<std::int64_t>(*v, -1, 100000));
+  if (auto v = r.String("price_entry")) {
+    if (auto p = domain::ParsePriceEntry(*v)) {
+      s.price_entry = *p;
+    } else {
+      r.Error("price_entry", "Erlaubt: net oder gross.");
+    }
+  }
+  r.Finish();
+  if (!errors.empty()) return BadRequest(std::move(errors));
+  return {};
+}
+
+}  // namespace hs::http::api
