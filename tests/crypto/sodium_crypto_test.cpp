@@ -1,0 +1,64 @@
+#include "crypto/sodium_crypto.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace hs::crypto {
+namespace {
+
+class CryptoTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(InitCrypto()); }
+};
+
+TEST_F(CryptoTest, PasswordsAreArgon2id) {
+  SodiumCrypto c(PasswordCost::kMinimum);
+  auto hash = c.HashPassword("geheimes Passwort");
+  ASSERT_TRUE(hash);
+  EXPECT_EQ(hash->rfind("$argon2id$", 0), 0u);
+  EXPECT_TRUE(c.VerifyPassword(*hash, "geheimes Passwort"));
+  EXPECT_FALSE(c.VerifyPassword(*hash, "geheimes passwort"));
+  EXPECT_FALSE(c.VerifyPassword("", "x"));
+}
+
+TEST_F(CryptoTest, TokensAreRandomAndHashesStable) {
+  SodiumCrypto c(PasswordCost::kMinimum);
+  EXPECT_NE(c.RandomToken(), c.RandomToken());
+  EXPECT_EQ(c.RandomToken().size(), 43u);
+  EXPECT_EQ(c.Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_F(CryptoTest, SecretBoxBindsTheOwner) {
+  auto box = SecretBox::FromKeyBytes(std::string(32, 'k'));
+  const std::string sealed = box->Seal("sevdesk-token-123", "tenant:1");
+  EXPECT_EQ(sealed.find("sevdesk-token-123"), std::string::npos);
+  EXPECT_EQ(box->Open(sealed, "tenant:1").value(), "sevdesk-token-123");
+  EXPECT_FALSE(box->Open(sealed, "tenant:2"));
+  auto other = SecretBox::FromKeyBytes(std::string(32, 'x'));
+  EXPECT_FALSE(other->Open(sealed, "tenant:1"));
+  EXPECT_FALSE(box->Open("v1:garbage", "tenant:1"));
+}
+
+TEST_F(CryptoTest, KeyFileIsCreatedPrivateAndReused) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("hs-key-" + std::to_string(::getpid()));
+  std::filesystem::remove(path);
+  auto first = SecretBox::FromKeyFile(path.string());
+  ASSERT_TRUE(first);
+  const auto perms = std::filesystem::status(path).permissions();
+  EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
+  const std::string sealed = (*first)->Seal("x", "a");
+  auto second = SecretBox::FromKeyFile(path.string());
+  ASSERT_TRUE(second);
+  EXPECT_EQ((*second)->Open(sealed, "a").value(), "x");
+  std::ofstream(path) << "not a key";
+  EXPECT_FALSE(SecretBox::FromKeyFile(path.string()));
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace hs::crypto
