@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev libsodium-dev libexpected-dev
   libhpdf-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev
   fonts-dejavu-core poppler-utils clang-format curl
 )
 
