@@ -1,0 +1,118 @@
+// Invoice PDF rendering cost. The finalization target (>= 200/s on 2 cores, PDF included) leaves
+// a few milliseconds per PDF; see src/pdf/invoice_pdf.hpp for the choices this drove.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "domain/invoice.hpp"
+#include "domain/school.hpp"
+#include "pdf/invoice_pdf.hpp"
+
+namespace {
+
+using hs::domain::Invoice;
+using hs::domain::InvoiceLine;
+using hs::domain::School;
+
+School MakeSchool() {
+  School school;
+  school.name = "Hundeschule Pfotenglück";
+  school.address = {"Wiesenweg 3", "79098", "Freiburg im Breisgau", "DE"};
+  school.email = "info@pfotenglueck.example";
+  school.phone = "0761 123456";
+  school.tax_number = "07/123/45678";
+  school.vat_id = "DE123456789";
+  school.iban = "DE89370400440532013000";
+  school.bic = "COBADEFFXXX";
+  school.bank_name = "Commerzbank Freiburg";
+  return school;
+}
+
+Invoice MakeInvoice(int lines) {
+  Invoice invoice;
+  invoice.number = "RE-2026-0042";
+  invoice.invoice_date =
+      hs::Date{std::chrono::year{2026}, std::chrono::November, std::chrono::day{27}};
+  invoice.service_date = invoice.invoice_date;
+  invoice.customer_snapshot.name = "Jürgen Groß";
+  invoice.customer_snapshot.address = {"Hauptstraße 5", "79100", "Freiburg", "DE"};
+  invoice.customer_snapshot.customer_number = 10023;
+  for (int i = 0; i < lines; ++i) {
+    char text[96];
+    std::snprintf(text, sizeof text, "Einzelstunde Welpenerziehung und Rückruftraining, Termin %d",
+                  i + 1);
+    invoice.lines.push_back(InvoiceLine{text, 1500, "Stunde", 4500, i % 3 == 0 ? 7 : 19});
+  }
+  invoice.totals = hs::domain::ComputeTotals(invoice.lines, invoice.price_entry);
+  return invoice;
+}
+
+void Render(benchmark::State& state, const hs::pdf::PdfSettings& settings) {
+  const hs::pdf::InvoicePdfRenderer renderer(settings);
+  const School school = MakeSchool();
+  const Invoice invoice = MakeInvoice(static_cast<int>(state.range(0)));
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    auto pdf = renderer.Render(school, invoice);
+    if (!pdf) {
+      state.SkipWithError(pdf.error().message.c_str());
+      return;
+    }
+    bytes = pdf->size();
+    benchmark::DoNotOptimize(pdf);
+  }
+  state.counters["pdf_kb"] = static_cast<double>(bytes) / 1024.0;
+}
+
+// Steady state: the thread's libharu handle already holds the parsed fonts.
+void BM_RenderInvoice(benchmark::State& state) {
+  Render(state, hs::pdf::PdfSettings{});
+}
+BENCHMARK(BM_RenderInvoice)->Arg(3)->Arg(40)->Unit(benchmark::kMillisecond);
+
+void BM_RenderInvoiceCompressedFonts(benchmark::State& state) {
+  hs::pdf::PdfSettings settings;
+  settings.compress_fonts = true;
+  Render(state, settings);
+}
+BENCHMARK(BM_RenderInvoiceCompressedFonts)->Arg(3)->Arg(40)->Unit(benchmark::kMillisecond);
+
+// A customer name outside Windows-1252 adds libharu's UTF-8 Type0 font to the document.
+void BM_RenderInvoiceUnicodeName(benchmark::State& state) {
+  const hs::pdf::InvoicePdfRenderer renderer(hs::pdf::PdfSettings{});
+  const School school = MakeSchool();
+  Invoice invoice = MakeInvoice(3);
+  invoice.customer_snapshot.name = "Łukasz Yılmaz";
+  for (auto _ : state) {
+    auto pdf = renderer.Render(school, invoice);
+    if (!pdf) {
+      state.SkipWithError(pdf.error().message.c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(pdf);
+  }
+}
+BENCHMARK(BM_RenderInvoiceUnicodeName)->Unit(benchmark::kMillisecond);
+
+// Cold start: every iteration runs on a new thread, which has to parse both TTF files first
+// (thread creation itself is ~0.05 ms).
+void BM_RenderInvoiceFreshThread(benchmark::State& state) {
+  const hs::pdf::InvoicePdfRenderer renderer(hs::pdf::PdfSettings{});
+  const School school = MakeSchool();
+  const Invoice invoice = MakeInvoice(3);
+  for (auto _ : state) {
+    bool ok = false;
+    std::thread([&] { ok = renderer.Render(school, invoice).has_value(); }).join();
+    if (!ok) {
+      state.SkipWithError("render failed");
+      return;
+    }
+  }
+}
+BENCHMARK(BM_RenderInvoiceFreshThread)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
