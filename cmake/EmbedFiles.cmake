@@ -7,12 +7,13 @@ function(hs_embed_files target name base_dir)
   foreach(f ${ARGN})
     list(APPEND abs_files "${base_dir}/${f}")
   endforeach()
-  string(REPLACE ";" "|" files_arg "${ARGN}")
+  string(REPLACE ";" "," files_arg "${ARGN}")
   add_custom_command(
     OUTPUT "${out}"
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAME=${name} -DBASE=${base_dir}
             "-DFILES=${files_arg}" -P ${script}
     DEPENDS ${abs_files} ${script}
-    COMMENT "Embedding ${name}")
+    COMMENT "Embedding ${name}"
+    VERBATIM)
   target_sources(${target} PRIVATE "${out}")
 endfunction()

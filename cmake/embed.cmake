@@ -3,7 +3,7 @@
 set(body "#include <optional>\n#include <string_view>\n#include <utility>\n#include <array>\nnamespace hs::embedded {\nnamespace {\n")
 set(table "")
 set(i 0)
-string(REPLACE "|" ";" FILES "${FILES}")
+string(REPLACE "," ";" FILES "${FILES}")
 foreach(f ${FILES})
   file(READ "${BASE}/${f}" hex HEX)
   string(LENGTH "${hex}" hexlen)

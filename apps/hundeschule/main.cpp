@@ -7,10 +7,13 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <filesystem>
+#include <random>
 #include <thread>
 
 #include "app/demo_data.hpp"
 #include "app/services.hpp"
+#include "app/sevdesk_service.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "crypto/sodium_crypto.hpp"
@@ -18,6 +21,8 @@
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 #include "pdf/invoice_pdf.hpp"
+#include "sevdesk/client/sevdesk_client.hpp"
+#include "sevdesk/sandbox/sandbox.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
 namespace hs {
@@ -34,7 +39,21 @@ struct ServeOptions {
   std::size_t threads = 16;
   std::string font_dir = "/usr/share/fonts/truetype/dejavu";
   std::string password_cost = "moderate";
+  // sevdesk: the base URL comes from server configuration only, never from a user.
+  std::string sevdesk_base_url = "https://my.sevdesk.de/api/v1";
+  std::string key_file;  // default: next to the SQLite file
+  int workers = 4;
+  bool no_workers = false;
+  double sevdesk_rate = 5;
+  double sevdesk_burst = 10;
+  int sevdesk_timeout_ms = 30000;
+  int sevdesk_max_attempts = 10;
+  int sevdesk_backoff_base_ms = 2000;
+  std::string voucher_link_template = "https://my.sevdesk.de/#/ex/detail/id/{id}";
 };
+
+// The demo school's token in the built-in sandbox (not a real sevdesk token).
+constexpr const char* kDemoSevdeskToken = "d3m0d3m0d3m0d3m0d3m0d3m0d3m0d3m0";
 
 int Die(const std::string& message) {
   std::fprintf(stderr, "hundeschule: %s\n", message.c_str());
@@ -98,7 +117,17 @@ struct Office {
   std::unique_ptr<app::CustomerService> customers;
   std::unique_ptr<app::InvoiceService> invoices;
   std::unique_ptr<app::ReceiptService> receipts;
+  std::unique_ptr<SeededRandom> random;
+  std::unique_ptr<crypto::SecretBox> secrets;
+  std::unique_ptr<app::SevdeskGateway> gateway;
+  std::unique_ptr<app::SevdeskService> sevdesk;
 };
+
+std::string DefaultKeyFile(const std::string& db_path) {
+  if (const char* env = std::getenv("HS_SECRET_KEY_FILE"); env && *env) return env;
+  const auto parent = std::filesystem::path(db_path).parent_path();
+  return ((parent.empty() ? std::filesystem::path(".") : parent) / "secret.key").string();
+}
 
 Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
                                             const ServeOptions& serve) {
@@ -118,6 +147,26 @@ Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
                                                            *office->crypto, *office->renderer);
   office->receipts =
       std::make_unique<app::ReceiptService>(*office->db, office->clock, *office->crypto);
+  auto secrets = crypto::SecretBox::FromKeyFile(
+      serve.key_file.empty() ? DefaultKeyFile(sqlite->path) : serve.key_file);
+  if (!secrets) return tl::unexpected(secrets.error());
+  office->secrets = std::move(*secrets);
+  office->random = std::make_unique<SeededRandom>(std::random_device{}());
+  sevdesk::ClientSettings client;
+  client.base_url = serve.sevdesk_base_url;
+  client.timeout = std::chrono::milliseconds(serve.sevdesk_timeout_ms);
+  office->gateway = sevdesk::MakeSevdeskClient(client);
+  app::SevdeskSettings sd;
+  sd.workers = serve.workers;
+  sd.rate_per_second = serve.sevdesk_rate;
+  sd.burst = serve.sevdesk_burst;
+  sd.max_attempts = serve.sevdesk_max_attempts;
+  sd.backoff_base = std::chrono::milliseconds(serve.sevdesk_backoff_base_ms);
+  sd.voucher_link_template = serve.voucher_link_template;
+  office->sevdesk = std::make_unique<app::SevdeskService>(
+      *office->db, office->clock, *office->random, *office->crypto, *office->secrets,
+      *office->gateway, sd);
+  office->invoices->SetFinalizeHook(office->sevdesk.get());
   return office;
 }
 
@@ -143,7 +192,7 @@ int RunServer(Office& office, const ServeOptions& options, const sigset_t& signa
   if (!listen) return Die(listen.error().message);
   http::Metrics metrics;
   http::api::Api api({*office.auth, *office.schools, *office.customers, *office.invoices,
-                      *office.receipts, metrics},
+                      *office.receipts, metrics, office.sevdesk.get()},
                      {.secure_cookies = options.secure_cookies});
   http::ServerSettings settings;
   settings.host = listen->first;
@@ -156,12 +205,17 @@ int RunServer(Office& office, const ServeOptions& options, const sigset_t& signa
     std::ofstream(options.port_file) << *port << "\n";
   }
   Log(LogLevel::kInfo, "serve", "listening on http://" + settings.host + ":" + std::to_string(*port));
+  if (!options.no_workers) {
+    if (auto st = office.sevdesk->StartWorkers(); !st) return Die(st.error().message);
+  }
   if (on_ready) on_ready(*port);
   std::thread serving([&server] { server.Serve(); });
   const int sig = WaitForSignal(signals);
   Log(LogLevel::kInfo, "serve", "signal " + std::to_string(sig) + ", shutting down");
+  // Stop taking requests first, then let the workers finish their current step.
   server.Stop();
   serving.join();
+  office.sevdesk->StopWorkers();
   return 0;
 }
 
@@ -172,6 +226,7 @@ int main(int argc, char** argv) {
   using namespace hs;
   const sigset_t signals = BlockShutdownSignals();
   if (auto st = crypto::InitCrypto(); !st) return Die(st.error().message);
+  sevdesk::InitHttpClient();
 
   CLI::App app{"hundeschule – Kunden, Rechnungen und Belege für Hundeschulen, mit sevdesk"};
   app.require_subcommand(1);
@@ -193,6 +248,33 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--password-cost", serve.password_cost,
                         "argon2id cost: moderate, interactive, minimum (tests only)")
+      ->capture_default_str();
+
+  serve_cmd->add_option("--sevdesk-base-url", serve.sevdesk_base_url,
+                        "sevdesk API base URL (the sandbox's for tests and demos)")
+      ->capture_default_str();
+  serve_cmd->add_option("--key-file", serve.key_file,
+                        "File with the key that encrypts sevdesk tokens (created 0600 if missing; "
+                        "default: secret.key next to the database, or $HS_SECRET_KEY_FILE)");
+  serve_cmd->add_option("--workers", serve.workers, "sevdesk transfer workers")
+      ->capture_default_str();
+  serve_cmd->add_flag("--no-workers", serve.no_workers, "Serve HTTP only (no transfers)");
+  serve_cmd->add_option("--sevdesk-rate", serve.sevdesk_rate,
+                        "sevdesk calls per second per school (token bucket)")
+      ->capture_default_str();
+  serve_cmd->add_option("--sevdesk-burst", serve.sevdesk_burst, "token bucket burst")
+      ->capture_default_str();
+  serve_cmd->add_option("--sevdesk-timeout-ms", serve.sevdesk_timeout_ms,
+                        "Deadline of one sevdesk request")
+      ->capture_default_str();
+  serve_cmd->add_option("--sevdesk-max-attempts", serve.sevdesk_max_attempts,
+                        "Attempts before a transient failure becomes final")
+      ->capture_default_str();
+  serve_cmd->add_option("--sevdesk-backoff-base-ms", serve.sevdesk_backoff_base_ms,
+                        "Base of the exponential backoff with full jitter")
+      ->capture_default_str();
+  serve_cmd->add_option("--voucher-link-template", serve.voucher_link_template,
+                        "Link to a voucher in sevdesk; {id} is replaced")
       ->capture_default_str();
 
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending database migrations");
@@ -232,6 +314,14 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--listen", demo_listen, "HOST:PORT")->capture_default_str();
   demo_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file");
   demo_cmd->add_option("--font-dir", serve.font_dir, "Folder with DejaVuSans.ttf")
+      ->capture_default_str();
+  int demo_sandbox_port = 0;
+  std::string demo_sandbox_state = "./data/demo-sandbox.json";
+  demo_cmd->add_option("--sandbox-port", demo_sandbox_port,
+                       "Port of the built-in sevdesk sandbox (0 = free port)")
+      ->capture_default_str();
+  demo_cmd->add_option("--sandbox-state", demo_sandbox_state,
+                       "File that keeps the sandbox's data across restarts")
       ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
@@ -282,9 +372,30 @@ int main(int argc, char** argv) {
     db.url = demo_db;
     serve.listen = demo_listen;
     serve.password_cost = "interactive";
+    app::DemoSettings demo;
+    // The built-in sevdesk sandbox stands in for the school's sevdesk account.
+    sevdesk::sandbox::SandboxSettings sandbox_settings;
+    sandbox_settings.host = ParseListen(serve.listen)->first;
+    sandbox_settings.port = demo_sandbox_port;
+    sandbox_settings.state_file = demo_sandbox_state;
+    sevdesk::sandbox::AccountSettings demo_account;
+    demo_account.token = kDemoSevdeskToken;
+    demo_account.name = demo.school_name;
+    sandbox_settings.accounts.push_back(demo_account);
+    if (auto parent = std::filesystem::path(demo_sandbox_state).parent_path(); !parent.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(parent, ec);
+    }
+    // The sandbox answers instantly, so the demo may pace faster than a real account.
+    serve.sevdesk_rate = 50;
+    serve.sevdesk_burst = 50;
+    sevdesk::sandbox::Sandbox sandbox(sandbox_settings);
+    auto sandbox_port = sandbox.Start();
+    if (!sandbox_port) return Die(sandbox_port.error().message);
+    serve.sevdesk_base_url = sandbox.BaseUrl() + "/api/v1";
+    serve.voucher_link_template = sandbox.BaseUrl() + "/?voucher={id}";
     auto office = BuildOffice(db, serve);
     if (!office) return Die(office.error().message);
-    app::DemoSettings demo;
     auto existing = [&]() -> bool {
       auto uow = (*office)->db->Begin(app::TxKind::kRead);
       if (!uow) return false;
@@ -297,13 +408,28 @@ int main(int argc, char** argv) {
                                            *(*office)->invoices, *(*office)->receipts,
                                            (*office)->clock, demo);
       if (!created) return Die(created.error().message);
+      // Connect the demo school to the sandbox: token, test, activate. Existing receipts stay
+      // untransferred so the owner can try "Zu Sevdesk übertragen".
+      app::Principal owner{0, created->school_id, app::Role::kOwner, demo.owner_email, ""};
+      app::ConnectionUpdate set_token;
+      set_token.token = kDemoSevdeskToken;
+      auto up = (*office)->sevdesk->UpdateConnection(owner, set_token);
+      if (!up) return Die(up.error().message);
+      auto tested = (*office)->sevdesk->Test(owner);
+      if (!tested || !tested->ok) return Die("demo: sevdesk sandbox test failed");
+      app::ConnectionUpdate enable;
+      enable.enabled = true;
+      auto on = (*office)->sevdesk->UpdateConnection(owner, enable);
+      if (!on) return Die(on.error().message);
     }
+    const std::string sandbox_url = sandbox.BaseUrl() + "/";
     return RunServer(**office, serve, signals, [&](int port) {
       std::printf(
           "\nhundeschule demo is running:\n  URL:      http://%s:%d/\n  Login:    %s\n  "
-          "Password: %s\nStop with Ctrl+C.\n",
+          "Password: %s\n  sevdesk sandbox (what arrived in \"sevdesk\"): %s\nStop with "
+          "Ctrl+C.\n",
           ParseListen(serve.listen)->first.c_str(), port, demo.owner_email.c_str(),
-          demo.owner_password.c_str());
+          demo.owner_password.c_str(), sandbox_url.c_str());
       std::fflush(stdout);
     });
   }

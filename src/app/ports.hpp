@@ -13,6 +13,7 @@
 #include "domain/invoice.hpp"
 #include "domain/receipt.hpp"
 #include "domain/school.hpp"
+#include "app/sevdesk_ports.hpp"
 
 namespace hs::app {
 
@@ -86,10 +87,19 @@ struct ReceiptQuery {
   // Keyset position: the (date, id) of the last row of the previous page.
   std::optional<std::pair<Date, std::int64_t>> after;
   std::optional<int> offset;  // page-based alternative to the cursor
+  // sevdesk status filter: not_transferred, queued, in_progress, transferred, failed, waiting.
+  // "waiting" needs `sevdesk_paused` (the school's connection is paused or disabled).
+  std::optional<std::string> sevdesk_status;
+  bool sevdesk_paused = false;
+};
+
+// A list row: the receipt and, when it has one, its sevdesk transfer.
+struct ReceiptListItem : domain::Receipt {
+  std::optional<Transfer> transfer;
 };
 
 struct ReceiptPage {
-  std::vector<domain::Receipt> items;
+  std::vector<ReceiptListItem> items;
   std::int64_t total = 0;
   bool has_more = false;
 };
@@ -182,6 +192,7 @@ class UnitOfWork {
   virtual CustomerRepository& Customers() = 0;
   virtual InvoiceRepository& Invoices() = 0;
   virtual ReceiptRepository& Receipts() = 0;
+  virtual SevdeskRepository& Sevdesk() = 0;
   virtual Status Commit() = 0;
 };
 
@@ -205,6 +216,15 @@ class Crypto {
   virtual bool VerifyPassword(const std::string& hash, const std::string& password) const = 0;
   virtual std::string RandomToken() const = 0;  // 32 random bytes, url-safe
   virtual std::string Sha256Hex(std::string_view bytes) const = 0;
+};
+
+// Authenticated encryption of secrets at rest; `owner` (e.g. "school:7") is bound to the
+// ciphertext so it cannot be moved to another tenant.
+class SecretSealer {
+ public:
+  virtual ~SecretSealer() = default;
+  virtual std::string Seal(std::string_view plaintext, std::string_view owner) const = 0;
+  virtual Result<std::string> Open(std::string_view sealed, std::string_view owner) const = 0;
 };
 
 class InvoiceRenderer {

@@ -30,15 +30,16 @@ class SodiumCrypto final : public app::Crypto {
 
 // XChaCha20-Poly1305 with a 32-byte master key; the associated data binds a ciphertext to its
 // owner (the tenant id), so a ciphertext copied to another tenant does not decrypt.
-class SecretBox {
+class SecretBox final : public app::SecretSealer {
  public:
   // Loads a base64 key from `key_file`, creating it (mode 0600) with a fresh key when missing.
   static Result<std::unique_ptr<SecretBox>> FromKeyFile(const std::string& key_file);
   static std::unique_ptr<SecretBox> FromKeyBytes(const std::string& key32);
-  ~SecretBox();
+  ~SecretBox() override;
   // "v1:" + base64(nonce || ciphertext)
-  std::string Seal(std::string_view plaintext, std::string_view associated_data) const;
-  Result<std::string> Open(std::string_view sealed, std::string_view associated_data) const;
+  std::string Seal(std::string_view plaintext, std::string_view associated_data) const override;
+  Result<std::string> Open(std::string_view sealed,
+                           std::string_view associated_data) const override;
 
  private:
   explicit SecretBox(const std::string& key32);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "store/sql_sevdesk_repository.hpp"
+
 namespace hs::store {
 
 using sql::Row;
@@ -637,6 +639,18 @@ constexpr const char* kReceiptColumns =
     "amount_net_cents, amount_tax_cents, vat_rate, invoice_id, customer_id, file_name, "
     "file_content_type, file_sha256, file_size, created_at";
 
+// The same columns qualified for the list join, and the transfer columns after them.
+constexpr const char* kReceiptColumnsR =
+    "r.id, r.school_id, r.type, r.date, r.number, r.counterparty, r.description, "
+    "r.amount_gross_cents, r.amount_net_cents, r.amount_tax_cents, r.vat_rate, r.invoice_id, "
+    "r.customer_id, r.file_name, r.file_content_type, r.file_sha256, r.file_size, r.created_at";
+constexpr std::size_t kReceiptColumnCount = 18;
+constexpr const char* kTransferColumnsT =
+    "t.id, t.school_id, t.receipt_id, t.customer_id, t.state, t.phase, t.priority, t.batch_id, "
+    "t.attempts, t.next_attempt_at, t.lease_owner, t.lease_until, t.uploaded_filename, "
+    "t.voucher_id, t.last_error_code, t.last_error_message, t.last_error_hint, t.created_at, "
+    "t.updated_at, t.transferred_at";
+
 domain::Receipt ReceiptFromRow(const Row& r) {
   domain::Receipt x;
   x.id = r.Int(0);
@@ -696,20 +710,43 @@ class SqlReceipts final : public app::ReceiptRepository {
   }
 
   Result<app::ReceiptPage> List(std::int64_t school_id, const app::ReceiptQuery& q) override {
-    std::string where = " FROM receipts WHERE school_id = $1";
+    // One statement for the rows (receipt + its transfer), one for the total.
+    std::string where =
+        " FROM receipts r LEFT JOIN sevdesk_transfers t ON t.school_id = r.school_id AND "
+        "t.receipt_id = r.id WHERE r.school_id = $1";
     std::vector<Value> params{school_id};
     auto add = [&](Value v) {
       params.push_back(std::move(v));
       return "$" + std::to_string(params.size());
     };
-    if (q.type) where += " AND type = " + add(domain::ToString(*q.type));
-    if (q.from) where += " AND date >= " + add(FormatIsoDate(*q.from));
-    if (q.to) where += " AND date <= " + add(FormatIsoDate(*q.to));
+    if (q.type) where += " AND r.type = " + add(domain::ToString(*q.type));
+    if (q.from) where += " AND r.date >= " + add(FormatIsoDate(*q.from));
+    if (q.to) where += " AND r.date <= " + add(FormatIsoDate(*q.to));
     if (!q.text.empty()) {
       const std::string p = add(sql::LikeContains(q.text));
       const std::string like = c_.dialect().case_insensitive_like;
-      where += " AND (counterparty " + like + " " + p + " ESCAPE '\\' OR number " + like + " " +
-               p + " ESCAPE '\\' OR description " + like + " " + p + " ESCAPE '\\')";
+      where += " AND (r.counterparty " + like + " " + p + " ESCAPE '\\' OR r.number " + like +
+               " " + p + " ESCAPE '\\' OR r.description " + like + " " + p + " ESCAPE '\\')";
+    }
+    if (q.sevdesk_status) {
+      const std::string& st = *q.sevdesk_status;
+      const std::string pending = "t.state IN ('queued', 'retry_wait', 'running')";
+      if (st == "not_transferred") {
+        where += " AND t.id IS NULL";
+      } else if (st == "transferred") {
+        where += " AND t.state = 'transferred'";
+      } else if (st == "waiting") {
+        where += q.sevdesk_paused ? " AND " + pending : " AND 1 = 0";
+      } else if (q.sevdesk_paused) {
+        // While paused, pending transfers show as "waiting" instead.
+        where += st == "failed" ? " AND t.state = 'failed'" : " AND 1 = 0";
+      } else if (st == "queued") {
+        where += " AND t.state = 'queued'";
+      } else if (st == "in_progress") {
+        where += " AND t.state = 'running'";
+      } else if (st == "failed") {
+        where += " AND t.state IN ('failed', 'retry_wait')";
+      }
     }
     auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
     if (!count) return Propagate(count);
@@ -718,13 +755,14 @@ class SqlReceipts final : public app::ReceiptRepository {
     if (q.after) {
       const std::string d = add(FormatIsoDate(q.after->first));
       const std::string i = add(q.after->second);
-      page_where += desc ? " AND (date < " + d + " OR (date = " + d + " AND id < " + i + "))"
-                         : " AND (date > " + d + " OR (date = " + d + " AND id > " + i + "))";
+      page_where += desc ? " AND (r.date < " + d + " OR (r.date = " + d + " AND r.id < " + i + "))"
+                         : " AND (r.date > " + d + " OR (r.date = " + d + " AND r.id > " + i + "))";
     }
-    const std::string order = desc ? " ORDER BY date DESC, id DESC" : " ORDER BY date, id";
+    const std::string order = desc ? " ORDER BY r.date DESC, r.id DESC" : " ORDER BY r.date, r.id";
     std::string limit = " LIMIT " + add(std::int64_t{q.limit + 1});
     if (q.offset && !q.after) limit += " OFFSET " + add(std::int64_t{*q.offset});
-    auto rows = c_.Query(std::string("SELECT ") + kReceiptColumns + page_where + order + limit,
+    auto rows = c_.Query(std::string("SELECT ") + kReceiptColumnsR + ", " + kTransferColumnsT +
+                             page_where + order + limit,
                          params);
     if (!rows) return Propagate(rows);
     app::ReceiptPage page;
@@ -734,7 +772,12 @@ class SqlReceipts final : public app::ReceiptRepository {
         page.has_more = true;
         break;
       }
-      page.items.push_back(ReceiptFromRow(r));
+      app::ReceiptListItem item;
+      static_cast<domain::Receipt&>(item) = ReceiptFromRow(r);
+      if (!r.IsNull(kReceiptColumnCount)) {
+        item.transfer = TransferFromRow(r, kReceiptColumnCount);
+      }
+      page.items.push_back(std::move(item));
     }
     return page;
   }
@@ -759,13 +802,20 @@ class SqlReceipts final : public app::ReceiptRepository {
 
 struct SqlUnitOfWork::Repos {
   explicit Repos(sql::Connection& c)
-      : schools(c), users(c), sessions(c), customers(c), invoices(c), receipts(c) {}
+      : schools(c),
+        users(c),
+        sessions(c),
+        customers(c),
+        invoices(c),
+        receipts(c),
+        sevdesk(MakeSqlSevdeskRepository(c)) {}
   SqlSchools schools;
   SqlUsers users;
   SqlSessions sessions;
   SqlCustomers customers;
   SqlInvoices invoices;
   SqlReceipts receipts;
+  std::unique_ptr<app::SevdeskRepository> sevdesk;
 };
 
 SqlUnitOfWork::SqlUnitOfWork(sql::Connection& connection, std::function<Status(bool)> finish)
@@ -781,6 +831,7 @@ app::SessionRepository& SqlUnitOfWork::Sessions() { return repos_->sessions; }
 app::CustomerRepository& SqlUnitOfWork::Customers() { return repos_->customers; }
 app::InvoiceRepository& SqlUnitOfWork::Invoices() { return repos_->invoices; }
 app::ReceiptRepository& SqlUnitOfWork::Receipts() { return repos_->receipts; }
+app::SevdeskRepository& SqlUnitOfWork::Sevdesk() { return *repos_->sevdesk; }
 
 Status SqlUnitOfWork::Commit() {
   finished_ = true;

@@ -20,6 +20,7 @@ class SqlUnitOfWork final : public app::UnitOfWork {
   app::CustomerRepository& Customers() override;
   app::InvoiceRepository& Invoices() override;
   app::ReceiptRepository& Receipts() override;
+  app::SevdeskRepository& Sevdesk() override;
   Status Commit() override;
 
  private:

@@ -131,6 +131,7 @@ Response ErrorResponse(const hs::Error& error) {
 Api::Api(ApiServices services, ApiSettings settings)
     : s_(services), settings_(std::move(settings)) {
   RegisterRoutes();
+  if (s_.sevdesk) RegisterSevdeskRoutes();
 }
 
 void Api::AddPublic(std::string method, std::string pattern, Handler handler) {
@@ -440,6 +441,24 @@ void Api::RegisterRoutes() {
         errors.push_back({"sort", "Erlaubt: date oder -date."});
       }
     }
+    if (auto sd = req.Query("sevdesk"); sd && !sd->empty()) {
+      static const std::set<std::string> kStates = {"not_transferred", "queued", "in_progress",
+                                                    "transferred",     "failed", "waiting"};
+      if (kStates.count(*sd)) {
+        q.sevdesk_status = *sd;
+      } else {
+        errors.push_back({"sevdesk",
+                          "Erlaubt: not_transferred, queued, in_progress, transferred, failed, "
+                          "waiting."});
+      }
+    }
+    bool paused = false;
+    if (s_.sevdesk) {
+      auto p_paused = s_.sevdesk->IsPaused(p.school_id);
+      if (!p_paused) return ErrorResponse(p_paused.error());
+      paused = *p_paused;
+      q.sevdesk_paused = paused;
+    }
     auto limit = ParseLimit(req, 50, 500, errors);
     if (auto c = req.Query("cursor"); c && !c->empty()) {
       q.after = DecodeCursor(*c);
@@ -454,7 +473,15 @@ void Api::RegisterRoutes() {
     auto page = s_.receipts.List(p.school_id, q);
     if (!page) return ErrorResponse(page.error());
     Json items = Json::array();
-    for (const auto& r : page->items) items.push_back(ToJson(r));
+    for (const auto& r : page->items) {
+      Json item = ToJson(static_cast<const domain::Receipt&>(r));
+      if (s_.sevdesk && r.type == domain::ReceiptType::kIncome) {
+        item["sevdesk"] = ToJson(s_.sevdesk->StatusOf(r.transfer, paused));
+      } else {
+        item["sevdesk"] = nullptr;
+      }
+      items.push_back(std::move(item));
+    }
     Json next = nullptr;
     if (page->has_more && !page->items.empty()) {
       next = EncodeCursor(page->items.back().date, page->items.back().id);

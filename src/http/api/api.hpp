@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/services.hpp"
+#include "app/sevdesk_service.hpp"
 #include "core/clock.hpp"
 #include "http/http_types.hpp"
 #include "http/metrics.hpp"
@@ -25,6 +26,7 @@ struct ApiServices {
   app::InvoiceService& invoices;
   app::ReceiptService& receipts;
   Metrics& metrics;
+  app::SevdeskService* sevdesk = nullptr;  // null when the integration is not wired
 };
 
 using AuthedHandler = std::function<Response(const Request&, const app::Principal&)>;
@@ -44,6 +46,7 @@ class Api {
 
  private:
   void RegisterRoutes();
+  void RegisterSevdeskRoutes();
   ApiServices s_;
   ApiSettings settings_;
   Router router_;

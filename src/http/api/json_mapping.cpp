@@ -1,5 +1,7 @@
 #include "http/api/json_mapping.hpp"
 
+#include <map>
+
 #include "core/money.hpp"
 #include "core/text.hpp"
 
@@ -285,6 +287,36 @@ Json ToJson(const domain::Receipt& r) {
             {"sha256", r.file_sha256},
             {"url", "/api/v1/receipts/" + std::to_string(r.id) + "/file"}}},
           {"created_at", FormatIsoInstant(r.created_at)}};
+}
+
+Json ToJson(const app::ReceiptSevdeskStatus& s) {
+  static const std::map<std::string, std::string> kLabels = {
+      {"not_transferred", "nicht übertragen"}, {"queued", "in Warteschlange"},
+      {"in_progress", "wird übertragen"},      {"transferred", "übertragen"},
+      {"failed", "fehlgeschlagen"},            {"waiting", "wartet auf Verbindung"}};
+  Json out = {{"status", s.status}, {"label", kLabels.at(s.status)}};
+  if (!s.transfer) return out;
+  const auto& t = *s.transfer;
+  out["attempts"] = t.attempts;
+  out["batch_id"] = OrNull(t.batch_id);
+  out["queued_at"] = FormatIsoInstant(t.created_at);
+  if (s.status == "transferred") {
+    out["voucher_id"] = t.voucher_id;
+    out["link"] = s.voucher_link;
+    out["transferred_at"] = t.transferred_at ? Json(FormatIsoInstant(*t.transferred_at))
+                                             : Json(nullptr);
+  }
+  if (!t.last_error_message.empty() && s.status != "transferred") {
+    out["reason"] = t.last_error_message;
+    out["hint"] = t.last_error_hint;
+  }
+  if (s.status == "failed") {
+    out["next_retry_at"] = t.state == app::TransferState::kRetryWait
+                               ? Json(FormatIsoInstant(t.next_attempt_at))
+                               : Json(nullptr);
+    out["retryable"] = true;
+  }
+  return out;
 }
 
 Json ErrorToJson(const hs::Error& e) {

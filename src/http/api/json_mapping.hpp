@@ -12,6 +12,7 @@
 
 #include "app/ports.hpp"
 #include "app/services.hpp"
+#include "app/sevdesk_service.hpp"
 #include "core/result.hpp"
 
 namespace hs::http::api {
@@ -62,6 +63,7 @@ Json ToJson(const domain::Invoice& invoice);
 Json ToJson(const app::InvoiceSummary& summary);
 Json ToJson(const domain::Receipt& receipt);
 Json ErrorToJson(const hs::Error& error);
+Json ToJson(const app::ReceiptSevdeskStatus& status);
 
 // Applies the fields present in `body` onto the target (create and PATCH share this).
 Status ApplyCustomer(const Json& body, domain::Customer& customer, bool creating);

@@ -1,0 +1,625 @@
+#include "app/sevdesk_engine.hpp"
+
+#include <algorithm>
+
+#include "core/log.hpp"
+
+namespace hs::app {
+
+namespace {
+
+std::string Owner(std::int64_t school_id) { return "school:" + std::to_string(school_id); }
+
+std::string AddressFingerprint(const domain::Address& a) {
+  return a.street + "|" + a.zip + "|" + a.city + "|" + a.country;
+}
+
+bool IsUncertain(const Error& e) {
+  return e.code == ErrorCode::kUnavailable && e.reason == "sevdesk_uncertain";
+}
+
+// Everything one transfer needs, read in one transaction.
+struct Work {
+  SevdeskConnection connection;
+  domain::School school;
+  domain::Receipt receipt;
+  domain::Invoice invoice;
+  domain::Customer customer;
+  std::optional<ContactLink> link;
+  std::string pdf;
+  std::string token;
+};
+
+}  // namespace
+
+std::chrono::milliseconds RateLimiter::Reserve(std::int64_t school_id, Instant now) {
+  std::lock_guard lock(mutex_);
+  Bucket& b = buckets_[school_id];
+  if (!b.init) {
+    b.tokens = burst_;
+    b.refilled = now;
+    b.init = true;
+  }
+  const double elapsed_s =
+      std::chrono::duration<double>(now - b.refilled).count();
+  if (elapsed_s > 0) {
+    b.tokens = std::min(burst_, b.tokens + elapsed_s * rate_);
+    b.refilled = now;
+  }
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return std::chrono::milliseconds(0);
+  }
+  const double wait_s = (1.0 - b.tokens) / rate_;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(wait_s * 1000.0) + 1);
+}
+
+std::chrono::milliseconds BackoffDelay(int attempt, std::chrono::milliseconds base,
+                                       std::chrono::milliseconds cap, Random& random) {
+  std::int64_t ceiling = base.count();
+  for (int i = 1; i < attempt && ceiling < cap.count(); ++i) ceiling *= 2;
+  ceiling = std::min<std::int64_t>(ceiling, cap.count());
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(random.Below(static_cast<std::uint64_t>(ceiling) + 1)));
+}
+
+TransferEngine::TransferEngine(SevdeskService& service)
+    : s_(service),
+      owner_("worker-" + service.crypto_.RandomToken().substr(0, 12)),
+      limiter_(service.settings_.rate_per_second, service.settings_.burst) {}
+
+TransferEngine::~TransferEngine() { Stop(); }
+
+Status TransferEngine::Start() {
+  if (!workers_.empty()) return {};
+  stopping_ = false;
+  {
+    auto uow = s_.db_.Begin(TxKind::kWrite);
+    if (!uow) return tl::unexpected(uow.error());
+    auto n = (*uow)->Sevdesk().RecoverRunning(owner_, s_.clock_.Now(), s_.settings_.single_process);
+    if (!n) return tl::unexpected(n.error());
+    if (auto st = (*uow)->Commit(); !st) return st;
+    if (*n > 0) {
+      Log(LogLevel::kInfo, "sevdesk",
+          "recovered " + std::to_string(*n) + " interrupted transfer(s)");
+    }
+  }
+  for (int i = 0; i < std::max(1, s_.settings_.workers); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+  return {};
+}
+
+void TransferEngine::Stop() {
+  stopping_ = true;
+  Wake();
+  for (auto& w : workers_) {
+    if (w.joinable()) w.join();
+  }
+  workers_.clear();
+}
+
+void TransferEngine::Wake() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    ++wake_generation_;
+  }
+  wake_cv_.notify_all();
+}
+
+Status TransferEngine::Pace(std::int64_t school_id) {
+  for (;;) {
+    if (Stopping()) {
+      return Fail(ErrorCode::kUnavailable, "stopping", "Der Dienst wird beendet.");
+    }
+    const auto wait = limiter_.Reserve(school_id, s_.clock_.Now());
+    if (wait.count() == 0) return {};
+    std::unique_lock lock(wake_mutex_);
+    wake_cv_.wait_for(lock, wait, [this] { return Stopping(); });
+  }
+}
+
+int TransferEngine::DrainOnce() {
+  int processed = 0;
+  for (;;) {
+    const Instant now = s_.clock_.Now();
+    std::optional<Transfer> claimed;
+    {
+      auto uow = s_.db_.Begin(TxKind::kWrite);
+      if (!uow) return processed;
+      auto c = (*uow)->Sevdesk().ClaimNext(
+          {owner_, now, now + s_.settings_.lease, s_.settings_.max_in_flight_per_school});
+      if (!c || !*c || !(*uow)->Commit()) return processed;
+      claimed = **c;
+    }
+    Process(*claimed);
+    ++processed;
+  }
+}
+
+void TransferEngine::WorkerLoop() {
+  while (!Stopping()) {
+    std::uint64_t generation = 0;
+    {
+      std::lock_guard lock(wake_mutex_);
+      generation = wake_generation_;
+    }
+    const Instant now = s_.clock_.Now();
+    std::optional<Transfer> claimed;
+    {
+      auto uow = s_.db_.Begin(TxKind::kWrite);
+      if (uow) {
+        auto c = (*uow)->Sevdesk().ClaimNext(
+            {owner_, now, now + s_.settings_.lease, s_.settings_.max_in_flight_per_school});
+        if (c && *c && (*uow)->Commit()) claimed = **c;
+        if (!c) Log(LogLevel::kError, "sevdesk", "claim failed: " + c.error().message);
+      }
+    }
+    if (claimed) {
+      Process(*claimed);
+      continue;
+    }
+    // Nothing due: sleep until woken, the next due time, or the poll interval. Expired leases
+    // of other processes are released on the way.
+    auto wait = s_.settings_.poll_interval;
+    {
+      auto uow = s_.db_.Begin(TxKind::kRead);
+      if (uow) {
+        auto next = (*uow)->Sevdesk().NextDueAt();
+        if (next && *next) {
+          const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(**next - now);
+          wait = std::clamp(until, std::chrono::milliseconds(5), wait);
+        }
+      }
+    }
+    if (!s_.settings_.single_process) {
+      auto uow = s_.db_.Begin(TxKind::kWrite);
+      if (uow) {
+        auto n = (*uow)->Sevdesk().RecoverRunning(owner_, now, false);
+        if (n) (void)(*uow)->Commit();
+      }
+    }
+    std::unique_lock lock(wake_mutex_);
+    wake_cv_.wait_for(lock, wait,
+                      [&] { return Stopping() || wake_generation_ != generation; });
+  }
+}
+
+void TransferEngine::Process(Transfer t) {
+  const SevdeskSettings& cfg = s_.settings_;
+  auto now = [&] { return s_.clock_.Now(); };
+
+  // Writes the transfer (and optionally more) in one transaction; renews the lease.
+  auto save = [&](const std::function<Status(UnitOfWork&)>& more = {}) -> Status {
+    auto uow = s_.db_.Begin(TxKind::kWrite);
+    if (!uow) return tl::unexpected(uow.error());
+    t.updated_at = now();
+    if (t.state == TransferState::kRunning) t.lease_until = now() + cfg.lease;
+    if (auto st = (*uow)->Sevdesk().UpdateTransfer(t); !st) return st;
+    if (more) {
+      if (auto st = more(**uow); !st) return st;
+    }
+    return (*uow)->Commit();
+  };
+  auto event = [&](std::string kind, std::string message) {
+    return [kind = std::move(kind), message = std::move(message), &t, &now](UnitOfWork& uow) {
+      return uow.Sevdesk().AddEvent({0, t.id, now(), kind, message});
+    };
+  };
+  // Puts the transfer back without spending an attempt.
+  auto snooze = [&](Instant until, std::string code, std::string message, std::string hint) {
+    t.state = TransferState::kQueued;
+    t.attempts = std::max(0, t.attempts - 1);
+    t.next_attempt_at = until;
+    t.lease_owner.clear();
+    t.lease_until.reset();
+    t.last_error_code = std::move(code);
+    t.last_error_message = std::move(message);
+    t.last_error_hint = std::move(hint);
+    return save(event("waiting", t.last_error_message));
+  };
+  auto update_connection = [&](const std::function<void(SevdeskConnection&)>& change) {
+    return [&, change](UnitOfWork& uow) -> Status {
+      auto c = uow.Sevdesk().GetConnection(t.school_id);
+      if (!c) return tl::unexpected(c.error());
+      if (!*c) return {};
+      SevdeskConnection conn = **c;
+      change(conn);
+      conn.updated_at = now();
+      return uow.Sevdesk().SaveConnection(conn);
+    };
+  };
+
+  // Classifies a failure of a sevdesk call and stores the next state.
+  auto fail = [&](const Error& e) {
+    if (e.reason == "stopping") {
+      (void)snooze(now(), "", "", "");
+      return;
+    }
+    if (e.code == ErrorCode::kUnauthenticated || e.code == ErrorCode::kForbidden) {
+      const bool plan = e.code == ErrorCode::kForbidden;
+      const std::string message =
+          plan ? "Der sevdesk-Tarif erlaubt keinen API-Zugriff (Buchhaltung Pro nötig)."
+               : "sevdesk lehnt den API-Token ab (ungültig oder zurückgezogen).";
+      const std::string hint =
+          "Unter Einstellungen > Erweiterungen > Sevdesk einen gültigen Token eintragen und "
+          "„Verbindung testen“. Danach geht die Übertragung von selbst weiter.";
+      t.state = TransferState::kQueued;
+      t.attempts = std::max(0, t.attempts - 1);
+      t.next_attempt_at = now();
+      t.lease_owner.clear();
+      t.lease_until.reset();
+      t.last_error_code = "auth";
+      t.last_error_message = message;
+      t.last_error_hint = hint;
+      auto st = save([&](UnitOfWork& uow) -> Status {
+        if (auto s1 = event("paused", message)(uow); !s1) return s1;
+        return update_connection([&](SevdeskConnection& c) {
+          c.state = ConnectionState::kPausedAuth;
+          c.paused_reason = message;
+          c.last_test_ok = false;
+        })(uow);
+      });
+      if (!st) Log(LogLevel::kError, "sevdesk", "cannot store pause: " + st.error().message);
+      Log(LogLevel::kWarn, "sevdesk",
+          "school " + std::to_string(t.school_id) + " paused: sevdesk answered " +
+              (plan ? "403" : "401"));
+      return;
+    }
+    if (e.code == ErrorCode::kRateLimited) {
+      const auto delay = e.retry_after
+                             ? std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after)
+                             : BackoffDelay(t.attempts, cfg.backoff_base, cfg.backoff_cap,
+                                            s_.random_) +
+                                   std::chrono::milliseconds(500);
+      const Instant until = now() + delay;
+      t.state = TransferState::kQueued;
+      t.attempts = std::max(0, t.attempts - 1);
+      t.next_attempt_at = until;
+      t.lease_owner.clear();
+      t.lease_until.reset();
+      t.last_error_code = "rate_limited";
+      t.last_error_message = "sevdesk bremst zu viele Anfragen; die Übertragung wartet kurz.";
+      t.last_error_hint = "Nichts zu tun: es geht automatisch weiter.";
+      (void)save([&](UnitOfWork& uow) -> Status {
+        if (auto s1 = event("rate_limited", t.last_error_message)(uow); !s1) return s1;
+        return update_connection([&](SevdeskConnection& c) { c.throttled_until = until; })(uow);
+      });
+      return;
+    }
+    if (e.code == ErrorCode::kInvalidArgument) {
+      // Permanent: never retried automatically (sevdesk may block tokens that send many
+      // failing requests); after several in a row the school's transfers pause a while.
+      t.state = TransferState::kFailed;
+      t.phase = TransferPhase::kNone;  // the request was refused, nothing was created
+      t.lease_owner.clear();
+      t.lease_until.reset();
+      t.last_error_code = "rejected";
+      t.last_error_message = "sevdesk hat den Beleg abgelehnt: " + e.message;
+      t.last_error_hint =
+          "Bitte die Angaben prüfen (Kunde, Steuersatz, Erlöskonto in den sevdesk-Einstellungen) "
+          "und danach „Erneut versuchen“ wählen.";
+      (void)save([&](UnitOfWork& uow) -> Status {
+        if (auto s1 = event("failed", t.last_error_message)(uow); !s1) return s1;
+        return update_connection([&](SevdeskConnection& c) {
+          if (++c.consecutive_rejections >= cfg.breaker_threshold) {
+            c.breaker_until = now() + cfg.breaker_pause;
+            c.consecutive_rejections = 0;
+          }
+        })(uow);
+      });
+      return;
+    }
+    // Transient (unreachable, uncertain, 5xx, time-out, our own storage): retry with backoff.
+    const bool exhausted = t.attempts >= cfg.max_attempts;
+    t.lease_owner.clear();
+    t.lease_until.reset();
+    t.last_error_code = IsUncertain(e) ? "uncertain" : "unavailable";
+    if (exhausted) {
+      t.state = TransferState::kFailed;
+      t.last_error_message = "sevdesk war nach " + std::to_string(t.attempts) +
+                             " Versuchen nicht erreichbar: " + e.message;
+      t.last_error_hint =
+          "Die Übertragung wird nicht mehr automatisch wiederholt. Bitte später „Erneut "
+          "versuchen“ wählen.";
+      (void)save(event("failed", t.last_error_message));
+      return;
+    }
+    auto delay = BackoffDelay(t.attempts, cfg.backoff_base, cfg.backoff_cap, s_.random_);
+    if (e.retry_after) {
+      delay = std::max(delay, std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after));
+    }
+    t.state = TransferState::kRetryWait;
+    t.next_attempt_at = now() + delay;
+    t.last_error_message = e.message;
+    t.last_error_hint = "Nichts zu tun: der nächste Versuch läuft automatisch.";
+    (void)save(event("retry_scheduled", "Versuch " + std::to_string(t.attempts) +
+                                            " fehlgeschlagen: " + e.message));
+  };
+
+  // ---------------------------------------------------------------- load
+  Work w;
+  {
+    auto uow = s_.db_.Begin(TxKind::kRead);
+    auto load = [&]() -> Status {
+      if (!uow) return tl::unexpected(uow.error());
+      auto& u = **uow;
+      auto conn = u.Sevdesk().GetConnection(t.school_id);
+      if (!conn) return tl::unexpected(conn.error());
+      if (!*conn) return NotFound("no connection");
+      w.connection = **conn;
+      auto school = u.Schools().Get(t.school_id);
+      if (!school) return tl::unexpected(school.error());
+      w.school = *school;
+      auto receipt = u.Receipts().Get(t.school_id, t.receipt_id);
+      if (!receipt) return tl::unexpected(receipt.error());
+      w.receipt = *receipt;
+      if (!w.receipt.invoice_id) return Invalid({{"receipt", "Beleg ohne Rechnung"}});
+      auto invoice = u.Invoices().Get(t.school_id, *w.receipt.invoice_id);
+      if (!invoice) return tl::unexpected(invoice.error());
+      w.invoice = *invoice;
+      auto customer = u.Customers().Get(t.school_id, w.invoice.customer_id);
+      if (!customer) return tl::unexpected(customer.error());
+      w.customer = *customer;
+      auto link = u.Sevdesk().GetLink(t.school_id, w.invoice.customer_id);
+      if (!link) return tl::unexpected(link.error());
+      w.link = *link;
+      auto pdf = u.Invoices().GetPdf(t.school_id, w.invoice.id);
+      if (!pdf) return tl::unexpected(pdf.error());
+      if (!*pdf) return Internal("invoice without document");
+      w.pdf = **pdf;
+      return {};
+    };
+    if (auto st = load(); !st) {
+      Error e = st.error();
+      if (e.code != ErrorCode::kUnavailable) {
+        t.state = TransferState::kFailed;
+        t.lease_owner.clear();
+        t.lease_until.reset();
+        t.last_error_code = "internal";
+        t.last_error_message = "Der Beleg kann nicht gelesen werden.";
+        t.last_error_hint = "Bitte den Support kontaktieren.";
+        Log(LogLevel::kError, "sevdesk", "transfer " + std::to_string(t.id) + ": " + e.message);
+        (void)save(event("failed", t.last_error_message));
+      } else {
+        fail(e);
+      }
+      return;
+    }
+  }
+  if (!w.connection.enabled || w.connection.state != ConnectionState::kOk) {
+    (void)snooze(now(), "auth", "Die sevdesk-Verbindung ist pausiert.",
+                 "Unter Einstellungen > Erweiterungen > Sevdesk die Verbindung testen.");
+    return;
+  }
+  if (auto token = s_.sealer_.Open(w.connection.token_sealed, Owner(t.school_id))) {
+    w.token = *token;
+  } else {
+    fail(Error{ErrorCode::kUnauthenticated, "token_unreadable", "", {}, {}});
+    return;
+  }
+  auto call = [&](auto&& fn) -> decltype(fn()) {
+    if (auto st = Pace(t.school_id); !st) return tl::unexpected(st.error());
+    return fn();
+  };
+  (void)save(event("started", "Übertragung gestartet (Versuch " + std::to_string(t.attempts) +
+                                  ")."));
+
+  // ---------------------------------------------------------------- contact
+  ContactData contact;
+  contact.kind = w.customer.kind;
+  contact.name = w.customer.company_name;
+  contact.first_name = w.customer.first_name;
+  contact.last_name = w.customer.last_name;
+  contact.address = w.customer.address;
+  contact.email = w.customer.email;
+  ContactLink link = w.link.value_or(ContactLink{t.school_id, w.customer.id,
+                                                 "HS-" + std::to_string(w.customer.customer_number),
+                                                 "", "", "", "", "", 0, false});
+  contact.customer_number = link.customer_number;
+  auto save_link = [&](const std::string& kind, const std::string& message) {
+    return save([&](UnitOfWork& uow) -> Status {
+      if (auto st = uow.Sevdesk().SaveLink(link); !st) return st;
+      if (kind.empty()) return {};
+      return event(kind, message)(uow);
+    });
+  };
+  if (link.contact_id.empty()) {
+    if (link.creating) {
+      // A create may have happened: look it up by the stable customer number first.
+      auto found = call([&] { return s_.gateway_.FindContact(w.token, link.customer_number); });
+      if (!found) return fail(found.error());
+      if (*found) {
+        link.contact_id = (*found)->id;
+        link.creating = false;
+        link.synced_address = "pending:";
+        link.synced_email = "pending:";
+        if (auto st = save_link("contact_adopted", "Vorhandenen sevdesk-Kontakt " +
+                                                        link.contact_id + " übernommen.");
+            !st) {
+          return fail(st.error());
+        }
+      }
+    }
+    if (link.contact_id.empty()) {
+      link.creating = true;
+      if (auto st = save_link("", ""); !st) return fail(st.error());
+      auto created = call([&] { return s_.gateway_.CreateContact(w.token, contact); });
+      if (!created) return fail(created.error());
+      link.contact_id = *created;
+      link.creating = false;
+      link.synced_version = w.customer.version;
+      if (auto st = save_link("contact_created",
+                              "sevdesk-Kontakt " + link.contact_id + " angelegt.");
+          !st) {
+        return fail(st.error());
+      }
+    }
+  } else if (link.synced_version < w.customer.version) {
+    auto updated = call([&] { return s_.gateway_.UpdateContact(w.token, link.contact_id, contact); });
+    if (!updated) return fail(updated.error());
+    link.synced_version = w.customer.version;
+    if (auto st = save_link("contact_updated", "sevdesk-Kontakt aktualisiert."); !st) {
+      return fail(st.error());
+    }
+  }
+  // Billing address and e-mail: "pending:" marks a create that may have happened.
+  const std::string address_fp = AddressFingerprint(w.customer.address);
+  const bool has_address = !w.customer.address.street.empty() || !w.customer.address.city.empty();
+  if (has_address && link.synced_address != address_fp) {
+    bool adopted = false;
+    if (link.synced_address.rfind("pending:", 0) == 0) {
+      auto found = call([&] { return s_.gateway_.FindAddresses(w.token, link.contact_id); });
+      if (!found) return fail(found.error());
+      if (!found->empty() && link.synced_address == "pending:" + address_fp) {
+        link.address_id = found->back();
+        adopted = true;
+      } else if (!found->empty() && link.synced_address == "pending:") {
+        link.address_id = found->back();  // an adopted contact brings its address along
+        adopted = true;
+      }
+    }
+    if (!adopted) {
+      link.synced_address = "pending:" + address_fp;
+      if (auto st = save_link("", ""); !st) return fail(st.error());
+      auto id = call([&] { return s_.gateway_.CreateAddress(w.token, link.contact_id, contact); });
+      if (!id) return fail(id.error());
+      link.address_id = *id;
+    }
+    link.synced_address = address_fp;
+    if (auto st = save_link("address_synced", "Rechnungsanschrift in sevdesk eingetragen."); !st) {
+      return fail(st.error());
+    }
+  }
+  if (!w.customer.email.empty() && link.synced_email != w.customer.email) {
+    bool adopted = false;
+    if (link.synced_email.rfind("pending:", 0) == 0) {
+      auto found = call([&] { return s_.gateway_.FindEmails(w.token, link.contact_id); });
+      if (!found) return fail(found.error());
+      if (!found->empty() &&
+          (link.synced_email == "pending:" + w.customer.email || link.synced_email == "pending:")) {
+        link.email_id = found->back();
+        adopted = true;
+      }
+    }
+    if (!adopted) {
+      link.synced_email = "pending:" + w.customer.email;
+      if (auto st = save_link("", ""); !st) return fail(st.error());
+      auto id = call([&] {
+        return s_.gateway_.CreateEmail(w.token, link.contact_id, w.customer.email);
+      });
+      if (!id) return fail(id.error());
+      link.email_id = *id;
+    }
+    link.synced_email = w.customer.email;
+    if (auto st = save_link("email_synced", "E-Mail-Adresse in sevdesk eingetragen."); !st) {
+      return fail(st.error());
+    }
+  }
+
+  // ---------------------------------------------------------------- voucher
+  auto mark_transferred = [&](const std::string& voucher_id, const std::string& message) {
+    t.state = TransferState::kTransferred;
+    t.phase = TransferPhase::kNone;
+    t.voucher_id = voucher_id;
+    t.lease_owner.clear();
+    t.lease_until.reset();
+    t.transferred_at = now();
+    t.last_error_code.clear();
+    t.last_error_message.clear();
+    t.last_error_hint.clear();
+    auto st = save([&](UnitOfWork& uow) -> Status {
+      if (auto s1 = event("transferred", message)(uow); !s1) return s1;
+      return update_connection([](SevdeskConnection& c) { c.consecutive_rejections = 0; })(uow);
+    });
+    if (!st) fail(st.error());
+  };
+  const std::string description = w.receipt.number;
+  if (t.phase == TransferPhase::kPosting) {
+    // The last save may have been applied: adopt an exact match, create only when absent.
+    auto found = call([&] { return s_.gateway_.FindVouchers(w.token, description); });
+    if (!found) return fail(found.error());
+    for (const auto& v : *found) {
+      if (v.description == description && v.gross_cents == w.invoice.totals.gross_cents &&
+          v.contact_id == link.contact_id && (v.credit_debit.empty() || v.credit_debit == "D")) {
+        return mark_transferred(v.id, "In sevdesk vorhandenen Beleg " + v.id + " übernommen.");
+      }
+    }
+  }
+  if (t.uploaded_filename.empty()) {
+    auto name = call([&] {
+      return s_.gateway_.UploadDocument(w.token, w.receipt.file_name, w.pdf);
+    });
+    if (!name) return fail(name.error());
+    t.uploaded_filename = *name;
+    if (auto st = save(event("uploaded", "PDF hochgeladen.")); !st) return fail(st.error());
+  }
+  // Voucher positions: one per VAT rate, the invoice's own group sums.
+  const int tax_rule = w.school.tax_mode == domain::TaxMode::kKleinunternehmer ? 11 : 1;
+  VoucherData v;
+  v.voucher_date = w.invoice.invoice_date;
+  v.delivery_date = w.invoice.service_date.value_or(w.invoice.invoice_date);
+  v.delivery_date_until = w.invoice.service_period_end;
+  v.description = description;
+  v.contact_id = link.contact_id;
+  v.tax_rule = tax_rule;
+  v.filename = t.uploaded_filename;
+  // The revenue guidance cached by the last successful connection test.
+  const auto revenue = s_.RevenueAccounts(w.connection);
+  for (const auto& g : w.invoice.totals.groups) {
+    VoucherPosition p;
+    std::optional<std::int64_t> account;
+    if (w.connection.revenue_account_id) {
+      for (const auto& a : revenue) {
+        if (a.id == *w.connection.revenue_account_id && a.Allows(tax_rule, g.rate)) account = a.id;
+      }
+    }
+    if (!account) {
+      for (const auto& a : revenue) {
+        if (a.Allows(tax_rule, g.rate)) {
+          account = a.id;
+          break;
+        }
+      }
+    }
+    if (!account) {
+      return fail(Error{ErrorCode::kInvalidArgument, "no_account",
+                        "In sevdesk gibt es kein Erlöskonto für " + std::to_string(g.rate) +
+                            " % USt. (Steuerregel " + std::to_string(tax_rule) + ").",
+                        {}, {}});
+    }
+    p.account_id = *account;
+    p.rate = g.rate;
+    p.net = w.invoice.price_entry == domain::PriceEntry::kNet;
+    p.net_cents = g.net_cents;
+    p.tax_cents = g.tax_cents;
+    p.gross_cents = g.gross_cents;
+    p.comment = (w.invoice.kind == domain::InvoiceKind::kCancellation
+                     ? "Storno zu " + w.invoice.cancels_invoice_number.value_or("") + ", "
+                     : std::string{}) +
+                "Umsatz " + std::to_string(g.rate) + " %";
+    v.positions.push_back(std::move(p));
+  }
+  t.phase = TransferPhase::kPosting;
+  if (auto st = save(); !st) return fail(st.error());
+  auto saved = call([&] { return s_.gateway_.SaveVoucher(w.token, v); });
+  if (!saved) {
+    const Error& e = saved.error();
+    if (e.code == ErrorCode::kInvalidArgument &&
+        e.message.find("ilename") != std::string::npos && t.attempts < cfg.max_attempts) {
+      // The uploaded temporary file is gone (expired): upload again on the next attempt.
+      t.uploaded_filename.clear();
+      t.phase = TransferPhase::kNone;
+      return fail(Error{ErrorCode::kUnavailable, "sevdesk_unreachable",
+                        "Das hochgeladene Dokument war in sevdesk nicht mehr vorhanden.", {}, {}});
+    }
+    if (!IsUncertain(e) && e.code != ErrorCode::kUnavailable) t.phase = TransferPhase::kNone;
+    if (e.code == ErrorCode::kUnavailable && e.reason == "sevdesk_unreachable") {
+      t.phase = TransferPhase::kNone;  // certainly not sent
+    }
+    return fail(e);
+  }
+  mark_transferred(*saved, "In sevdesk als Beleg " + *saved + " gespeichert.");
+}
+
+}  // namespace hs::app

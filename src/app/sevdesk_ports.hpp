@@ -1,0 +1,276 @@
+#pragma once
+// Ports of the sevdesk integration: the gateway to sevdesk (domain-shaped, no JSON, no HTTP) and
+// the repository of connections, contact links, transfers, events and batches.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/date.hpp"
+#include "core/money.hpp"
+#include "core/result.hpp"
+#include "domain/customer.hpp"
+#include "domain/school.hpp"
+
+namespace hs::app {
+
+// ---------------------------------------------------------------- gateway
+
+struct RevenueAccount {
+  std::int64_t id = 0;  // accountDatev id
+  std::string number;   // "4400"
+  std::string name;
+  struct Rule {
+    int tax_rule = 0;
+    std::vector<int> rates;  // 0, 7, 19
+  };
+  std::vector<Rule> rules;
+  bool Allows(int tax_rule, int rate) const;
+};
+
+struct SevdeskAccountInfo {
+  std::string bookkeeping_version;  // "2.0" | "1.0"
+  std::string user_id;
+  std::string user_name;
+  std::vector<RevenueAccount> revenue_accounts;
+  // Derived from the revenue guidance: rule 1 offered -> regular, only 11 -> Kleinunternehmer.
+  std::optional<domain::TaxMode> tax_mode;
+};
+
+struct ContactData {
+  domain::CustomerKind kind = domain::CustomerKind::kPerson;
+  std::string name;  // company
+  std::string first_name;
+  std::string last_name;
+  std::string customer_number;  // stable key, e.g. "HS-17"
+  domain::Address address;
+  std::string email;
+};
+
+struct ContactRef {
+  std::string id;
+  std::string customer_number;
+};
+
+struct VoucherPosition {
+  std::int64_t account_id = 0;
+  int rate = 0;
+  bool net = true;  // amounts entered net (true) or gross
+  Cents net_cents = 0;
+  Cents tax_cents = 0;
+  Cents gross_cents = 0;
+  std::string comment;
+};
+
+struct VoucherData {
+  Date voucher_date{};
+  std::optional<Date> delivery_date;
+  std::optional<Date> delivery_date_until;
+  std::string description;  // our invoice number: the business key for reconciliation
+  std::string contact_id;
+  int tax_rule = 1;
+  std::string filename;  // from UploadDocument
+  std::vector<VoucherPosition> positions;
+};
+
+struct FoundVoucher {
+  std::string id;
+  std::string description;
+  Cents gross_cents = 0;
+  std::string contact_id;
+  std::string credit_debit;
+};
+
+// Errors are classified for the engine:
+//  kUnauthenticated / kForbidden: token wrong or plan without API -> pause the school;
+//  kInvalidArgument: sevdesk rejected the request (400/404/422) -> permanent, message kept;
+//  kRateLimited: 429, retry_after when sent;
+//  kUnavailable with reason "sevdesk_unreachable": certainly not applied (connect failed);
+//  kUnavailable with reason "sevdesk_uncertain": may have been applied (time-out after sending,
+//  5xx, connection reset, 200 with an error body) -> look up before creating again.
+class SevdeskGateway {
+ public:
+  virtual ~SevdeskGateway() = default;
+  virtual Result<std::string> BookkeepingVersion(const std::string& token) = 0;
+  virtual Result<SevdeskAccountInfo> Inspect(const std::string& token) = 0;
+  // Exact customerNumber match, persons included (depth=1); verified client-side.
+  virtual Result<std::optional<ContactRef>> FindContact(const std::string& token,
+                                                        const std::string& customer_number) = 0;
+  virtual Result<std::string> CreateContact(const std::string& token, const ContactData& c) = 0;
+  virtual Status UpdateContact(const std::string& token, const std::string& contact_id,
+                               const ContactData& c) = 0;
+  virtual Result<std::vector<std::string>> FindAddresses(const std::string& token,
+                                                         const std::string& contact_id) = 0;
+  virtual Result<std::string> CreateAddress(const std::string& token,
+                                            const std::string& contact_id,
+                                            const ContactData& c) = 0;
+  virtual Result<std::vector<std::string>> FindEmails(const std::string& token,
+                                                      const std::string& contact_id) = 0;
+  virtual Result<std::string> CreateEmail(const std::string& token,
+                                          const std::string& contact_id,
+                                          const std::string& email) = 0;
+  // Uploads a document; returns the temporary file name for SaveVoucher.
+  virtual Result<std::string> UploadDocument(const std::string& token,
+                                             const std::string& file_name,
+                                             const std::string& bytes) = 0;
+  virtual Result<std::string> SaveVoucher(const std::string& token, const VoucherData& v) = 0;
+  // Revenue vouchers whose description contains `description` (verify exactly yourself).
+  virtual Result<std::vector<FoundVoucher>> FindVouchers(const std::string& token,
+                                                         const std::string& description) = 0;
+};
+
+// ---------------------------------------------------------------- storage
+
+enum class ConnectionState { kOk, kPausedAuth };
+
+struct SevdeskConnection {
+  std::int64_t school_id = 0;
+  std::string token_sealed;  // encrypted at rest; empty when none
+  std::string token_last4;
+  bool enabled = false;
+  std::optional<std::int64_t> revenue_account_id;
+  std::optional<Date> transfer_start_date;
+  ConnectionState state = ConnectionState::kOk;
+  std::string paused_reason;
+  // The last "Verbindung testen" result.
+  std::optional<Instant> last_test_at;
+  bool last_test_ok = false;
+  std::string last_test_outcome;
+  std::string last_test_message;
+  std::string token_fingerprint_tested;  // sha256 of the token the last successful test used
+  std::string bookkeeping_version;
+  std::string sevdesk_user;
+  std::string sevdesk_tax_mode;
+  std::string revenue_accounts_text;  // "id|number|name|rule:rates;rule:rates\n..." cache
+  // Engine bookkeeping.
+  std::optional<Instant> throttled_until;
+  int consecutive_rejections = 0;
+  std::optional<Instant> breaker_until;
+  Instant updated_at{};
+};
+
+struct ContactLink {
+  std::int64_t school_id = 0;
+  std::int64_t customer_id = 0;
+  std::string customer_number;  // key sent to sevdesk
+  std::string contact_id;       // empty while creating
+  std::string address_id;
+  std::string email_id;
+  std::string synced_email;
+  std::string synced_address;  // fingerprint of street|zip|city|country
+  std::int64_t synced_version = 0;
+  bool creating = false;  // a POST /Contact may be in flight: look up before creating again
+};
+
+enum class TransferState { kQueued, kRunning, kRetryWait, kFailed, kTransferred };
+std::string ToString(TransferState state);
+std::optional<TransferState> ParseTransferState(std::string_view text);
+
+enum class TransferPhase { kNone, kPosting };
+enum class TransferPriority { kLive = 0, kBackfill = 1 };
+
+struct Transfer {
+  std::int64_t id = 0;
+  std::int64_t school_id = 0;
+  std::int64_t receipt_id = 0;
+  std::int64_t customer_id = 0;
+  TransferState state = TransferState::kQueued;
+  TransferPhase phase = TransferPhase::kNone;
+  TransferPriority priority = TransferPriority::kLive;
+  std::optional<std::int64_t> batch_id;
+  int attempts = 0;
+  Instant next_attempt_at{};
+  std::string lease_owner;
+  std::optional<Instant> lease_until;
+  std::string uploaded_filename;
+  std::string voucher_id;
+  std::string last_error_code;
+  std::string last_error_message;
+  std::string last_error_hint;
+  Instant created_at{};
+  Instant updated_at{};
+  std::optional<Instant> transferred_at;
+};
+
+struct TransferEvent {
+  std::int64_t id = 0;
+  std::int64_t transfer_id = 0;
+  Instant at{};
+  std::string kind;     // queued, started, contact_created, uploaded, posted, transferred, ...
+  std::string message;  // German
+};
+
+struct Batch {
+  std::int64_t id = 0;
+  std::int64_t school_id = 0;
+  Instant created_at{};
+  std::int64_t requested = 0;
+  std::int64_t skipped_already = 0;  // transferred or queued before
+  std::int64_t skipped_expense = 0;
+  std::int64_t skipped_other = 0;
+};
+
+struct BatchProgress {
+  Batch batch;
+  std::int64_t queued = 0;
+  std::int64_t running = 0;
+  std::int64_t retry_wait = 0;
+  std::int64_t failed = 0;
+  std::int64_t transferred = 0;
+};
+
+struct ClaimOptions {
+  std::string owner;
+  Instant now{};
+  Instant lease_until{};
+  int max_in_flight_per_school = 2;
+};
+
+// The receipt as the engine needs it.
+struct TransferWork {
+  Transfer transfer;
+  std::int64_t invoice_id = 0;
+};
+
+class SevdeskRepository {
+ public:
+  virtual ~SevdeskRepository() = default;
+  virtual Result<std::optional<SevdeskConnection>> GetConnection(std::int64_t school_id) = 0;
+  virtual Status SaveConnection(const SevdeskConnection& c) = 0;
+
+  virtual Result<std::optional<ContactLink>> GetLink(std::int64_t school_id,
+                                                     std::int64_t customer_id) = 0;
+  virtual Status SaveLink(const ContactLink& link) = 0;
+
+  // Inserts a transfer unless the receipt has one; returns the id or nullopt when it existed.
+  virtual Result<std::optional<std::int64_t>> InsertTransfer(const Transfer& t) = 0;
+  virtual Result<std::optional<Transfer>> GetTransferByReceipt(std::int64_t school_id,
+                                                               std::int64_t receipt_id) = 0;
+  virtual Result<std::optional<Transfer>> GetTransfer(std::int64_t transfer_id) = 0;
+  virtual Status UpdateTransfer(const Transfer& t) = 0;
+  // Claims the next due transfer: live before backfill, round-robin over schools, at most
+  // `max_in_flight_per_school` running per school and one per customer; skips paused, throttled
+  // and disabled schools.
+  virtual Result<std::optional<Transfer>> ClaimNext(const ClaimOptions& options) = 0;
+  // Releases the leases of other owners that expired or belong to a dead process (start-up).
+  virtual Result<std::int64_t> RecoverRunning(const std::string& except_owner, Instant now,
+                                              bool all_other_owners) = 0;
+  virtual Result<std::optional<Instant>> NextDueAt() = 0;
+  virtual Status AddEvent(const TransferEvent& e) = 0;
+  virtual Result<std::vector<TransferEvent>> Events(std::int64_t transfer_id) = 0;
+
+  virtual Result<std::int64_t> CreateBatch(const Batch& b) = 0;
+  virtual Result<std::optional<BatchProgress>> GetBatch(std::int64_t school_id,
+                                                        std::int64_t batch_id) = 0;
+  // Receipt ids of a school matching a filter (income only), for bulk transfers.
+  virtual Result<std::vector<std::int64_t>> IncomeReceiptIds(std::int64_t school_id,
+                                                             std::optional<Date> from,
+                                                             std::optional<Date> to,
+                                                             bool only_not_transferred) = 0;
+  // Requeues every waiting transfer of a school (after a successful test).
+  virtual Status ResumeSchool(std::int64_t school_id, Instant now) = 0;
+  // Schools with an enabled connection (for the worker's rate limiters).
+  virtual Result<std::vector<SevdeskConnection>> EnabledConnections() = 0;
+};
+
+}  // namespace hs::app

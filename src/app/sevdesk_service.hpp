@@ -1,0 +1,160 @@
+#pragma once
+// The sevdesk integration's use cases: connect and test, automatic transfer on finalize (the
+// outbox hook), bulk transfers, status and history, and the transfer engine.
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/ports.hpp"
+#include "app/services.hpp"
+#include "core/clock.hpp"
+
+namespace hs::app {
+
+struct SevdeskSettings {
+  int workers = 4;
+  std::chrono::milliseconds lease{60'000};
+  std::chrono::milliseconds poll_interval{1'000};
+  int max_attempts = 10;
+  std::chrono::milliseconds backoff_base{2'000};
+  std::chrono::milliseconds backoff_cap{10 * 60'000};
+  // Per-school token bucket for sevdesk calls. sevdesk publishes no limit but blocks tokens that
+  // send many failing requests; 5/s sustained with a burst of 10 is far below what was measured
+  // to be accepted (11-18 sequential requests/s).
+  double rate_per_second = 5;
+  double burst = 10;
+  int max_in_flight_per_school = 2;
+  int breaker_threshold = 5;  // consecutive rejected requests
+  std::chrono::milliseconds breaker_pause{15 * 60'000};
+  // Single process (SQLite): every running row of another owner belongs to a dead process.
+  bool single_process = true;
+  std::string voucher_link_template = "https://my.sevdesk.de/#/ex/detail/id/{id}";
+};
+
+// What the API shows of a connection (the token only masked).
+struct ConnectionView {
+  bool has_token = false;
+  std::string token_masked;  // "••••••••3f2a"
+  bool enabled = false;
+  std::string state;  // "not_configured" | "ok" | "paused"
+  std::string paused_reason;
+  std::optional<std::int64_t> revenue_account_id;
+  std::optional<Date> transfer_start_date;
+  std::optional<Instant> last_test_at;
+  bool last_test_ok = false;
+  std::string last_test_outcome;
+  std::string last_test_message;
+  std::string bookkeeping_version;
+  std::string sevdesk_user;
+  std::string sevdesk_tax_mode;
+  std::vector<RevenueAccount> revenue_accounts;
+};
+
+struct ConnectionUpdate {
+  std::optional<std::string> token;  // empty string removes the token
+  std::optional<bool> enabled;
+  std::optional<std::optional<std::int64_t>> revenue_account_id;
+  std::optional<std::optional<Date>> transfer_start_date;
+};
+
+struct TestResult {
+  bool ok = false;
+  // connected | no_token | token_invalid | no_api_access | bookkeeping_v1 | tax_mode_mismatch |
+  // unreachable | timeout | sevdesk_error
+  std::string outcome;
+  std::string message;  // German
+  std::string bookkeeping_version;
+  std::string sevdesk_user;
+  std::string sevdesk_tax_mode;
+  std::vector<RevenueAccount> revenue_accounts;
+};
+
+struct BatchRequest {
+  std::vector<std::int64_t> receipt_ids;  // explicit selection, or
+  bool use_filter = false;                // all income receipts not yet transferred in a range
+  std::optional<Date> from;
+  std::optional<Date> to;
+};
+
+struct SkippedReceipt {
+  std::int64_t receipt_id = 0;
+  std::string reason;  // already_transferred | already_queued | expense | not_found
+  std::string message;
+};
+
+struct BatchCreated {
+  std::int64_t batch_id = 0;
+  std::int64_t queued = 0;
+  std::vector<SkippedReceipt> skipped;
+};
+
+struct BatchStatus {
+  BatchProgress progress;
+  std::int64_t total = 0;
+  std::int64_t done = 0;
+  std::int64_t remaining = 0;
+  std::optional<std::int64_t> eta_seconds;
+};
+
+// The status object of one receipt as the list and the detail view show it.
+struct ReceiptSevdeskStatus {
+  std::string status;  // not_transferred | queued | in_progress | transferred | failed | waiting
+  std::optional<Transfer> transfer;
+  std::string voucher_link;
+};
+
+struct TransferHistory {
+  ReceiptSevdeskStatus status;
+  std::vector<TransferEvent> events;
+};
+
+class TransferEngine;
+
+class SevdeskService final : public FinalizeHook {
+ public:
+  SevdeskService(Database& db, const Clock& clock, Random& random, const Crypto& crypto,
+                 const SecretSealer& sealer, SevdeskGateway& gateway, SevdeskSettings settings);
+  ~SevdeskService() override;
+
+  Result<ConnectionView> GetConnection(std::int64_t school_id);
+  Result<ConnectionView> UpdateConnection(const Principal& who, const ConnectionUpdate& update);
+  Result<TestResult> Test(const Principal& who);
+
+  Result<BatchCreated> CreateBatch(const Principal& who, const BatchRequest& request);
+  Result<BatchStatus> GetBatch(std::int64_t school_id, std::int64_t batch_id);
+  Result<TransferHistory> History(std::int64_t school_id, std::int64_t receipt_id);
+  Result<TransferHistory> Retry(std::int64_t school_id, std::int64_t receipt_id);
+  // Whether the school's pending transfers currently wait for the connection (banner).
+  Result<bool> IsPaused(std::int64_t school_id);
+  ReceiptSevdeskStatus StatusOf(const std::optional<Transfer>& transfer, bool paused) const;
+  std::vector<RevenueAccount> RevenueAccounts(const SevdeskConnection& connection) const;
+
+  // FinalizeHook: the outbox row is written in the finalizing transaction.
+  Status OnIncomeReceipt(UnitOfWork& uow, const domain::Invoice& invoice,
+                         std::int64_t receipt_id) override;
+  void AfterCommit() override;
+
+  // Engine lifecycle (serve and worker roles).
+  Status StartWorkers();
+  void StopWorkers();  // finishes the current step of every worker, then joins
+  void Wake();
+
+ private:
+  friend class TransferEngine;
+  Database& db_;
+  const Clock& clock_;
+  Random& random_;
+  const Crypto& crypto_;
+  const SecretSealer& sealer_;
+  SevdeskGateway& gateway_;
+  SevdeskSettings settings_;
+  std::unique_ptr<TransferEngine> engine_;
+  std::mutex eta_mutex_;
+  std::map<std::int64_t, std::pair<Instant, std::int64_t>> eta_samples_;  // batch -> first seen
+};
+
+}  // namespace hs::app

@@ -1,0 +1,513 @@
+#include "sevdesk/client/sevdesk_client.hpp"
+
+#include <curl/curl.h>
+
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "core/text.hpp"
+
+namespace hs::sevdesk {
+
+using Json = nlohmann::json;
+
+void InitHttpClient() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+namespace {
+
+struct HttpAnswer {
+  long status = 0;
+  std::string body;
+  std::optional<std::chrono::seconds> retry_after;
+};
+
+struct MultipartFile {
+  std::string name;
+  std::string bytes;
+};
+
+size_t WriteBody(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t ReadHeader(char* data, size_t size, size_t n, void* user) {
+  std::string line(data, size * n);
+  auto* answer = static_cast<HttpAnswer*>(user);
+  const std::string lower = ToLowerAscii(line);
+  if (lower.rfind("retry-after:", 0) == 0) {
+    const std::string value = Trim(line.substr(12));
+    try {
+      answer->retry_after = std::chrono::seconds(std::max(0, std::stoi(value)));
+    } catch (const std::exception&) {
+      // An HTTP-date: honour it conservatively as one minute.
+      answer->retry_after = std::chrono::seconds(60);
+    }
+  }
+  return size * n;
+}
+
+Error Classified(ErrorCode code, std::string reason, std::string message) {
+  return Error{code, std::move(reason), std::move(message), {}, std::nullopt};
+}
+
+// Parses a sevdesk scalar that may come as string, number or bool.
+std::string Str(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+  if (v.is_number_float()) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.2f", v.get<double>());
+    return buf;
+  }
+  if (v.is_boolean()) return v.get<bool>() ? "1" : "0";
+  return {};
+}
+
+std::optional<Cents> Amount(const Json& v) {
+  const std::string s = Str(v);
+  if (s.empty()) return std::nullopt;
+  bool negative = false;
+  std::size_t i = 0;
+  if (s[0] == '-') negative = true, i = 1;
+  std::int64_t whole = 0, frac = 0;
+  int frac_digits = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) whole = whole * 10 + (s[i] - '0');
+  if (i < s.size() && s[i] == '.') {
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+      if (frac_digits < 2) frac = frac * 10 + (s[i] - '0');
+      ++frac_digits;
+    }
+  }
+  if (i != s.size()) return std::nullopt;
+  if (frac_digits == 1) frac *= 10;
+  const Cents c = whole * 100 + frac;
+  return negative ? -c : c;
+}
+
+std::string SevdeskDate(Date d) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02u.%02u.%04d", static_cast<unsigned>(d.day()),
+                static_cast<unsigned>(d.month()), static_cast<int>(d.year()));
+  return buf;
+}
+
+std::string Decimal(Cents c) { return FormatDecimal(c); }
+
+Json Ref(const std::string& id, const char* object_name) {
+  return Json{{"id", id}, {"objectName", object_name}};
+}
+
+int CountryId(const std::string& iso) {
+  static const std::pair<const char*, int> kIds[] = {{"DE", 1},  {"CH", 2},  {"AT", 3},
+                                                     {"BE", 6},  {"FR", 11}, {"IT", 14},
+                                                     {"LU", 17}, {"NL", 21}, {"PL", 24},
+                                                     {"ES", 29}};
+  for (const auto& [code, id] : kIds) {
+    if (iso == code) return id;
+  }
+  return 1;
+}
+
+class SevdeskClient final : public app::SevdeskGateway {
+ public:
+  explicit SevdeskClient(ClientSettings settings) : settings_(std::move(settings)) {
+    while (!settings_.base_url.empty() && settings_.base_url.back() == '/') {
+      settings_.base_url.pop_back();
+    }
+  }
+  ~SevdeskClient() override {
+    for (CURL* h : idle_) curl_easy_cleanup(h);
+  }
+
+  Result<std::string> BookkeepingVersion(const std::string& token) override {
+    auto j = Call(token, "GET", "/Tools/bookkeepingSystemVersion");
+    if (!j) return tl::unexpected(j.error());
+    const Json& o = (*j)["objects"];
+    if (o.is_object()) return Str(o.value("version", Json()));
+    return Str(o);
+  }
+
+  Result<app::SevdeskAccountInfo> Inspect(const std::string& token) override {
+    app::SevdeskAccountInfo info;
+    auto version = BookkeepingVersion(token);
+    if (!version) return tl::unexpected(version.error());
+    info.bookkeeping_version = *version;
+    auto users = Call(token, "GET", "/SevUser");
+    if (!users) return tl::unexpected(users.error());
+    const Json& list = (*users)["objects"];
+    if (list.is_array() && !list.empty()) {
+      const Json& u = list.front();
+      info.user_id = Str(u.value("id", Json()));
+      info.user_name = Str(u.value("fullname", Json()));
+      if (info.user_name.empty()) {
+        info.user_name = Trim(Str(u.value("firstName", Json())) + " " +
+                              Str(u.value("lastName", Json())));
+      }
+      if (info.user_name.empty()) info.user_name = Str(u.value("username", Json()));
+    }
+    auto guide = Call(token, "GET", "/ReceiptGuidance/forRevenue");
+    if (!guide) return tl::unexpected(guide.error());
+    bool rule1 = false, rule11 = false;
+    for (const Json& a : (*guide)["objects"]) {
+      app::RevenueAccount acc;
+      try {
+        acc.id = std::stoll(Str(a.value("accountDatevId", Json())));
+      } catch (const std::exception&) {
+        continue;
+      }
+      acc.number = Str(a.value("accountNumber", Json()));
+      acc.name = Str(a.value("accountName", Json()));
+      for (const Json& r : a.value("allowedTaxRules", Json::array())) {
+        app::RevenueAccount::Rule rule;
+        try {
+          rule.tax_rule = std::stoi(Str(r.value("id", Json())));
+        } catch (const std::exception&) {
+          continue;
+        }
+        for (const Json& rate : r.value("taxRates", Json::array())) {
+          const std::string name = Str(rate);
+          if (name == "ZERO") rule.rates.push_back(0);
+          if (name == "SEVEN") rule.rates.push_back(7);
+          if (name == "NINETEEN") rule.rates.push_back(19);
+        }
+        rule1 = rule1 || rule.tax_rule == 1;
+        rule11 = rule11 || rule.tax_rule == 11;
+        acc.rules.push_back(std::move(rule));
+      }
+      info.revenue_accounts.push_back(std::move(acc));
+    }
+    if (rule1) {
+      info.tax_mode = domain::TaxMode::kRegular;
+    } else if (rule11) {
+      info.tax_mode = domain::TaxMode::kKleinunternehmer;
+    }
+    return info;
+  }
+
+  Result<std::optional<app::ContactRef>> FindContact(const std::string& token,
+                                                     const std::string& number) override {
+    auto j = Call(token, "GET",
+                  "/Contact?depth=1&customerNumber=" + UrlEncode(number) + "&limit=100");
+    if (!j) return tl::unexpected(j.error());
+    // Unknown filters are silently ignored by sevdesk: verify the match ourselves.
+    for (const Json& c : (*j)["objects"]) {
+      if (Str(c.value("customerNumber", Json())) == number) {
+        return std::optional<app::ContactRef>{app::ContactRef{Str(c.value("id", Json())), number}};
+      }
+    }
+    return std::optional<app::ContactRef>{};
+  }
+
+  Result<std::string> CreateContact(const std::string& token, const app::ContactData& c) override {
+    auto j = Call(token, "POST", "/Contact", ContactBody(c).dump());
+    if (!j) return tl::unexpected(j.error());
+    return IdOf(*j);
+  }
+
+  Status UpdateContact(const std::string& token, const std::string& id,
+                       const app::ContactData& c) override {
+    auto j = Call(token, "PUT", "/Contact/" + id, ContactBody(c).dump());
+    if (!j) return tl::unexpected(j.error());
+    return {};
+  }
+
+  Result<std::vector<std::string>> FindAddresses(const std::string& token,
+                                                 const std::string& contact_id) override {
+    return ListIds(token, "/ContactAddress?contact[id]=" + contact_id +
+                              "&contact[objectName]=Contact",
+                   contact_id);
+  }
+
+  Result<std::string> CreateAddress(const std::string& token, const std::string& contact_id,
+                                    const app::ContactData& c) override {
+    Json body = {{"contact", Ref(contact_id, "Contact")},
+                 {"street", c.address.street},
+                 {"zip", c.address.zip},
+                 {"city", c.address.city},
+                 {"country", Json{{"id", CountryId(c.address.country)}, {"objectName", "StaticCountry"}}},
+                 {"category", Json{{"id", 47}, {"objectName", "Category"}}}};
+    auto j = Call(token, "POST", "/ContactAddress", body.dump());
+    if (!j) return tl::unexpected(j.error());
+    return IdOf(*j);
+  }
+
+  Result<std::vector<std::string>> FindEmails(const std::string& token,
+                                              const std::string& contact_id) override {
+    return ListIds(token, "/CommunicationWay?contact[id]=" + contact_id +
+                              "&contact[objectName]=Contact&type=EMAIL",
+                   contact_id);
+  }
+
+  Result<std::string> CreateEmail(const std::string& token, const std::string& contact_id,
+                                  const std::string& email) override {
+    Json body = {{"contact", Ref(contact_id, "Contact")},
+                 {"type", "EMAIL"},
+                 {"value", email},
+                 {"key", Json{{"id", 8}, {"objectName", "CommunicationWayKey"}}},
+                 {"main", true}};
+    auto j = Call(token, "POST", "/CommunicationWay", body.dump());
+    if (!j) return tl::unexpected(j.error());
+    return IdOf(*j);
+  }
+
+  Result<std::string> UploadDocument(const std::string& token, const std::string& file_name,
+                                     const std::string& bytes) override {
+    auto j = Call(token, "POST", "/Voucher/Factory/uploadTempFile", {},
+                  MultipartFile{file_name, bytes});
+    if (!j) return tl::unexpected(j.error());
+    const Json& o = (*j)["objects"];
+    const std::string name = o.is_object() ? Str(o.value("filename", Json())) : std::string{};
+    if (name.empty()) {
+      return tl::unexpected(Classified(ErrorCode::kUnavailable, "sevdesk_uncertain",
+                                       "sevdesk hat keinen Dateinamen für das Dokument geliefert."));
+    }
+    return name;
+  }
+
+  Result<std::string> SaveVoucher(const std::string& token, const app::VoucherData& v) override {
+    Json voucher = {{"objectName", "Voucher"},
+                    {"mapAll", true},
+                    {"voucherDate", SevdeskDate(v.voucher_date)},
+                    {"supplier", Ref(v.contact_id, "Contact")},
+                    {"description", v.description},
+                    {"status", 100},
+                    {"creditDebit", "D"},
+                    {"voucherType", "VOU"},
+                    {"taxRule", Ref(std::to_string(v.tax_rule), "TaxRule")},
+                    {"currency", "EUR"}};
+    if (v.delivery_date) voucher["deliveryDate"] = SevdeskDate(*v.delivery_date);
+    if (v.delivery_date_until) voucher["deliveryDateUntil"] = SevdeskDate(*v.delivery_date_until);
+    Json positions = Json::array();
+    for (const auto& p : v.positions) {
+      positions.push_back({{"objectName", "VoucherPos"},
+                           {"mapAll", true},
+                           {"accountDatev", Ref(std::to_string(p.account_id), "AccountDatev")},
+                           {"taxRate", p.rate},
+                           {"net", p.net},
+                           {"sumNet", Decimal(p.net_cents)},
+                           {"sumTax", Decimal(p.tax_cents)},
+                           {"sumGross", Decimal(p.gross_cents)},
+                           {"comment", p.comment}});
+    }
+    Json body = {{"voucher", voucher},
+                 {"voucherPosSave", positions},
+                 {"voucherPosDelete", nullptr},
+                 {"filename", v.filename}};
+    auto j = Call(token, "POST", "/Voucher/Factory/saveVoucher", body.dump());
+    if (!j) return tl::unexpected(j.error());
+    const Json& o = (*j)["objects"];
+    std::string id;
+    if (o.is_object() && o.contains("voucher")) id = Str(o["voucher"].value("id", Json()));
+    if (id.empty()) {
+      return tl::unexpected(Classified(ErrorCode::kUnavailable, "sevdesk_uncertain",
+                                       "sevdesk hat keine Beleg-ID geliefert."));
+    }
+    return id;
+  }
+
+  Result<std::vector<app::FoundVoucher>> FindVouchers(const std::string& token,
+                                                      const std::string& description) override {
+    auto j = Call(token, "GET",
+                  "/Voucher?creditDebit=D&descriptionLike=" + UrlEncode(description) +
+                      "&limit=1000");
+    if (!j) return tl::unexpected(j.error());
+    std::vector<app::FoundVoucher> out;
+    for (const Json& v : (*j)["objects"]) {
+      app::FoundVoucher f;
+      f.id = Str(v.value("id", Json()));
+      f.description = Str(v.value("description", Json()));
+      f.gross_cents = Amount(v.value("sumGross", Json())).value_or(0);
+      f.credit_debit = Str(v.value("creditDebit", Json()));
+      const Json supplier = v.value("supplier", Json());
+      if (supplier.is_object()) f.contact_id = Str(supplier.value("id", Json()));
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+ private:
+  static std::string UrlEncode(const std::string& s) {
+    std::string out;
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (unsigned char c : s) {
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+    }
+    return out;
+  }
+
+  static Json ContactBody(const app::ContactData& c) {
+    Json body = {{"category", Json{{"id", 3}, {"objectName", "Category"}}},
+                 {"status", 1000},
+                 {"customerNumber", c.customer_number}};
+    if (c.kind == domain::CustomerKind::kCompany) {
+      body["name"] = c.name;
+    } else {
+      body["surename"] = c.first_name;
+      body["familyname"] = c.last_name;
+    }
+    return body;
+  }
+
+  static Result<std::string> IdOf(const Json& j) {
+    const Json& o = j["objects"];
+    std::string id;
+    if (o.is_object()) id = Str(o.value("id", Json()));
+    if (o.is_array() && !o.empty() && o.front().is_object()) id = Str(o.front().value("id", Json()));
+    if (id.empty()) {
+      return tl::unexpected(Classified(ErrorCode::kUnavailable, "sevdesk_uncertain",
+                                       "sevdesk hat keine ID geliefert."));
+    }
+    return id;
+  }
+
+  Result<std::vector<std::string>> ListIds(const std::string& token, const std::string& path,
+                                           const std::string& contact_id) {
+    auto j = Call(token, "GET", path);
+    if (!j) return tl::unexpected(j.error());
+    std::vector<std::string> out;
+    for (const Json& x : (*j)["objects"]) {
+      const Json contact = x.value("contact", Json());
+      // Filters may be ignored: keep only rows of this contact.
+      if (contact.is_object() && Str(contact.value("id", Json())) != contact_id) continue;
+      out.push_back(Str(x.value("id", Json())));
+    }
+    return out;
+  }
+
+  CURL* Handle() {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      CURL* h = idle_.back();
+      idle_.pop_back();
+      return h;
+    }
+    return curl_easy_init();
+  }
+  void Return(CURL* h) {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(h);
+  }
+
+  // One request; answers the parsed JSON on 2xx without an error object.
+  Result<Json> Call(const std::string& token, const std::string& method, const std::string& path,
+                    const std::string& body = {},
+                    std::optional<MultipartFile> file = std::nullopt) {
+    const bool write = method != "GET";
+    CURL* h = Handle();
+    if (h == nullptr) return Internal("curl_easy_init failed");
+    curl_easy_reset(h);
+    HttpAnswer answer;
+    const std::string url = settings_.base_url + path;
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.timeout.count()));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(settings_.connect_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_USERAGENT, settings_.user_agent.c_str());
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer.body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, ReadHeader);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &answer);
+    struct curl_slist* headers = nullptr;
+    // The token is a header value only; it never appears in a URL or a log line.
+    const std::string auth = "Authorization: " + token;
+    headers = curl_slist_append(headers, auth.c_str());
+    headers = curl_slist_append(headers, "Accept: application/json");
+    curl_mime* mime = nullptr;
+    if (file) {
+      mime = curl_mime_init(h);
+      curl_mimepart* part = curl_mime_addpart(mime);
+      curl_mime_name(part, "file");
+      curl_mime_filename(part, file->name.c_str());
+      curl_mime_type(part, "application/pdf");
+      curl_mime_data(part, file->bytes.data(), file->bytes.size());
+      curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
+    } else if (method == "POST" || method == "PUT") {
+      headers = curl_slist_append(headers, "Content-Type: application/json");
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+      if (method == "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    const CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &answer.status);
+    curl_slist_free_all(headers);
+    if (mime) curl_mime_free(mime);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+    Return(h);
+
+    if (rc != CURLE_OK) {
+      const bool never_sent = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                              rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR;
+      const bool timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+      Error e = Classified(
+          ErrorCode::kUnavailable,
+          never_sent || !write ? "sevdesk_unreachable" : "sevdesk_uncertain",
+          timed_out ? "sevdesk hat nicht rechtzeitig geantwortet."
+                    : std::string("sevdesk ist nicht erreichbar (") + curl_easy_strerror(rc) + ").");
+      if (timed_out) e.reason = write ? "sevdesk_uncertain" : "sevdesk_timeout";
+      return tl::unexpected(e);
+    }
+    Json j = Json::parse(answer.body, nullptr, false);
+    std::string message;
+    if (j.is_object() && j.contains("error") && j["error"].is_object()) {
+      message = Str(j["error"].value("message", Json()));
+    }
+    const long s = answer.status;
+    if (s == 401) {
+      return tl::unexpected(Classified(ErrorCode::kUnauthenticated, "sevdesk_auth",
+                                       message.empty() ? "Authentication required" : message));
+    }
+    if (s == 403) {
+      return tl::unexpected(Classified(ErrorCode::kForbidden, "sevdesk_forbidden", message));
+    }
+    if (s == 429) {
+      Error e = Classified(ErrorCode::kRateLimited, "sevdesk_rate_limited",
+                           "sevdesk bremst zu viele Anfragen (429).");
+      e.retry_after = answer.retry_after;
+      return tl::unexpected(e);
+    }
+    if (s >= 500 || s == 0) {
+      return tl::unexpected(Classified(
+          ErrorCode::kUnavailable, write ? "sevdesk_uncertain" : "sevdesk_unreachable",
+          "sevdesk meldet einen Serverfehler (" + std::to_string(s) + ")."));
+    }
+    if (s >= 400) {
+      return tl::unexpected(Classified(ErrorCode::kInvalidArgument, "sevdesk_rejected",
+                                       message.empty() ? "HTTP " + std::to_string(s) : message));
+    }
+    if (j.is_discarded() || !j.is_object()) {
+      return tl::unexpected(Classified(ErrorCode::kUnavailable,
+                                       write ? "sevdesk_uncertain" : "sevdesk_unreachable",
+                                       "sevdesk hat eine unlesbare Antwort geschickt."));
+    }
+    if (!message.empty() || (j.contains("error") && !j["error"].is_null())) {
+      // "200 with an error body": whether a write happened is unknown.
+      return tl::unexpected(Classified(ErrorCode::kUnavailable,
+                                       write ? "sevdesk_uncertain" : "sevdesk_unreachable",
+                                       "sevdesk meldet einen Fehler: " + message));
+    }
+    return j;
+  }
+
+  ClientSettings settings_;
+  std::mutex mutex_;
+  std::vector<CURL*> idle_;
+};
+
+}  // namespace
+
+std::unique_ptr<app::SevdeskGateway> MakeSevdeskClient(ClientSettings settings) {
+  return std::make_unique<SevdeskClient>(std::move(settings));
+}
+
+}  // namespace hs::sevdesk

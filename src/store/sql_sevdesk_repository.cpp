@@ -1,0 +1,395 @@
+#include "store/sql_sevdesk_repository.hpp"
+
+namespace hs::store {
+
+using sql::Row;
+using sql::Value;
+
+namespace {
+
+template <class T>
+tl::unexpected<Error> Propagate(const Result<T>& r) {
+  return tl::unexpected(r.error());
+}
+std::int64_t Ms(Instant i) { return ToUnixMillis(i); }
+Value OptMs(const std::optional<Instant>& i) {
+  if (!i) return nullptr;
+  return Value{ToUnixMillis(*i)};
+}
+std::optional<Instant> OptInstant(const Row& r, std::size_t i) {
+  if (auto v = r.OptInt(i)) return FromUnixMillis(*v);
+  return std::nullopt;
+}
+
+constexpr const char* kConnectionColumns =
+    "school_id, token_sealed, token_last4, enabled, revenue_account_id, transfer_start_date, "
+    "state, paused_reason, last_test_at, last_test_ok, last_test_outcome, last_test_message, "
+    "token_fingerprint_tested, bookkeeping_version, sevdesk_user, sevdesk_tax_mode, "
+    "revenue_accounts, throttled_until, consecutive_rejections, breaker_until, updated_at";
+
+app::SevdeskConnection ConnectionFromRow(const Row& r) {
+  app::SevdeskConnection c;
+  c.school_id = r.Int(0);
+  c.token_sealed = r.Text(1);
+  c.token_last4 = r.Text(2);
+  c.enabled = r.Int(3) != 0;
+  c.revenue_account_id = r.OptInt(4);
+  if (auto d = r.OptText(5)) c.transfer_start_date = ParseIsoDate(*d);
+  c.state = r.Text(6) == "paused_auth" ? app::ConnectionState::kPausedAuth
+                                       : app::ConnectionState::kOk;
+  c.paused_reason = r.Text(7);
+  c.last_test_at = OptInstant(r, 8);
+  c.last_test_ok = r.Int(9) != 0;
+  c.last_test_outcome = r.Text(10);
+  c.last_test_message = r.Text(11);
+  c.token_fingerprint_tested = r.Text(12);
+  c.bookkeeping_version = r.Text(13);
+  c.sevdesk_user = r.Text(14);
+  c.sevdesk_tax_mode = r.Text(15);
+  c.revenue_accounts_text = r.Text(16);
+  c.throttled_until = OptInstant(r, 17);
+  c.consecutive_rejections = static_cast<int>(r.Int(18));
+  c.breaker_until = OptInstant(r, 19);
+  c.updated_at = FromUnixMillis(r.Int(20));
+  return c;
+}
+
+constexpr const char* kTransferColumns =
+    "id, school_id, receipt_id, customer_id, state, phase, priority, batch_id, attempts, "
+    "next_attempt_at, lease_owner, lease_until, uploaded_filename, voucher_id, last_error_code, "
+    "last_error_message, last_error_hint, created_at, updated_at, transferred_at";
+
+}  // namespace
+
+app::Transfer TransferFromRow(const Row& row, std::size_t o) {
+  auto I = [&](std::size_t i) { return row.Int(o + i); };
+  auto T = [&](std::size_t i) { return row.Text(o + i); };
+  app::Transfer t;
+  t.id = I(0);
+  t.school_id = I(1);
+  t.receipt_id = I(2);
+  t.customer_id = I(3);
+  t.state = app::ParseTransferState(T(4)).value_or(app::TransferState::kQueued);
+  t.phase = T(5) == "posting" ? app::TransferPhase::kPosting : app::TransferPhase::kNone;
+  t.priority = I(6) == 0 ? app::TransferPriority::kLive : app::TransferPriority::kBackfill;
+  t.batch_id = row.OptInt(o + 7);
+  t.attempts = static_cast<int>(I(8));
+  t.next_attempt_at = FromUnixMillis(I(9));
+  t.lease_owner = T(10);
+  t.lease_until = OptInstant(row, o + 11);
+  t.uploaded_filename = T(12);
+  t.voucher_id = T(13);
+  t.last_error_code = T(14);
+  t.last_error_message = T(15);
+  t.last_error_hint = T(16);
+  t.created_at = FromUnixMillis(I(17));
+  t.updated_at = FromUnixMillis(I(18));
+  t.transferred_at = OptInstant(row, o + 19);
+  return t;
+}
+
+namespace {
+
+class SqlSevdeskRepository final : public app::SevdeskRepository {
+ public:
+  explicit SqlSevdeskRepository(sql::Connection& c) : c_(c) {}
+
+  Result<std::optional<app::SevdeskConnection>> GetConnection(std::int64_t school_id) override {
+    auto row = sql::QueryOne(c_, std::string("SELECT ") + kConnectionColumns +
+                                     " FROM sevdesk_connections WHERE school_id = $1",
+                             {school_id});
+    if (!row) return Propagate(row);
+    if (!*row) return std::optional<app::SevdeskConnection>{};
+    return std::optional<app::SevdeskConnection>{ConnectionFromRow(**row)};
+  }
+
+  Status SaveConnection(const app::SevdeskConnection& c) override {
+    auto n = c_.Exec(
+        "INSERT INTO sevdesk_connections (school_id, token_sealed, token_last4, enabled, "
+        "revenue_account_id, transfer_start_date, state, paused_reason, last_test_at, "
+        "last_test_ok, last_test_outcome, last_test_message, token_fingerprint_tested, "
+        "bookkeeping_version, sevdesk_user, sevdesk_tax_mode, revenue_accounts, throttled_until, "
+        "consecutive_rejections, breaker_until, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,"
+        "$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) ON CONFLICT (school_id) DO UPDATE SET "
+        "token_sealed=$2, token_last4=$3, enabled=$4, revenue_account_id=$5, "
+        "transfer_start_date=$6, state=$7, paused_reason=$8, last_test_at=$9, last_test_ok=$10, "
+        "last_test_outcome=$11, last_test_message=$12, token_fingerprint_tested=$13, "
+        "bookkeeping_version=$14, sevdesk_user=$15, sevdesk_tax_mode=$16, revenue_accounts=$17, "
+        "throttled_until=$18, consecutive_rejections=$19, breaker_until=$20, updated_at=$21",
+        {c.school_id, c.token_sealed, c.token_last4, std::int64_t{c.enabled ? 1 : 0},
+         sql::Nullable(c.revenue_account_id),
+         c.transfer_start_date ? Value{FormatIsoDate(*c.transfer_start_date)} : Value{nullptr},
+         std::string(c.state == app::ConnectionState::kPausedAuth ? "paused_auth" : "ok"),
+         c.paused_reason, OptMs(c.last_test_at), std::int64_t{c.last_test_ok ? 1 : 0},
+         c.last_test_outcome, c.last_test_message, c.token_fingerprint_tested,
+         c.bookkeeping_version, c.sevdesk_user, c.sevdesk_tax_mode, c.revenue_accounts_text,
+         OptMs(c.throttled_until), std::int64_t{c.consecutive_rejections},
+         OptMs(c.breaker_until), Ms(c.updated_at)});
+    if (!n) return Propagate(n);
+    return {};
+  }
+
+  Result<std::optional<app::ContactLink>> GetLink(std::int64_t school_id,
+                                                  std::int64_t customer_id) override {
+    auto row = sql::QueryOne(
+        c_,
+        "SELECT school_id, customer_id, customer_number, contact_id, address_id, email_id, "
+        "synced_email, synced_address, synced_version, creating FROM sevdesk_contact_links "
+        "WHERE school_id = $1 AND customer_id = $2",
+        {school_id, customer_id});
+    if (!row) return Propagate(row);
+    if (!*row) return std::optional<app::ContactLink>{};
+    const Row& r = **row;
+    return std::optional<app::ContactLink>{app::ContactLink{
+        r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7),
+        r.Int(8), r.Int(9) != 0}};
+  }
+
+  Status SaveLink(const app::ContactLink& l) override {
+    auto n = c_.Exec(
+        "INSERT INTO sevdesk_contact_links (school_id, customer_id, customer_number, contact_id, "
+        "address_id, email_id, synced_email, synced_address, synced_version, creating) VALUES "
+        "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (school_id, customer_id) DO UPDATE SET "
+        "customer_number=$3, contact_id=$4, address_id=$5, email_id=$6, synced_email=$7, "
+        "synced_address=$8, synced_version=$9, creating=$10",
+        {l.school_id, l.customer_id, l.customer_number, l.contact_id, l.address_id, l.email_id,
+         l.synced_email, l.synced_address, l.synced_version, std::int64_t{l.creating ? 1 : 0}});
+    if (!n) return Propagate(n);
+    return {};
+  }
+
+  Result<std::optional<std::int64_t>> InsertTransfer(const app::Transfer& t) override {
+    auto row = sql::QueryOne(
+        c_,
+        "INSERT INTO sevdesk_transfers (school_id, receipt_id, customer_id, state, phase, "
+        "priority, batch_id, attempts, next_attempt_at, created_at, updated_at) VALUES "
+        "($1,$2,$3,$4,'none',$5,$6,0,$7,$8,$8) ON CONFLICT (school_id, receipt_id) DO NOTHING "
+        "RETURNING id",
+        {t.school_id, t.receipt_id, t.customer_id, app::ToString(t.state),
+         std::int64_t{static_cast<int>(t.priority)}, sql::Nullable(t.batch_id),
+         Ms(t.next_attempt_at), Ms(t.created_at)});
+    if (!row) return Propagate(row);
+    if (!*row) return std::optional<std::int64_t>{};
+    return std::optional<std::int64_t>{(*row)->Int(0)};
+  }
+
+  Result<std::optional<app::Transfer>> GetTransferByReceipt(std::int64_t school_id,
+                                                            std::int64_t receipt_id) override {
+    return OneTransfer("WHERE school_id = $1 AND receipt_id = $2", {school_id, receipt_id});
+  }
+
+  Result<std::optional<app::Transfer>> GetTransfer(std::int64_t id) override {
+    return OneTransfer("WHERE id = $1", {id});
+  }
+
+  Status UpdateTransfer(const app::Transfer& t) override {
+    auto n = c_.Exec(
+        "UPDATE sevdesk_transfers SET state=$2, phase=$3, priority=$4, batch_id=$5, attempts=$6, "
+        "next_attempt_at=$7, lease_owner=$8, lease_until=$9, uploaded_filename=$10, "
+        "voucher_id=$11, last_error_code=$12, last_error_message=$13, last_error_hint=$14, "
+        "updated_at=$15, transferred_at=$16 WHERE id=$1",
+        {t.id, app::ToString(t.state),
+         std::string(t.phase == app::TransferPhase::kPosting ? "posting" : "none"),
+         std::int64_t{static_cast<int>(t.priority)}, sql::Nullable(t.batch_id),
+         std::int64_t{t.attempts}, Ms(t.next_attempt_at), t.lease_owner, OptMs(t.lease_until),
+         t.uploaded_filename, t.voucher_id, t.last_error_code, t.last_error_message,
+         t.last_error_hint, Ms(t.updated_at), OptMs(t.transferred_at)});
+    if (!n) return Propagate(n);
+    if (*n == 0) return NotFound("Übertragung nicht gefunden.");
+    return {};
+  }
+
+  Result<std::optional<app::Transfer>> ClaimNext(const app::ClaimOptions& o) override {
+    const std::int64_t now = Ms(o.now);
+    for (std::int64_t priority : {0, 1}) {
+      // Schools with due work at this priority, least recently served first (round-robin).
+      auto schools = c_.Query(
+          "SELECT c.school_id FROM sevdesk_connections c WHERE c.enabled = 1 AND c.state = 'ok' "
+          "AND (c.throttled_until IS NULL OR c.throttled_until <= $1) AND (c.breaker_until IS "
+          "NULL OR c.breaker_until <= $1) AND EXISTS (SELECT 1 FROM sevdesk_transfers t WHERE "
+          "t.school_id = c.school_id AND t.state IN ('queued', 'retry_wait') AND t.priority = $2 "
+          "AND t.next_attempt_at <= $1) ORDER BY c.last_claim_at, c.school_id",
+          {now, priority});
+      if (!schools) return Propagate(schools);
+      for (const auto& s : *schools) {
+        const std::int64_t school_id = s.Int(0);
+        auto running = sql::QueryOne(
+            c_,
+            "SELECT COUNT(*) FROM sevdesk_transfers WHERE school_id = $1 AND state = 'running'",
+            {school_id});
+        if (!running) return Propagate(running);
+        if ((*running)->Int(0) >= o.max_in_flight_per_school) continue;
+        auto pick = sql::QueryOne(
+            c_,
+            "SELECT t.id FROM sevdesk_transfers t WHERE t.school_id = $1 AND t.state IN "
+            "('queued', 'retry_wait') AND t.priority = $2 AND t.next_attempt_at <= $3 AND NOT "
+            "EXISTS (SELECT 1 FROM sevdesk_transfers r WHERE r.school_id = t.school_id AND "
+            "r.customer_id = t.customer_id AND r.state = 'running') ORDER BY t.next_attempt_at, "
+            "t.id LIMIT 1",
+            {school_id, priority, now});
+        if (!pick) return Propagate(pick);
+        if (!*pick) continue;
+        const std::int64_t id = (*pick)->Int(0);
+        auto claimed = sql::QueryOne(
+            c_,
+            std::string("UPDATE sevdesk_transfers SET state = 'running', lease_owner = $2, "
+                        "lease_until = $3, attempts = attempts + 1, updated_at = $4 WHERE id = $1 "
+                        "AND state IN ('queued', 'retry_wait') RETURNING ") +
+                kTransferColumns,
+            {id, o.owner, Ms(o.lease_until), now});
+        if (!claimed) return Propagate(claimed);
+        if (!*claimed) continue;
+        auto touch = c_.Exec("UPDATE sevdesk_connections SET last_claim_at = $2 WHERE school_id = $1",
+                             {school_id, now});
+        if (!touch) return Propagate(touch);
+        return std::optional<app::Transfer>{TransferFromRow(**claimed)};
+      }
+    }
+    return std::optional<app::Transfer>{};
+  }
+
+  Result<std::int64_t> RecoverRunning(const std::string& except_owner, Instant now,
+                                      bool all_other_owners) override {
+    // The attempt that was interrupted is given back: a crash is not the transfer's fault.
+    auto n = c_.Exec(
+        "UPDATE sevdesk_transfers SET state = 'queued', lease_owner = '', lease_until = NULL, "
+        "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, next_attempt_at = $2, "
+        "updated_at = $2 WHERE state = 'running' AND lease_owner <> $1 AND ($3 = 1 OR "
+        "lease_until < $2)",
+        {except_owner, Ms(now), std::int64_t{all_other_owners ? 1 : 0}});
+    if (!n) return Propagate(n);
+    return *n;
+  }
+
+  Result<std::optional<Instant>> NextDueAt() override {
+    auto row = sql::QueryOne(
+        c_,
+        "SELECT MIN(t.next_attempt_at) FROM sevdesk_transfers t JOIN sevdesk_connections c ON "
+        "c.school_id = t.school_id WHERE t.state IN ('queued', 'retry_wait') AND c.enabled = 1 "
+        "AND c.state = 'ok'");
+    if (!row) return Propagate(row);
+    if (!*row || (*row)->IsNull(0)) return std::optional<Instant>{};
+    return std::optional<Instant>{FromUnixMillis((*row)->Int(0))};
+  }
+
+  Status AddEvent(const app::TransferEvent& e) override {
+    auto n = c_.Exec(
+        "INSERT INTO sevdesk_transfer_events (transfer_id, at, kind, message) VALUES "
+        "($1,$2,$3,$4)",
+        {e.transfer_id, Ms(e.at), e.kind, e.message});
+    if (!n) return Propagate(n);
+    return {};
+  }
+
+  Result<std::vector<app::TransferEvent>> Events(std::int64_t transfer_id) override {
+    auto rows = c_.Query(
+        "SELECT id, transfer_id, at, kind, message FROM sevdesk_transfer_events WHERE "
+        "transfer_id = $1 ORDER BY id",
+        {transfer_id});
+    if (!rows) return Propagate(rows);
+    std::vector<app::TransferEvent> out;
+    for (const auto& r : *rows) {
+      out.push_back({r.Int(0), r.Int(1), FromUnixMillis(r.Int(2)), r.Text(3), r.Text(4)});
+    }
+    return out;
+  }
+
+  Result<std::int64_t> CreateBatch(const app::Batch& b) override {
+    auto row = sql::QueryOne(
+        c_,
+        "INSERT INTO sevdesk_batches (school_id, created_at, requested, skipped_already, "
+        "skipped_expense, skipped_other) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+        {b.school_id, Ms(b.created_at), b.requested, b.skipped_already, b.skipped_expense,
+         b.skipped_other});
+    if (!row) return Propagate(row);
+    return (*row)->Int(0);
+  }
+
+  Result<std::optional<app::BatchProgress>> GetBatch(std::int64_t school_id,
+                                                     std::int64_t batch_id) override {
+    auto row = sql::QueryOne(
+        c_,
+        "SELECT id, school_id, created_at, requested, skipped_already, skipped_expense, "
+        "skipped_other FROM sevdesk_batches WHERE school_id = $1 AND id = $2",
+        {school_id, batch_id});
+    if (!row) return Propagate(row);
+    if (!*row) return std::optional<app::BatchProgress>{};
+    const Row& r = **row;
+    app::BatchProgress p;
+    p.batch = {r.Int(0), r.Int(1), FromUnixMillis(r.Int(2)), r.Int(3), r.Int(4), r.Int(5),
+               r.Int(6)};
+    auto counts = c_.Query(
+        "SELECT state, COUNT(*) FROM sevdesk_transfers WHERE batch_id = $1 GROUP BY state",
+        {batch_id});
+    if (!counts) return Propagate(counts);
+    for (const auto& c : *counts) {
+      const std::string state = c.Text(0);
+      const std::int64_t n = c.Int(1);
+      if (state == "queued") p.queued = n;
+      if (state == "running") p.running = n;
+      if (state == "retry_wait") p.retry_wait = n;
+      if (state == "failed") p.failed = n;
+      if (state == "transferred") p.transferred = n;
+    }
+    return std::optional<app::BatchProgress>{p};
+  }
+
+  Result<std::vector<std::int64_t>> IncomeReceiptIds(std::int64_t school_id,
+                                                     std::optional<Date> from,
+                                                     std::optional<Date> to,
+                                                     bool only_not_transferred) override {
+    std::string q =
+        "SELECT r.id FROM receipts r WHERE r.school_id = $1 AND r.type = 'income' AND r.date >= "
+        "$2 AND r.date <= $3";
+    if (only_not_transferred) {
+      q += " AND NOT EXISTS (SELECT 1 FROM sevdesk_transfers t WHERE t.school_id = r.school_id "
+           "AND t.receipt_id = r.id)";
+    }
+    q += " ORDER BY r.date, r.id";
+    auto rows = c_.Query(q, {school_id, from ? FormatIsoDate(*from) : std::string("0000-00-00"),
+                             to ? FormatIsoDate(*to) : std::string("9999-99-99")});
+    if (!rows) return Propagate(rows);
+    std::vector<std::int64_t> out;
+    out.reserve(rows->size());
+    for (const auto& r : *rows) out.push_back(r.Int(0));
+    return out;
+  }
+
+  Status ResumeSchool(std::int64_t school_id, Instant now) override {
+    auto n = c_.Exec(
+        "UPDATE sevdesk_transfers SET next_attempt_at = $2 WHERE school_id = $1 AND state IN "
+        "('queued', 'retry_wait') AND next_attempt_at > $2 AND last_error_code = 'auth'",
+        {school_id, Ms(now)});
+    if (!n) return Propagate(n);
+    return {};
+  }
+
+  Result<std::vector<app::SevdeskConnection>> EnabledConnections() override {
+    auto rows = c_.Query(std::string("SELECT ") + kConnectionColumns +
+                         " FROM sevdesk_connections WHERE enabled = 1");
+    if (!rows) return Propagate(rows);
+    std::vector<app::SevdeskConnection> out;
+    for (const auto& r : *rows) out.push_back(ConnectionFromRow(r));
+    return out;
+  }
+
+ private:
+  Result<std::optional<app::Transfer>> OneTransfer(const std::string& where,
+                                                   const std::vector<Value>& params) {
+    auto row = sql::QueryOne(
+        c_, std::string("SELECT ") + kTransferColumns + " FROM sevdesk_transfers " + where, params);
+    if (!row) return Propagate(row);
+    if (!*row) return std::optional<app::Transfer>{};
+    return std::optional<app::Transfer>{TransferFromRow(**row)};
+  }
+
+  sql::Connection& c_;
+};
+
+}  // namespace
+
+std::unique_ptr<app::SevdeskRepository> MakeSqlSevdeskRepository(sql::Connection& connection) {
+  return std::make_unique<SqlSevdeskRepository>(connection);
+}
+
+}  // namespace hs::store
