@@ -1,0 +1,158 @@
+#pragma once
+// One sevdesk account ("SevClient") of the sandbox: its settings, data and counters, and the API
+// handlers that work on it. Every handler runs with Account::mu held by the caller.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "http/http_types.hpp"
+#include "sevdesk/sandbox/sandbox.hpp"
+#include "sevdesk/sandbox/wire.hpp"
+
+namespace hs::sevdesk::sandbox {
+
+// Ids are global across accounts like in the real database, so an id of another account is
+// simply unknown (404/151) here.
+struct IdCounters {
+  std::atomic<std::int64_t> contact{138810400};
+  std::atomic<std::int64_t> address{120178900};
+  std::atomic<std::int64_t> comm_way{115440700};
+  std::atomic<std::int64_t> voucher{156270700};
+  std::atomic<std::int64_t> voucher_pos{412000100};
+  std::atomic<std::int64_t> document{300881700};
+  std::atomic<std::int64_t> voucher_log{148586900};
+  std::int64_t Next(std::atomic<std::int64_t>& counter) { return ++counter; }
+  Json ToJson() const;
+  void FromJson(const Json& json);
+};
+
+struct ContactRec {
+  Json wire;  // reference-valued fields hold {"id","objectName"}
+  bool person = false;
+};
+
+struct AddressRec {
+  Json wire;  // "contact" as a reference
+  std::int64_t contact_id = 0;
+};
+
+struct CommWayRec {
+  Json wire;
+  std::int64_t contact_id = 0;
+};
+
+struct StoredFile {
+  std::string filename;  // sevdesk's name (temp file) or the original upload name
+  std::string mime;      // origin mime type
+  std::string bytes;
+  std::string sha256;
+  std::string uploaded_at;  // Berlin ISO
+};
+
+struct DocumentRec {
+  std::int64_t id = 0;
+  StoredFile file;
+};
+
+struct VoucherRec {
+  Json wire;
+  std::vector<Json> positions;
+  std::optional<std::int64_t> document_id;
+  std::optional<std::int64_t> supplier_id;
+  std::optional<std::int64_t> voucher_date_unix;
+};
+
+struct Account {
+  Account(AccountSettings s, std::int64_t client, std::int64_t user, std::uint64_t fault_seed)
+      : settings(std::move(s)),
+        client_id(client),
+        user_id(user),
+        seed(fault_seed),
+        random(std::make_unique<SeededRandom>(fault_seed)) {}
+
+  std::mutex mu;
+  AccountSettings settings;
+  std::int64_t client_id;
+  std::int64_t user_id;
+  bool revoked = false;
+  std::string created_at;
+
+  std::map<std::int64_t, ContactRec> contacts;
+  std::map<std::int64_t, AddressRec> addresses;
+  std::map<std::int64_t, CommWayRec> comm_ways;
+  std::map<std::string, StoredFile> temp_files;
+  std::map<std::int64_t, VoucherRec> vouchers;
+  std::map<std::int64_t, DocumentRec> documents;
+  std::uint64_t upload_counter = 0;
+
+  // endpoint -> status ("200", "429", "reset", ...) -> count
+  std::map<std::string, std::map<std::string, std::uint64_t>> stats;
+  std::map<std::string, std::uint64_t> faults_injected;
+  std::chrono::steady_clock::time_point window_start{};
+  int window_count = 0;
+  std::uint64_t seed;
+  std::unique_ptr<SeededRandom> random;  // fault draws of this account; reseeded on reset
+
+  void ClearData();
+  Json SevClientRef() const { return Ref(std::to_string(client_id), "SevClient"); }
+};
+
+struct Ctx {
+  Account& account;
+  const http::Request& request;
+  const std::map<std::string, std::string>& params;
+  IdCounters& ids;
+  Instant now;
+  std::string NowIso() const { return FormatBerlin(now); }
+};
+
+using ApiHandler = http::Response (*)(Ctx&);
+
+// Basics
+http::Response GetBookkeepingVersion(Ctx& ctx);
+http::Response GetSevUsers(Ctx& ctx);
+http::Response GetRevenueGuidance(Ctx& ctx);
+http::Response GetExpenseGuidance(Ctx& ctx);
+http::Response GetStaticCountries(Ctx& ctx);
+http::Response GetPaymentMethods(Ctx& ctx);
+// Contacts
+http::Response ListContacts(Ctx& ctx);
+http::Response GetContact(Ctx& ctx);
+http::Response CreateContact(Ctx& ctx);
+http::Response UpdateContact(Ctx& ctx);
+http::Response NextCustomerNumber(Ctx& ctx);
+http::Response CheckCustomerNumber(Ctx& ctx);
+http::Response CreateAddress(Ctx& ctx);
+http::Response ListAddresses(Ctx& ctx);
+http::Response GetAddress(Ctx& ctx);
+http::Response CreateCommWay(Ctx& ctx);
+http::Response ListCommWays(Ctx& ctx);
+http::Response GetCommWay(Ctx& ctx);
+// Vouchers (vouchers.cpp)
+http::Response UploadTempFile(Ctx& ctx);
+http::Response SaveVoucher(Ctx& ctx);
+http::Response ListVouchers(Ctx& ctx);
+http::Response GetVoucher(Ctx& ctx);
+http::Response ListVoucherPositions(Ctx& ctx);
+http::Response BookVoucherAmount(Ctx& ctx);
+
+// Helpers shared by the handlers.
+std::optional<Json> ParseJsonBody(const http::Request& request);
+// limit/offset/countAll applied to a filtered list.
+http::Response Page(const http::Request& request, std::vector<Json> items);
+std::string ContactDisplayName(const ContactRec& contact);
+
+// Admin views and persistence.
+Json AccountSummary(const Account& account);
+Json AccountDetail(const Account& account);  // everything except document bytes
+Json AccountState(const Account& account);   // everything, documents base64
+Status RestoreAccountState(Account& account, const Json& state);
+
+}  // namespace hs::sevdesk::sandbox

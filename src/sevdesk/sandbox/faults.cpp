@@ -1,0 +1,226 @@
+#include "sevdesk/sandbox/faults.hpp"
+
+#include <cstdlib>
+
+namespace hs::sevdesk::sandbox {
+
+namespace {
+
+struct KindName {
+  FaultKind kind;
+  std::string_view name;
+};
+constexpr KindName kKindNames[] = {
+    {FaultKind::kNone, "none"},
+    {FaultKind::kError500, "error_500"},
+    {FaultKind::kError500AfterWrite, "error_500_after_write"},
+    {FaultKind::kTimeout, "timeout"},
+    {FaultKind::kTimeoutAfterWrite, "timeout_after_write"},
+    {FaultKind::kRateLimited, "rate_limited"},
+    {FaultKind::kRateLimitedNoRetryAfter, "rate_limited_no_retry_after"},
+    {FaultKind::kReset, "reset"},
+    {FaultKind::kResetAfterWrite, "reset_after_write"},
+    {FaultKind::kErrorBody200, "error_body_200"},
+};
+
+// The probability fields, in draw order.
+struct ProbabilityField {
+  FaultKind kind;
+  double FaultSettings::*field;
+};
+constexpr ProbabilityField kProbabilities[] = {
+    {FaultKind::kError500, &FaultSettings::error_500},
+    {FaultKind::kError500AfterWrite, &FaultSettings::error_500_after_write},
+    {FaultKind::kTimeout, &FaultSettings::timeout},
+    {FaultKind::kTimeoutAfterWrite, &FaultSettings::timeout_after_write},
+    {FaultKind::kRateLimited, &FaultSettings::rate_limited},
+    {FaultKind::kRateLimitedNoRetryAfter, &FaultSettings::rate_limited_no_retry_after},
+    {FaultKind::kReset, &FaultSettings::reset},
+    {FaultKind::kResetAfterWrite, &FaultSettings::reset_after_write},
+    {FaultKind::kErrorBody200, &FaultSettings::error_body_200},
+};
+
+struct MsField {
+  std::string_view key;
+  std::chrono::milliseconds FaultSettings::*field;
+};
+constexpr MsField kMsFields[] = {
+    {"latency_ms", &FaultSettings::latency},
+    {"jitter_ms", &FaultSettings::jitter},
+    {"rate_limit_window_ms", &FaultSettings::rate_limit_window},
+    {"timeout_ms", &FaultSettings::timeout_duration},
+};
+
+struct IntField {
+  std::string_view key;
+  int FaultSettings::*field;
+};
+constexpr IntField kIntFields[] = {
+    {"retry_after_seconds", &FaultSettings::retry_after_seconds},
+    {"rate_limit_requests", &FaultSettings::rate_limit_requests},
+};
+
+Status Bad(std::string message) {
+  return Fail(ErrorCode::kInvalidArgument, "bad_fault", std::move(message));
+}
+
+}  // namespace
+
+std::string_view FaultKindName(FaultKind kind) {
+  for (const auto& k : kKindNames) {
+    if (k.kind == kind) return k.name;
+  }
+  return "none";
+}
+
+std::optional<FaultKind> ParseFaultKind(std::string_view name) {
+  for (const auto& k : kKindNames) {
+    if (k.name == name) return k.kind;
+  }
+  return std::nullopt;
+}
+
+std::string_view FaultScopeName(FaultScope scope) {
+  switch (scope) {
+    case FaultScope::kReads:
+      return "reads";
+    case FaultScope::kWrites:
+      return "writes";
+    case FaultScope::kAll:
+      break;
+  }
+  return "all";
+}
+
+std::optional<FaultScope> ParseFaultScope(std::string_view name) {
+  if (name == "all") return FaultScope::kAll;
+  if (name == "reads") return FaultScope::kReads;
+  if (name == "writes") return FaultScope::kWrites;
+  return std::nullopt;
+}
+
+bool FaultSettings::AnyProbability() const {
+  for (const auto& p : kProbabilities) {
+    if (this->*p.field > 0) return true;
+  }
+  return false;
+}
+
+Json FaultsToJson(const FaultSettings& f) {
+  Json out = Json::object();
+  for (const auto& m : kMsFields) out[std::string(m.key)] = (f.*m.field).count();
+  for (const auto& p : kProbabilities) out[std::string(FaultKindName(p.kind))] = f.*p.field;
+  for (const auto& i : kIntFields) out[std::string(i.key)] = f.*i.field;
+  out["scope"] = FaultScopeName(f.scope);
+  out["endpoint"] = f.endpoint;
+  return out;
+}
+
+Status FaultsFromJson(const Json& json, FaultSettings& f) {
+  if (!json.is_object()) return Bad("faults must be a JSON object");
+  FaultSettings next = f;
+  for (const auto& [key, value] : json.items()) {
+    bool known = false;
+    for (const auto& m : kMsFields) {
+      if (m.key != key) continue;
+      known = true;
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
+        return Bad(key + " must be a non-negative integer (milliseconds)");
+      }
+      next.*m.field = std::chrono::milliseconds{value.get<std::int64_t>()};
+    }
+    for (const auto& p : kProbabilities) {
+      if (FaultKindName(p.kind) != key) continue;
+      known = true;
+      if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 1) {
+        return Bad(key + " must be a probability between 0 and 1");
+      }
+      next.*p.field = value.get<double>();
+    }
+    for (const auto& i : kIntFields) {
+      if (i.key != key) continue;
+      known = true;
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
+        return Bad(key + " must be a non-negative integer");
+      }
+      next.*i.field = static_cast<int>(value.get<std::int64_t>());
+    }
+    if (key == "scope") {
+      known = true;
+      auto scope = value.is_string() ? ParseFaultScope(value.get<std::string>()) : std::nullopt;
+      if (!scope) return Bad("scope must be all, reads or writes");
+      next.scope = *scope;
+    }
+    if (key == "endpoint") {
+      known = true;
+      if (!value.is_string()) return Bad("endpoint must be a string");
+      next.endpoint = value.get<std::string>();
+    }
+    if (!known) return Bad("unknown fault setting '" + key + "'");
+  }
+  double total = 0;
+  for (const auto& p : kProbabilities) total += next.*p.field;
+  if (total > 1.0 + 1e-9) return Bad("the fault probabilities add up to more than 1");
+  f = next;
+  return {};
+}
+
+Status ApplyFaultAssignment(std::string_view key_value, FaultSettings& faults) {
+  const auto eq = key_value.find('=');
+  if (eq == std::string_view::npos)
+    return Bad("expected key=value, got '" + std::string(key_value) + "'");
+  const std::string key(key_value.substr(0, eq));
+  const std::string value(key_value.substr(eq + 1));
+  Json json = Json::object();
+  if (key == "scope" || key == "endpoint") {
+    json[key] = value;
+  } else {
+    char* end = nullptr;
+    const double number = std::strtod(value.c_str(), &end);
+    if (value.empty() || end == nullptr || *end != '\0') {
+      return Bad("'" + key + "' needs a number, got '" + value + "'");
+    }
+    const bool integral = value.find_first_of(".eE") == std::string::npos;
+    json[key] = integral ? Json(static_cast<std::int64_t>(number)) : Json(number);
+  }
+  return FaultsFromJson(json, faults);
+}
+
+std::string FaultKeysHelp() {
+  std::string out = "Probabilities 0..1:";
+  for (const auto& p : kProbabilities) out += " " + std::string(FaultKindName(p.kind));
+  out += ". Milliseconds:";
+  for (const auto& m : kMsFields) out += " " + std::string(m.key);
+  out +=
+      ". Integers: retry_after_seconds rate_limit_requests. scope=all|reads|writes, "
+      "endpoint=TEXT (route substring, e.g. saveVoucher).";
+  return out;
+}
+
+bool ScopeMatches(FaultScope scope, bool is_write) {
+  return scope == FaultScope::kAll || (scope == FaultScope::kWrites) == is_write;
+}
+
+bool FaultApplies(const FaultSettings& faults, bool is_write, std::string_view route) {
+  return ScopeMatches(faults.scope, is_write) &&
+         (faults.endpoint.empty() || route.find(faults.endpoint) != std::string_view::npos);
+}
+
+FaultKind DrawFault(const FaultSettings& faults, Random& random) {
+  if (!faults.AnyProbability()) return FaultKind::kNone;
+  constexpr std::uint64_t kScale = 1000000;
+  const std::uint64_t draw = random.Below(kScale);
+  std::uint64_t threshold = 0;
+  for (const auto& p : kProbabilities) {
+    threshold += static_cast<std::uint64_t>(faults.*p.field * kScale + 0.5);
+    if (draw < threshold) return p.kind;
+  }
+  return FaultKind::kNone;
+}
+
+bool IsAfterWrite(FaultKind kind) {
+  return kind == FaultKind::kError500AfterWrite || kind == FaultKind::kTimeoutAfterWrite ||
+         kind == FaultKind::kResetAfterWrite;
+}
+
+}  // namespace hs::sevdesk::sandbox

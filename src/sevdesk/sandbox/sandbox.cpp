@@ -1,0 +1,887 @@
+#include "sevdesk/sandbox/sandbox.hpp"
+
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <shared_mutex>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "sevdesk/sandbox/account.hpp"
+#include "sevdesk/sandbox/faults.hpp"
+#include "sevdesk/sandbox/view.hpp"
+#include "sevdesk/sandbox/wire.hpp"
+
+namespace hs::sevdesk::sandbox {
+
+namespace {
+
+constexpr std::int64_t kFirstClientId = 1303847;
+constexpr std::int64_t kFirstUserId = 1551095;
+constexpr std::string_view kApiPrefix = "/api/v1";
+constexpr std::string_view kAdminPrefix = "/__sandbox";
+
+std::uint64_t Fnv1a(std::string_view text) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+bool StartsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+http::Response AdminJson(int status, const Json& body) {
+  return http::Response::Json(status, body.dump());
+}
+
+http::Response AdminError(int status, const std::string& message) {
+  return AdminJson(status, Json{{"error", message}});
+}
+
+http::Response AdminStatus(const Status& status) {
+  if (status) return AdminJson(200, Json{{"ok", true}});
+  const int code = status.error().code == ErrorCode::kNotFound   ? 404
+                   : status.error().code == ErrorCode::kConflict ? 409
+                                                                 : 400;
+  return AdminError(code, status.error().message);
+}
+
+Result<AccountSettings> AccountFromJson(const Json& j, AccountSettings base = {}) {
+  auto bad = [](std::string m) { return Fail(ErrorCode::kInvalidArgument, "bad_account", m); };
+  if (!j.is_object()) return bad("account must be a JSON object");
+  auto get = [&](const char* snake, const char* camel) -> const Json* {
+    if (j.contains(snake)) return &j[snake];
+    if (j.contains(camel)) return &j[camel];
+    return nullptr;
+  };
+  if (auto* t = get("token", "token")) {
+    if (!t->is_string() || t->get<std::string>().empty()) return bad("token must be a string");
+    base.token = t->get<std::string>();
+  }
+  if (auto* n = get("name", "name")) {
+    if (!n->is_string()) return bad("name must be a string");
+    base.name = n->get<std::string>();
+  }
+  if (auto* m = get("tax_mode", "taxMode")) {
+    const std::string mode = m->is_string() ? m->get<std::string>() : "";
+    if (mode == "regular") {
+      base.tax_mode = TaxMode::kRegular;
+    } else if (mode == "kleinunternehmer") {
+      base.tax_mode = TaxMode::kKleinunternehmer;
+    } else {
+      return bad("tax_mode must be 'regular' or 'kleinunternehmer'");
+    }
+  }
+  if (auto* v = get("bookkeeping_version", "bookkeepingVersion")) {
+    const std::string version = v->is_string() ? v->get<std::string>() : "";
+    if (version != "1.0" && version != "2.0") return bad("bookkeeping_version must be 1.0 or 2.0");
+    base.bookkeeping_version = version;
+  }
+  if (auto* a = get("api_access", "apiAccess")) {
+    if (!a->is_boolean()) return bad("api_access must be true or false");
+    base.api_access = a->get<bool>();
+  }
+  if (auto* f = get("faults", "faults")) {
+    if (f->is_null()) {
+      base.faults.reset();
+    } else {
+      FaultSettings faults = base.faults.value_or(FaultSettings{});
+      if (auto s = FaultsFromJson(*f, faults); !s) return tl::unexpected(s.error());
+      base.faults = faults;
+    }
+  }
+  return base;
+}
+
+struct ScriptedFault {
+  FaultKind kind;
+  int remaining;
+  FaultScope scope;
+  std::string endpoint;
+  std::string account;
+};
+
+using Stats = std::map<std::string, std::map<std::string, std::uint64_t>>;
+
+Json StatsJson(const Stats& stats) {
+  Json out = Json::object();
+  for (const auto& [route, by_status] : stats) {
+    Json s = Json::object();
+    for (const auto& [status, count] : by_status) s[status] = count;
+    out[route] = std::move(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+class Sandbox::Impl {
+ public:
+  explicit Impl(SandboxSettings settings) : settings_(std::move(settings)) {
+    clock_ = settings_.clock ? settings_.clock : std::make_shared<SystemClock>();
+    global_faults_ = std::make_shared<const FaultSettings>(settings_.faults);
+    RegisterApiRoutes();
+    RegisterAdminRoutes();
+  }
+
+  ~Impl() { Stop(); }
+
+  Result<int> Start() {
+    if (server_) return Fail(ErrorCode::kConflict, "started", "The sandbox is running already");
+    if (auto loaded = LoadState(); !loaded) return tl::unexpected(loaded.error());
+    for (const auto& account : settings_.accounts) {
+      if (auto added = AddAccount(account, /*save=*/false); !added) {
+        // Accounts from the state file keep their data; the settings still win.
+        if (added.error().code != ErrorCode::kConflict) return tl::unexpected(added.error());
+        auto existing = FindAccount(account.token);
+        std::lock_guard lock(existing->mu);
+        existing->settings = account;
+      }
+    }
+    http::ServerSettings server_settings;
+    server_settings.host = settings_.host;
+    server_settings.port = settings_.port;
+    server_settings.threads = settings_.server_threads;
+    server_settings.keep_alive_timeout = std::chrono::seconds{2};
+    server_ = std::make_unique<http::Server>(
+        server_settings, [this](const http::Request& request) { return Handle(request); });
+    auto port = server_->Bind();
+    if (!port) {
+      server_.reset();
+      return port;
+    }
+    {
+      std::lock_guard lock(sleep_mu_);
+      stopping_ = false;
+    }
+    serving_done_ = false;
+    thread_ = std::thread([this] {
+      server_->Serve();
+      serving_done_ = true;
+    });
+    SaveState();
+    return *port;
+  }
+
+  void Stop() {
+    if (!server_) return;
+    {
+      std::lock_guard lock(sleep_mu_);
+      stopping_ = true;
+    }
+    sleep_cv_.notify_all();
+    // httplib ignores stop() until its accept loop runs, so repeat until Serve() returns.
+    while (!serving_done_) {
+      server_->Stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    thread_.join();
+    server_.reset();
+    SaveState();
+  }
+
+  int port() const { return server_ ? server_->port() : 0; }
+
+  std::string BaseUrl() const {
+    const std::string host = settings_.host == "0.0.0.0" ? "127.0.0.1" : settings_.host;
+    return "http://" + host + ":" + std::to_string(port());
+  }
+
+  Status AddAccount(const AccountSettings& settings, bool save = true) {
+    if (settings.token.empty()) {
+      return Fail(ErrorCode::kInvalidArgument, "bad_account", "An account needs a token");
+    }
+    {
+      std::unique_lock lock(accounts_mu_);
+      if (by_token_.contains(settings.token)) {
+        return Fail(ErrorCode::kConflict, "exists", "An account with this token exists");
+      }
+      std::int64_t client = kFirstClientId;
+      for (const auto& a : accounts_) client = std::max(client, a->client_id + 1);
+      auto account =
+          std::make_shared<Account>(settings, client, kFirstUserId + (client - kFirstClientId),
+                                    settings_.seed * 0x9E3779B97F4A7C15ULL ^ Fnv1a(settings.token));
+      account->created_at = FormatBerlin(clock_->Now());
+      accounts_.push_back(account);
+      by_token_[settings.token] = account;
+    }
+    if (save) SaveState();
+    return {};
+  }
+
+  std::shared_ptr<Account> FindAccount(std::string_view token_or_id) const {
+    std::shared_lock lock(accounts_mu_);
+    if (auto it = by_token_.find(std::string(token_or_id)); it != by_token_.end()) {
+      return it->second;
+    }
+    for (const auto& a : accounts_) {
+      if (std::to_string(a->client_id) == token_or_id) return a;
+    }
+    return nullptr;
+  }
+
+  std::shared_ptr<Account> FindByToken(const std::string& token) const {
+    std::shared_lock lock(accounts_mu_);
+    auto it = by_token_.find(token);
+    return it == by_token_.end() ? nullptr : it->second;
+  }
+
+  std::vector<std::shared_ptr<Account>> Accounts() const {
+    std::shared_lock lock(accounts_mu_);
+    return accounts_;
+  }
+
+  void SetGlobalFaults(const FaultSettings& faults) {
+    std::lock_guard lock(faults_mu_);
+    global_faults_ = std::make_shared<const FaultSettings>(faults);
+  }
+
+  std::shared_ptr<const FaultSettings> GlobalFaults() const {
+    std::lock_guard lock(faults_mu_);
+    return global_faults_;
+  }
+
+  Status SetAccountFaults(std::string_view ref, std::optional<FaultSettings> faults) {
+    auto account = FindAccount(ref);
+    if (!account) return NotFound("Unknown sandbox account");
+    std::lock_guard lock(account->mu);
+    account->settings.faults = std::move(faults);
+    return {};
+  }
+
+  void InjectNext(FaultKind kind, int count, FaultScope scope, std::string endpoint,
+                  std::string account) {
+    std::lock_guard lock(faults_mu_);
+    scripted_.push_back(ScriptedFault{kind, count, scope, std::move(endpoint), std::move(account)});
+  }
+
+ private:
+  // ---- Routing ---------------------------------------------------------------------------------
+
+  void Api(const char* method, const char* pattern, ApiHandler handler) {
+    api_router_.Add(method, pattern, [](const http::Request&) { return http::Response{}; });
+    api_handlers_[std::string(method) + " " + pattern] = handler;
+  }
+
+  void RegisterApiRoutes() {
+    Api("GET", "/Tools/bookkeepingSystemVersion", GetBookkeepingVersion);
+    Api("GET", "/SevUser", GetSevUsers);
+    Api("GET", "/ReceiptGuidance/forRevenue", GetRevenueGuidance);
+    Api("GET", "/ReceiptGuidance/forExpense", GetExpenseGuidance);
+    Api("GET", "/StaticCountry", GetStaticCountries);
+    Api("GET", "/PaymentMethod", GetPaymentMethods);
+    Api("GET", "/Contact", ListContacts);
+    Api("POST", "/Contact", CreateContact);
+    Api("GET", "/Contact/Factory/getNextCustomerNumber", NextCustomerNumber);
+    Api("GET", "/Contact/Factory/checkCustomerNumberAvailability", CheckCustomerNumber);
+    Api("GET", "/Contact/Mapper/checkCustomerNumberAvailability", CheckCustomerNumber);
+    Api("GET", "/Contact/{contactId}", GetContact);
+    Api("PUT", "/Contact/{contactId}", UpdateContact);
+    Api("GET", "/ContactAddress", ListAddresses);
+    Api("POST", "/ContactAddress", CreateAddress);
+    Api("GET", "/ContactAddress/{contactAddressId}", GetAddress);
+    Api("GET", "/CommunicationWay", ListCommWays);
+    Api("POST", "/CommunicationWay", CreateCommWay);
+    Api("GET", "/CommunicationWay/{communicationWayId}", GetCommWay);
+    Api("POST", "/Voucher/Factory/uploadTempFile", UploadTempFile);
+    Api("POST", "/Voucher/Factory/saveVoucher", SaveVoucher);
+    Api("GET", "/Voucher", ListVouchers);
+    Api("GET", "/Voucher/{voucherId}", GetVoucher);
+    Api("PUT", "/Voucher/{voucherId}/bookAmount", BookVoucherAmount);
+    Api("GET", "/VoucherPos", ListVoucherPositions);
+  }
+
+  http::Response Handle(const http::Request& request) {
+    const std::string_view path = request.path;
+    if (path == kApiPrefix || StartsWith(path, std::string(kApiPrefix) + "/")) {
+      return HandleApi(request);
+    }
+    if (path == kAdminPrefix || StartsWith(path, std::string(kAdminPrefix) + "/")) {
+      return HandleAdmin(request);
+    }
+    if (path == "/" || path == "/index.html") {
+      Json details = Json::array();
+      for (const auto& a : Accounts()) {
+        std::lock_guard lock(a->mu);
+        details.push_back(AccountDetail(*a));
+      }
+      return http::Response::Text(200, RenderView(details), "text/html; charset=utf-8");
+    }
+    return http::Response::Text(404, "Not found\n", "text/plain; charset=utf-8");
+  }
+
+  // ---- The API: auth, rate limit, faults, handler
+  // ------------------------------------------------
+
+  http::Response HandleApi(const http::Request& request) {
+    http::Request probe;
+    probe.method = request.method;
+    probe.path = request.path.substr(kApiPrefix.size());
+    const auto match = api_router_.Find(probe);
+    const std::string method = request.method == "HEAD" ? "GET" : request.method;
+    const std::string route =
+        method + " " + (match.handler ? match.pattern : std::string("(unknown)"));
+    const bool is_write = request.method != "GET" && request.method != "HEAD";
+
+    const auto token = request.Header("Authorization");
+    // Only an exact token authenticates (never the numeric account id).
+    auto account = token ? FindByToken(*token) : nullptr;
+    if (!account) {
+      CountGlobal(route, "401");
+      return Unauthenticated();
+    }
+
+    FaultKind kind = FaultKind::kNone;
+    std::chrono::milliseconds delay{0};
+    std::optional<int> limited_retry_after;
+    FaultSettings faults;
+    bool revoked = false;
+    bool api_access = true;
+    {
+      std::lock_guard lock(account->mu);
+      revoked = account->revoked;
+      api_access = account->settings.api_access;
+      faults = account->settings.faults ? *account->settings.faults : *GlobalFaults();
+      if (faults.rate_limit_requests > 0 && !revoked && api_access) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - account->window_start >= faults.rate_limit_window) {
+          account->window_start = now;
+          account->window_count = 0;
+        }
+        if (++account->window_count > faults.rate_limit_requests) {
+          const auto left = account->window_start + faults.rate_limit_window - now;
+          limited_retry_after = static_cast<int>(std::max<std::int64_t>(
+              1,
+              (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 999) / 1000));
+        }
+      }
+      if (!revoked && api_access && !limited_retry_after && match.handler) {
+        kind = TakeScripted(*account, is_write, route);
+        const bool applies = FaultApplies(faults, is_write, route);
+        if (kind == FaultKind::kNone && applies) kind = DrawFault(faults, *account->random);
+        if (applies) {
+          delay = faults.latency;
+          if (faults.jitter.count() > 0) {
+            delay += std::chrono::milliseconds(
+                account->random->Below(static_cast<std::uint64_t>(faults.jitter.count()) + 1));
+          }
+        }
+      }
+      if (kind != FaultKind::kNone) ++account->faults_injected[std::string(FaultKindName(kind))];
+    }
+    if (revoked) return Count(*account, route, Unauthenticated());
+    if (!api_access) {
+      // Assumption (undocumented in sevdesk): a plan below Buchhaltung Pro gets 403.
+      return Count(*account, route,
+                   Error(403,
+                         "Your sevdesk plan does not include API access. API access "
+                         "requires the plan Buchhaltung Pro or higher."));
+    }
+    if (limited_retry_after) {
+      auto response = Error(429, "Too Many Requests");
+      response.AddHeader("Retry-After", std::to_string(*limited_retry_after));
+      return Count(*account, route, std::move(response));
+    }
+    if (!match.handler) {
+      return Count(*account, route,
+                   Error(404, "Resource " + probe.path + " not found for " + request.method));
+    }
+    if (delay.count() > 0) SleepFor(delay);
+
+    http::Response response;
+    switch (kind) {
+      case FaultKind::kError500:
+        return Count(*account, route, InternalError());
+      case FaultKind::kTimeout:
+        SleepFor(faults.timeout_duration);
+        return Count(*account, route, Error(504, "Gateway Timeout"));
+      case FaultKind::kRateLimited: {
+        response = Error(429, "Too Many Requests");
+        response.AddHeader("Retry-After", std::to_string(faults.retry_after_seconds));
+        return Count(*account, route, std::move(response));
+      }
+      case FaultKind::kRateLimitedNoRetryAfter:
+        return Count(*account, route, Error(429, "Too Many Requests"));
+      case FaultKind::kReset:
+        response = InternalError();
+        response.drop_connection = true;
+        return Count(*account, route, std::move(response));
+      case FaultKind::kErrorBody200: {
+        // Like sevdesk's refusals that arrive as HTTP 200 (e.g. code 390): nothing was changed.
+        Json body = ErrorBody(200, "The request could not be processed", 390);
+        return Count(*account, route, http::Response::Json(200, body.dump()));
+      }
+      default:
+        break;
+    }
+
+    {
+      std::lock_guard lock(account->mu);
+      Ctx ctx{*account, request, probe.path_params, ids_, clock_->Now()};
+      response = api_handlers_.at(route)(ctx);
+    }
+    if (is_write && response.status < 300) SaveState();
+
+    switch (kind) {
+      case FaultKind::kError500AfterWrite:
+        response = InternalError();
+        break;
+      case FaultKind::kTimeoutAfterWrite:
+        SleepFor(faults.timeout_duration);
+        break;
+      case FaultKind::kResetAfterWrite:
+        response.drop_connection = true;
+        break;
+      default:
+        break;
+    }
+    return Count(*account, route, std::move(response));
+  }
+
+  static http::Response Unauthenticated() {
+    // Assumption: the live 401 body is not captured anywhere; the message is the spec's text.
+    return Error(401, "Authentication required");
+  }
+
+  static http::Response InternalError() {
+    return Error(500, "An internal error occurred. Please try again later.");
+  }
+
+  FaultKind TakeScripted(const Account& account, bool is_write, const std::string& route) {
+    std::lock_guard lock(faults_mu_);
+    for (auto it = scripted_.begin(); it != scripted_.end(); ++it) {
+      if (!ScopeMatches(it->scope, is_write)) continue;
+      if (!it->endpoint.empty() && route.find(it->endpoint) == std::string::npos) continue;
+      if (!it->account.empty() && it->account != account.settings.token &&
+          it->account != std::to_string(account.client_id)) {
+        continue;
+      }
+      const FaultKind kind = it->kind;
+      if (--it->remaining <= 0) scripted_.erase(it);
+      return kind;
+    }
+    return FaultKind::kNone;
+  }
+
+  void SleepFor(std::chrono::milliseconds duration) {
+    std::unique_lock lock(sleep_mu_);
+    sleep_cv_.wait_for(lock, duration, [this] { return stopping_; });
+  }
+
+  http::Response Count(Account& account, const std::string& route, http::Response response) {
+    const std::string status = response.drop_connection ? "reset" : std::to_string(response.status);
+    {
+      std::lock_guard lock(account.mu);
+      ++account.stats[route][status];
+    }
+    CountGlobal(route, status);
+    return response;
+  }
+
+  void CountGlobal(const std::string& route, const std::string& status) {
+    std::lock_guard lock(stats_mu_);
+    ++global_stats_[route][status];
+  }
+
+  // ---- Admin API
+  // ---------------------------------------------------------------------------------
+
+  using AdminHandler = std::function<http::Response(const http::Request&)>;
+
+  void Admin(const char* method, const char* pattern, AdminHandler handler) {
+    admin_router_.Add(method, std::string(kAdminPrefix) + pattern, std::move(handler));
+  }
+
+  std::shared_ptr<Account> AccountParam(const http::Request& request) const {
+    return FindAccount(request.PathParam("account"));
+  }
+
+  void RegisterAdminRoutes() {
+    Admin("GET", "", [this](const http::Request&) { return Overview(); });
+    Admin("GET", "/accounts", [this](const http::Request&) {
+      Json out = Json::array();
+      for (const auto& a : Accounts()) {
+        std::lock_guard lock(a->mu);
+        out.push_back(AccountSummary(*a));
+      }
+      return AdminJson(200, out);
+    });
+    Admin("POST", "/accounts", [this](const http::Request& request) {
+      Json body = Json::parse(request.body, nullptr, false);
+      auto settings = AccountFromJson(body);
+      if (!settings) return AdminError(400, settings.error().message);
+      if (auto s = AddAccount(*settings); !s) return AdminStatus(s);
+      auto account = FindAccount(settings->token);
+      std::lock_guard lock(account->mu);
+      return AdminJson(201, AccountSummary(*account));
+    });
+    Admin("GET", "/accounts/{account}", [this](const http::Request& request) {
+      auto account = AccountParam(request);
+      if (!account) return AdminError(404, "Unknown sandbox account");
+      std::lock_guard lock(account->mu);
+      return AdminJson(200, AccountDetail(*account));
+    });
+    Admin("PUT", "/accounts/{account}/settings", [this](const http::Request& request) {
+      auto account = AccountParam(request);
+      if (!account) return AdminError(404, "Unknown sandbox account");
+      Json body = Json::parse(request.body, nullptr, false);
+      if (body.is_object() && body.contains("token")) {
+        return AdminError(400, "The token of an account cannot be changed");
+      }
+      {
+        std::lock_guard lock(account->mu);
+        auto settings = AccountFromJson(body, account->settings);
+        if (!settings) return AdminError(400, settings.error().message);
+        account->settings = *settings;
+      }
+      SaveState();
+      std::lock_guard lock(account->mu);
+      return AdminJson(200, AccountSummary(*account));
+    });
+    Admin("POST", "/accounts/{account}/reset", [this](const http::Request& request) {
+      auto account = AccountParam(request);
+      if (!account) return AdminError(404, "Unknown sandbox account");
+      {
+        std::lock_guard lock(account->mu);
+        account->ClearData();
+      }
+      SaveState();
+      return AdminJson(200, Json{{"ok", true}});
+    });
+    Admin("POST", "/accounts/{account}/revoke",
+          [this](const http::Request& request) { return SetRevoked(request, true); });
+    Admin("POST", "/accounts/{account}/reinstate",
+          [this](const http::Request& request) { return SetRevoked(request, false); });
+    Admin("GET", "/accounts/{account}/stats", [this](const http::Request& request) {
+      auto account = AccountParam(request);
+      if (!account) return AdminError(404, "Unknown sandbox account");
+      std::lock_guard lock(account->mu);
+      return AdminJson(200, AccountStats(*account));
+    });
+    Admin("GET", "/accounts/{account}/faults", [this](const http::Request& request) {
+      auto account = AccountParam(request);
+      if (!account) return AdminError(404, "Unknown sandbox account");
+      std::lock_guard lock(account->mu);
+      return AdminJson(
+          200, account->settings.faults ? FaultsToJson(*account->settings.faults) : Json(nullptr));
+    });
+    Admin("PUT", "/accounts/{account}/faults", [this](const http::Request& request) {
+      auto account = AccountParam(request);
+      if (!account) return AdminError(404, "Unknown sandbox account");
+      Json body = Json::parse(request.body, nullptr, false);
+      FaultSettings faults;  // a PUT replaces: unspecified keys are off
+      if (auto s = FaultsFromJson(body, faults); !s) return AdminStatus(s);
+      std::lock_guard lock(account->mu);
+      account->settings.faults = faults;
+      return AdminJson(200, FaultsToJson(faults));
+    });
+    Admin("DELETE", "/accounts/{account}/faults", [this](const http::Request& request) {
+      auto account = AccountParam(request);
+      if (!account) return AdminError(404, "Unknown sandbox account");
+      std::lock_guard lock(account->mu);
+      account->settings.faults.reset();
+      return AdminJson(200, Json{{"ok", true}});
+    });
+    Admin("GET", "/accounts/{account}/vouchers/{voucherId}/document",
+          [this](const http::Request& request) { return DocumentBytes(request, true); });
+    Admin("GET", "/accounts/{account}/documents/{documentId}",
+          [this](const http::Request& request) { return DocumentBytes(request, false); });
+    Admin("GET", "/faults", [this](const http::Request&) {
+      Json out = FaultsToJson(*GlobalFaults());
+      std::lock_guard lock(faults_mu_);
+      Json next = Json::array();
+      for (const auto& s : scripted_) {
+        next.push_back(Json{{"kind", FaultKindName(s.kind)},
+                            {"count", s.remaining},
+                            {"scope", FaultScopeName(s.scope)},
+                            {"endpoint", s.endpoint},
+                            {"account", s.account}});
+      }
+      out["next"] = std::move(next);
+      return AdminJson(200, out);
+    });
+    Admin("PUT", "/faults", [this](const http::Request& request) {
+      Json body = Json::parse(request.body, nullptr, false);
+      FaultSettings faults;
+      if (auto s = FaultsFromJson(body, faults); !s) return AdminStatus(s);
+      SetGlobalFaults(faults);
+      return AdminJson(200, FaultsToJson(faults));
+    });
+    Admin("DELETE", "/faults", [this](const http::Request&) {
+      SetGlobalFaults(FaultSettings{});
+      std::lock_guard lock(faults_mu_);
+      scripted_.clear();
+      return AdminJson(200, Json{{"ok", true}});
+    });
+    Admin("POST", "/faults/next", [this](const http::Request& request) {
+      Json body = Json::parse(request.body, nullptr, false);
+      if (!body.is_object()) return AdminError(400, "Expected a JSON object");
+      auto kind = ParseFaultKind(body.value("kind", ""));
+      if (!kind || *kind == FaultKind::kNone) return AdminError(400, "Unknown fault kind");
+      auto scope = ParseFaultScope(body.value("scope", "all"));
+      if (!scope) return AdminError(400, "scope must be all, reads or writes");
+      const int count = body.value("count", 1);
+      if (count < 1) return AdminError(400, "count must be at least 1");
+      InjectNext(*kind, count, *scope, body.value("endpoint", ""), body.value("account", ""));
+      return AdminJson(200, Json{{"ok", true}});
+    });
+    Admin("GET", "/stats", [this](const http::Request&) {
+      Json out = Json::object();
+      {
+        std::lock_guard lock(stats_mu_);
+        out["global"] = StatsJson(global_stats_);
+      }
+      Json accounts = Json::object();
+      for (const auto& a : Accounts()) {
+        std::lock_guard lock(a->mu);
+        accounts[std::to_string(a->client_id)] = AccountStats(*a);
+      }
+      out["accounts"] = std::move(accounts);
+      return AdminJson(200, out);
+    });
+    Admin("POST", "/reset", [this](const http::Request&) {
+      for (const auto& a : Accounts()) {
+        std::lock_guard lock(a->mu);
+        a->ClearData();
+      }
+      SetGlobalFaults(settings_.faults);
+      {
+        std::lock_guard lock(faults_mu_);
+        scripted_.clear();
+      }
+      {
+        std::lock_guard lock(stats_mu_);
+        global_stats_.clear();
+      }
+      SaveState();
+      return AdminJson(200, Json{{"ok", true}});
+    });
+  }
+
+  http::Response HandleAdmin(const http::Request& request) {
+    http::Request copy = request;
+    if (copy.path.size() > kAdminPrefix.size() && copy.path.back() == '/') copy.path.pop_back();
+    const auto match = admin_router_.Find(copy);
+    if (!match.handler) {
+      return AdminError(match.path_known ? 405 : 404, "Unknown sandbox admin endpoint");
+    }
+    return (*match.handler)(copy);
+  }
+
+  http::Response Overview() {
+    Json out = Json::object();
+    Json accounts = Json::array();
+    for (const auto& a : Accounts()) {
+      std::lock_guard lock(a->mu);
+      accounts.push_back(AccountDetail(*a));
+    }
+    out["accounts"] = std::move(accounts);
+    out["faults"] = FaultsToJson(*GlobalFaults());
+    out["stateFile"] = settings_.state_file;
+    return AdminJson(200, out);
+  }
+
+  http::Response SetRevoked(const http::Request& request, bool revoked) {
+    auto account = AccountParam(request);
+    if (!account) return AdminError(404, "Unknown sandbox account");
+    {
+      std::lock_guard lock(account->mu);
+      account->revoked = revoked;
+    }
+    SaveState();
+    return AdminJson(200, Json{{"ok", true}, {"revoked", revoked}});
+  }
+
+  static Json AccountStats(const Account& a) {
+    Json out = Json::object();
+    out["requests"] = StatsJson(a.stats);
+    Json faults = Json::object();
+    for (const auto& [kind, count] : a.faults_injected) faults[kind] = count;
+    out["faultsInjected"] = std::move(faults);
+    out["counts"] = AccountSummary(a)["counts"];
+    return out;
+  }
+
+  http::Response DocumentBytes(const http::Request& request, bool by_voucher) {
+    auto account = AccountParam(request);
+    if (!account) return AdminError(404, "Unknown sandbox account");
+    std::lock_guard lock(account->mu);
+    std::optional<std::int64_t> doc_id;
+    if (by_voucher) {
+      auto id = ToInt(Json(request.PathParam("voucherId")));
+      auto it = id ? account->vouchers.find(*id) : account->vouchers.end();
+      if (it == account->vouchers.end()) return AdminError(404, "Unknown voucher");
+      doc_id = it->second.document_id;
+      if (!doc_id) return AdminError(404, "The voucher has no document");
+    } else {
+      doc_id = ToInt(Json(request.PathParam("documentId")));
+    }
+    auto it = doc_id ? account->documents.find(*doc_id) : account->documents.end();
+    if (it == account->documents.end()) return AdminError(404, "Unknown document");
+    auto response = http::Response::Text(200, it->second.file.bytes, it->second.file.mime);
+    response.AddHeader("Content-Disposition",
+                       "inline; filename=\"" + it->second.file.filename + "\"");
+    response.AddHeader("X-Content-SHA256", it->second.file.sha256);
+    return response;
+  }
+
+  // ---- Persistence
+  // -------------------------------------------------------------------------------
+
+  Status LoadState() {
+    if (settings_.state_file.empty() || !std::filesystem::exists(settings_.state_file)) return {};
+    std::ifstream in(settings_.state_file, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    Json state = Json::parse(buffer.str(), nullptr, false);
+    if (state.is_discarded() || !state.is_object() || !state.contains("accounts")) {
+      return Fail(ErrorCode::kInvalidArgument, "bad_state",
+                  "The sandbox state file " + settings_.state_file + " is not valid");
+    }
+    if (state.contains("ids")) ids_.FromJson(state["ids"]);
+    for (const auto& s : state["accounts"]) {
+      auto settings = AccountFromJson(s);
+      if (!settings) return tl::unexpected(settings.error());
+      const std::int64_t client = s.value("clientId", kFirstClientId);
+      auto account = std::make_shared<Account>(
+          *settings, client, s.value("userId", kFirstUserId),
+          settings_.seed * 0x9E3779B97F4A7C15ULL ^ Fnv1a(settings->token));
+      if (auto restored = RestoreAccountState(*account, s); !restored) return restored;
+      std::unique_lock lock(accounts_mu_);
+      accounts_.push_back(account);
+      by_token_[account->settings.token] = account;
+    }
+    return {};
+  }
+
+  void SaveState() {
+    if (settings_.state_file.empty()) return;
+    std::lock_guard save_lock(save_mu_);
+    Json state = Json::object();
+    state["format"] = "hundeschule-sevdesk-sandbox/1";
+    state["ids"] = ids_.ToJson();
+    Json accounts = Json::array();
+    for (const auto& a : Accounts()) {
+      std::lock_guard lock(a->mu);
+      accounts.push_back(AccountState(*a));
+    }
+    state["accounts"] = std::move(accounts);
+    const std::string tmp = settings_.state_file + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << state.dump();
+      if (!out) {
+        std::fprintf(stderr, "sevdesk sandbox: cannot write %s\n", tmp.c_str());
+        return;
+      }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, settings_.state_file, ec);
+    if (ec) {
+      std::fprintf(stderr, "sevdesk sandbox: cannot replace %s: %s\n", settings_.state_file.c_str(),
+                   ec.message().c_str());
+    }
+  }
+
+  SandboxSettings settings_;
+  std::shared_ptr<const Clock> clock_;
+  IdCounters ids_;
+
+  mutable std::shared_mutex accounts_mu_;
+  std::vector<std::shared_ptr<Account>> accounts_;
+  std::unordered_map<std::string, std::shared_ptr<Account>> by_token_;
+
+  mutable std::mutex faults_mu_;
+  std::shared_ptr<const FaultSettings> global_faults_;
+  std::vector<ScriptedFault> scripted_;
+
+  std::mutex stats_mu_;
+  Stats global_stats_;
+
+  std::mutex save_mu_;
+
+  http::Router api_router_;
+  std::unordered_map<std::string, ApiHandler> api_handlers_;
+  http::Router admin_router_;
+
+  std::mutex sleep_mu_;
+  std::condition_variable sleep_cv_;
+  bool stopping_ = false;
+
+  std::unique_ptr<http::Server> server_;
+  std::thread thread_;
+  std::atomic<bool> serving_done_{false};
+};
+
+Sandbox::Sandbox(SandboxSettings settings) : impl_(std::make_unique<Impl>(std::move(settings))) {}
+Sandbox::~Sandbox() = default;
+Result<int> Sandbox::Start() {
+  return impl_->Start();
+}
+void Sandbox::Stop() {
+  impl_->Stop();
+}
+int Sandbox::port() const {
+  return impl_->port();
+}
+std::string Sandbox::BaseUrl() const {
+  return impl_->BaseUrl();
+}
+Status Sandbox::AddAccount(const AccountSettings& account) {
+  return impl_->AddAccount(account);
+}
+Status Sandbox::SetGlobalFaults(const FaultSettings& faults) {
+  impl_->SetGlobalFaults(faults);
+  return {};
+}
+Status Sandbox::SetAccountFaults(std::string_view account, std::optional<FaultSettings> faults) {
+  return impl_->SetAccountFaults(account, std::move(faults));
+}
+void Sandbox::InjectNext(FaultKind kind, int count, FaultScope scope, std::string endpoint,
+                         std::string account) {
+  impl_->InjectNext(kind, count, scope, std::move(endpoint), std::move(account));
+}
+
+Status LoadConfigFile(const std::string& path, SandboxSettings& settings) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(ErrorCode::kNotFound, "no_config", "Cannot read " + path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  Json config = Json::parse(buffer.str(), nullptr, false);
+  auto bad = [&](const std::string& m) {
+    return Fail(ErrorCode::kInvalidArgument, "bad_config", path + ": " + m);
+  };
+  if (config.is_discarded() || !config.is_object()) return bad("not a JSON object");
+  for (const auto& [key, value] : config.items()) {
+    if (key == "accounts") {
+      if (!value.is_array()) return bad("accounts must be an array");
+      for (const auto& a : value) {
+        auto account = AccountFromJson(a);
+        if (!account) return bad(account.error().message);
+        if (account->token.empty()) return bad("every account needs a token");
+        settings.accounts.push_back(*account);
+      }
+    } else if (key == "faults") {
+      if (auto s = FaultsFromJson(value, settings.faults); !s) return bad(s.error().message);
+    } else if (key == "seed") {
+      if (!value.is_number_unsigned()) return bad("seed must be a non-negative integer");
+      settings.seed = value.get<std::uint64_t>();
+    } else if (key == "state") {
+      if (!value.is_string()) return bad("state must be a file name");
+      settings.state_file = value.get<std::string>();
+    } else {
+      return bad("unknown key '" + key + "'");
+    }
+  }
+  return {};
+}
+
+}  // namespace hs::sevdesk::sandbox

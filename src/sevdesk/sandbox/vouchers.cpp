@@ -1,0 +1,626 @@
+// Vouchers (Belege): temp-file upload, saveVoucher with sevdesk's validation, reads, bookAmount.
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "core/text.hpp"
+#include "sevdesk/sandbox/account.hpp"
+#include "sevdesk/sandbox/static_data.hpp"
+
+namespace hs::sevdesk::sandbox {
+
+namespace {
+
+std::string StrOr(const Json& value, const std::string& fallback = {}) {
+  return value.is_string() ? value.get<std::string>() : fallback;
+}
+
+Json Field(const Json& object, const char* key) {
+  return object.contains(key) ? object[key] : Json(nullptr);
+}
+
+http::Response Invalid(std::string_view message, std::optional<int> code = std::nullopt) {
+  return Error(422, message, code);
+}
+
+struct Sniffed {
+  std::string mime;
+  std::string ext;
+};
+
+std::optional<Sniffed> SniffFile(const http::UploadedFile& file) {
+  const std::string& b = file.content;
+  if (b.rfind("%PDF-", 0) == 0) return Sniffed{"application/pdf", "pdf"};
+  if (b.rfind("\x89PNG", 0) == 0) return Sniffed{"image/png", "png"};
+  if (b.rfind("\xFF\xD8\xFF", 0) == 0) return Sniffed{"image/jpeg", "jpg"};
+  const std::string head = Trim(b.substr(0, 64));
+  if (head.rfind("<?xml", 0) == 0 || head.rfind("<", 0) == 0) {
+    return Sniffed{"application/xml", "xml"};
+  }
+  const std::string name = ToLowerAscii(file.filename);
+  auto ends = [&](std::string_view ext) {
+    return name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0;
+  };
+  if (ends(".xlsx")) {
+    return Sniffed{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"};
+  }
+  if (ends(".xls")) return Sniffed{"application/vnd.ms-excel", "xls"};
+  if (ends(".docx")) {
+    return Sniffed{"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                   "docx"};
+  }
+  if (ends(".doc")) return Sniffed{"application/msword", "doc"};
+  return std::nullopt;
+}
+
+int CountPdfPages(std::string_view pdf) {
+  int pages = 0;
+  for (std::string_view marker : {"/Type /Page", "/Type/Page"}) {
+    for (std::size_t pos = pdf.find(marker); pos != std::string_view::npos;
+         pos = pdf.find(marker, pos + 1)) {
+      const std::size_t after = pos + marker.size();
+      if (after < pdf.size() && pdf[after] == 's') continue;  // "/Pages"
+      ++pages;
+    }
+  }
+  return std::max(pages, 1);
+}
+
+bool IsDraft(const VoucherRec& v) {
+  return StrOr(v.wire["status"]) == "50";
+}
+
+struct PosInput {
+  std::optional<std::int64_t> id;
+  std::string account_ref;  // accountDatev (2.0) or accountingType (1.0) id
+  std::int64_t rate = 0;
+  bool net = false;
+  Cents sum_net = 0;
+  Cents sum_tax = 0;
+  Cents sum_gross = 0;
+  Json comment;
+  bool is_asset = false;
+};
+
+Json PositionWire(const Ctx& ctx, std::int64_t id, const std::string& create,
+                  std::int64_t voucher_id, const PosInput& p, bool v2) {
+  Json w = Json::object();
+  w["id"] = std::to_string(id);
+  w["objectName"] = "VoucherPos";
+  w["additionalInformation"] = nullptr;
+  w["create"] = create;
+  w["update"] = ctx.NowIso();
+  w["voucher"] = Ref(std::to_string(voucher_id), "Voucher");
+  if (v2) {
+    w["accountDatev"] = Ref(p.account_ref, "AccountDatev");
+  } else {
+    w["accountingType"] = Ref(p.account_ref, "AccountingType");
+  }
+  w["taxRate"] = FormatRate(p.rate);
+  w["net"] = p.net ? "1" : "0";
+  w["isAsset"] = p.is_asset ? "1" : "0";
+  w["sumNet"] = FormatAmount(p.sum_net);
+  w["sumTax"] = FormatAmount(p.sum_tax);
+  w["sumGross"] = FormatAmount(p.sum_gross);
+  w["sumNetAccounting"] = FormatAmount(p.sum_net);
+  w["sumTaxAccounting"] = FormatAmount(p.sum_tax);
+  w["sumGrossAccounting"] = FormatAmount(p.sum_gross);
+  w["comment"] = p.comment;
+  w["sevClient"] = ctx.account.SevClientRef();
+  return w;
+}
+
+std::optional<std::string> FormatDateField(const Json& voucher, const char* key) {
+  const Json value = Field(voucher, key);
+  if (value.is_null()) return std::nullopt;
+  return FormatBerlin(*ParseSevdeskDate(value));  // validated before
+}
+
+const std::set<std::int64_t>& V1DefaultRates() {
+  static const std::set<std::int64_t> rates = {0, 500, 700, 1600, 1900};
+  return rates;
+}
+
+}  // namespace
+
+http::Response UploadTempFile(Ctx& ctx) {
+  const http::UploadedFile* file = ctx.request.File("file");
+  if (file == nullptr || file->content.empty()) {
+    return Error(400, "No file uploaded. Send it as multipart/form-data part 'file'.");
+  }
+  auto sniffed = SniffFile(*file);
+  if (!sniffed) return Error(400, "File type not supported");
+  Account& a = ctx.account;
+  ++a.upload_counter;
+  StoredFile stored;
+  stored.sha256 = Sha256Hex(file->content);
+  // A hash of the upload like sevdesk's names; the counter keeps re-uploads distinct.
+  stored.filename = Sha256Hex(stored.sha256 + "/" + std::to_string(a.client_id) + "/" +
+                              std::to_string(a.upload_counter))
+                        .substr(0, 32) +
+                    "." + sniffed->ext;
+  stored.mime = sniffed->mime;
+  stored.bytes = file->content;
+  stored.uploaded_at = ctx.NowIso();
+  Json answer = Json::object();
+  answer["pages"] = sniffed->ext == "pdf" ? CountPdfPages(file->content) : 1;
+  answer["mimeType"] = "image/jpg";  // sevdesk answers with its thumbnail type
+  answer["originMimeType"] = stored.mime;
+  answer["filename"] = stored.filename;
+  answer["contentHash"] = stored.sha256;
+  answer["content"] = Json::array();
+  answer["isEInvoice"] = false;
+  a.temp_files.emplace(stored.filename, std::move(stored));
+  return Objects(201, answer);
+}
+
+http::Response SaveVoucher(Ctx& ctx) {
+  Account& a = ctx.account;
+  auto body = ParseJsonBody(ctx.request);
+  if (!body) return Error(400, "Request body must be a JSON object");
+  if (!body->contains("voucher") || !(*body)["voucher"].is_object()) {
+    return Error(400, "voucher expected array with 'objectName' and 'mapAll'. " +
+                          std::string(Field(*body, "voucher").type_name()) + " given");
+  }
+  const Json& v = (*body)["voucher"];
+  if (StrOr(Field(v, "objectName")) != "Voucher" || !IsTruthy(Field(v, "mapAll"))) {
+    return Error(400, "voucher expected 'objectName' = 'Voucher' and 'mapAll' = true");
+  }
+  const bool v2 = a.settings.bookkeeping_version != "1.0";
+  const bool klein = a.settings.tax_mode == TaxMode::kKleinunternehmer;
+
+  // An id means: update this draft.
+  VoucherRec* existing = nullptr;
+  std::int64_t voucher_id = 0;
+  if (!Field(v, "id").is_null()) {
+    auto id = ToInt(v["id"]);
+    auto it = id ? a.vouchers.find(*id) : a.vouchers.end();
+    if (it == a.vouchers.end()) return NotFound151("Voucher", ToWireString(v["id"]).dump());
+    existing = &it->second;
+    voucher_id = *id;
+    if (!IsDraft(*existing)) {
+      return Error(400, "Voucher can only be updated in status draft (50)", 90400);
+    }
+  }
+
+  const auto status = ToInt(Field(v, "status"));
+  if (!status) return Invalid("voucher.status is required");
+  if (*status != 50 && *status != 100) {
+    return Invalid("Vouchers can only be saved with status 50 (draft) or 100 (open), not " +
+                   std::to_string(*status) + ". Use bookAmount to pay a voucher.");
+  }
+  const std::string credit_debit = StrOr(Field(v, "creditDebit"));
+  if (credit_debit != "C" && credit_debit != "D") {
+    return Invalid("voucher.creditDebit must be 'C' (expense) or 'D' (revenue)");
+  }
+  const bool revenue = credit_debit == "D";
+  const std::string voucher_type = StrOr(Field(v, "voucherType"));
+  if (voucher_type != "VOU" && voucher_type != "RV") {
+    return Invalid("voucher.voucherType must be 'VOU' or 'RV'");
+  }
+
+  std::optional<std::int64_t> supplier_id;
+  if (!Field(v, "supplier").is_null()) {
+    auto id = RefId(v["supplier"]);
+    if (!id) return Invalid("supplier expected array with 'id' and 'objectName'");
+    supplier_id = std::stoll(*id);
+    if (!a.contacts.contains(*supplier_id)) {
+      return Invalid("No Model_Contact with the id " + *id + " was found", 151);
+    }
+  }
+  std::string supplier_name = Trim(StrOr(Field(v, "supplierName")));
+  if (!supplier_id && supplier_name.empty()) {
+    return Invalid("Either voucher.supplier or voucher.supplierName must be given");
+  }
+  if (supplier_name.empty()) supplier_name = ContactDisplayName(a.contacts.at(*supplier_id));
+
+  for (const char* key : {"voucherDate", "deliveryDate", "deliveryDateUntil", "paymentDeadline",
+                          "payDate", "propertyForeignCurrencyDeadline"}) {
+    const Json value = Field(v, key);
+    if (!value.is_null() && !ParseSevdeskDate(value)) {
+      return Invalid("Invalid date format for " + std::string(key) + ": " + value.dump() +
+                     ". Use dd.mm.yyyy or a Unix timestamp.");
+    }
+  }
+  const auto voucher_date =
+      Field(v, "voucherDate").is_null() ? std::nullopt : ParseSevdeskDate(v["voucherDate"]);
+  if (*status == 100 && !voucher_date) {
+    return Invalid("voucher.voucherDate is required for vouchers in status 100");
+  }
+  auto delivery =
+      Field(v, "deliveryDate").is_null() ? voucher_date : ParseSevdeskDate(v["deliveryDate"]);
+  if (!Field(v, "deliveryDateUntil").is_null()) {
+    if (!delivery || *ParseSevdeskDate(v["deliveryDateUntil"]) < *delivery) {
+      return Invalid("voucher.deliveryDateUntil must not be before voucher.deliveryDate");
+    }
+  }
+
+  const std::string currency = StrOr(Field(v, "currency"), "EUR");
+  if (currency.size() != 3 ||
+      !std::all_of(currency.begin(), currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return Invalid("voucher.currency must be an ISO 4217 code like EUR");
+  }
+  if (currency != "EUR" && Field(v, "propertyExchangeRate").is_null() &&
+      Field(v, "propertyForeignCurrencyDeadline").is_null()) {
+    return Invalid(
+        "For a foreign currency either propertyExchangeRate or "
+        "propertyForeignCurrencyDeadline is required");
+  }
+
+  // Tax regime: taxRule (2.0) or taxType (1.0), checked against the account's tax mode.
+  const TaxRuleInfo* rule = nullptr;
+  std::string tax_type;
+  if (v2) {
+    int rule_id = 0;
+    if (!Field(v, "taxRule").is_null()) {
+      auto id = RefId(v["taxRule"]);
+      if (!id) return Invalid("taxRule expected array with 'id' and 'objectName'");
+      rule_id = std::stoi(*id);
+    } else if (Field(v, "taxType").is_string()) {
+      // Transition mapping of sevdesk-Update 2.0; "custom"/taxSet is gone.
+      const std::string t = v["taxType"];
+      if (t == "default") rule_id = revenue ? 1 : 9;
+      if (t == "eu") rule_id = revenue ? 3 : 8;
+      if (t == "ss") rule_id = revenue ? 11 : 10;
+      if (t == "noteu") rule_id = 17;
+      if (rule_id == 0) {
+        return Invalid("taxType '" + t +
+                       "' is not supported in sevdesk-Update 2.0, use taxRule instead");
+      }
+    } else {
+      return Invalid("voucher.taxRule is required");
+    }
+    rule = FindTaxRule(rule_id);
+    if (rule == nullptr) return Invalid("Unknown tax rule " + std::to_string(rule_id));
+    if (rule->revenue != revenue) {
+      return Invalid("Tax rule " + std::to_string(rule_id) + " (" + rule->code +
+                     ") cannot be used for " + (revenue ? "revenue" : "expense") + " vouchers");
+    }
+    if (klein && !rule->kleinunternehmer) {
+      return Invalid("Tax rule " + std::to_string(rule_id) + " (" + rule->code +
+                     ") is not available for small business owners (Kleinunternehmer, § 19 "
+                     "UStG); use tax rule 11");
+    }
+    if (!klein && !rule->regular) {
+      return Invalid("Tax rule " + std::to_string(rule_id) + " (" + rule->code +
+                     ") is only available for small business owners (§ 19 UStG)");
+    }
+  } else {
+    tax_type = StrOr(Field(v, "taxType"));
+    static const std::set<std::string> kTypes = {"default", "eu", "noteu", "custom", "ss"};
+    if (!kTypes.contains(tax_type)) {
+      return Invalid("voucher.taxType must be one of default, eu, noteu, custom, ss");
+    }
+    if (klein && tax_type != "ss") {
+      return Invalid("Small business owners (§ 19 UStG) must use taxType 'ss'");
+    }
+    if (!klein && tax_type == "ss") {
+      return Invalid("taxType 'ss' is only available for small business owners (§ 19 UStG)");
+    }
+    if (tax_type == "custom" && Field(v, "taxSet").is_null()) {
+      return Invalid("taxType 'custom' requires a taxSet");
+    }
+  }
+
+  // Positions.
+  const Json pos_save = Field(*body, "voucherPosSave");
+  if (!pos_save.is_null() && !pos_save.is_array()) {
+    return Invalid("voucherPosSave must be an array of VoucherPos");
+  }
+  if (existing == nullptr && (pos_save.is_null() || pos_save.empty())) {
+    return Invalid("The given document must have at least one position");
+  }
+  std::vector<PosInput> inputs;
+  std::optional<bool> net_mode;
+  for (std::size_t i = 0; pos_save.is_array() && i < pos_save.size(); ++i) {
+    const Json& p = pos_save[i];
+    const std::string where = "voucherPosSave[" + std::to_string(i) + "]";
+    if (!p.is_object()) return Invalid(where + " must be an object");
+    if (StrOr(Field(p, "objectName")) != "VoucherPos" || !IsTruthy(Field(p, "mapAll"))) {
+      return Error(400, where + " expected 'objectName' = 'VoucherPos' and 'mapAll' = true");
+    }
+    PosInput in;
+    if (!Field(p, "id").is_null()) {
+      in.id = ToInt(p["id"]);
+      const bool known =
+          existing != nullptr && in.id &&
+          std::any_of(existing->positions.begin(), existing->positions.end(),
+                      [&](const Json& w) { return w["id"] == std::to_string(*in.id); });
+      if (!known)
+        return Invalid("No Model_VoucherPos with the id " + p["id"].dump() + " was found", 151);
+    }
+    const GuideRule* guide_rule = nullptr;
+    const GuideAccount* guide = nullptr;
+    if (v2) {
+      auto datev = RefId(Field(p, "accountDatev"));
+      if (!datev) return Invalid(where + ".accountDatev is required in sevdesk-Update 2.0");
+      guide = FindGuideAccount(std::stoll(*datev));
+      if (guide == nullptr) {
+        return Invalid("No Model_AccountDatev with the id " + *datev + " was found", 151);
+      }
+      if (guide->revenue != revenue) {
+        return Invalid("Account " + std::string(guide->number) + " (" + guide->name +
+                       ") cannot be used for " + (revenue ? "revenue" : "expense") + " vouchers");
+      }
+      for (const auto& gr : guide->rules) {
+        if (gr.rule_id == rule->id) guide_rule = &gr;
+      }
+      if (guide_rule == nullptr) {
+        return Invalid("Tax rule " + std::to_string(rule->id) + " (" + rule->code +
+                       ") is not allowed for account " + guide->number + " (" + guide->name +
+                       "), see ReceiptGuidance");
+      }
+      in.account_ref = *datev;
+    } else {
+      auto type = RefId(Field(p, "accountingType"));
+      if (!type) return Invalid(where + ".accountingType is required");
+      in.account_ref = *type;
+    }
+    if (Field(p, "taxRate").is_null()) return Invalid(where + ".taxRate is required");
+    auto rate = ParseRate(p["taxRate"]);
+    if (!rate || *rate < 0 || *rate > 10000) return Invalid(where + ".taxRate is not a number");
+    in.rate = *rate;
+    bool rate_ok = false;
+    if (v2) {
+      rate_ok = std::find(rule->rates.begin(), rule->rates.end(), in.rate) != rule->rates.end() &&
+                std::find(guide_rule->rates.begin(), guide_rule->rates.end(), in.rate) !=
+                    guide_rule->rates.end();
+    } else if (tax_type == "default") {
+      rate_ok = V1DefaultRates().contains(in.rate);
+    } else {
+      rate_ok = tax_type == "custom" || in.rate == 0;
+    }
+    if (!rate_ok) {
+      return Invalid("Tax rate " + FormatRate(in.rate) + "% is not allowed for " +
+                     (v2 ? "tax rule " + std::to_string(rule->id) + " (" + rule->code +
+                               ") on account " + guide->number
+                         : "taxType " + tax_type) +
+                     " in " + where);
+    }
+    if (Field(p, "net").is_null()) return Invalid(where + ".net is required");
+    in.net = IsTruthy(p["net"]);
+    if (net_mode && *net_mode != in.net) {
+      return Invalid("All positions must be either net or gross, a mixture is not possible");
+    }
+    net_mode = in.net;
+    std::optional<Cents> net, gross, tax;
+    for (auto [key, slot] :
+         {std::pair{"sumNet", &net}, std::pair{"sumGross", &gross}, std::pair{"sumTax", &tax}}) {
+      if (Field(p, key).is_null()) continue;
+      *slot = ParseAmount(p[key]);
+      if (!*slot) return Invalid(where + "." + key + " is not a valid amount: " + p[key].dump());
+    }
+    if (in.net) {
+      if (!net) return Invalid(where + ".sumNet is required for net positions");
+      in.sum_net = *net;
+      in.sum_tax = RoundDiv(*net * in.rate, 10000);
+      in.sum_gross = in.sum_net + in.sum_tax;
+    } else {
+      if (!gross) return Invalid(where + ".sumGross is required for gross positions");
+      in.sum_gross = *gross;
+      in.sum_net = RoundDiv(*gross * 10000, 10000 + in.rate);
+      in.sum_tax = in.sum_gross - in.sum_net;
+    }
+    // Both sums (or the tax) sent: they must agree with the rate to the cent.
+    if ((net && std::llabs(*net - in.sum_net) > 1) ||
+        (gross && std::llabs(*gross - in.sum_gross) > 1) ||
+        (tax && std::llabs(*tax - in.sum_tax) > 1)) {
+      return Invalid("Inconsistent sums in " + where + ": sumNet " + FormatAmount(in.sum_net) +
+                     " + sumTax " + FormatAmount(in.sum_tax) + " at " + FormatRate(in.rate) +
+                     "% gives sumGross " + FormatAmount(in.sum_gross));
+    }
+    in.comment = Field(p, "comment").is_null() ? Json(nullptr) : ToWireString(p["comment"]);
+    in.is_asset = IsTruthy(Field(p, "isAsset"));
+    inputs.push_back(std::move(in));
+  }
+
+  std::set<std::string> delete_ids;
+  const Json pos_delete = Field(*body, "voucherPosDelete");
+  if (!pos_delete.is_null()) {
+    const Json list = pos_delete.is_array() ? pos_delete : Json::array({pos_delete});
+    for (const auto& d : list) {
+      auto id = RefId(d);
+      const bool known = existing != nullptr && id &&
+                         std::any_of(existing->positions.begin(), existing->positions.end(),
+                                     [&](const Json& w) { return w["id"] == *id; });
+      if (!known) return Invalid("No Model_VoucherPos with the id " + d.dump() + " was found", 151);
+      delete_ids.insert(*id);
+    }
+  }
+
+  const Json filename = Field(*body, "filename");
+  if (!filename.is_null() && !filename.is_string()) return Invalid("filename must be a string");
+  const std::string file = StrOr(filename);
+  if (!file.empty() && !a.temp_files.contains(file)) {
+    return Invalid("The file " + file +
+                   " was not found. Upload it with Voucher/Factory/uploadTempFile first.");
+  }
+
+  // ---- All checks passed: apply. ----
+  const std::string now = ctx.NowIso();
+  if (existing == nullptr) {
+    voucher_id = ctx.ids.Next(ctx.ids.voucher);
+    existing = &a.vouchers[voucher_id];
+  }
+  VoucherRec& rec = *existing;
+  const std::string create = rec.wire.is_object() ? StrOr(rec.wire["create"], now) : now;
+  if (!file.empty()) {
+    const std::int64_t doc_id = ctx.ids.Next(ctx.ids.document);
+    a.documents[doc_id] = DocumentRec{doc_id, std::move(a.temp_files.at(file))};
+    a.temp_files.erase(file);
+    rec.document_id = doc_id;
+  }
+  // Positions: update by id, add new ones, delete listed ones, keep the rest.
+  std::erase_if(rec.positions, [&](const Json& w) { return delete_ids.contains(StrOr(w["id"])); });
+  Cents sum_net = 0, sum_tax = 0, sum_gross = 0;
+  for (const auto& in : inputs) {
+    // Quirk (measured): sevdesk totals only the positions sent in this call.
+    sum_net += in.sum_net;
+    sum_tax += in.sum_tax;
+    sum_gross += in.sum_gross;
+    if (in.id) {
+      for (auto& w : rec.positions) {
+        if (w["id"] == std::to_string(*in.id)) {
+          w = PositionWire(ctx, *in.id, StrOr(w["create"], now), voucher_id, in, v2);
+        }
+      }
+    } else {
+      const std::int64_t pos_id = ctx.ids.Next(ctx.ids.voucher_pos);
+      rec.positions.push_back(PositionWire(ctx, pos_id, now, voucher_id, in, v2));
+    }
+  }
+  rec.supplier_id = supplier_id;
+  rec.voucher_date_unix =
+      voucher_date ? std::optional<std::int64_t>(ToUnixMillis(*voucher_date) / 1000) : std::nullopt;
+
+  auto date_or_null = [&](const char* key) -> Json {
+    auto s = FormatDateField(v, key);
+    return s ? Json(*s) : Json(nullptr);
+  };
+  Json w = Json::object();
+  w["id"] = std::to_string(voucher_id);
+  w["objectName"] = "Voucher";
+  w["additionalInformation"] = nullptr;
+  w["create"] = create;
+  w["update"] = now;
+  w["sevClient"] = a.SevClientRef();
+  w["createUser"] = Ref(std::to_string(a.user_id), "SevUser");
+  w["voucherDate"] = voucher_date ? Json(FormatBerlin(*voucher_date)) : Json(nullptr);
+  if (supplier_id) w["supplier"] = Ref(std::to_string(*supplier_id), "Contact");
+  w["supplierName"] = supplier_name;
+  w["description"] =
+      Field(v, "description").is_null() ? Json(nullptr) : ToWireString(v["description"]);
+  w["document"] =
+      rec.document_id ? Ref(std::to_string(*rec.document_id), "Document") : Json(nullptr);
+  w["resultDisdar"] = nullptr;
+  w["payDate"] = nullptr;
+  w["status"] = std::to_string(*status);
+  w["currency"] = currency;
+  w["sumNet"] = FormatAmount(sum_net);
+  w["sumTax"] = FormatAmount(sum_tax);
+  w["sumGross"] = FormatAmount(sum_gross);
+  w["sumNetAccounting"] = FormatAmount(sum_net);
+  w["sumTaxAccounting"] = FormatAmount(sum_tax);
+  w["sumGrossAccounting"] = FormatAmount(sum_gross);
+  w["showNet"] = net_mode.value_or(true) ? "1" : "0";
+  w["paidAmount"] = 0;
+  w["taxType"] = v2 ? Json(nullptr) : Json(tax_type);
+  w["creditDebit"] = credit_debit;
+  w["hidden"] = "0";
+  w["voucherType"] = voucher_type;
+  for (const char* key : {"recurringIntervall", "recurringInterval", "recurringStartDate",
+                          "recurringNextVoucher", "recurringLastVoucher", "recurringEndDate",
+                          "enshrined", "sendType", "inSource", "iban", "accountingSpecialCase"}) {
+    w[key] = nullptr;
+  }
+  w["paymentDeadline"] = date_or_null("paymentDeadline");
+  w["tip"] = "0";
+  w["mileageRate"] = "0";
+  w["selectedForPaymentFile"] = "0";
+  w["supplierNameAtSave"] = supplier_name;
+  w["taxmaroStockAccount"] = nullptr;
+  w["vatNumber"] = nullptr;
+  w["deliveryDate"] = delivery ? Json(FormatBerlin(*delivery)) : Json(nullptr);
+  w["deliveryDateUntil"] = date_or_null("deliveryDateUntil");
+  for (const char* key : {"sumDiscountNet", "sumDiscountGross", "sumNetForeignCurrency",
+                          "sumTaxForeignCurrency", "sumGrossForeignCurrency",
+                          "sumDiscountNetForeignCurrency", "sumDiscountGrossForeignCurrency"}) {
+    w[key] = "0";
+  }
+  if (v2) w["taxRule"] = Ref(std::to_string(rule->id), "TaxRule");
+  rec.wire = std::move(w);
+
+  Json answer = Json::object();
+  answer["voucher"] = rec.wire;
+  answer["voucherPos"] = rec.positions;
+  answer["filename"] = file.empty() ? Json(nullptr) : Json(file);
+  return Objects(201, answer);
+}
+
+http::Response ListVouchers(Ctx& ctx) {
+  const auto& req = ctx.request;
+  const auto description = req.Query("descriptionLike");
+  const auto credit_debit = req.Query("creditDebit");
+  const auto status = req.Query("status");
+  const auto contact = req.Query("contact[id]");
+  const auto start = req.Query("startDate");
+  const auto end = req.Query("endDate");
+  const auto start_unix = start ? ToInt(Json(*start)) : std::nullopt;
+  const auto end_unix = end ? ToInt(Json(*end)) : std::nullopt;
+  std::vector<Json> items;
+  // Newest first, like the recorded invoice list.
+  for (auto it = ctx.account.vouchers.rbegin(); it != ctx.account.vouchers.rend(); ++it) {
+    const VoucherRec& v = it->second;
+    if (description &&
+        ToLowerAscii(StrOr(v.wire["description"])).find(ToLowerAscii(*description)) ==
+            std::string::npos) {
+      continue;
+    }
+    if (credit_debit && StrOr(v.wire["creditDebit"]) != *credit_debit) continue;
+    if (status && StrOr(v.wire["status"]) != *status) continue;
+    if (contact && (!v.supplier_id || std::to_string(*v.supplier_id) != *contact)) continue;
+    if (start_unix && (!v.voucher_date_unix || *v.voucher_date_unix < *start_unix)) continue;
+    if (end_unix && (!v.voucher_date_unix || *v.voucher_date_unix > *end_unix)) continue;
+    items.push_back(v.wire);
+  }
+  return Page(req, std::move(items));
+}
+
+http::Response GetVoucher(Ctx& ctx) {
+  const std::string raw = ctx.params.at("voucherId");
+  auto id = ToInt(Json(raw));
+  auto it = id ? ctx.account.vouchers.find(*id) : ctx.account.vouchers.end();
+  if (it == ctx.account.vouchers.end()) return NotFound151("Voucher", raw);
+  return Objects(200, Json::array({it->second.wire}));
+}
+
+http::Response ListVoucherPositions(Ctx& ctx) {
+  const auto voucher = ctx.request.Query("voucher[id]");
+  std::vector<Json> items;
+  for (const auto& [id, v] : ctx.account.vouchers) {
+    if (voucher && std::to_string(id) != *voucher) continue;
+    for (const auto& p : v.positions) items.push_back(p);
+  }
+  return Page(ctx.request, std::move(items));
+}
+
+http::Response BookVoucherAmount(Ctx& ctx) {
+  const std::string raw = ctx.params.at("voucherId");
+  auto id = ToInt(Json(raw));
+  auto it = id ? ctx.account.vouchers.find(*id) : ctx.account.vouchers.end();
+  if (it == ctx.account.vouchers.end()) return NotFound151("Voucher", raw);
+  auto body = ParseJsonBody(ctx.request);
+  if (!body) return Error(400, "Request body must be a JSON object");
+  auto amount = ParseAmount(Field(*body, "amount"));
+  if (!amount) return Invalid("amount is required");
+  auto date = ParseSevdeskDate(Field(*body, "date"));
+  if (!date) return Invalid("date is required (ISO date-time or Unix timestamp)");
+  if (!RefId(Field(*body, "checkAccount"))) return Invalid("checkAccount is required");
+  Json& w = it->second.wire;
+  const std::string from = StrOr(w["status"]);
+  if (from != "100" && from != "750") {
+    return Invalid("Only open vouchers can be paid; this voucher has status " + from, 751);
+  }
+  const Cents gross = ParseAmount(w["sumGross"]).value_or(0);
+  const Cents paid = ParseAmount(w["paidAmount"]).value_or(0) + *amount;
+  const bool full = StrOr(Field(*body, "type")) == "FULL_PAYMENT" || paid >= gross;
+  const std::string to = full ? "1000" : "750";
+  w["status"] = to;
+  w["paidAmount"] = static_cast<double>(paid) / 100.0;
+  w["payDate"] = FormatBerlin(*date);
+  w["update"] = ctx.NowIso();
+  Json log = Json::object();
+  log["id"] = std::to_string(ctx.ids.Next(ctx.ids.voucher_log));
+  log["objectName"] = "VoucherLog";
+  log["additionalInformation"] = nullptr;
+  log["create"] = ctx.NowIso();
+  log["voucher"] = Ref(raw, "Voucher");
+  log["fromStatus"] = from;
+  log["toStatus"] = to;
+  log["amountPayed"] = FormatAmount(*amount);
+  log["bookingDate"] = FormatBerlin(*date);
+  log["sevClient"] = ctx.account.SevClientRef();
+  return Objects(200, log);
+}
+
+}  // namespace hs::sevdesk::sandbox
