@@ -20,6 +20,7 @@
 #include "http/api/api.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
+#include "http/ui/static_ui.hpp"
 #include "pdf/invoice_pdf.hpp"
 #include "sevdesk/client/sevdesk_client.hpp"
 #include "sevdesk/sandbox/sandbox.hpp"
@@ -194,6 +195,7 @@ int RunServer(Office& office, const ServeOptions& options, const sigset_t& signa
   http::api::Api api({*office.auth, *office.schools, *office.customers, *office.invoices,
                       *office.receipts, metrics, office.sevdesk.get()},
                      {.secure_cookies = options.secure_cookies});
+  api.SetFallback(http::ui::MakeStaticUiHandler());
   http::ServerSettings settings;
   settings.host = listen->first;
   settings.port = listen->second;
