@@ -4,10 +4,10 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -164,9 +164,9 @@ Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
   sd.max_attempts = serve.sevdesk_max_attempts;
   sd.backoff_base = std::chrono::milliseconds(serve.sevdesk_backoff_base_ms);
   sd.voucher_link_template = serve.voucher_link_template;
-  office->sevdesk = std::make_unique<app::SevdeskService>(
-      *office->db, office->clock, *office->random, *office->crypto, *office->secrets,
-      *office->gateway, sd);
+  office->sevdesk = std::make_unique<app::SevdeskService>(*office->db, office->clock,
+                                                          *office->random, *office->crypto,
+                                                          *office->secrets, *office->gateway, sd);
   office->invoices->SetFinalizeHook(office->sevdesk.get());
   return office;
 }
@@ -206,7 +206,8 @@ int RunServer(Office& office, const ServeOptions& options, const sigset_t& signa
   if (!options.port_file.empty()) {
     std::ofstream(options.port_file) << *port << "\n";
   }
-  Log(LogLevel::kInfo, "serve", "listening on http://" + settings.host + ":" + std::to_string(*port));
+  Log(LogLevel::kInfo, "serve",
+      "listening on http://" + settings.host + ":" + std::to_string(*port));
   if (!options.no_workers) {
     if (auto st = office.sevdesk->StartWorkers(); !st) return Die(st.error().message);
   }
@@ -248,12 +249,14 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--threads", serve.threads, "HTTP worker threads")->capture_default_str();
   serve_cmd->add_option("--font-dir", serve.font_dir, "Folder with DejaVuSans.ttf")
       ->capture_default_str();
-  serve_cmd->add_option("--password-cost", serve.password_cost,
-                        "argon2id cost: moderate, interactive, minimum (tests only)")
+  serve_cmd
+      ->add_option("--password-cost", serve.password_cost,
+                   "argon2id cost: moderate, interactive, minimum (tests only)")
       ->capture_default_str();
 
-  serve_cmd->add_option("--sevdesk-base-url", serve.sevdesk_base_url,
-                        "sevdesk API base URL (the sandbox's for tests and demos)")
+  serve_cmd
+      ->add_option("--sevdesk-base-url", serve.sevdesk_base_url,
+                   "sevdesk API base URL (the sandbox's for tests and demos)")
       ->capture_default_str();
   serve_cmd->add_option("--key-file", serve.key_file,
                         "File with the key that encrypts sevdesk tokens (created 0600 if missing; "
@@ -261,22 +264,27 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--workers", serve.workers, "sevdesk transfer workers")
       ->capture_default_str();
   serve_cmd->add_flag("--no-workers", serve.no_workers, "Serve HTTP only (no transfers)");
-  serve_cmd->add_option("--sevdesk-rate", serve.sevdesk_rate,
-                        "sevdesk calls per second per school (token bucket)")
+  serve_cmd
+      ->add_option("--sevdesk-rate", serve.sevdesk_rate,
+                   "sevdesk calls per second per school (token bucket)")
       ->capture_default_str();
   serve_cmd->add_option("--sevdesk-burst", serve.sevdesk_burst, "token bucket burst")
       ->capture_default_str();
-  serve_cmd->add_option("--sevdesk-timeout-ms", serve.sevdesk_timeout_ms,
-                        "Deadline of one sevdesk request")
+  serve_cmd
+      ->add_option("--sevdesk-timeout-ms", serve.sevdesk_timeout_ms,
+                   "Deadline of one sevdesk request")
       ->capture_default_str();
-  serve_cmd->add_option("--sevdesk-max-attempts", serve.sevdesk_max_attempts,
-                        "Attempts before a transient failure becomes final")
+  serve_cmd
+      ->add_option("--sevdesk-max-attempts", serve.sevdesk_max_attempts,
+                   "Attempts before a transient failure becomes final")
       ->capture_default_str();
-  serve_cmd->add_option("--sevdesk-backoff-base-ms", serve.sevdesk_backoff_base_ms,
-                        "Base of the exponential backoff with full jitter")
+  serve_cmd
+      ->add_option("--sevdesk-backoff-base-ms", serve.sevdesk_backoff_base_ms,
+                   "Base of the exponential backoff with full jitter")
       ->capture_default_str();
-  serve_cmd->add_option("--voucher-link-template", serve.voucher_link_template,
-                        "Link to a voucher in sevdesk; {id} is replaced")
+  serve_cmd
+      ->add_option("--voucher-link-template", serve.voucher_link_template,
+                   "Link to a voucher in sevdesk; {id} is replaced")
       ->capture_default_str();
 
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending database migrations");
@@ -319,11 +327,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   int demo_sandbox_port = 0;
   std::string demo_sandbox_state = "./data/demo-sandbox.json";
-  demo_cmd->add_option("--sandbox-port", demo_sandbox_port,
-                       "Port of the built-in sevdesk sandbox (0 = free port)")
+  demo_cmd
+      ->add_option("--sandbox-port", demo_sandbox_port,
+                   "Port of the built-in sevdesk sandbox (0 = free port)")
       ->capture_default_str();
-  demo_cmd->add_option("--sandbox-state", demo_sandbox_state,
-                       "File that keeps the sandbox's data across restarts")
+  demo_cmd
+      ->add_option("--sandbox-state", demo_sandbox_state,
+                   "File that keeps the sandbox's data across restarts")
       ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
@@ -406,9 +416,9 @@ int main(int argc, char** argv) {
     }();
     if (!existing) {
       std::printf("Creating the demo school (about 30 customers, 120 invoices) ...\n");
-      auto created = app::CreateDemoSchool(*(*office)->schools, *(*office)->customers,
-                                           *(*office)->invoices, *(*office)->receipts,
-                                           (*office)->clock, demo);
+      auto created =
+          app::CreateDemoSchool(*(*office)->schools, *(*office)->customers, *(*office)->invoices,
+                                *(*office)->receipts, (*office)->clock, demo);
       if (!created) return Die(created.error().message);
       // Connect the demo school to the sandbox: token, test, activate. Existing receipts stay
       // untransferred so the owner can try "Zu Sevdesk übertragen".

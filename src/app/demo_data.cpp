@@ -8,14 +8,14 @@
 namespace hs::app {
 
 namespace {
-constexpr std::array kFirstNames = {"Anna",  "Jonas", "Lea",   "Lukas", "Marie", "Paul",
+constexpr std::array kFirstNames = {"Anna",   "Jonas", "Lea",  "Lukas",  "Marie",  "Paul",
                                     "Sophie", "Felix", "Emma", "Jürgen", "Hannah", "Björn"};
 constexpr std::array kLastNames = {"Müller",  "Schmidt", "Schneider", "Fischer", "Weber",
                                    "Meyer",   "Wagner",  "Becker",    "Schulz",  "Hoffmann",
                                    "Schäfer", "Koch",    "Bauer",     "Richter", "Klein"};
 constexpr std::array kDogs = {"Bello", "Luna", "Rocky", "Emma", "Balu", "Nala", "Sammy", "Frieda"};
-constexpr std::array kBreeds = {"Labrador", "Dackel", "Border Collie", "Mischling",
-                                "Schäferhund", "Pudel", "Golden Retriever"};
+constexpr std::array kBreeds = {"Labrador",    "Dackel", "Border Collie",   "Mischling",
+                                "Schäferhund", "Pudel",  "Golden Retriever"};
 constexpr std::array kCities = {std::pair{"10115", "Berlin"}, std::pair{"20095", "Hamburg"},
                                 std::pair{"80331", "München"}, std::pair{"50667", "Köln"},
                                 std::pair{"04109", "Leipzig"}};
@@ -49,8 +49,7 @@ std::string MinimalPdf(const std::string& text) {
   }
   const std::string stream = "BT /F1 14 Tf 72 720 Td (" + safe + ") Tj ET";
   std::string objs[] = {
-      "<< /Type /Catalog /Pages 2 0 R >>",
-      "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
       "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << "
       "/Font << /F1 5 0 R >> >> >>",
       "<< /Length " + std::to_string(stream.size()) + " >>\nstream\n" + stream + "\nendstream",
@@ -90,8 +89,8 @@ Result<DemoResult> CreateDemoSchool(SchoolService& schools, CustomerService& cus
   school.bank_name = "Deutsche Kreditbank";
   auto school_id = schools.CreateSchool(school);
   if (!school_id) return tl::unexpected(school_id.error());
-  auto user = schools.AddUser(*school_id, settings.owner_email, settings.owner_password,
-                              Role::kOwner);
+  auto user =
+      schools.AddUser(*school_id, settings.owner_email, settings.owner_password, Role::kOwner);
   if (!user) return tl::unexpected(user.error());
 
   DemoResult result;
@@ -109,8 +108,7 @@ Result<DemoResult> CreateDemoSchool(SchoolService& schools, CustomerService& cus
       c.first_name = pick(kFirstNames);
       c.last_name = pick(kLastNames);
     }
-    c.address = {std::string("Hauptstraße ") + std::to_string(1 + rng.Below(120)), zip, city,
-                 "DE"};
+    c.address = {std::string("Hauptstraße ") + std::to_string(1 + rng.Below(120)), zip, city, "DE"};
     c.email = "kunde" + std::to_string(i + 1) + "@example.org";
     c.dogs.push_back({pick(kDogs), pick(kBreeds)});
     auto created = customers.Create(*school_id, c);
@@ -146,8 +144,8 @@ Result<DemoResult> CreateDemoSchool(SchoolService& schools, CustomerService& cus
     ++result.invoices;
   }
   for (int i = 0; i < settings.cancellations && i < static_cast<int>(finalized.size()); ++i) {
-    auto cancelled = invoices.Cancel(*school_id, finalized[finalized.size() / 2 + i * 7 %
-                                                            (finalized.size() / 2)]);
+    auto cancelled = invoices.Cancel(
+        *school_id, finalized[finalized.size() / 2 + i * 7 % (finalized.size() / 2)]);
     if (!cancelled) return tl::unexpected(cancelled.error());
     ++result.cancellations;
   }

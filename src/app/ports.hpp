@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "app/sevdesk_ports.hpp"
 #include "core/date.hpp"
 #include "core/result.hpp"
 #include "domain/customer.hpp"
 #include "domain/invoice.hpp"
 #include "domain/receipt.hpp"
 #include "domain/school.hpp"
-#include "app/sevdesk_ports.hpp"
 
 namespace hs::app {
 

@@ -7,7 +7,9 @@
 
 namespace hs::app {
 
-std::string ToString(Role role) { return role == Role::kStaff ? "staff" : "owner"; }
+std::string ToString(Role role) {
+  return role == Role::kStaff ? "staff" : "owner";
+}
 std::optional<Role> ParseRole(std::string_view text) {
   if (text == "owner") return Role::kOwner;
   if (text == "staff") return Role::kStaff;
@@ -19,8 +21,8 @@ template <class T>
 tl::unexpected<Error> Propagate(const Result<T>& r) {
   return tl::unexpected(r.error());
 }
-#define HS_TRY(var, expr)                      \
-  auto var = (expr);                           \
+#define HS_TRY(var, expr) \
+  auto var = (expr);      \
   if (!var) return tl::unexpected(var.error())
 #define HS_CHECK(expr)                                  \
   do {                                                  \
@@ -44,7 +46,8 @@ Result<LoginResult> AuthService::Login(const std::string& email_in, const std::s
     auto& list = failures_[email];
     std::erase_if(list, [&](Instant t) { return now - t > settings_.failure_window; });
     if (static_cast<int>(list.size()) >= settings_.max_failures) {
-      Error e{ErrorCode::kRateLimited, "too_many_attempts",
+      Error e{ErrorCode::kRateLimited,
+              "too_many_attempts",
               "Zu viele fehlgeschlagene Anmeldeversuche. Bitte in einigen Minuten erneut "
               "versuchen.",
               {},
@@ -71,21 +74,21 @@ Result<LoginResult> AuthService::Login(const std::string& email_in, const std::s
   LoginResult result;
   result.session_token = crypto_.RandomToken();
   result.csrf_token = crypto_.RandomToken();
-  Session session{crypto_.Sha256Hex(result.session_token), user->id, user->school_id,
-                  result.csrf_token, now, now + settings_.session_lifetime};
+  Session session{
+      crypto_.Sha256Hex(result.session_token), user->id, user->school_id, result.csrf_token, now,
+      now + settings_.session_lifetime};
   HS_TRY(uow, db_.Begin(TxKind::kWrite));
   HS_CHECK((*uow)->Sessions().DeleteExpired(now));
   HS_CHECK((*uow)->Sessions().Create(session));
   HS_CHECK((*uow)->Commit());
-  result.principal = Principal{user->id, user->school_id, user->role, user->email,
-                               result.csrf_token};
+  result.principal =
+      Principal{user->id, user->school_id, user->role, user->email, result.csrf_token};
   return result;
 }
 
 Result<Principal> AuthService::Authenticate(const std::string& session_token) {
   auto unauthenticated = [] {
-    return Fail(ErrorCode::kUnauthenticated, "not_logged_in",
-                "Bitte melden Sie sich an.");
+    return Fail(ErrorCode::kUnauthenticated, "not_logged_in", "Bitte melden Sie sich an.");
   };
   if (session_token.empty() || session_token.size() > 200) return unauthenticated();
   HS_TRY(uow, db_.Begin(TxKind::kRead));
@@ -241,8 +244,7 @@ Status CheckCustomer(UnitOfWork& uow, std::int64_t school_id, std::int64_t custo
 }
 }  // namespace
 
-Result<domain::Invoice> InvoiceService::CreateDraft(std::int64_t school_id,
-                                                    domain::Invoice draft) {
+Result<domain::Invoice> InvoiceService::CreateDraft(std::int64_t school_id, domain::Invoice draft) {
   HS_TRY(uow, db_.Begin(TxKind::kWrite));
   HS_TRY(school, (*uow)->Schools().Get(school_id));
   draft.school_id = school_id;
@@ -307,12 +309,10 @@ Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::Scho
   invoice.totals = domain::ComputeTotals(invoice.lines, invoice.price_entry);
   if (invoice.kind == domain::InvoiceKind::kInvoice) {
     HS_TRY(customer, uow.Customers().Get(school.id, invoice.customer_id));
-    invoice.customer_snapshot = domain::PartySnapshot{customer->DisplayName(),
-                                                      customer->kind == domain::CustomerKind::kCompany
-                                                          ? customer->contact_person
-                                                          : std::string{},
-                                                      customer->address, customer->email,
-                                                      customer->customer_number};
+    invoice.customer_snapshot = domain::PartySnapshot{
+        customer->DisplayName(),
+        customer->kind == domain::CustomerKind::kCompany ? customer->contact_person : std::string{},
+        customer->address, customer->email, customer->customer_number};
     invoice.customer_version_at_finalize = customer->version;
   }
   HS_TRY(pdf, renderer_.Render(school, invoice));

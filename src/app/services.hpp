@@ -38,7 +38,7 @@ struct LoginResult {
 
 struct AuthSettings {
   std::chrono::hours session_lifetime{24 * 14};
-  int max_failures = 5;                          // per e-mail within the window
+  int max_failures = 5;  // per e-mail within the window
   std::chrono::minutes failure_window{15};
 };
 
@@ -124,8 +124,7 @@ class ReceiptService {
   Result<ReceiptPage> List(std::int64_t school_id, const ReceiptQuery& query);
   Result<domain::Receipt> Get(std::int64_t school_id, std::int64_t receipt_id);
   Result<domain::Receipt> CreateExpense(std::int64_t school_id, const domain::NewExpense& expense,
-                                        const std::string& file_name,
-                                        const std::string& content);
+                                        const std::string& file_name, const std::string& content);
   Result<StoredFile> GetFile(std::int64_t school_id, std::int64_t receipt_id);
 
  private:

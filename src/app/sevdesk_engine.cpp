@@ -8,7 +8,9 @@ namespace hs::app {
 
 namespace {
 
-std::string Owner(std::int64_t school_id) { return "school:" + std::to_string(school_id); }
+std::string Owner(std::int64_t school_id) {
+  return "school:" + std::to_string(school_id);
+}
 
 std::string AddressFingerprint(const domain::Address& a) {
   return a.street + "|" + a.zip + "|" + a.city + "|" + a.country;
@@ -40,8 +42,7 @@ std::chrono::milliseconds RateLimiter::Reserve(std::int64_t school_id, Instant n
     b.refilled = now;
     b.init = true;
   }
-  const double elapsed_s =
-      std::chrono::duration<double>(now - b.refilled).count();
+  const double elapsed_s = std::chrono::duration<double>(now - b.refilled).count();
   if (elapsed_s > 0) {
     b.tokens = std::min(burst_, b.tokens + elapsed_s * rate_);
     b.refilled = now;
@@ -68,7 +69,9 @@ TransferEngine::TransferEngine(SevdeskService& service)
       owner_("worker-" + service.crypto_.RandomToken().substr(0, 12)),
       limiter_(service.settings_.rate_per_second, service.settings_.burst) {}
 
-TransferEngine::~TransferEngine() { Stop(); }
+TransferEngine::~TransferEngine() {
+  Stop();
+}
 
 Status TransferEngine::Start() {
   if (!workers_.empty()) return {};
@@ -180,8 +183,7 @@ void TransferEngine::WorkerLoop() {
       }
     }
     std::unique_lock lock(wake_mutex_);
-    wake_cv_.wait_for(lock, wait,
-                      [&] { return Stopping() || wake_generation_ != generation; });
+    wake_cv_.wait_for(lock, wait, [&] { return Stopping() || wake_generation_ != generation; });
   }
 }
 
@@ -267,11 +269,10 @@ void TransferEngine::Process(Transfer t) {
       return;
     }
     if (e.code == ErrorCode::kRateLimited) {
-      const auto delay = e.retry_after
-                             ? std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after)
-                             : BackoffDelay(t.attempts, cfg.backoff_base, cfg.backoff_cap,
-                                            s_.random_) +
-                                   std::chrono::milliseconds(500);
+      const auto delay =
+          e.retry_after ? std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after)
+                        : BackoffDelay(t.attempts, cfg.backoff_base, cfg.backoff_cap, s_.random_) +
+                              std::chrono::milliseconds(500);
       const Instant until = now() + delay;
       t.state = TransferState::kQueued;
       t.attempts = std::max(0, t.attempts - 1);
@@ -327,14 +328,15 @@ void TransferEngine::Process(Transfer t) {
     }
     auto delay = BackoffDelay(t.attempts, cfg.backoff_base, cfg.backoff_cap, s_.random_);
     if (e.retry_after) {
-      delay = std::max(delay, std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after));
+      delay =
+          std::max(delay, std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after));
     }
     t.state = TransferState::kRetryWait;
     t.next_attempt_at = now() + delay;
     t.last_error_message = e.message;
     t.last_error_hint = "Nichts zu tun: der nächste Versuch läuft automatisch.";
-    (void)save(event("retry_scheduled", "Versuch " + std::to_string(t.attempts) +
-                                            " fehlgeschlagen: " + e.message));
+    (void)save(event("retry_scheduled",
+                     "Versuch " + std::to_string(t.attempts) + " fehlgeschlagen: " + e.message));
   };
 
   // ---------------------------------------------------------------- load
@@ -402,8 +404,8 @@ void TransferEngine::Process(Transfer t) {
     if (auto st = Pace(t.school_id); !st) return tl::unexpected(st.error());
     return fn();
   };
-  (void)save(event("started", "Übertragung gestartet (Versuch " + std::to_string(t.attempts) +
-                                  ")."));
+  (void)save(
+      event("started", "Übertragung gestartet (Versuch " + std::to_string(t.attempts) + ")."));
 
   // ---------------------------------------------------------------- contact
   ContactData contact;
@@ -434,8 +436,8 @@ void TransferEngine::Process(Transfer t) {
         link.creating = false;
         link.synced_address = "pending:";
         link.synced_email = "pending:";
-        if (auto st = save_link("contact_adopted", "Vorhandenen sevdesk-Kontakt " +
-                                                        link.contact_id + " übernommen.");
+        if (auto st = save_link("contact_adopted",
+                                "Vorhandenen sevdesk-Kontakt " + link.contact_id + " übernommen.");
             !st) {
           return fail(st.error());
         }
@@ -449,14 +451,15 @@ void TransferEngine::Process(Transfer t) {
       link.contact_id = *created;
       link.creating = false;
       link.synced_version = w.customer.version;
-      if (auto st = save_link("contact_created",
-                              "sevdesk-Kontakt " + link.contact_id + " angelegt.");
+      if (auto st =
+              save_link("contact_created", "sevdesk-Kontakt " + link.contact_id + " angelegt.");
           !st) {
         return fail(st.error());
       }
     }
   } else if (link.synced_version < w.customer.version) {
-    auto updated = call([&] { return s_.gateway_.UpdateContact(w.token, link.contact_id, contact); });
+    auto updated =
+        call([&] { return s_.gateway_.UpdateContact(w.token, link.contact_id, contact); });
     if (!updated) return fail(updated.error());
     link.synced_version = w.customer.version;
     if (auto st = save_link("contact_updated", "sevdesk-Kontakt aktualisiert."); !st) {
@@ -505,9 +508,8 @@ void TransferEngine::Process(Transfer t) {
     if (!adopted) {
       link.synced_email = "pending:" + w.customer.email;
       if (auto st = save_link("", ""); !st) return fail(st.error());
-      auto id = call([&] {
-        return s_.gateway_.CreateEmail(w.token, link.contact_id, w.customer.email);
-      });
+      auto id =
+          call([&] { return s_.gateway_.CreateEmail(w.token, link.contact_id, w.customer.email); });
       if (!id) return fail(id.error());
       link.email_id = *id;
     }
@@ -547,9 +549,8 @@ void TransferEngine::Process(Transfer t) {
     }
   }
   if (t.uploaded_filename.empty()) {
-    auto name = call([&] {
-      return s_.gateway_.UploadDocument(w.token, w.receipt.file_name, w.pdf);
-    });
+    auto name =
+        call([&] { return s_.gateway_.UploadDocument(w.token, w.receipt.file_name, w.pdf); });
     if (!name) return fail(name.error());
     t.uploaded_filename = *name;
     if (auto st = save(event("uploaded", "PDF hochgeladen.")); !st) return fail(st.error());
@@ -583,10 +584,12 @@ void TransferEngine::Process(Transfer t) {
       }
     }
     if (!account) {
-      return fail(Error{ErrorCode::kInvalidArgument, "no_account",
+      return fail(Error{ErrorCode::kInvalidArgument,
+                        "no_account",
                         "In sevdesk gibt es kein Erlöskonto für " + std::to_string(g.rate) +
                             " % USt. (Steuerregel " + std::to_string(tax_rule) + ").",
-                        {}, {}});
+                        {},
+                        {}});
     }
     p.account_id = *account;
     p.rate = g.rate;
@@ -605,13 +608,16 @@ void TransferEngine::Process(Transfer t) {
   auto saved = call([&] { return s_.gateway_.SaveVoucher(w.token, v); });
   if (!saved) {
     const Error& e = saved.error();
-    if (e.code == ErrorCode::kInvalidArgument &&
-        e.message.find("ilename") != std::string::npos && t.attempts < cfg.max_attempts) {
+    if (e.code == ErrorCode::kInvalidArgument && e.message.find("ilename") != std::string::npos &&
+        t.attempts < cfg.max_attempts) {
       // The uploaded temporary file is gone (expired): upload again on the next attempt.
       t.uploaded_filename.clear();
       t.phase = TransferPhase::kNone;
-      return fail(Error{ErrorCode::kUnavailable, "sevdesk_unreachable",
-                        "Das hochgeladene Dokument war in sevdesk nicht mehr vorhanden.", {}, {}});
+      return fail(Error{ErrorCode::kUnavailable,
+                        "sevdesk_unreachable",
+                        "Das hochgeladene Dokument war in sevdesk nicht mehr vorhanden.",
+                        {},
+                        {}});
     }
     if (!IsUncertain(e) && e.code != ErrorCode::kUnavailable) t.phase = TransferPhase::kNone;
     if (e.code == ErrorCode::kUnavailable && e.reason == "sevdesk_unreachable") {

@@ -101,17 +101,14 @@ class SevdeskGateway {
                                const ContactData& c) = 0;
   virtual Result<std::vector<std::string>> FindAddresses(const std::string& token,
                                                          const std::string& contact_id) = 0;
-  virtual Result<std::string> CreateAddress(const std::string& token,
-                                            const std::string& contact_id,
+  virtual Result<std::string> CreateAddress(const std::string& token, const std::string& contact_id,
                                             const ContactData& c) = 0;
   virtual Result<std::vector<std::string>> FindEmails(const std::string& token,
                                                       const std::string& contact_id) = 0;
-  virtual Result<std::string> CreateEmail(const std::string& token,
-                                          const std::string& contact_id,
+  virtual Result<std::string> CreateEmail(const std::string& token, const std::string& contact_id,
                                           const std::string& email) = 0;
   // Uploads a document; returns the temporary file name for SaveVoucher.
-  virtual Result<std::string> UploadDocument(const std::string& token,
-                                             const std::string& file_name,
+  virtual Result<std::string> UploadDocument(const std::string& token, const std::string& file_name,
                                              const std::string& bytes) = 0;
   virtual Result<std::string> SaveVoucher(const std::string& token, const VoucherData& v) = 0;
   // Revenue vouchers whose description contains `description` (verify exactly yourself).

@@ -11,8 +11,8 @@ namespace hs::app {
 
 namespace {
 
-#define HS_TRY(var, expr)                      \
-  auto var = (expr);                           \
+#define HS_TRY(var, expr) \
+  auto var = (expr);      \
   if (!var) return tl::unexpected(var.error())
 #define HS_CHECK(expr)                                  \
   do {                                                  \
@@ -21,7 +21,9 @@ namespace {
     }                                                   \
   } while (false)
 
-std::string Owner(std::int64_t school_id) { return "school:" + std::to_string(school_id); }
+std::string Owner(std::int64_t school_id) {
+  return "school:" + std::to_string(school_id);
+}
 
 // Revenue accounts cached as text: "id|number|name|rule:r,r;rule:r\n".
 std::string EncodeAccounts(const std::vector<RevenueAccount>& accounts) {
@@ -98,9 +100,9 @@ ConnectionView ToView(const std::optional<SevdeskConnection>& c) {
   v.has_token = !c->token_sealed.empty();
   v.token_masked = Mask(c->token_last4);
   v.enabled = c->enabled;
-  v.state = !v.has_token ? "not_configured"
+  v.state = !v.has_token                               ? "not_configured"
             : c->state == ConnectionState::kPausedAuth ? "paused"
-                                                         : "ok";
+                                                       : "ok";
   v.paused_reason = c->paused_reason;
   v.revenue_account_id = c->revenue_account_id;
   v.transfer_start_date = c->transfer_start_date;
@@ -168,11 +170,19 @@ SevdeskService::SevdeskService(Database& db, const Clock& clock, Random& random,
       settings_(std::move(settings)),
       engine_(std::make_unique<TransferEngine>(*this)) {}
 
-SevdeskService::~SevdeskService() { StopWorkers(); }
+SevdeskService::~SevdeskService() {
+  StopWorkers();
+}
 
-Status SevdeskService::StartWorkers() { return engine_->Start(); }
-void SevdeskService::StopWorkers() { engine_->Stop(); }
-void SevdeskService::Wake() { engine_->Wake(); }
+Status SevdeskService::StartWorkers() {
+  return engine_->Start();
+}
+void SevdeskService::StopWorkers() {
+  engine_->Stop();
+}
+void SevdeskService::Wake() {
+  engine_->Wake();
+}
 
 Result<ConnectionView> SevdeskService::GetConnection(std::int64_t school_id) {
   HS_TRY(uow, db_.Begin(TxKind::kRead));
@@ -189,11 +199,10 @@ Result<ConnectionView> SevdeskService::UpdateConnection(const Principal& who,
   std::vector<FieldError> errors;
   if (u.token && !u.token->empty()) {
     const std::string& t = *u.token;
-    const bool plausible = t.size() >= 16 && t.size() <= 128 &&
-                           std::all_of(t.begin(), t.end(), [](char ch) {
-                             return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' ||
-                                    ch == '_';
-                           });
+    const bool plausible =
+        t.size() >= 16 && t.size() <= 128 && std::all_of(t.begin(), t.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+        });
     if (!plausible) {
       errors.push_back({"api_token",
                         "Der API-Token besteht aus Buchstaben und Ziffern (in sevdesk unter "
@@ -227,9 +236,8 @@ Result<ConnectionView> SevdeskService::UpdateConnection(const Principal& who,
   if (u.revenue_account_id) {
     if (*u.revenue_account_id) {
       const auto accounts = DecodeAccounts(c.revenue_accounts_text);
-      const bool known = std::any_of(accounts.begin(), accounts.end(), [&](const auto& a) {
-        return a.id == **u.revenue_account_id;
-      });
+      const bool known = std::any_of(accounts.begin(), accounts.end(),
+                                     [&](const auto& a) { return a.id == **u.revenue_account_id; });
       if (!known) {
         return Invalid({{"revenue_account_id",
                          "Dieses Erlöskonto kennt sevdesk nicht. Bitte zuerst die Verbindung "
@@ -292,26 +300,30 @@ Result<TestResult> SevdeskService::Test(const Principal& who) {
     switch (e.code) {
       case ErrorCode::kUnauthenticated:
         r.outcome = "token_invalid";
-        r.message = "sevdesk kennt diesen API-Token nicht. Bitte den Token in sevdesk unter "
-                    "Einstellungen > Benutzer > API-Token kopieren und neu eintragen.";
+        r.message =
+            "sevdesk kennt diesen API-Token nicht. Bitte den Token in sevdesk unter "
+            "Einstellungen > Benutzer > API-Token kopieren und neu eintragen.";
         break;
       case ErrorCode::kForbidden:
         r.outcome = "no_api_access";
-        r.message = "Ihr sevdesk-Tarif erlaubt keinen API-Zugriff. Für die Übertragung wird "
-                    "mindestens der Tarif „Buchhaltung Pro“ benötigt.";
+        r.message =
+            "Ihr sevdesk-Tarif erlaubt keinen API-Zugriff. Für die Übertragung wird "
+            "mindestens der Tarif „Buchhaltung Pro“ benötigt.";
         break;
       case ErrorCode::kUnavailable:
         if (e.reason == "sevdesk_timeout") {
           r.outcome = "timeout";
-          r.message = "sevdesk hat nicht rechtzeitig geantwortet. Bitte in einigen Minuten "
-                      "erneut testen.";
+          r.message =
+              "sevdesk hat nicht rechtzeitig geantwortet. Bitte in einigen Minuten "
+              "erneut testen.";
         } else if (e.message.find("Serverfehler") != std::string::npos) {
           r.outcome = "sevdesk_error";
           r.message = "sevdesk meldet gerade einen Fehler. Bitte später erneut testen.";
         } else {
           r.outcome = "unreachable";
-          r.message = "sevdesk ist nicht erreichbar. Bitte Internetverbindung prüfen und später "
-                      "erneut testen.";
+          r.message =
+              "sevdesk ist nicht erreichbar. Bitte Internetverbindung prüfen und später "
+              "erneut testen.";
         }
         break;
       case ErrorCode::kRateLimited:
@@ -346,8 +358,8 @@ Result<TestResult> SevdeskService::Test(const Principal& who) {
       r.ok = true;
       r.outcome = "connected";
       r.message = "Verbindung hergestellt: sevdesk-Buchhaltung " + info->bookkeeping_version +
-                  ", Benutzer " + (info->user_name.empty() ? "unbekannt" : info->user_name) +
-                  ", " + TaxModeGerman(school.tax_mode) + ".";
+                  ", Benutzer " + (info->user_name.empty() ? "unbekannt" : info->user_name) + ", " +
+                  TaxModeGerman(school.tax_mode) + ".";
     }
   }
   // Store the result; a success lifts a pause and wakes the waiting transfers.
@@ -398,9 +410,8 @@ Status SevdeskService::OnIncomeReceipt(UnitOfWork& uow, const domain::Invoice& i
                                        std::int64_t receipt_id) {
   HS_TRY(conn, uow.Sevdesk().GetConnection(invoice.school_id));
   if (!*conn || !(*conn)->enabled) return {};
-  if ((*conn)->transfer_start_date &&
-      std::chrono::sys_days{invoice.invoice_date} <
-          std::chrono::sys_days{*(*conn)->transfer_start_date}) {
+  if ((*conn)->transfer_start_date && std::chrono::sys_days{invoice.invoice_date} <
+                                          std::chrono::sys_days{*(*conn)->transfer_start_date}) {
     return {};
   }
   const Instant now = clock_.Now();
@@ -419,7 +430,9 @@ Status SevdeskService::OnIncomeReceipt(UnitOfWork& uow, const domain::Invoice& i
   return {};
 }
 
-void SevdeskService::AfterCommit() { Wake(); }
+void SevdeskService::AfterCommit() {
+  Wake();
+}
 
 Result<BatchCreated> SevdeskService::CreateBatch(const Principal& who, const BatchRequest& req) {
   const Instant now = clock_.Now();
@@ -472,9 +485,9 @@ Result<BatchCreated> SevdeskService::CreateBatch(const Principal& who, const Bat
     HS_TRY(existing, repo.GetTransferByReceipt(who.school_id, id));
     if (*existing) {
       const bool done = (*existing)->state == TransferState::kTransferred;
-      out.skipped.push_back({id, done ? "already_transferred" : "already_queued",
-                             done ? "Bereits an sevdesk übertragen."
-                                  : "Bereits in der Warteschlange."});
+      out.skipped.push_back(
+          {id, done ? "already_transferred" : "already_queued",
+           done ? "Bereits an sevdesk übertragen." : "Bereits in der Warteschlange."});
       ++batch.skipped_already;
       continue;
     }
@@ -493,8 +506,8 @@ Result<BatchCreated> SevdeskService::CreateBatch(const Principal& who, const Bat
     t.created_at = now;
     HS_TRY(tid, repo.InsertTransfer(t));
     if (*tid) {
-      HS_CHECK(repo.AddEvent({0, **tid, now, "queued",
-                              "Zur Übertragung an sevdesk ausgewählt (Sammelübertragung)."}));
+      HS_CHECK(repo.AddEvent(
+          {0, **tid, now, "queued", "Zur Übertragung an sevdesk ausgewählt (Sammelübertragung)."}));
       ++out.queued;
     }
   }
@@ -520,16 +533,15 @@ Result<BatchStatus> SevdeskService::GetBatch(std::int64_t school_id, std::int64_
   if (s.remaining == 0) {
     s.eta_seconds = 0;
   } else if (s.done > 0 && elapsed > 0) {
-    s.eta_seconds = static_cast<std::int64_t>(static_cast<double>(s.remaining) *
-                                              static_cast<double>(elapsed) /
-                                              static_cast<double>(s.done) / 1000.0) +
-                    1;
+    s.eta_seconds =
+        static_cast<std::int64_t>(static_cast<double>(s.remaining) * static_cast<double>(elapsed) /
+                                  static_cast<double>(s.done) / 1000.0) +
+        1;
   }
   return s;
 }
 
-ReceiptSevdeskStatus SevdeskService::StatusOf(const std::optional<Transfer>& t,
-                                              bool paused) const {
+ReceiptSevdeskStatus SevdeskService::StatusOf(const std::optional<Transfer>& t, bool paused) const {
   ReceiptSevdeskStatus s;
   s.transfer = t;
   if (!t) {
@@ -575,7 +587,8 @@ Result<TransferHistory> SevdeskService::History(std::int64_t school_id, std::int
   HS_TRY(uow, db_.Begin(TxKind::kRead));
   HS_CHECK((*uow)->Receipts().Get(school_id, receipt_id));
   HS_TRY(conn, (*uow)->Sevdesk().GetConnection(school_id));
-  const bool paused = *conn && ((*conn)->state == ConnectionState::kPausedAuth || !(*conn)->enabled);
+  const bool paused =
+      *conn && ((*conn)->state == ConnectionState::kPausedAuth || !(*conn)->enabled);
   HS_TRY(t, (*uow)->Sevdesk().GetTransferByReceipt(school_id, receipt_id));
   TransferHistory h;
   h.status = StatusOf(*t, paused);
@@ -591,8 +604,8 @@ Result<TransferHistory> SevdeskService::Retry(std::int64_t school_id, std::int64
     HS_TRY(uow, db_.Begin(TxKind::kWrite));
     HS_TRY(receipt, (*uow)->Receipts().Get(school_id, receipt_id));
     HS_TRY(t, (*uow)->Sevdesk().GetTransferByReceipt(school_id, receipt_id));
-    if (!*t || ((*t)->state != TransferState::kFailed &&
-                (*t)->state != TransferState::kRetryWait)) {
+    if (!*t ||
+        ((*t)->state != TransferState::kFailed && (*t)->state != TransferState::kRetryWait)) {
       return Fail(ErrorCode::kConflict, "not_failed",
                   "Nur fehlgeschlagene Übertragungen können erneut versucht werden.");
     }
@@ -604,8 +617,8 @@ Result<TransferHistory> SevdeskService::Retry(std::int64_t school_id, std::int64
     tr.priority = TransferPriority::kLive;  // a person is waiting for it
     tr.updated_at = now;
     HS_CHECK((*uow)->Sevdesk().UpdateTransfer(tr));
-    HS_CHECK((*uow)->Sevdesk().AddEvent(
-        {0, tr.id, now, "retry", "Erneuter Versuch wurde angestoßen."}));
+    HS_CHECK(
+        (*uow)->Sevdesk().AddEvent({0, tr.id, now, "retry", "Erneuter Versuch wurde angestoßen."}));
     // A manual retry also closes the breaker: the cause was presumably fixed.
     HS_TRY(conn, (*uow)->Sevdesk().GetConnection(school_id));
     if (*conn) {

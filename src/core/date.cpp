@@ -43,9 +43,13 @@ std::string FormatDateDe(Date date) {
   return buf;
 }
 
-int YearOf(Date date) { return static_cast<int>(date.year()); }
+int YearOf(Date date) {
+  return static_cast<int>(date.year());
+}
 
-Date DateOf(Instant instant) { return Date{std::chrono::floor<std::chrono::days>(instant)}; }
+Date DateOf(Instant instant) {
+  return Date{std::chrono::floor<std::chrono::days>(instant)};
+}
 
 Date AddDays(Date date, int days) {
   return Date{std::chrono::sys_days{date} + std::chrono::days{days}};
@@ -77,11 +81,15 @@ std::optional<Instant> ParseIsoInstant(std::string_view text) {
   }
   if (pos + 1 != text.size() || text[pos] != 'Z') return std::nullopt;
   if (h > 23 || mi > 59 || s > 60) return std::nullopt;
-  return Instant{std::chrono::sys_days{*date}} + std::chrono::hours{h} +
-         std::chrono::minutes{mi} + std::chrono::seconds{s} + std::chrono::milliseconds{ms};
+  return Instant{std::chrono::sys_days{*date}} + std::chrono::hours{h} + std::chrono::minutes{mi} +
+         std::chrono::seconds{s} + std::chrono::milliseconds{ms};
 }
 
-std::int64_t ToUnixMillis(Instant instant) { return instant.time_since_epoch().count(); }
-Instant FromUnixMillis(std::int64_t millis) { return Instant{std::chrono::milliseconds{millis}}; }
+std::int64_t ToUnixMillis(Instant instant) {
+  return instant.time_since_epoch().count();
+}
+Instant FromUnixMillis(std::int64_t millis) {
+  return Instant{std::chrono::milliseconds{millis}};
+}
 
 }  // namespace hs

@@ -14,7 +14,9 @@ std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::mutex g_mutex;
 }  // namespace
 
-void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
+void SetLogLevel(LogLevel level) {
+  g_level = static_cast<int>(level);
+}
 
 void Log(LogLevel level, std::string_view component, std::string_view message) {
   if (static_cast<int>(level) < g_level.load()) return;

@@ -61,13 +61,17 @@ std::string FormatQuantityWith(Milli quantity, char separator) {
 }
 }  // namespace
 
-std::string FormatQuantity(Milli quantity) { return FormatQuantityWith(quantity, '.'); }
-std::string FormatQuantityDe(Milli quantity) { return FormatQuantityWith(quantity, ','); }
+std::string FormatQuantity(Milli quantity) {
+  return FormatQuantityWith(quantity, '.');
+}
+std::string FormatQuantityDe(Milli quantity) {
+  return FormatQuantityWith(quantity, ',');
+}
 
 std::string FormatEuroDe(Cents cents) {
   const bool negative = cents < 0;
-  const std::uint64_t abs = negative ? 0 - static_cast<std::uint64_t>(cents)
-                                     : static_cast<std::uint64_t>(cents);
+  const std::uint64_t abs =
+      negative ? 0 - static_cast<std::uint64_t>(cents) : static_cast<std::uint64_t>(cents);
   std::string euros = std::to_string(abs / 100);
   std::string grouped;
   for (std::size_t i = 0; i < euros.size(); ++i) {
@@ -84,8 +88,8 @@ std::string FormatEuroDe(Cents cents) {
 
 std::string FormatDecimal(Cents cents) {
   const bool negative = cents < 0;
-  const std::uint64_t abs = negative ? 0 - static_cast<std::uint64_t>(cents)
-                                     : static_cast<std::uint64_t>(cents);
+  const std::uint64_t abs =
+      negative ? 0 - static_cast<std::uint64_t>(cents) : static_cast<std::uint64_t>(cents);
   std::string out = negative ? "-" : "";
   out.append(std::to_string(abs / 100)).append(".");
   if (abs % 100 < 10) out.append("0");

@@ -17,7 +17,7 @@ std::int64_t RoundDiv(std::int64_t numerator, std::int64_t denominator);
 // Parses "1.5", "2", "0.125", "-1" (dot or comma as decimal separator) into thousandths.
 // Rejects more than 3 decimals, empty strings, and values beyond +-1e9.
 std::optional<Milli> ParseQuantity(std::string_view text);
-std::string FormatQuantity(Milli quantity);  // "1.5", "2", "0.125" (API form)
+std::string FormatQuantity(Milli quantity);    // "1.5", "2", "0.125" (API form)
 std::string FormatQuantityDe(Milli quantity);  // "1,5", "2", "0,125"
 
 // "1.234,56 €" / "-12,00 €"

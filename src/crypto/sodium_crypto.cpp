@@ -78,7 +78,9 @@ SecretBox::SecretBox(const std::string& key32) {
   sodium_mprotect_readonly(key_);
 }
 
-SecretBox::~SecretBox() { sodium_free(key_); }
+SecretBox::~SecretBox() {
+  sodium_free(key_);
+}
 
 std::unique_ptr<SecretBox> SecretBox::FromKeyBytes(const std::string& key32) {
   return std::unique_ptr<SecretBox>(new SecretBox(key32));
@@ -127,8 +129,9 @@ std::string SecretBox::Seal(std::string_view plaintext, std::string_view ad) con
 
 Result<std::string> SecretBox::Open(std::string_view sealed, std::string_view ad) const {
   auto fail = [] {
-    return Fail(ErrorCode::kInternal, "secret_unreadable",
-                "Ein gespeichertes Geheimnis kann nicht entschlüsselt werden (falscher Schlüssel?).");
+    return Fail(
+        ErrorCode::kInternal, "secret_unreadable",
+        "Ein gespeichertes Geheimnis kann nicht entschlüsselt werden (falscher Schlüssel?).");
   };
   if (sealed.substr(0, 3) != "v1:") return fail();
   auto raw = FromBase64(sealed.substr(3), sodium_base64_VARIANT_ORIGINAL);

@@ -25,7 +25,8 @@ Status ValidateCustomer(const Customer& c) {
     if (v.size() > max) errors.push_back({field, "Höchstens " + std::to_string(max) + " Zeichen."});
   };
   if (c.kind == CustomerKind::kPerson) {
-    if (Trim(c.last_name).empty()) errors.push_back({"last_name", "Bitte einen Nachnamen angeben."});
+    if (Trim(c.last_name).empty())
+      errors.push_back({"last_name", "Bitte einen Nachnamen angeben."});
   } else {
     if (Trim(c.company_name).empty()) {
       errors.push_back({"company_name", "Bitte einen Firmennamen angeben."});

@@ -85,7 +85,8 @@ Status ValidateDraft(const Invoice& invoice, const School& school) {
     if (line.text.size() > 1000) errors.push_back({p + "text", "Höchstens 1000 Zeichen."});
     if (line.unit.size() > 30) errors.push_back({p + "unit", "Höchstens 30 Zeichen."});
     if (line.quantity <= 0 || line.quantity > kMaxQuantity) {
-      errors.push_back({p + "quantity", "Die Menge muss größer als 0 und höchstens 1.000.000 sein."});
+      errors.push_back(
+          {p + "quantity", "Die Menge muss größer als 0 und höchstens 1.000.000 sein."});
     }
     if (line.unit_price_cents < 0 || line.unit_price_cents > kMaxUnitPrice) {
       errors.push_back(

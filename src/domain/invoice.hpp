@@ -35,7 +35,7 @@ inline constexpr std::size_t kMaxLines = 500;
 struct InvoiceLine {
   std::string text;
   Milli quantity = 1000;
-  std::string unit;  // "Stunde", "Stk", "Kurs", ...
+  std::string unit;            // "Stunde", "Stk", "Kurs", ...
   Cents unit_price_cents = 0;  // net or gross, as the invoice's price_entry says
   int vat_rate = 19;
 };
@@ -81,7 +81,7 @@ struct Invoice {
   PriceEntry price_entry = PriceEntry::kNet;
   std::vector<InvoiceLine> lines;
   Totals totals;
-  std::string notes;  // free text printed on the invoice
+  std::string notes;                                    // free text printed on the invoice
   std::optional<std::int64_t> cancels_invoice_id;       // for a cancellation
   std::optional<std::string> cancels_invoice_number;    // for a cancellation
   std::optional<std::int64_t> cancelled_by_invoice_id;  // for a cancelled original

@@ -13,7 +13,9 @@ std::optional<TaxMode> ParseTaxMode(std::string_view text) {
   if (text == "kleinunternehmer") return TaxMode::kKleinunternehmer;
   return std::nullopt;
 }
-std::string ToString(PriceEntry entry) { return entry == PriceEntry::kGross ? "gross" : "net"; }
+std::string ToString(PriceEntry entry) {
+  return entry == PriceEntry::kGross ? "gross" : "net";
+}
 std::optional<PriceEntry> ParsePriceEntry(std::string_view text) {
   if (text == "net") return PriceEntry::kNet;
   if (text == "gross") return PriceEntry::kGross;

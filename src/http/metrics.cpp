@@ -29,8 +29,8 @@ std::string Metrics::RenderPrometheus() const {
   out += "# TYPE hs_http_requests_total counter\n";
   for (const auto& [key, n] : requests_) {
     const auto& [method, route, status] = key;
-    out += "hs_http_requests_total{method=\"" + method + "\",route=\"" + route +
-           "\",status=\"" + std::to_string(status) + "\"} " + std::to_string(n) + "\n";
+    out += "hs_http_requests_total{method=\"" + method + "\",route=\"" + route + "\",status=\"" +
+           std::to_string(status) + "\"} " + std::to_string(n) + "\n";
   }
   out += "# HELP hs_http_request_duration_seconds HTTP request latency.\n";
   out += "# TYPE hs_http_request_duration_seconds histogram\n";
@@ -46,8 +46,8 @@ std::string Metrics::RenderPrometheus() const {
            std::to_string(h.count) + "\n";
     std::snprintf(buf, sizeof buf, "%.6f", h.sum);
     out += "hs_http_request_duration_seconds_sum{" + labels + "} " + buf + "\n";
-    out += "hs_http_request_duration_seconds_count{" + labels + "} " + std::to_string(h.count) +
-           "\n";
+    out +=
+        "hs_http_request_duration_seconds_count{" + labels + "} " + std::to_string(h.count) + "\n";
   }
   for (const auto& [name, value] : gauges_) {
     std::snprintf(buf, sizeof buf, "%g", value);

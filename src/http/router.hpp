@@ -14,8 +14,8 @@ class Router {
 
   struct Match {
     const Handler* handler = nullptr;
-    std::string pattern;          // the route pattern, for metrics labels
-    bool path_known = false;      // some route matches the path with another method
+    std::string pattern;      // the route pattern, for metrics labels
+    bool path_known = false;  // some route matches the path with another method
   };
   // Fills request.path_params on a match.
   Match Find(Request& request) const;

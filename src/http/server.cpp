@@ -76,9 +76,8 @@ class Server::Impl {
     for (auto& [k, v] : response.headers) res.set_header(k, v);
     if (response.drop_connection) {
       // Promise a body and fail to deliver it: the client sees the connection closed mid-answer.
-      res.set_content_provider(
-          1024, response.content_type,
-          [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
+      res.set_content_provider(1024, response.content_type,
+                               [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
       return;
     }
     if (request.method == "HEAD") {
@@ -119,9 +118,17 @@ class Server::Impl {
 Server::Server(ServerSettings settings, Handler handler)
     : impl_(std::make_unique<Impl>(std::move(settings), std::move(handler))) {}
 Server::~Server() = default;
-Result<int> Server::Bind() { return impl_->Bind(); }
-void Server::Serve() { impl_->Serve(); }
-void Server::Stop() { impl_->Stop(); }
-int Server::port() const { return impl_->port(); }
+Result<int> Server::Bind() {
+  return impl_->Bind();
+}
+void Server::Serve() {
+  impl_->Serve();
+}
+void Server::Stop() {
+  impl_->Stop();
+}
+int Server::port() const {
+  return impl_->port();
+}
 
 }  // namespace hs::http

@@ -11,7 +11,9 @@ template <class T>
 tl::unexpected<Error> Propagate(const Result<T>& r) {
   return tl::unexpected(r.error());
 }
-std::int64_t Ms(Instant i) { return ToUnixMillis(i); }
+std::int64_t Ms(Instant i) {
+  return ToUnixMillis(i);
+}
 Value OptMs(const std::optional<Instant>& i) {
   if (!i) return nullptr;
   return Value{ToUnixMillis(*i)};
@@ -35,8 +37,8 @@ app::SevdeskConnection ConnectionFromRow(const Row& r) {
   c.enabled = r.Int(3) != 0;
   c.revenue_account_id = r.OptInt(4);
   if (auto d = r.OptText(5)) c.transfer_start_date = ParseIsoDate(*d);
-  c.state = r.Text(6) == "paused_auth" ? app::ConnectionState::kPausedAuth
-                                       : app::ConnectionState::kOk;
+  c.state =
+      r.Text(6) == "paused_auth" ? app::ConnectionState::kPausedAuth : app::ConnectionState::kOk;
   c.paused_reason = r.Text(7);
   c.last_test_at = OptInstant(r, 8);
   c.last_test_ok = r.Int(9) != 0;
@@ -95,8 +97,9 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
   explicit SqlSevdeskRepository(sql::Connection& c) : c_(c) {}
 
   Result<std::optional<app::SevdeskConnection>> GetConnection(std::int64_t school_id) override {
-    auto row = sql::QueryOne(c_, std::string("SELECT ") + kConnectionColumns +
-                                     " FROM sevdesk_connections WHERE school_id = $1",
+    auto row = sql::QueryOne(c_,
+                             std::string("SELECT ") + kConnectionColumns +
+                                 " FROM sevdesk_connections WHERE school_id = $1",
                              {school_id});
     if (!row) return Propagate(row);
     if (!*row) return std::optional<app::SevdeskConnection>{};
@@ -116,15 +119,27 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
         "last_test_outcome=$11, last_test_message=$12, token_fingerprint_tested=$13, "
         "bookkeeping_version=$14, sevdesk_user=$15, sevdesk_tax_mode=$16, revenue_accounts=$17, "
         "throttled_until=$18, consecutive_rejections=$19, breaker_until=$20, updated_at=$21",
-        {c.school_id, c.token_sealed, c.token_last4, std::int64_t{c.enabled ? 1 : 0},
+        {c.school_id,
+         c.token_sealed,
+         c.token_last4,
+         std::int64_t{c.enabled ? 1 : 0},
          sql::Nullable(c.revenue_account_id),
          c.transfer_start_date ? Value{FormatIsoDate(*c.transfer_start_date)} : Value{nullptr},
          std::string(c.state == app::ConnectionState::kPausedAuth ? "paused_auth" : "ok"),
-         c.paused_reason, OptMs(c.last_test_at), std::int64_t{c.last_test_ok ? 1 : 0},
-         c.last_test_outcome, c.last_test_message, c.token_fingerprint_tested,
-         c.bookkeeping_version, c.sevdesk_user, c.sevdesk_tax_mode, c.revenue_accounts_text,
-         OptMs(c.throttled_until), std::int64_t{c.consecutive_rejections},
-         OptMs(c.breaker_until), Ms(c.updated_at)});
+         c.paused_reason,
+         OptMs(c.last_test_at),
+         std::int64_t{c.last_test_ok ? 1 : 0},
+         c.last_test_outcome,
+         c.last_test_message,
+         c.token_fingerprint_tested,
+         c.bookkeeping_version,
+         c.sevdesk_user,
+         c.sevdesk_tax_mode,
+         c.revenue_accounts_text,
+         OptMs(c.throttled_until),
+         std::int64_t{c.consecutive_rejections},
+         OptMs(c.breaker_until),
+         Ms(c.updated_at)});
     if (!n) return Propagate(n);
     return {};
   }
@@ -140,9 +155,9 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     if (!row) return Propagate(row);
     if (!*row) return std::optional<app::ContactLink>{};
     const Row& r = **row;
-    return std::optional<app::ContactLink>{app::ContactLink{
-        r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7),
-        r.Int(8), r.Int(9) != 0}};
+    return std::optional<app::ContactLink>{
+        app::ContactLink{r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6),
+                         r.Text(7), r.Int(8), r.Int(9) != 0}};
   }
 
   Status SaveLink(const app::ContactLink& l) override {
@@ -214,8 +229,7 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
       for (const auto& s : *schools) {
         const std::int64_t school_id = s.Int(0);
         auto running = sql::QueryOne(
-            c_,
-            "SELECT COUNT(*) FROM sevdesk_transfers WHERE school_id = $1 AND state = 'running'",
+            c_, "SELECT COUNT(*) FROM sevdesk_transfers WHERE school_id = $1 AND state = 'running'",
             {school_id});
         if (!running) return Propagate(running);
         if ((*running)->Int(0) >= o.max_in_flight_per_school) continue;
@@ -239,8 +253,9 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
             {id, o.owner, Ms(o.lease_until), now});
         if (!claimed) return Propagate(claimed);
         if (!*claimed) continue;
-        auto touch = c_.Exec("UPDATE sevdesk_connections SET last_claim_at = $2 WHERE school_id = $1",
-                             {school_id, now});
+        auto touch =
+            c_.Exec("UPDATE sevdesk_connections SET last_claim_at = $2 WHERE school_id = $1",
+                    {school_id, now});
         if (!touch) return Propagate(touch);
         return std::optional<app::Transfer>{TransferFromRow(**claimed)};
       }
@@ -316,11 +331,11 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     if (!*row) return std::optional<app::BatchProgress>{};
     const Row& r = **row;
     app::BatchProgress p;
-    p.batch = {r.Int(0), r.Int(1), FromUnixMillis(r.Int(2)), r.Int(3), r.Int(4), r.Int(5),
-               r.Int(6)};
-    auto counts = c_.Query(
-        "SELECT state, COUNT(*) FROM sevdesk_transfers WHERE batch_id = $1 GROUP BY state",
-        {batch_id});
+    p.batch = {r.Int(0), r.Int(1), FromUnixMillis(r.Int(2)), r.Int(3), r.Int(4),
+               r.Int(5), r.Int(6)};
+    auto counts =
+        c_.Query("SELECT state, COUNT(*) FROM sevdesk_transfers WHERE batch_id = $1 GROUP BY state",
+                 {batch_id});
     if (!counts) return Propagate(counts);
     for (const auto& c : *counts) {
       const std::string state = c.Text(0);

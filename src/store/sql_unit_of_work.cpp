@@ -11,10 +11,16 @@ using sql::Value;
 
 namespace {
 
-std::int64_t Millis(Instant i) { return ToUnixMillis(i); }
-Instant FromMillis(std::int64_t ms) { return FromUnixMillis(ms); }
+std::int64_t Millis(Instant i) {
+  return ToUnixMillis(i);
+}
+Instant FromMillis(std::int64_t ms) {
+  return FromUnixMillis(ms);
+}
 
-Date DateFromText(const std::string& text) { return ParseIsoDate(text).value_or(Date{}); }
+Date DateFromText(const std::string& text) {
+  return ParseIsoDate(text).value_or(Date{});
+}
 std::optional<Date> OptDate(const std::optional<std::string>& text) {
   if (!text) return std::nullopt;
   return ParseIsoDate(*text);
@@ -66,14 +72,15 @@ class SqlSchools final : public app::SchoolRepository {
         {s.name, s.address.street, s.address.zip, s.address.city, s.address.country, s.email,
          s.phone, s.tax_number, s.vat_id, s.iban, s.bic, s.bank_name, domain::ToString(s.tax_mode),
          s.invoice_number_format, std::int64_t{s.payment_term_days},
-         domain::ToString(s.price_entry), Millis(std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()))});
+         domain::ToString(s.price_entry),
+         Millis(std::chrono::time_point_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now()))});
     if (!row) return Propagate(row);
     return (*row)->Int(0);
   }
   Result<domain::School> Get(std::int64_t id) override {
-    auto row = sql::QueryOne(c_, std::string("SELECT ") + kSchoolColumns +
-                                     " FROM schools WHERE id = $1",
-                             {id});
+    auto row = sql::QueryOne(
+        c_, std::string("SELECT ") + kSchoolColumns + " FROM schools WHERE id = $1", {id});
     if (!row) return Propagate(row);
     if (!*row) return NotFound("Die Hundeschule wurde nicht gefunden.");
     return SchoolFromRow(**row);
@@ -118,16 +125,18 @@ class SqlUsers final : public app::UserRepository {
  public:
   explicit SqlUsers(sql::Connection& c) : c_(c) {}
   Result<std::int64_t> Create(const app::User& u) override {
-    auto row = sql::QueryOne(
-        c_,
-        "INSERT INTO users (school_id, email, password_hash, role, created_at) "
-        "VALUES ($1,$2,$3,$4,$5) RETURNING id",
-        {u.school_id, u.email, u.password_hash, app::ToString(u.role),
-         Millis(std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()))});
+    auto row =
+        sql::QueryOne(c_,
+                      "INSERT INTO users (school_id, email, password_hash, role, created_at) "
+                      "VALUES ($1,$2,$3,$4,$5) RETURNING id",
+                      {u.school_id, u.email, u.password_hash, app::ToString(u.role),
+                       Millis(std::chrono::time_point_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now()))});
     if (!row) {
       if (row.error().code == ErrorCode::kConflict) {
         return Fail(ErrorCode::kConflict, "email_taken",
-                    "Diese E-Mail-Adresse ist bereits registriert.", {{"email", "Bereits vergeben."}});
+                    "Diese E-Mail-Adresse ist bereits registriert.",
+                    {{"email", "Bereits vergeben."}});
       }
       return Propagate(row);
     }
@@ -223,10 +232,11 @@ class SqlCustomers final : public app::CustomerRepository {
   explicit SqlCustomers(sql::Connection& c) : c_(c) {}
 
   Result<domain::Customer> Create(const domain::Customer& in) override {
-    auto number = sql::QueryOne(c_,
-                                "UPDATE schools SET next_customer_number = next_customer_number + 1 "
-                                "WHERE id = $1 RETURNING next_customer_number - 1",
-                                {in.school_id});
+    auto number =
+        sql::QueryOne(c_,
+                      "UPDATE schools SET next_customer_number = next_customer_number + 1 "
+                      "WHERE id = $1 RETURNING next_customer_number - 1",
+                      {in.school_id});
     if (!number) return Propagate(number);
     if (!*number) return NotFound("Die Hundeschule wurde nicht gefunden.");
     domain::Customer c = in;
@@ -249,8 +259,9 @@ class SqlCustomers final : public app::CustomerRepository {
   }
 
   Result<domain::Customer> Get(std::int64_t school_id, std::int64_t id) override {
-    auto row = sql::QueryOne(c_, std::string("SELECT ") + kCustomerColumns +
-                                     " FROM customers WHERE school_id = $1 AND id = $2",
+    auto row = sql::QueryOne(c_,
+                             std::string("SELECT ") + kCustomerColumns +
+                                 " FROM customers WHERE school_id = $1 AND id = $2",
                              {school_id, id});
     if (!row) return Propagate(row);
     if (!*row) return NotFound("Der Kunde wurde nicht gefunden.");
@@ -402,8 +413,8 @@ class SqlInvoices final : public app::InvoiceRepository {
         {inv.school_id, inv.customer_id, domain::ToString(inv.kind),
          FormatIsoDate(inv.invoice_date), DateValue(inv.service_date),
          DateValue(inv.service_period_end), domain::ToString(inv.price_entry), inv.notes,
-         inv.totals.net_cents, inv.totals.tax_cents, inv.totals.gross_cents,
-         Millis(inv.created_at), Millis(inv.updated_at)});
+         inv.totals.net_cents, inv.totals.tax_cents, inv.totals.gross_cents, Millis(inv.created_at),
+         Millis(inv.updated_at)});
     if (!row) return Propagate(row);
     const std::int64_t id = (*row)->Int(0);
     if (auto st = WriteLines(id, inv.lines); !st) return tl::unexpected(st.error());
@@ -411,8 +422,9 @@ class SqlInvoices final : public app::InvoiceRepository {
   }
 
   Result<domain::Invoice> Get(std::int64_t school_id, std::int64_t id) override {
-    auto row = sql::QueryOne(c_, std::string("SELECT ") + kInvoiceColumns +
-                                     " FROM invoices WHERE school_id = $1 AND id = $2",
+    auto row = sql::QueryOne(c_,
+                             std::string("SELECT ") + kInvoiceColumns +
+                                 " FROM invoices WHERE school_id = $1 AND id = $2",
                              {school_id, id});
     if (!row) return Propagate(row);
     if (!*row) return NotFound("Die Rechnung wurde nicht gefunden.");
@@ -423,8 +435,7 @@ class SqlInvoices final : public app::InvoiceRepository {
         {id});
     if (!lines) return Propagate(lines);
     for (const auto& r : *lines) {
-      inv.lines.push_back(
-          {r.Text(0), r.Int(1), r.Text(2), r.Int(3), static_cast<int>(r.Int(4))});
+      inv.lines.push_back({r.Text(0), r.Int(1), r.Text(2), r.Int(3), static_cast<int>(r.Int(4))});
     }
     inv.totals = domain::ComputeTotals(inv.lines, inv.price_entry);
     return inv;
@@ -445,10 +456,11 @@ class SqlInvoices final : public app::InvoiceRepository {
       params.emplace_back(sql::LikeContains(q.text));
       const std::string p = "$" + std::to_string(params.size());
       const std::string like = c_.dialect().case_insensitive_like;
-      where += " AND (i.number " + like + " " + p + " ESCAPE '\\' OR EXISTS (SELECT 1 FROM "
-               "customers c WHERE c.id = i.customer_id AND (c.last_name " + like + " " + p +
-               " ESCAPE '\\' OR c.first_name " + like + " " + p + " ESCAPE '\\' OR c.company_name " +
-               like + " " + p + " ESCAPE '\\')))";
+      where += " AND (i.number " + like + " " + p +
+               " ESCAPE '\\' OR EXISTS (SELECT 1 FROM "
+               "customers c WHERE c.id = i.customer_id AND (c.last_name " +
+               like + " " + p + " ESCAPE '\\' OR c.first_name " + like + " " + p +
+               " ESCAPE '\\' OR c.company_name " + like + " " + p + " ESCAPE '\\')))";
     }
     auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
     if (!count) return Propagate(count);
@@ -701,8 +713,9 @@ class SqlReceipts final : public app::ReceiptRepository {
   }
 
   Result<domain::Receipt> Get(std::int64_t school_id, std::int64_t id) override {
-    auto row = sql::QueryOne(c_, std::string("SELECT ") + kReceiptColumns +
-                                     " FROM receipts WHERE school_id = $1 AND id = $2",
+    auto row = sql::QueryOne(c_,
+                             std::string("SELECT ") + kReceiptColumns +
+                                 " FROM receipts WHERE school_id = $1 AND id = $2",
                              {school_id, id});
     if (!row) return Propagate(row);
     if (!*row) return NotFound("Der Beleg wurde nicht gefunden.");
@@ -725,8 +738,8 @@ class SqlReceipts final : public app::ReceiptRepository {
     if (!q.text.empty()) {
       const std::string p = add(sql::LikeContains(q.text));
       const std::string like = c_.dialect().case_insensitive_like;
-      where += " AND (r.counterparty " + like + " " + p + " ESCAPE '\\' OR r.number " + like +
-               " " + p + " ESCAPE '\\' OR r.description " + like + " " + p + " ESCAPE '\\')";
+      where += " AND (r.counterparty " + like + " " + p + " ESCAPE '\\' OR r.number " + like + " " +
+               p + " ESCAPE '\\' OR r.description " + like + " " + p + " ESCAPE '\\')";
     }
     if (q.sevdesk_status) {
       const std::string& st = *q.sevdesk_status;
@@ -825,13 +838,27 @@ SqlUnitOfWork::~SqlUnitOfWork() {
   if (!finished_) (void)finish_(false);
 }
 
-app::SchoolRepository& SqlUnitOfWork::Schools() { return repos_->schools; }
-app::UserRepository& SqlUnitOfWork::Users() { return repos_->users; }
-app::SessionRepository& SqlUnitOfWork::Sessions() { return repos_->sessions; }
-app::CustomerRepository& SqlUnitOfWork::Customers() { return repos_->customers; }
-app::InvoiceRepository& SqlUnitOfWork::Invoices() { return repos_->invoices; }
-app::ReceiptRepository& SqlUnitOfWork::Receipts() { return repos_->receipts; }
-app::SevdeskRepository& SqlUnitOfWork::Sevdesk() { return *repos_->sevdesk; }
+app::SchoolRepository& SqlUnitOfWork::Schools() {
+  return repos_->schools;
+}
+app::UserRepository& SqlUnitOfWork::Users() {
+  return repos_->users;
+}
+app::SessionRepository& SqlUnitOfWork::Sessions() {
+  return repos_->sessions;
+}
+app::CustomerRepository& SqlUnitOfWork::Customers() {
+  return repos_->customers;
+}
+app::InvoiceRepository& SqlUnitOfWork::Invoices() {
+  return repos_->invoices;
+}
+app::ReceiptRepository& SqlUnitOfWork::Receipts() {
+  return repos_->receipts;
+}
+app::SevdeskRepository& SqlUnitOfWork::Sevdesk() {
+  return *repos_->sevdesk;
+}
 
 Status SqlUnitOfWork::Commit() {
   finished_ = true;
@@ -839,9 +866,9 @@ Status SqlUnitOfWork::Commit() {
 }
 
 Result<int> ApplyMigrations(sql::Connection& c, const std::vector<Migration>& migrations) {
-  if (auto st = c.ExecScript(
-          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-          "name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+  if (auto st =
+          c.ExecScript("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                       "name TEXT NOT NULL, applied_at TEXT NOT NULL)");
       !st) {
     return tl::unexpected(st.error());
   }

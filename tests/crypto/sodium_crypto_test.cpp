@@ -27,8 +27,7 @@ TEST_F(CryptoTest, TokensAreRandomAndHashesStable) {
   SodiumCrypto c(PasswordCost::kMinimum);
   EXPECT_NE(c.RandomToken(), c.RandomToken());
   EXPECT_EQ(c.RandomToken().size(), 43u);
-  EXPECT_EQ(c.Sha256Hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(c.Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST_F(CryptoTest, SecretBoxBindsTheOwner) {
@@ -43,8 +42,8 @@ TEST_F(CryptoTest, SecretBoxBindsTheOwner) {
 }
 
 TEST_F(CryptoTest, KeyFileIsCreatedPrivateAndReused) {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("hs-key-" + std::to_string(::getpid()));
+  const auto path =
+      std::filesystem::temp_directory_path() / ("hs-key-" + std::to_string(::getpid()));
   std::filesystem::remove(path);
   auto first = SecretBox::FromKeyFile(path.string());
   ASSERT_TRUE(first);

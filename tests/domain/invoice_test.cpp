@@ -5,14 +5,16 @@
 namespace hs::domain {
 namespace {
 
-InvoiceLine Line(Milli qty, Cents price, int rate) { return {"x", qty, "Stk", price, rate}; }
+InvoiceLine Line(Milli qty, Cents price, int rate) {
+  return {"x", qty, "Stk", price, rate};
+}
 
 TEST(Totals, LineAmountRoundsHalfAwayFromZero) {
   EXPECT_EQ(LineAmount(Line(1500, 4500, 19)), 6750);
-  EXPECT_EQ(LineAmount(Line(333, 100, 19)), 33);    // 33.3 -> 33
-  EXPECT_EQ(LineAmount(Line(335, 1, 19)), 0);       // 0.335 -> 0
-  EXPECT_EQ(LineAmount(Line(1, 500, 19)), 1);       // 0.5 -> 1
-  EXPECT_EQ(LineAmount(Line(-1, 500, 19)), -1);     // -0.5 -> -1
+  EXPECT_EQ(LineAmount(Line(333, 100, 19)), 33);     // 33.3 -> 33
+  EXPECT_EQ(LineAmount(Line(335, 1, 19)), 0);        // 0.335 -> 0
+  EXPECT_EQ(LineAmount(Line(1, 500, 19)), 1);        // 0.5 -> 1
+  EXPECT_EQ(LineAmount(Line(-1, 500, 19)), -1);      // -0.5 -> -1
   EXPECT_EQ(LineAmount(Line(2125, 1999, 7)), 4248);  // 4247.875 -> 4248
 }
 
@@ -38,8 +40,7 @@ TEST(Totals, NetPricesTaxPerRateGroup) {
 }
 
 TEST(Totals, GrossPricesNetDerivedPerGroup) {
-  std::vector<InvoiceLine> lines = {Line(1000, 11900, 19), Line(2000, 1000, 7),
-                                    Line(1000, 500, 0)};
+  std::vector<InvoiceLine> lines = {Line(1000, 11900, 19), Line(2000, 1000, 7), Line(1000, 500, 0)};
   Totals t = ComputeTotals(lines, PriceEntry::kGross);
   ASSERT_EQ(t.groups.size(), 3u);
   EXPECT_EQ(t.groups[0].gross_cents, 500);

@@ -15,8 +15,8 @@ TEST(Numbering, DefaultFormat) {
 TEST(Numbering, ValidatesFormats) {
   EXPECT_TRUE(ValidateNumberFormat("RE-{YYYY}-{NNNN}"));
   EXPECT_TRUE(ValidateNumberFormat("{NNNNNN}"));
-  for (const char* bad : {"", "RE-{YYYY}", "{NNNN}-{NN}", "{X}", "RE-{NNNN", "RE-}{NNNN}",
-                          "{NNNNNNNNNNN}"}) {
+  for (const char* bad :
+       {"", "RE-{YYYY}", "{NNNN}-{NN}", "{X}", "RE-{NNNN", "RE-}{NNNN}", "{NNNNNNNNNNN}"}) {
     EXPECT_FALSE(ValidateNumberFormat(bad)) << bad;
   }
 }

@@ -23,7 +23,9 @@ Invoice ValidDraft() {
   return inv;
 }
 
-TEST(InvoiceValidation, AcceptsAValidDraft) { EXPECT_TRUE(ValidateDraft(ValidDraft(), School{})); }
+TEST(InvoiceValidation, AcceptsAValidDraft) {
+  EXPECT_TRUE(ValidateDraft(ValidDraft(), School{}));
+}
 
 TEST(InvoiceValidation, RejectsBadLines) {
   Invoice inv = ValidDraft();

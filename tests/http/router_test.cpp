@@ -8,8 +8,14 @@ namespace {
 TEST(Router, MatchesSegmentsAndCapturesParams) {
   Router r;
   int hit = 0;
-  r.Add("GET", "/api/v1/invoices/{id}", [&](const Request&) { hit = 1; return Response{}; });
-  r.Add("POST", "/api/v1/invoices/{id}/finalize", [&](const Request&) { hit = 2; return Response{}; });
+  r.Add("GET", "/api/v1/invoices/{id}", [&](const Request&) {
+    hit = 1;
+    return Response{};
+  });
+  r.Add("POST", "/api/v1/invoices/{id}/finalize", [&](const Request&) {
+    hit = 2;
+    return Response{};
+  });
   Request req;
   req.method = "GET";
   req.path = "/api/v1/invoices/42";

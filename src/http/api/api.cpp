@@ -9,7 +9,9 @@ namespace hs::http::api {
 
 namespace {
 
-Response Ok(int status, const Json& body) { return JsonResponse(status, body.dump()); }
+Response Ok(int status, const Json& body) {
+  return JsonResponse(status, body.dump());
+}
 
 std::optional<std::int64_t> ParseId(const std::string& text) {
   std::int64_t v = 0;
@@ -148,9 +150,12 @@ void Api::AddAuthed(std::string method, std::string pattern, AuthedHandler handl
                 if (state_changing) {
                   auto csrf = req.Header("X-CSRF-Token");
                   if (!csrf || !ConstantTimeEquals(*csrf, principal->csrf_token)) {
-                    return ErrorResponse(hs::Error{
-                        ErrorCode::kForbidden, "csrf_token_invalid",
-                        "Sicherheitsprüfung fehlgeschlagen. Bitte die Seite neu laden.", {}, {}});
+                    return ErrorResponse(
+                        hs::Error{ErrorCode::kForbidden,
+                                  "csrf_token_invalid",
+                                  "Sicherheitsprüfung fehlgeschlagen. Bitte die Seite neu laden.",
+                                  {},
+                                  {}});
                   }
                 }
                 return handler(req, *principal);
@@ -168,14 +173,17 @@ Response Api::Handle(const Request& incoming) {
       const bool has_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
       if (has_body && !req.body.empty() && req.files.empty() &&
           req.body.size() > settings_.max_json_bytes) {
-        res = ErrorResponse(hs::Error{ErrorCode::kPayloadTooLarge, "payload_too_large",
-                                      "Die Anfrage ist zu groß.", {}, {}});
+        res = ErrorResponse(hs::Error{
+            ErrorCode::kPayloadTooLarge, "payload_too_large", "Die Anfrage ist zu groß.", {}, {}});
       } else {
         res = (*match.handler)(req);
       }
     } else if (match.path_known) {
-      res = ErrorResponse(hs::Error{ErrorCode::kBadRequest, "method_not_allowed",
-                                    "Diese Methode ist hier nicht erlaubt.", {}, {}});
+      res = ErrorResponse(hs::Error{ErrorCode::kBadRequest,
+                                    "method_not_allowed",
+                                    "Diese Methode ist hier nicht erlaubt.",
+                                    {},
+                                    {}});
       res.status = 405;
     } else if (fallback_ && req.path.rfind("/api/", 0) != 0) {
       res = fallback_(req);
@@ -193,18 +201,16 @@ Response Api::Handle(const Request& incoming) {
     res.AddHeader("Cache-Control", "no-store");
     res.AddHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
   }
-  s_.metrics.ObserveRequest(
-      req.method, route, res.status,
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                            started));
+  s_.metrics.ObserveRequest(req.method, route, res.status,
+                            std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - started));
   return res;
 }
 
 void Api::RegisterRoutes() {
   // ---------------------------------------------------------------- health & metrics
-  AddPublic("GET", "/healthz", [](const Request&) {
-    return Response::Json(200, R"({"status":"ok"})");
-  });
+  AddPublic("GET", "/healthz",
+            [](const Request&) { return Response::Json(200, R"({"status":"ok"})"); });
   AddPublic("GET", "/metrics", [this](const Request&) {
     return Response::Text(200, s_.metrics.RenderPrometheus(), "text/plain; version=0.0.4");
   });
@@ -219,7 +225,8 @@ void Api::RegisterRoutes() {
     auto password = r.RawString("password");
     r.Finish();
     if (!email || email->empty()) errors.push_back({"email", "Bitte die E-Mail-Adresse angeben."});
-    if (!password || password->empty()) errors.push_back({"password", "Bitte das Passwort angeben."});
+    if (!password || password->empty())
+      errors.push_back({"password", "Bitte das Passwort angeben."});
     if (!errors.empty()) return ErrorResponse(BadRequest(std::move(errors)).value());
     auto login = s_.auth.Login(*email, *password);
     if (!login) return ErrorResponse(login.error());
@@ -242,20 +249,21 @@ void Api::RegisterRoutes() {
     auto st = s_.auth.Logout(req.Cookie(settings_.session_cookie).value_or(""));
     if (!st) return ErrorResponse(st.error());
     Response res = Response::Json(204, "");
-    res.AddHeader("Set-Cookie", settings_.session_cookie +
-                                    "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    res.AddHeader("Set-Cookie",
+                  settings_.session_cookie + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     return res;
   });
   AddAuthed("GET", "/api/v1/me", [this](const Request&, const app::Principal& p) {
     auto school = s_.schools.Get(p.school_id);
     if (!school) return ErrorResponse(school.error());
-    return Ok(200, {{"user", {{"id", p.user_id}, {"email", p.email}, {"role", app::ToString(p.role)}}},
-                    {"school",
-                     {{"id", school->id},
-                      {"name", school->name},
-                      {"tax_mode", domain::ToString(school->tax_mode)},
-                      {"price_entry", domain::ToString(school->price_entry)}}},
-                    {"csrf_token", p.csrf_token}});
+    return Ok(200,
+              {{"user", {{"id", p.user_id}, {"email", p.email}, {"role", app::ToString(p.role)}}},
+               {"school",
+                {{"id", school->id},
+                 {"name", school->name},
+                 {"tax_mode", domain::ToString(school->tax_mode)},
+                 {"price_entry", domain::ToString(school->price_entry)}}},
+               {"csrf_token", p.csrf_token}});
   });
 
   // ---------------------------------------------------------------- school settings
@@ -264,13 +272,15 @@ void Api::RegisterRoutes() {
     if (!school) return ErrorResponse(school.error());
     return Ok(200, ToJson(*school));
   });
-  AddAuthed("PATCH", "/api/v1/settings/school", [this](const Request& req, const app::Principal& p) {
-    auto body = JsonBody(req);
-    if (!body) return ErrorResponse(body.error());
-    auto school = s_.schools.Update(p, [&](domain::School& s) { return ApplySchool(*body, s); });
-    if (!school) return ErrorResponse(school.error());
-    return Ok(200, ToJson(*school));
-  });
+  AddAuthed("PATCH", "/api/v1/settings/school",
+            [this](const Request& req, const app::Principal& p) {
+              auto body = JsonBody(req);
+              if (!body) return ErrorResponse(body.error());
+              auto school =
+                  s_.schools.Update(p, [&](domain::School& s) { return ApplySchool(*body, s); });
+              if (!school) return ErrorResponse(school.error());
+              return Ok(200, ToJson(*school));
+            });
 
   // ---------------------------------------------------------------- customers
   AddAuthed("GET", "/api/v1/customers", [this](const Request& req, const app::Principal& p) {
@@ -407,15 +417,17 @@ void Api::RegisterRoutes() {
               res.AddHeader("Location", "/api/v1/invoices/" + std::to_string(inv->id));
               return res;
             });
-  AddAuthed("GET", "/api/v1/invoices/{id}/pdf", [this](const Request& req, const app::Principal& p) {
-    auto id = ParseId(req.PathParam("id"));
-    if (!id) return NotFoundResponse();
-    auto pdf = s_.invoices.GetPdf(p.school_id, *id);
-    if (!pdf) return ErrorResponse(pdf.error());
-    Response res = Response::Text(200, std::move(*pdf), "application/pdf");
-    res.AddHeader("Content-Disposition", "inline; filename=\"rechnung-" + std::to_string(*id) + ".pdf\"");
-    return res;
-  });
+  AddAuthed("GET", "/api/v1/invoices/{id}/pdf",
+            [this](const Request& req, const app::Principal& p) {
+              auto id = ParseId(req.PathParam("id"));
+              if (!id) return NotFoundResponse();
+              auto pdf = s_.invoices.GetPdf(p.school_id, *id);
+              if (!pdf) return ErrorResponse(pdf.error());
+              Response res = Response::Text(200, std::move(*pdf), "application/pdf");
+              res.AddHeader("Content-Disposition",
+                            "inline; filename=\"rechnung-" + std::to_string(*id) + ".pdf\"");
+              return res;
+            });
 
   // ---------------------------------------------------------------- receipts
   AddAuthed("GET", "/api/v1/receipts", [this](const Request& req, const app::Principal& p) {
@@ -491,18 +503,19 @@ void Api::RegisterRoutes() {
   AddAuthed("POST", "/api/v1/receipts", [this](const Request& req, const app::Principal& p) {
     auto ct = ToLowerAscii(req.Header("Content-Type").value_or(""));
     if (ct.rfind("multipart/form-data", 0) != 0) {
-      return ErrorResponse(hs::Error{ErrorCode::kUnsupportedMedia, "unsupported_media_type",
+      return ErrorResponse(hs::Error{ErrorCode::kUnsupportedMedia,
+                                     "unsupported_media_type",
                                      "Belege werden als multipart/form-data mit Datei hochgeladen.",
-                                     {}, {}});
+                                     {},
+                                     {}});
     }
     std::vector<FieldError> errors;
     auto field = [&](const char* name) -> std::string {
       const UploadedFile* f = req.File(name);
       return f ? Trim(f->content) : std::string{};
     };
-    static const std::set<std::string> kKnown = {"file",     "date",        "amount_gross_cents",
-                                                 "vat_rate", "description", "supplier",
-                                                 "number"};
+    static const std::set<std::string> kKnown = {
+        "file", "date", "amount_gross_cents", "vat_rate", "description", "supplier", "number"};
     for (const auto& f : req.files) {
       if (!kKnown.count(f.name)) errors.push_back({f.name, "Unbekanntes Feld."});
       if (f.name != "file" && !IsValidUtf8(f.content)) {

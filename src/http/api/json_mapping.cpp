@@ -7,11 +7,13 @@
 
 namespace hs::http::api {
 
-ObjectReader::ObjectReader(const Json& object, std::string prefix,
-                           std::vector<FieldError>& errors, std::set<std::string> ignored)
+ObjectReader::ObjectReader(const Json& object, std::string prefix, std::vector<FieldError>& errors,
+                           std::set<std::string> ignored)
     : object_(object), prefix_(std::move(prefix)), errors_(errors), ignored_(std::move(ignored)) {}
 
-bool ObjectReader::Has(const std::string& key) const { return object_.contains(key); }
+bool ObjectReader::Has(const std::string& key) const {
+  return object_.contains(key);
+}
 
 const Json* ObjectReader::Field(const std::string& key) {
   seen_.insert(key);
@@ -235,8 +237,8 @@ Json ToJson(const domain::Invoice& inv) {
               {"cancelled_by_invoice_id", OrNull(inv.cancelled_by_invoice_id)},
               {"created_at", FormatIsoInstant(inv.created_at)},
               {"updated_at", FormatIsoInstant(inv.updated_at)},
-              {"finalized_at", inv.finalized_at ? Json(FormatIsoInstant(*inv.finalized_at))
-                                                : Json(nullptr)}};
+              {"finalized_at",
+               inv.finalized_at ? Json(FormatIsoInstant(*inv.finalized_at)) : Json(nullptr)}};
   if (inv.status != domain::InvoiceStatus::kDraft) {
     const auto& s = inv.customer_snapshot;
     out["customer"] = {{"name", s.name},
@@ -291,9 +293,12 @@ Json ToJson(const domain::Receipt& r) {
 
 Json ToJson(const app::ReceiptSevdeskStatus& s) {
   static const std::map<std::string, std::string> kLabels = {
-      {"not_transferred", "nicht übertragen"}, {"queued", "in Warteschlange"},
-      {"in_progress", "wird übertragen"},      {"transferred", "übertragen"},
-      {"failed", "fehlgeschlagen"},            {"waiting", "wartet auf Verbindung"}};
+      {"not_transferred", "nicht übertragen"},
+      {"queued", "in Warteschlange"},
+      {"in_progress", "wird übertragen"},
+      {"transferred", "übertragen"},
+      {"failed", "fehlgeschlagen"},
+      {"waiting", "wartet auf Verbindung"}};
   Json out = {{"status", s.status}, {"label", kLabels.at(s.status)}};
   if (!s.transfer) return out;
   const auto& t = *s.transfer;
@@ -303,8 +308,8 @@ Json ToJson(const app::ReceiptSevdeskStatus& s) {
   if (s.status == "transferred") {
     out["voucher_id"] = t.voucher_id;
     out["link"] = s.voucher_link;
-    out["transferred_at"] = t.transferred_at ? Json(FormatIsoInstant(*t.transferred_at))
-                                             : Json(nullptr);
+    out["transferred_at"] =
+        t.transferred_at ? Json(FormatIsoInstant(*t.transferred_at)) : Json(nullptr);
   }
   if (!t.last_error_message.empty() && s.status != "transferred") {
     out["reason"] = t.last_error_message;
@@ -472,7 +477,8 @@ Status ApplySchool(const Json& body, domain::School& s) {
     }
   }
   if (auto v = r.String("invoice_number_format")) s.invoice_number_format = *v;
-  if (auto v = r.Int("payment_term_days")) s.payment_term_days = static_cast<int>(std::clamp<std::int64_t>(*v, -1, 100000));
+  if (auto v = r.Int("payment_term_days"))
+    s.payment_term_days = static_cast<int>(std::clamp<std::int64_t>(*v, -1, 100000));
   if (auto v = r.String("price_entry")) {
     if (auto p = domain::ParsePriceEntry(*v)) {
       s.price_entry = *p;

@@ -4,11 +4,10 @@
 // Unknown-field rule (the same for every request body): a field the endpoint does not know is
 // rejected with 400 and a detail naming it; fields the API only returns (id, version, totals,
 // ...) are accepted and ignored so a client may send back what it read.
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "app/ports.hpp"
 #include "app/services.hpp"

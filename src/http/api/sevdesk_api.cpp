@@ -16,7 +16,9 @@ std::optional<std::int64_t> PathId(const Request& req, const char* name) {
   return v;
 }
 
-Response Json200(int status, const Json& j) { return JsonResponse(status, j.dump()); }
+Response Json200(int status, const Json& j) {
+  return JsonResponse(status, j.dump());
+}
 
 Response NotFoundJson() {
   return ErrorResponse(hs::Error{ErrorCode::kNotFound, "not_found", "Nicht gefunden.", {}, {}});
@@ -44,27 +46,25 @@ Json AccountsJson(const std::vector<app::RevenueAccount>& accounts) {
 }
 
 Json ViewJson(const app::ConnectionView& v) {
-  return {{"has_token", v.has_token},
-          {"api_token", v.has_token ? Json(v.token_masked) : Json(nullptr)},
-          {"enabled", v.enabled},
-          {"state", v.state},
-          {"paused_reason", v.paused_reason.empty() ? Json(nullptr) : Json(v.paused_reason)},
-          {"revenue_account_id",
-           v.revenue_account_id ? Json(*v.revenue_account_id) : Json(nullptr)},
-          {"transfer_start_date",
-           v.transfer_start_date ? Json(FormatIsoDate(*v.transfer_start_date)) : Json(nullptr)},
-          {"last_test",
-           v.last_test_at ? Json{{"at", FormatIsoInstant(*v.last_test_at)},
-                                 {"ok", v.last_test_ok},
-                                 {"outcome", v.last_test_outcome},
-                                 {"message", v.last_test_message}}
-                          : Json(nullptr)},
-          {"bookkeeping_version",
-           v.bookkeeping_version.empty() ? Json(nullptr) : Json(v.bookkeeping_version)},
-          {"sevdesk_user", v.sevdesk_user.empty() ? Json(nullptr) : Json(v.sevdesk_user)},
-          {"sevdesk_tax_mode",
-           v.sevdesk_tax_mode.empty() ? Json(nullptr) : Json(v.sevdesk_tax_mode)},
-          {"revenue_accounts", AccountsJson(v.revenue_accounts)}};
+  return {
+      {"has_token", v.has_token},
+      {"api_token", v.has_token ? Json(v.token_masked) : Json(nullptr)},
+      {"enabled", v.enabled},
+      {"state", v.state},
+      {"paused_reason", v.paused_reason.empty() ? Json(nullptr) : Json(v.paused_reason)},
+      {"revenue_account_id", v.revenue_account_id ? Json(*v.revenue_account_id) : Json(nullptr)},
+      {"transfer_start_date",
+       v.transfer_start_date ? Json(FormatIsoDate(*v.transfer_start_date)) : Json(nullptr)},
+      {"last_test", v.last_test_at ? Json{{"at", FormatIsoInstant(*v.last_test_at)},
+                                          {"ok", v.last_test_ok},
+                                          {"outcome", v.last_test_outcome},
+                                          {"message", v.last_test_message}}
+                                   : Json(nullptr)},
+      {"bookkeeping_version",
+       v.bookkeeping_version.empty() ? Json(nullptr) : Json(v.bookkeeping_version)},
+      {"sevdesk_user", v.sevdesk_user.empty() ? Json(nullptr) : Json(v.sevdesk_user)},
+      {"sevdesk_tax_mode", v.sevdesk_tax_mode.empty() ? Json(nullptr) : Json(v.sevdesk_tax_mode)},
+      {"revenue_accounts", AccountsJson(v.revenue_accounts)}};
 }
 
 Json HistoryJson(const app::TransferHistory& h) {
@@ -80,66 +80,61 @@ Json HistoryJson(const app::TransferHistory& h) {
 void Api::RegisterSevdeskRoutes() {
   app::SevdeskService& sd = *s_.sevdesk;
 
-  AddAuthed("GET", "/api/v1/integrations/sevdesk",
-            [&sd](const Request&, const app::Principal& p) {
-              auto v = sd.GetConnection(p.school_id);
-              if (!v) return ErrorResponse(v.error());
-              return Json200(200, ViewJson(*v));
-            });
+  AddAuthed("GET", "/api/v1/integrations/sevdesk", [&sd](const Request&, const app::Principal& p) {
+    auto v = sd.GetConnection(p.school_id);
+    if (!v) return ErrorResponse(v.error());
+    return Json200(200, ViewJson(*v));
+  });
 
-  AddAuthed("PUT", "/api/v1/integrations/sevdesk",
-            [&sd](const Request& req, const app::Principal& p) {
-              auto body = JsonBodyOf(req);
-              if (!body) return ErrorResponse(body.error());
-              std::vector<FieldError> errors;
-              ObjectReader r(*body, "", errors,
-                             {"has_token", "state", "paused_reason", "last_test",
-                              "bookkeeping_version", "sevdesk_user", "sevdesk_tax_mode",
-                              "revenue_accounts"});
-              app::ConnectionUpdate u;
-              if (r.Has("api_token")) {
-                // A masked value sent back unchanged means "keep the stored token".
-                auto token = r.RawString("api_token");
-                if (token && token->find("••") == std::string::npos) u.token = *token;
-              }
-              if (auto e = r.Bool("enabled")) u.enabled = *e;
-              if (r.Has("revenue_account_id")) {
-                if ((*body)["revenue_account_id"].is_null()) {
-                  r.Int("revenue_account_id");
-                  errors.clear();
-                  u.revenue_account_id = std::optional<std::int64_t>{};
-                } else if (auto id = r.Int("revenue_account_id")) {
-                  u.revenue_account_id = std::optional<std::int64_t>{*id};
-                }
-              }
-              if (auto [has, d] = r.OptionalDate("transfer_start_date"); has) {
-                u.transfer_start_date = d;
-              }
-              r.Finish();
-              if (!errors.empty()) return ErrorResponse(BadRequest(std::move(errors)).value());
-              auto v = sd.UpdateConnection(p, u);
-              if (!v) return ErrorResponse(v.error());
-              return Json200(200, ViewJson(*v));
-            });
+  AddAuthed(
+      "PUT", "/api/v1/integrations/sevdesk", [&sd](const Request& req, const app::Principal& p) {
+        auto body = JsonBodyOf(req);
+        if (!body) return ErrorResponse(body.error());
+        std::vector<FieldError> errors;
+        ObjectReader r(*body, "", errors,
+                       {"has_token", "state", "paused_reason", "last_test", "bookkeeping_version",
+                        "sevdesk_user", "sevdesk_tax_mode", "revenue_accounts"});
+        app::ConnectionUpdate u;
+        if (r.Has("api_token")) {
+          // A masked value sent back unchanged means "keep the stored token".
+          auto token = r.RawString("api_token");
+          if (token && token->find("••") == std::string::npos) u.token = *token;
+        }
+        if (auto e = r.Bool("enabled")) u.enabled = *e;
+        if (r.Has("revenue_account_id")) {
+          if ((*body)["revenue_account_id"].is_null()) {
+            r.Int("revenue_account_id");
+            errors.clear();
+            u.revenue_account_id = std::optional<std::int64_t>{};
+          } else if (auto id = r.Int("revenue_account_id")) {
+            u.revenue_account_id = std::optional<std::int64_t>{*id};
+          }
+        }
+        if (auto [has, d] = r.OptionalDate("transfer_start_date"); has) {
+          u.transfer_start_date = d;
+        }
+        r.Finish();
+        if (!errors.empty()) return ErrorResponse(BadRequest(std::move(errors)).value());
+        auto v = sd.UpdateConnection(p, u);
+        if (!v) return ErrorResponse(v.error());
+        return Json200(200, ViewJson(*v));
+      });
 
-  AddAuthed("POST", "/api/v1/integrations/sevdesk/test",
-            [&sd](const Request&, const app::Principal& p) {
-              auto r = sd.Test(p);
-              if (!r) return ErrorResponse(r.error());
-              return Json200(200, {{"ok", r->ok},
-                                   {"outcome", r->outcome},
-                                   {"message", r->message},
-                                   {"bookkeeping_version", r->bookkeeping_version.empty()
-                                                               ? Json(nullptr)
-                                                               : Json(r->bookkeeping_version)},
-                                   {"sevdesk_user", r->sevdesk_user.empty()
-                                                        ? Json(nullptr)
-                                                        : Json(r->sevdesk_user)},
-                                   {"sevdesk_tax_mode", r->sevdesk_tax_mode.empty()
-                                                            ? Json(nullptr)
-                                                            : Json(r->sevdesk_tax_mode)},
-                                   {"revenue_accounts", AccountsJson(r->revenue_accounts)}});
-            });
+  AddAuthed(
+      "POST", "/api/v1/integrations/sevdesk/test", [&sd](const Request&, const app::Principal& p) {
+        auto r = sd.Test(p);
+        if (!r) return ErrorResponse(r.error());
+        return Json200(
+            200, {{"ok", r->ok},
+                  {"outcome", r->outcome},
+                  {"message", r->message},
+                  {"bookkeeping_version",
+                   r->bookkeeping_version.empty() ? Json(nullptr) : Json(r->bookkeeping_version)},
+                  {"sevdesk_user", r->sevdesk_user.empty() ? Json(nullptr) : Json(r->sevdesk_user)},
+                  {"sevdesk_tax_mode",
+                   r->sevdesk_tax_mode.empty() ? Json(nullptr) : Json(r->sevdesk_tax_mode)},
+                  {"revenue_accounts", AccountsJson(r->revenue_accounts)}});
+      });
 
   AddAuthed(
       "POST", "/api/v1/integrations/sevdesk/transfers",
@@ -204,18 +199,18 @@ void Api::RegisterSevdeskRoutes() {
               if (!s) return ErrorResponse(s.error());
               const auto& b = s->progress.batch;
               const std::int64_t skipped = b.skipped_already + b.skipped_expense + b.skipped_other;
-              return Json200(200, {{"batch_id", b.id},
-                                   {"created_at", FormatIsoInstant(b.created_at)},
-                                   {"total", s->total},
-                                   {"done", s->done},
-                                   {"failed", s->progress.failed},
-                                   {"skipped", skipped},
-                                   {"remaining", s->remaining},
-                                   {"queued", s->progress.queued + s->progress.retry_wait},
-                                   {"in_progress", s->progress.running},
-                                   {"finished", s->remaining == 0},
-                                   {"eta_seconds", s->eta_seconds ? Json(*s->eta_seconds)
-                                                                  : Json(nullptr)}});
+              return Json200(
+                  200, {{"batch_id", b.id},
+                        {"created_at", FormatIsoInstant(b.created_at)},
+                        {"total", s->total},
+                        {"done", s->done},
+                        {"failed", s->progress.failed},
+                        {"skipped", skipped},
+                        {"remaining", s->remaining},
+                        {"queued", s->progress.queued + s->progress.retry_wait},
+                        {"in_progress", s->progress.running},
+                        {"finished", s->remaining == 0},
+                        {"eta_seconds", s->eta_seconds ? Json(*s->eta_seconds) : Json(nullptr)}});
             });
 
   AddAuthed("GET", "/api/v1/receipts/{id}/sevdesk",

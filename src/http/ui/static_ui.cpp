@@ -38,7 +38,8 @@ const std::string_view* Find(std::string_view path) {
 Handler MakeStaticUiHandler() {
   return [](const Request& req) {
     if (req.method != "GET" && req.method != "HEAD") {
-      return Response::Json(405, R"({"code":"method_not_allowed","message":"Nicht erlaubt.","details":[]})");
+      return Response::Json(
+          405, R"({"code":"method_not_allowed","message":"Nicht erlaubt.","details":[]})");
     }
     std::string path = req.path;
     while (!path.empty() && path.front() == '/') path.erase(0, 1);
@@ -50,7 +51,8 @@ Handler MakeStaticUiHandler() {
       file = Find(path);
     }
     if (!file) {
-      return Response::Json(404, R"({"code":"not_found","message":"Nicht gefunden.","details":[]})");
+      return Response::Json(404,
+                            R"({"code":"not_found","message":"Nicht gefunden.","details":[]})");
     }
     Response res = Response::Text(200, std::string(*file), ContentType(path));
     res.AddHeader("Cache-Control", path == "index.html" ? "no-cache" : "public, max-age=300");

@@ -13,7 +13,9 @@ namespace hs::sevdesk {
 
 using Json = nlohmann::json;
 
-void InitHttpClient() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+void InitHttpClient() {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 namespace {
 
@@ -94,17 +96,18 @@ std::string SevdeskDate(Date d) {
   return buf;
 }
 
-std::string Decimal(Cents c) { return FormatDecimal(c); }
+std::string Decimal(Cents c) {
+  return FormatDecimal(c);
+}
 
 Json Ref(const std::string& id, const char* object_name) {
   return Json{{"id", id}, {"objectName", object_name}};
 }
 
 int CountryId(const std::string& iso) {
-  static const std::pair<const char*, int> kIds[] = {{"DE", 1},  {"CH", 2},  {"AT", 3},
-                                                     {"BE", 6},  {"FR", 11}, {"IT", 14},
-                                                     {"LU", 17}, {"NL", 21}, {"PL", 24},
-                                                     {"ES", 29}};
+  static const std::pair<const char*, int> kIds[] = {{"DE", 1},  {"CH", 2},  {"AT", 3},  {"BE", 6},
+                                                     {"FR", 11}, {"IT", 14}, {"LU", 17}, {"NL", 21},
+                                                     {"PL", 24}, {"ES", 29}};
   for (const auto& [code, id] : kIds) {
     if (iso == code) return id;
   }
@@ -143,8 +146,8 @@ class SevdeskClient final : public app::SevdeskGateway {
       info.user_id = Str(u.value("id", Json()));
       info.user_name = Str(u.value("fullname", Json()));
       if (info.user_name.empty()) {
-        info.user_name = Trim(Str(u.value("firstName", Json())) + " " +
-                              Str(u.value("lastName", Json())));
+        info.user_name =
+            Trim(Str(u.value("firstName", Json())) + " " + Str(u.value("lastName", Json())));
       }
       if (info.user_name.empty()) info.user_name = Str(u.value("username", Json()));
     }
@@ -189,8 +192,8 @@ class SevdeskClient final : public app::SevdeskGateway {
 
   Result<std::optional<app::ContactRef>> FindContact(const std::string& token,
                                                      const std::string& number) override {
-    auto j = Call(token, "GET",
-                  "/Contact?depth=1&customerNumber=" + UrlEncode(number) + "&limit=100");
+    auto j =
+        Call(token, "GET", "/Contact?depth=1&customerNumber=" + UrlEncode(number) + "&limit=100");
     if (!j) return tl::unexpected(j.error());
     // Unknown filters are silently ignored by sevdesk: verify the match ourselves.
     for (const Json& c : (*j)["objects"]) {
@@ -216,19 +219,20 @@ class SevdeskClient final : public app::SevdeskGateway {
 
   Result<std::vector<std::string>> FindAddresses(const std::string& token,
                                                  const std::string& contact_id) override {
-    return ListIds(token, "/ContactAddress?contact[id]=" + contact_id +
-                              "&contact[objectName]=Contact",
+    return ListIds(token,
+                   "/ContactAddress?contact[id]=" + contact_id + "&contact[objectName]=Contact",
                    contact_id);
   }
 
   Result<std::string> CreateAddress(const std::string& token, const std::string& contact_id,
                                     const app::ContactData& c) override {
-    Json body = {{"contact", Ref(contact_id, "Contact")},
-                 {"street", c.address.street},
-                 {"zip", c.address.zip},
-                 {"city", c.address.city},
-                 {"country", Json{{"id", CountryId(c.address.country)}, {"objectName", "StaticCountry"}}},
-                 {"category", Json{{"id", 47}, {"objectName", "Category"}}}};
+    Json body = {
+        {"contact", Ref(contact_id, "Contact")},
+        {"street", c.address.street},
+        {"zip", c.address.zip},
+        {"city", c.address.city},
+        {"country", Json{{"id", CountryId(c.address.country)}, {"objectName", "StaticCountry"}}},
+        {"category", Json{{"id", 47}, {"objectName", "Category"}}}};
     auto j = Call(token, "POST", "/ContactAddress", body.dump());
     if (!j) return tl::unexpected(j.error());
     return IdOf(*j);
@@ -236,9 +240,10 @@ class SevdeskClient final : public app::SevdeskGateway {
 
   Result<std::vector<std::string>> FindEmails(const std::string& token,
                                               const std::string& contact_id) override {
-    return ListIds(token, "/CommunicationWay?contact[id]=" + contact_id +
-                              "&contact[objectName]=Contact&type=EMAIL",
-                   contact_id);
+    return ListIds(
+        token,
+        "/CommunicationWay?contact[id]=" + contact_id + "&contact[objectName]=Contact&type=EMAIL",
+        contact_id);
   }
 
   Result<std::string> CreateEmail(const std::string& token, const std::string& contact_id,
@@ -255,14 +260,15 @@ class SevdeskClient final : public app::SevdeskGateway {
 
   Result<std::string> UploadDocument(const std::string& token, const std::string& file_name,
                                      const std::string& bytes) override {
-    auto j = Call(token, "POST", "/Voucher/Factory/uploadTempFile", {},
-                  MultipartFile{file_name, bytes});
+    auto j =
+        Call(token, "POST", "/Voucher/Factory/uploadTempFile", {}, MultipartFile{file_name, bytes});
     if (!j) return tl::unexpected(j.error());
     const Json& o = (*j)["objects"];
     const std::string name = o.is_object() ? Str(o.value("filename", Json())) : std::string{};
     if (name.empty()) {
-      return tl::unexpected(Classified(ErrorCode::kUnavailable, "sevdesk_uncertain",
-                                       "sevdesk hat keinen Dateinamen für das Dokument geliefert."));
+      return tl::unexpected(
+          Classified(ErrorCode::kUnavailable, "sevdesk_uncertain",
+                     "sevdesk hat keinen Dateinamen für das Dokument geliefert."));
     }
     return name;
   }
@@ -310,9 +316,9 @@ class SevdeskClient final : public app::SevdeskGateway {
 
   Result<std::vector<app::FoundVoucher>> FindVouchers(const std::string& token,
                                                       const std::string& description) override {
-    auto j = Call(token, "GET",
-                  "/Voucher?creditDebit=D&descriptionLike=" + UrlEncode(description) +
-                      "&limit=1000");
+    auto j =
+        Call(token, "GET",
+             "/Voucher?creditDebit=D&descriptionLike=" + UrlEncode(description) + "&limit=1000");
     if (!j) return tl::unexpected(j.error());
     std::vector<app::FoundVoucher> out;
     for (const Json& v : (*j)["objects"]) {
@@ -361,7 +367,8 @@ class SevdeskClient final : public app::SevdeskGateway {
     const Json& o = j["objects"];
     std::string id;
     if (o.is_object()) id = Str(o.value("id", Json()));
-    if (o.is_array() && !o.empty() && o.front().is_object()) id = Str(o.front().value("id", Json()));
+    if (o.is_array() && !o.empty() && o.front().is_object())
+      id = Str(o.front().value("id", Json()));
     if (id.empty()) {
       return tl::unexpected(Classified(ErrorCode::kUnavailable, "sevdesk_uncertain",
                                        "sevdesk hat keine ID geliefert."));
@@ -449,11 +456,11 @@ class SevdeskClient final : public app::SevdeskGateway {
       const bool never_sent = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
                               rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR;
       const bool timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-      Error e = Classified(
-          ErrorCode::kUnavailable,
-          never_sent || !write ? "sevdesk_unreachable" : "sevdesk_uncertain",
-          timed_out ? "sevdesk hat nicht rechtzeitig geantwortet."
-                    : std::string("sevdesk ist nicht erreichbar (") + curl_easy_strerror(rc) + ").");
+      Error e = Classified(ErrorCode::kUnavailable,
+                           never_sent || !write ? "sevdesk_unreachable" : "sevdesk_uncertain",
+                           timed_out ? "sevdesk hat nicht rechtzeitig geantwortet."
+                                     : std::string("sevdesk ist nicht erreichbar (") +
+                                           curl_easy_strerror(rc) + ").");
       if (timed_out) e.reason = write ? "sevdesk_uncertain" : "sevdesk_timeout";
       return tl::unexpected(e);
     }
@@ -477,9 +484,9 @@ class SevdeskClient final : public app::SevdeskGateway {
       return tl::unexpected(e);
     }
     if (s >= 500 || s == 0) {
-      return tl::unexpected(Classified(
-          ErrorCode::kUnavailable, write ? "sevdesk_uncertain" : "sevdesk_unreachable",
-          "sevdesk meldet einen Serverfehler (" + std::to_string(s) + ")."));
+      return tl::unexpected(
+          Classified(ErrorCode::kUnavailable, write ? "sevdesk_uncertain" : "sevdesk_unreachable",
+                     "sevdesk meldet einen Serverfehler (" + std::to_string(s) + ")."));
     }
     if (s >= 400) {
       return tl::unexpected(Classified(ErrorCode::kInvalidArgument, "sevdesk_rejected",

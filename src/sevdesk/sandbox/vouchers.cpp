@@ -175,7 +175,10 @@ http::Response SaveVoucher(Ctx& ctx) {
   if (!Field(v, "id").is_null()) {
     auto id = ToInt(v["id"]);
     auto it = id ? a.vouchers.find(*id) : a.vouchers.end();
-    if (it == a.vouchers.end()) return NotFound151("Voucher", ToWireString(v["id"]).dump());
+    if (it == a.vouchers.end()) {
+      return NotFound151("Voucher",
+                         v["id"].is_string() ? v["id"].get<std::string>() : v["id"].dump());
+    }
     existing = &it->second;
     voucher_id = *id;
     if (!IsDraft(*existing)) {

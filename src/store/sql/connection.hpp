@@ -39,7 +39,7 @@ class Row {
 };
 
 struct Dialect {
-  std::string name;                  // "sqlite" | "postgresql"
+  std::string name;                   // "sqlite" | "postgresql"
   std::string case_insensitive_like;  // "LIKE" (SQLite, ASCII) | "ILIKE"
 };
 

@@ -36,8 +36,7 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
                                                                  int busy_timeout_ms) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-      nullptr);
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -58,12 +57,15 @@ SqliteConnection::~SqliteConnection() {
   sqlite3_close(db_);
 }
 
-const sql::Dialect& SqliteConnection::dialect() const { return kSqliteDialect; }
+const sql::Dialect& SqliteConnection::dialect() const {
+  return kSqliteDialect;
+}
 
 Error SqliteConnection::MakeError(int rc, std::string_view sql) const {
   const int primary = rc & 0xFF;
   Error e;
-  e.message = std::string("SQLite: ") + sqlite3_errmsg(db_) + " in: " + std::string(sql.substr(0, 200));
+  e.message =
+      std::string("SQLite: ") + sqlite3_errmsg(db_) + " in: " + std::string(sql.substr(0, 200));
   if (primary == SQLITE_CONSTRAINT) {
     e.code = ErrorCode::kConflict;
     e.reason = "constraint";
@@ -146,7 +148,8 @@ Result<std::vector<sql::Row>> SqliteConnection::Query(std::string_view sql,
         case SQLITE_BLOB: {
           const auto* data = static_cast<const char*>(sqlite3_column_blob(*stmt, c));
           const int n = sqlite3_column_bytes(*stmt, c);
-          values.emplace_back(sql::Blob{std::string(data ? data : "", static_cast<std::size_t>(n))});
+          values.emplace_back(
+              sql::Blob{std::string(data ? data : "", static_cast<std::size_t>(n))});
           break;
         }
         default: {
@@ -162,7 +165,7 @@ Result<std::vector<sql::Row>> SqliteConnection::Query(std::string_view sql,
 }
 
 Result<std::int64_t> SqliteConnection::Exec(std::string_view sql,
-                                             const std::vector<sql::Value>& params) {
+                                            const std::vector<sql::Value>& params) {
   auto stmt = Prepare(sql);
   if (!stmt) return tl::unexpected(stmt.error());
   Reset reset{*stmt};

@@ -1,0 +1,1162 @@
+// Office core benchmarks against the targets of the performance issue:
+//   receipts-list  p99 of GET /api/v1/receipts (first page, filtered page) on a school with
+//                  100,000 receipts, through the real HTTP server     target p99 <= 10 ms
+//   finalize       finalizations per second including the PDF and the durable SQLite commit,
+//                  through InvoiceService and through POST /finalize  target >= 200/s
+//   idle-rss       VmRSS of an idle `hundeschule serve`                 target <= 30 MB
+//
+// Plain main, no benchmark framework: every section prints its raw figures, the median over
+// several rounds, a baseline measured in the same run (service call without HTTP, render-only,
+// durable commit only) and the target with PASS/FAIL. Usage:
+//   hs_office_bench [--quick] [--section all|list|finalize|rss] [--rounds N] [--requests N]
+//                   [--receipts N] [--drafts N] [--font-dir DIR] [--serve-binary PATH] [--keep]
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/services.hpp"
+#include "core/clock.hpp"
+#include "crypto/sodium_crypto.hpp"
+#include "http/api/api.hpp"
+#include "http/client.hpp"
+#include "http/metrics.hpp"
+#include "http/server.hpp"
+#include "pdf/invoice_pdf.hpp"
+#include "store/sqlite/sqlite_database.hpp"
+
+#ifndef HS_SERVE_BINARY
+#define HS_SERVE_BINARY "hundeschule"
+#endif
+
+namespace hs::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+constexpr double kListTargetP99Ms = 10.0;
+constexpr double kFinalizeTargetPerSecond = 200.0;
+constexpr double kIdleRssTargetMb = 30.0;
+constexpr const char* kEmail = "bench@pfotenglueck.example";
+constexpr const char* kPassword = "bench-password-123";
+
+// ------------------------------------------------------------------------------- options
+
+struct Options {
+  bool quick = false;
+  bool keep = false;
+  std::string section = "all";
+  int rounds = 3;
+  int requests = 1000;  // per kind and round
+  int receipts = 100000;
+  int drafts = 2000;  // finalizations per round
+  int customers = 40;
+  int rss_requests = 200;
+  std::string font_dir = "/usr/share/fonts/truetype/dejavu";
+  std::string serve_binary = HS_SERVE_BINARY;
+};
+
+[[noreturn]] void Die(const std::string& message) {
+  std::fprintf(stderr, "hs_office_bench: %s\n", message.c_str());
+  std::fflush(stdout);
+  std::exit(2);
+}
+
+template <class T>
+T Must(Result<T> r, const std::string& what) {
+  if (!r) Die(what + ": " + r.error().message);
+  return std::move(*r);
+}
+inline void Must(const Status& st, const std::string& what) {
+  if (!st) Die(what + ": " + st.error().message);
+}
+
+int ParseInt(const std::string& flag, const char* value) {
+  if (value == nullptr) Die(flag + " needs a value");
+  try {
+    const int n = std::stoi(value);
+    if (n <= 0) throw std::out_of_range(flag);
+    return n;
+  } catch (const std::exception&) {
+    Die(flag + " needs a positive integer");
+  }
+}
+
+Options ParseOptions(int argc, char** argv) {
+  Options o;
+  bool rounds_set = false, requests_set = false, receipts_set = false, drafts_set = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const char* next = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (a == "--quick") {
+      o.quick = true;
+    } else if (a == "--keep") {
+      o.keep = true;
+    } else if (a == "--section" && next) {
+      o.section = argv[++i];
+    } else if (a == "--rounds") {
+      o.rounds = ParseInt(a, next);
+      rounds_set = true;
+      ++i;
+    } else if (a == "--requests") {
+      o.requests = ParseInt(a, next);
+      requests_set = true;
+      ++i;
+    } else if (a == "--receipts") {
+      o.receipts = ParseInt(a, next);
+      receipts_set = true;
+      ++i;
+    } else if (a == "--drafts") {
+      o.drafts = ParseInt(a, next);
+      drafts_set = true;
+      ++i;
+    } else if (a == "--font-dir" && next) {
+      o.font_dir = argv[++i];
+    } else if (a == "--serve-binary" && next) {
+      o.serve_binary = argv[++i];
+    } else if (a == "--help" || a == "-h") {
+      std::printf(
+          "usage: hs_office_bench [--quick] [--section all|list|finalize|rss] [--rounds N]\n"
+          "                       [--requests N] [--receipts N] [--drafts N] [--font-dir DIR]\n"
+          "                       [--serve-binary PATH] [--keep]\n");
+      std::exit(0);
+    } else {
+      Die("unknown argument " + a + " (see --help)");
+    }
+  }
+  if (o.section != "all" && o.section != "list" && o.section != "finalize" && o.section != "rss") {
+    Die("--section must be all, list, finalize or rss");
+  }
+  if (o.quick) {
+    if (!rounds_set) o.rounds = 1;
+    if (!requests_set) o.requests = 100;
+    if (!receipts_set) o.receipts = 5000;
+    if (!drafts_set) o.drafts = 100;
+    o.rss_requests = 50;
+  }
+  return o;
+}
+
+// ------------------------------------------------------------------------------- statistics
+
+double Ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Nearest-rank percentile, p in (0, 100].
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+  return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
+}
+
+struct Summary {
+  double p50 = 0, p99 = 0, max = 0, mean = 0;
+  std::size_t n = 0;
+};
+
+Summary Summarize(const std::vector<double>& v) {
+  Summary s;
+  s.n = v.size();
+  if (v.empty()) return s;
+  s.p50 = Percentile(v, 50);
+  s.p99 = Percentile(v, 99);
+  s.max = *std::max_element(v.begin(), v.end());
+  s.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  return s;
+}
+
+const char* Verdict(bool pass) {
+  return pass ? "PASS" : "FAIL";
+}
+
+// ------------------------------------------------------------------------------- fixtures
+
+class TempDir {
+ public:
+  TempDir(const std::string& tag, bool keep) : keep_(keep) {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern =
+        std::string(base && *base ? base : "/tmp") + "/hs-bench-" + tag + "-XXXXXX";
+    std::vector<char> buf(pattern.begin(), pattern.end());
+    buf.push_back('\0');
+    if (::mkdtemp(buf.data()) == nullptr) Die("mkdtemp failed for " + pattern);
+    path_ = buf.data();
+  }
+  ~TempDir() {
+    if (keep_) {
+      std::printf("  (kept %s)\n", path_.c_str());
+      return;
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  bool keep_;
+  std::string path_;
+};
+
+// The renderer port as main.cpp adapts it; also sums the wall time spent rendering, so the
+// finalize section can split a finalization into render and the rest in situ.
+class RendererAdapter final : public app::InvoiceRenderer {
+ public:
+  explicit RendererAdapter(pdf::PdfSettings settings) : renderer_(std::move(settings)) {}
+  Result<std::string> Render(const domain::School& school,
+                             const domain::Invoice& invoice) const override {
+    const auto start = std::chrono::steady_clock::now();
+    auto pdf = renderer_.Render(school, invoice);
+    render_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+    ++renders_;
+    return pdf;
+  }
+  void Reset() const {
+    render_ns_ = 0;
+    renders_ = 0;
+  }
+  double MeanRenderMs() const {
+    return renders_ ? static_cast<double>(render_ns_) / 1e6 / static_cast<double>(renders_) : 0;
+  }
+
+ private:
+  pdf::InvoicePdfRenderer renderer_;
+  mutable std::atomic<std::int64_t> render_ns_{0};
+  mutable std::atomic<std::int64_t> renders_{0};
+};
+
+// The office as apps/hundeschule/main.cpp wires it, with the minimum password cost.
+struct Office {
+  SystemClock clock;
+  crypto::SodiumCrypto crypto{crypto::PasswordCost::kMinimum};
+  std::unique_ptr<app::Database> db;
+  std::unique_ptr<RendererAdapter> renderer;
+  std::unique_ptr<app::AuthService> auth;
+  std::unique_ptr<app::SchoolService> schools;
+  std::unique_ptr<app::CustomerService> customers;
+  std::unique_ptr<app::InvoiceService> invoices;
+  std::unique_ptr<app::ReceiptService> receipts;
+};
+
+std::unique_ptr<Office> OpenOffice(const std::string& db_path, const std::string& font_dir) {
+  auto office = std::make_unique<Office>();
+  store::SqliteSettings settings;
+  settings.path = db_path;
+  office->db = Must(store::OpenSqlite(settings), "open " + db_path);
+  office->renderer = std::make_unique<RendererAdapter>(pdf::PdfSettings{font_dir});
+  office->auth = std::make_unique<app::AuthService>(*office->db, office->clock, office->crypto);
+  office->schools =
+      std::make_unique<app::SchoolService>(*office->db, office->clock, office->crypto);
+  office->customers = std::make_unique<app::CustomerService>(*office->db, office->clock);
+  office->invoices = std::make_unique<app::InvoiceService>(*office->db, office->clock,
+                                                           office->crypto, *office->renderer);
+  office->receipts =
+      std::make_unique<app::ReceiptService>(*office->db, office->clock, office->crypto);
+  return office;
+}
+
+// The real API on 127.0.0.1:<free port>, served by a background thread.
+class ApiServer {
+ public:
+  explicit ApiServer(Office& office, std::size_t threads = 16)
+      : api_({*office.auth, *office.schools, *office.customers, *office.invoices, *office.receipts,
+              metrics_},
+             {}),
+        server_(MakeSettings(threads), [this](const http::Request& r) { return api_.Handle(r); }) {
+    port_ = Must(server_.Bind(), "bind");
+    thread_ = std::thread([this] { server_.Serve(); });
+  }
+  ~ApiServer() {
+    server_.Stop();
+    thread_.join();
+  }
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  static http::ServerSettings MakeSettings(std::size_t threads) {
+    http::ServerSettings s;
+    s.host = "127.0.0.1";
+    s.port = 0;
+    s.threads = threads;
+    return s;
+  }
+  http::Metrics metrics_;
+  http::api::Api api_;
+  http::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+struct Session {
+  std::string cookie;  // "hs_session=..."
+  std::string csrf;
+  Headers Get() const { return {{"Cookie", cookie}}; }
+  Headers Post() const { return {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}; }
+};
+
+std::string JsonStringField(const std::string& body, const std::string& key) {
+  const std::string needle = "\"" + key + "\":\"";
+  const auto at = body.find(needle);
+  if (at == std::string::npos) return {};
+  const auto start = at + needle.size();
+  return body.substr(start, body.find('"', start) - start);
+}
+
+Session Login(http::Client& client) {
+  auto res = Must(
+      client.Send("POST", "/api/v1/session", {},
+                  std::string("{\"email\":\"") + kEmail + "\",\"password\":\"" + kPassword + "\"}"),
+      "login");
+  if (res.status != 200) Die("login answered " + std::to_string(res.status) + ": " + res.body);
+  Session s;
+  const std::string set_cookie = res.Header("Set-Cookie").value_or("");
+  s.cookie = set_cookie.substr(0, set_cookie.find(';'));
+  s.csrf = JsonStringField(res.body, "csrf_token");
+  if (s.cookie.empty() || s.csrf.empty()) Die("login without cookie or csrf token");
+  return s;
+}
+
+// ------------------------------------------------------------------------------- seed data
+
+constexpr std::array kFirstNames = {"Anna",   "Jonas", "Lea",   "Lukas",  "Marie",  "Paul",
+                                    "Sophie", "Felix", "Emma",  "Jürgen", "Hannah", "Björn",
+                                    "Mia",    "Ben",   "Clara", "Noah"};
+constexpr std::array kLastNames = {"Müller",  "Schmidt", "Schneider", "Fischer",    "Weber",
+                                   "Meyer",   "Wagner",  "Becker",    "Schulz",     "Hoffmann",
+                                   "Schäfer", "Koch",    "Bauer",     "Richter",    "Klein",
+                                   "Wolf",    "Neumann", "Schwarz",   "Zimmermann", "Krüger"};
+constexpr std::array kServices = {"Einzelstunde Hundetraining",
+                                  "Welpenkurs (8 Termine)",
+                                  "Junghundekurs (6 Termine)",
+                                  "Hundeführerschein Vorbereitung",
+                                  "Social Walk",
+                                  "Anti-Giftköder-Training",
+                                  "Rückruftraining"};
+constexpr std::array kSuppliers = {
+    std::pair{"Tierbedarf Nord GmbH", "Leckerlis und Trainingszubehör"},
+    std::pair{"Stadtwerke Freiburg", "Strom Trainingshalle"},
+    std::pair{"Druckerei Schwarz", "Flyer und Visitenkarten"},
+    std::pair{"Versicherung AG", "Betriebshaftpflicht"},
+    std::pair{"Autohaus Süd", "Inspektion Transporter"},
+    std::pair{"Büromarkt Böttcher", "Druckerpapier und Toner"},
+    std::pair{"Agility Shop 24", "Hürden und Tunnel"},
+    std::pair{"Telekom", "Telefon und Internet"}};
+
+std::int64_t SeedSchoolAndUser(Office& office) {
+  domain::School school;
+  school.name = "Hundeschule Pfotenglück";
+  school.address = {"Wiesenweg 3", "79098", "Freiburg im Breisgau", "DE"};
+  school.email = "info@pfotenglueck.example";
+  school.phone = "0761 123456";
+  school.tax_number = "07/123/45678";
+  school.vat_id = "DE123456789";
+  school.iban = "DE89370400440532013000";
+  school.bic = "COBADEFFXXX";
+  school.bank_name = "Commerzbank Freiburg";
+  const std::int64_t id = Must(office.schools->CreateSchool(school), "create school");
+  Must(office.schools->AddUser(id, kEmail, kPassword, app::Role::kOwner), "add user");
+  return id;
+}
+
+// `count` receipts dated 2023-01-01 .. 2025-12-31 (70 % income), written in one transaction.
+void SeedReceipts(Office& office, std::int64_t school_id, int count, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto below = [&rng](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  const auto first_day = std::chrono::sys_days{
+      Date{std::chrono::year{2023}, std::chrono::January, std::chrono::day{1}}};
+  constexpr int kDays = 365 * 3;
+  auto uow = Must(office.db->Begin(app::TxKind::kWrite), "begin seed");
+  for (int i = 0; i < count; ++i) {
+    domain::Receipt r;
+    r.school_id = school_id;
+    r.date = Date{first_day + std::chrono::days{below(kDays)}};
+    const int year = static_cast<int>(r.date.year());
+    const bool income = below(10) < 7;
+    r.type = income ? domain::ReceiptType::kIncome : domain::ReceiptType::kExpense;
+    r.amount_gross_cents = 500 + static_cast<Cents>(below(60000));
+    const int rate = below(8) == 0 ? 7 : 19;
+    r.vat_rate = rate;
+    r.amount_net_cents = (r.amount_gross_cents * 100 + (100 + rate) / 2) / (100 + rate);
+    r.amount_tax_cents = r.amount_gross_cents - r.amount_net_cents;
+    char number[32];
+    if (income) {
+      std::snprintf(number, sizeof number, "RE-%d-%05d", year, i + 1);
+      r.counterparty = std::string(kFirstNames[below(kFirstNames.size())]) + " " +
+                       kLastNames[below(kLastNames.size())];
+      r.description = kServices[below(kServices.size())];
+      r.file_name = std::string(number) + ".pdf";
+    } else {
+      std::snprintf(number, sizeof number, "%06d", static_cast<int>(below(1000000)));
+      const auto& [supplier, what] = kSuppliers[below(kSuppliers.size())];
+      r.counterparty = supplier;
+      r.description = what;
+      r.file_name = "beleg-" + std::to_string(i + 1) + ".pdf";
+    }
+    r.number = number;
+    r.file_content_type = "application/pdf";
+    r.file_sha256 = std::string(64, 'a');
+    r.file_size = 20000 + static_cast<std::int64_t>(below(200000));
+    r.created_at = office.clock.Now();
+    Must(uow->Receipts().Create(r, {}), "insert receipt");
+  }
+  Must(uow->Commit(), "commit seed");
+}
+
+std::vector<std::int64_t> SeedCustomers(Office& office, std::int64_t school_id, int count) {
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < count; ++i) {
+    domain::Customer c;
+    if (i % 10 == 9) {
+      c.kind = domain::CustomerKind::kCompany;
+      c.company_name = std::string("Tierarztpraxis ") + kLastNames[i % kLastNames.size()];
+      c.contact_person = std::string(kFirstNames[(i * 7) % kFirstNames.size()]) + " " +
+                         kLastNames[(i * 3) % kLastNames.size()];
+    } else {
+      c.salutation = i % 2 ? "Herr" : "Frau";
+      c.first_name = kFirstNames[i % kFirstNames.size()];
+      c.last_name = kLastNames[(i * 7) % kLastNames.size()];
+    }
+    c.address = {"Hauptstraße " + std::to_string(1 + i), "79100", "Freiburg", "DE"};
+    c.email = "kunde" + std::to_string(i + 1) + "@example.org";
+    c.dogs.push_back({"Bello", "Labrador"});
+    ids.push_back(Must(office.customers->Create(school_id, c), "create customer").id);
+  }
+  return ids;
+}
+
+// Drafts with three lines each (two VAT rates), dated today.
+std::vector<std::int64_t> SeedDrafts(Office& office, std::int64_t school_id,
+                                     const std::vector<std::int64_t>& customers, int count) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(static_cast<std::size_t>(count));
+  const Date today = DateOf(office.clock.Now());
+  for (int i = 0; i < count; ++i) {
+    domain::Invoice inv;
+    inv.customer_id = customers[static_cast<std::size_t>(i) % customers.size()];
+    inv.invoice_date = today;
+    inv.service_date = AddDays(today, -(i % 7));
+    inv.lines = {{"Einzelstunde Hundetraining", 1500, "Stunde", 5500, 19},
+                 {kServices[static_cast<std::size_t>(i) % kServices.size()], 1000, "Kurs",
+                  13500 + i % 100, 19},
+                 {"Fachbuch „Hundeerziehung“", 1000, "Stk", 1869, 7}};
+    ids.push_back(Must(office.invoices->CreateDraft(school_id, inv), "create draft").id);
+  }
+  return ids;
+}
+
+// ------------------------------------------------------------------------------- system info
+
+std::string ReadFirstLine(const std::string& path, const std::string& prefix) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) return line;
+  }
+  return {};
+}
+
+void PrintHeader(int argc, char** argv, const Options& o) {
+  std::string cmd;
+  for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
+  std::printf("command: %s\n", cmd.c_str());
+  utsname u{};
+  ::uname(&u);
+  std::string cpu = ReadFirstLine("/proc/cpuinfo", "model name");
+  if (auto colon = cpu.find(':'); colon != std::string::npos) cpu = cpu.substr(colon + 2);
+  std::printf("machine: %u cpus (%s), %s %s\n", std::thread::hardware_concurrency(), cpu.c_str(),
+              u.sysname, u.release);
+  std::printf(
+      "settings: rounds=%d requests/kind/round=%d receipts=%d drafts/round=%d customers=%d "
+      "font_dir=%s%s\n",
+      o.rounds, o.requests, o.receipts, o.drafts, o.customers, o.font_dir.c_str(),
+      o.quick ? " (QUICK smoke run: figures are not representative)" : "");
+#ifdef NDEBUG
+  std::printf("build: optimized (NDEBUG)\n");
+#else
+  std::printf("build: NOT optimized (no NDEBUG) - figures are not representative\n");
+#endif
+  std::fflush(stdout);
+}
+
+// ------------------------------------------------------------------------------- 1. list
+
+struct ListKind {
+  std::string name;
+  std::string query;  // after /api/v1/receipts
+  bool has_target;    // the issue names first and filtered page
+  app::ReceiptQuery service_query;
+};
+
+struct TargetLine {
+  std::string what;
+  std::string figure;
+  std::string target;
+  bool pass;
+};
+std::vector<TargetLine> g_results;
+
+void RunListSection(const Options& o) {
+  std::printf("\n== receipts-list: GET /api/v1/receipts, %d receipts, in-process server ==\n",
+              o.receipts);
+  TempDir dir("list", o.keep);
+  auto office = OpenOffice(dir.File("office.db"), o.font_dir);
+  const std::int64_t school_id = SeedSchoolAndUser(*office);
+  const auto seed_start = Clock::now();
+  SeedReceipts(*office, school_id, o.receipts, 42);
+  std::printf("seeded %d receipts in %.0f ms (one transaction)\n", o.receipts,
+              Ms(Clock::now() - seed_start));
+
+  // A cursor 90 % deep into the newest-first order.
+  app::ReceiptQuery deep;
+  deep.limit = 1;
+  deep.offset = o.receipts * 9 / 10;
+  auto deep_page = Must(office->receipts->List(school_id, deep), "deep page");
+  if (deep_page.items.empty()) Die("no receipt at the deep offset");
+  const auto& anchor = deep_page.items.front();
+  const std::string cursor = FormatIsoDate(anchor.date) + "." + std::to_string(anchor.id);
+  const int deep_page_number = o.receipts * 9 / 10 / 50;
+
+  app::ReceiptQuery first_q;
+  app::ReceiptQuery filtered_q;
+  filtered_q.type = domain::ReceiptType::kIncome;
+  filtered_q.from = ParseIsoDate("2025-01-01");
+  filtered_q.to = ParseIsoDate("2025-12-31");
+  app::ReceiptQuery search_q;
+  search_q.text = "Hoffmann";
+  app::ReceiptQuery cursor_q;
+  cursor_q.after = std::make_pair(anchor.date, anchor.id);
+  app::ReceiptQuery offset_q;
+  offset_q.offset = (deep_page_number - 1) * 50;
+  const std::vector<ListKind> kinds = {
+      {"first page", "?limit=50", true, first_q},
+      {"filtered page", "?type=income&from=2025-01-01&to=2025-12-31&limit=50", true, filtered_q},
+      {"text search", "?q=Hoffmann&limit=50", false, search_q},
+      {"deep cursor (90%)", "?limit=50&cursor=" + cursor, false, cursor_q},
+      {"deep page= (90%)", "?limit=50&page=" + std::to_string(deep_page_number), false, offset_q},
+  };
+
+  ApiServer server(*office);
+  Session session;
+  {
+    http::Client c(server.base());
+    session = Login(c);
+  }
+
+  // Runs `per_client` requests from `clients` threads (one keep-alive connection each) and
+  // returns all latencies in ms.
+  auto run_http = [&](const std::string& path, int per_client, int clients) {
+    std::vector<std::vector<double>> lat(static_cast<std::size_t>(clients));
+    std::vector<std::thread> threads;
+    std::atomic<int> errors{0};
+    std::string first_error;
+    for (int t = 0; t < clients; ++t) {
+      threads.emplace_back([&, t] {
+        http::Client client(server.base());
+        const Headers h = session.Get();
+        auto& mine = lat[static_cast<std::size_t>(t)];
+        mine.reserve(static_cast<std::size_t>(per_client));
+        for (int i = 0; i < per_client; ++i) {
+          const auto start = Clock::now();
+          auto res = client.Send("GET", path, h);
+          const auto end = Clock::now();
+          if (!res || res->status != 200) {
+            if (errors++ == 0) first_error = res ? res->body : res.error().message;
+            continue;
+          }
+          mine.push_back(Ms(end - start));
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    if (errors > 0)
+      Die("GET " + path + " failed " + std::to_string(errors.load()) + "x: " + first_error);
+    std::vector<double> all;
+    for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+    return all;
+  };
+
+  std::printf("%-20s %5s %7s | %8s %8s %8s | %8s %8s | %s\n", "kind", "conc", "n", "p50 ms",
+              "p99 ms", "max ms", "svc p50", "svc p99", "target p99 <= 10 ms");
+  for (const auto& kind : kinds) {
+    const std::string path = "/api/v1/receipts" + kind.query;
+    // Sanity and warm-up: the page must be full.
+    {
+      http::Client c(server.base());
+      auto res = Must(c.Send("GET", path, session.Get()), "GET " + path);
+      if (res.status != 200) Die("GET " + path + " answered " + std::to_string(res.status));
+      run_http(path, std::min(50, o.requests), 1);
+    }
+    for (int conc : {1, 2}) {
+      std::vector<double> p50s, p99s, maxes, svc_p50s, svc_p99s;
+      for (int round = 0; round < o.rounds; ++round) {
+        const auto s = Summarize(run_http(path, o.requests / conc, conc));
+        p50s.push_back(s.p50);
+        p99s.push_back(s.p99);
+        maxes.push_back(s.max);
+        if (conc == 1) {
+          // Baseline: the same query through ReceiptService only (no HTTP, JSON, session).
+          std::vector<double> svc;
+          svc.reserve(static_cast<std::size_t>(o.requests));
+          for (int i = 0; i < o.requests; ++i) {
+            const auto start = Clock::now();
+            (void)Must(office->receipts->List(school_id, kind.service_query), "List");
+            svc.push_back(Ms(Clock::now() - start));
+          }
+          const auto ss = Summarize(svc);
+          svc_p50s.push_back(ss.p50);
+          svc_p99s.push_back(ss.p99);
+        }
+      }
+      const double p99 = Median(p99s);
+      const bool pass = p99 <= kListTargetP99Ms;
+      char svc[64] = "       -        -";
+      if (conc == 1)
+        std::snprintf(svc, sizeof svc, "%8.2f %8.2f", Median(svc_p50s), Median(svc_p99s));
+      std::printf("%-20s %5d %7d | %8.2f %8.2f %8.2f | %s | %s%s\n", kind.name.c_str(), conc,
+                  o.requests / conc * conc, Median(p50s), p99, Median(maxes), svc, Verdict(pass),
+                  kind.has_target ? "" : " (informational)");
+      if (o.rounds > 1) {
+        std::printf("%-20s        per-round p99:", "");
+        for (double v : p99s) std::printf(" %.2f", v);
+        std::printf("\n");
+      }
+      if (kind.has_target && conc == 1) {
+        char fig[64];
+        std::snprintf(fig, sizeof fig, "p99 %.2f ms (p50 %.2f)", p99, Median(p50s));
+        g_results.push_back({"receipts " + kind.name + " (100k, c=1)", fig, "p99 <= 10 ms", pass});
+      }
+      std::fflush(stdout);
+    }
+  }
+  std::printf(
+      "(c = concurrent keep-alive clients; p50/p99/max = median over %d round(s); svc = the same "
+      "query via ReceiptService::List without HTTP)\n",
+      o.rounds);
+}
+
+// ------------------------------------------------------------------------------- 2. finalize
+
+struct FinalizeRound {
+  double per_second = 0;
+  Summary latency;
+  double cpu_ms_per_op = 0;  // user + system CPU of this process per finalization
+};
+
+double ProcessCpuMs() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto ms = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
+  };
+  return ms(u.ru_utime) + ms(u.ru_stime);
+}
+
+double ThreadCpuMs() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+// Finalizes all `ids` from `threads` threads; `one` finalizes one invoice.
+FinalizeRound TimeFinalize(const std::vector<std::int64_t>& ids, int threads,
+                           const std::function<void(int thread, std::int64_t id)>& one) {
+  std::atomic<std::size_t> next{0};
+  std::vector<std::vector<double>> lat(static_cast<std::size_t>(threads));
+  std::vector<std::thread> pool;
+  const double cpu_start = ProcessCpuMs();
+  const auto start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (;;) {
+        const std::size_t i = next++;
+        if (i >= ids.size()) break;
+        const auto s = Clock::now();
+        one(t, ids[i]);
+        lat[static_cast<std::size_t>(t)].push_back(Ms(Clock::now() - s));
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  return {static_cast<double>(ids.size()) / seconds, Summarize(all),
+          (ProcessCpuMs() - cpu_start) / static_cast<double>(ids.size())};
+}
+
+void RunFinalizeSection(const Options& o) {
+  std::printf(
+      "\n== finalize: InvoiceService::Finalize (PDF + durable SQLite commit), %d drafts x 3 "
+      "lines per round ==\n",
+      o.drafts);
+
+  // ---- baselines, measured in this run
+  domain::School school;
+  domain::Invoice sample;
+  std::size_t pdf_bytes = 0;
+  double render_ms_1t = 0, render_cpu_ms = 0, render_per_s_2t = 0, durable_ms = 0;
+  {
+    TempDir dir("baseline", o.keep);
+    auto office = OpenOffice(dir.File("office.db"), o.font_dir);
+    const std::int64_t school_id = SeedSchoolAndUser(*office);
+    const auto customers = SeedCustomers(*office, school_id, 4);
+    const auto drafts = SeedDrafts(*office, school_id, customers, 1);
+    sample = Must(office->invoices->Finalize(school_id, drafts.front()), "finalize sample");
+    school = Must(office->schools->Get(school_id), "get school");
+    const std::string pdf = Must(office->invoices->GetPdf(school_id, sample.id), "get pdf");
+    pdf_bytes = pdf.size();
+
+    const pdf::InvoicePdfRenderer renderer(pdf::PdfSettings{o.font_dir});
+    const int n = o.quick ? 50 : 400;
+    // Per-render wall times; `cpu_ms` gets the thread CPU time of the whole loop.
+    auto render_loop = [&](int count, double* cpu_ms) {
+      std::vector<double> v;
+      const double cpu0 = ThreadCpuMs();
+      for (int i = 0; i < count; ++i) {
+        const auto s = Clock::now();
+        Must(renderer.Render(school, sample), "render");
+        v.push_back(Ms(Clock::now() - s));
+      }
+      if (cpu_ms) *cpu_ms = ThreadCpuMs() - cpu0;
+      return v;
+    };
+    // The first render of a thread parses the fonts.
+    const auto cold_start = Clock::now();
+    Must(renderer.Render(school, sample), "render");
+    const double cold_ms = Ms(Clock::now() - cold_start);
+    std::vector<double> medians, cpus;
+    for (int r = 0; r < std::max(3, o.rounds); ++r) {
+      double cpu = 0;
+      medians.push_back(Median(render_loop(n, &cpu)));
+      cpus.push_back(cpu / n);
+    }
+    render_ms_1t = Median(medians);
+    render_cpu_ms = Median(cpus);
+    std::vector<double> rates;
+    for (int r = 0; r < std::max(3, o.rounds); ++r) {
+      const auto s = Clock::now();
+      std::thread a([&] { render_loop(n, nullptr); });
+      std::thread b([&] { render_loop(n, nullptr); });
+      a.join();
+      b.join();
+      rates.push_back(2.0 * n / std::chrono::duration<double>(Clock::now() - s).count());
+    }
+    render_per_s_2t = Median(rates);
+    std::printf(
+        "baseline render only (InvoicePdfRenderer, 3 lines, PDF %.1f KB): first render on a "
+        "thread %.2f ms (font parsing); then median %.2f ms/PDF wall, %.2f ms CPU = %.0f PDF/s "
+        "on 1 thread; %.0f PDF/s with 2 threads\n",
+        pdf_bytes / 1024.0, cold_ms, render_ms_1t, render_cpu_ms, 1000.0 / render_ms_1t,
+        render_per_s_2t);
+
+    // Durable commit of a write of the same size as a finalization (the PDF as a receipt file)
+    // and of a tiny write, without rendering. Mean and median: WAL checkpoints make the mean.
+    auto durable = [&](const std::string& blob, double* mean) {
+      std::vector<double> v;
+      for (int i = 0; i < (o.quick ? 30 : 200); ++i) {
+        domain::Receipt r;
+        r.school_id = school_id;
+        r.type = domain::ReceiptType::kExpense;
+        r.date = sample.invoice_date;
+        r.counterparty = "Baseline";
+        r.amount_gross_cents = r.amount_net_cents = 100;
+        r.file_size = static_cast<std::int64_t>(blob.size());
+        const auto s = Clock::now();
+        auto uow = Must(office->db->Begin(app::TxKind::kDurableWrite), "begin");
+        Must(uow->Receipts().Create(r, blob), "insert");
+        Must(uow->Commit(), "commit");
+        v.push_back(Ms(Clock::now() - s));
+      }
+      *mean = Summarize(v).mean;
+      return Median(v);
+    };
+    double small_mean = 0;
+    const double durable_median = durable(pdf, &durable_ms);
+    const double small_median = durable("x", &small_mean);
+    std::printf(
+        "baseline durable commit only (kDurableWrite, synchronous=FULL): %.0f KB row median "
+        "%.2f ms / mean %.2f ms; tiny row median %.2f ms / mean %.2f ms\n",
+        pdf_bytes / 1024.0, durable_median, durable_ms, small_median, small_mean);
+  }
+
+  // ---- the real thing: fresh database per round
+  struct Mode {
+    const char* name;
+    bool http;
+  };
+  std::printf("%-26s %4s | %8s %8s %8s | %8s %9s | %s\n", "path", "thr", "fin/s", "p50 ms",
+              "p99 ms", "CPU ms", "render ms", "target >= 200/s");
+  double service_1t = 0, service_render_ms = 0, service_cpu_ms = 0;
+  for (const Mode mode :
+       {Mode{"InvoiceService::Finalize", false}, Mode{"POST .../finalize (HTTP)", true}}) {
+    for (int threads : {1, 2}) {
+      std::vector<double> rates, p50s, p99s, cpu, render;
+      for (int round = 0; round < o.rounds; ++round) {
+        TempDir dir("finalize", o.keep);
+        auto office = OpenOffice(dir.File("office.db"), o.font_dir);
+        const std::int64_t school_id = SeedSchoolAndUser(*office);
+        const auto customers = SeedCustomers(*office, school_id, o.customers);
+        const auto drafts = SeedDrafts(*office, school_id, customers, o.drafts);
+        office->renderer->Reset();
+        FinalizeRound r;
+        if (!mode.http) {
+          r = TimeFinalize(drafts, threads, [&](int, std::int64_t id) {
+            Must(office->invoices->Finalize(school_id, id), "finalize");
+          });
+        } else {
+          ApiServer server(*office);
+          std::vector<std::unique_ptr<http::Client>> clients;
+          for (int t = 0; t < threads; ++t) {
+            clients.push_back(std::make_unique<http::Client>(server.base()));
+          }
+          const Session session = Login(*clients.front());
+          const Headers h = session.Post();
+          r = TimeFinalize(drafts, threads, [&](int t, std::int64_t id) {
+            auto res =
+                Must(clients[static_cast<std::size_t>(t)]->Send(
+                         "POST", "/api/v1/invoices/" + std::to_string(id) + "/finalize", h, "{}"),
+                     "POST finalize");
+            if (res.status != 200) {
+              Die("finalize answered " + std::to_string(res.status) + ": " + res.body);
+            }
+          });
+        }
+        rates.push_back(r.per_second);
+        p50s.push_back(r.latency.p50);
+        p99s.push_back(r.latency.p99);
+        cpu.push_back(r.cpu_ms_per_op);
+        render.push_back(office->renderer->MeanRenderMs());
+      }
+      const double rate = Median(rates);
+      const bool pass = rate >= kFinalizeTargetPerSecond;
+      if (!mode.http && threads == 1) {
+        service_1t = rate;
+        service_render_ms = Median(render);
+        service_cpu_ms = Median(cpu);
+      }
+      std::printf("%-26s %4d | %8.1f %8.2f %8.2f | %8.2f %9.2f | %s\n", mode.name, threads, rate,
+                  Median(p50s), Median(p99s), Median(cpu), Median(render), Verdict(pass));
+      if (o.rounds > 1) {
+        std::printf("%-26s      per-round fin/s:", "");
+        for (double v : rates) std::printf(" %.1f", v);
+        std::printf("\n");
+      }
+      char fig[96];
+      std::snprintf(fig, sizeof fig, "%.1f/s (%.2f ms each)", rate, 1000.0 / rate);
+      g_results.push_back({std::string("finalize ") + (mode.http ? "HTTP" : "service") + " " +
+                               std::to_string(threads) + " thread(s)",
+                           fig, ">= 200/s", pass});
+      std::fflush(stdout);
+    }
+  }
+  std::printf(
+      "(fin/s = median over %d round(s) of drafts/elapsed; p50/p99 = latency of one "
+      "finalization; CPU ms = process CPU per finalization; render ms = mean wall time inside "
+      "InvoiceRenderer::Render during the run)\n",
+      o.rounds);
+  if (service_1t > 0) {
+    const double per_op = 1000.0 / service_1t;
+    std::printf(
+        "breakdown (service, 1 thread): %.2f ms per finalization = render %.2f ms (%.0f%%) + "
+        "everything else %.2f ms (%.0f%%), of which a durable commit of a %.0f KB row alone "
+        "costs %.2f ms (mean); CPU %.2f ms per finalization\n",
+        per_op, service_render_ms, 100 * service_render_ms / per_op, per_op - service_render_ms,
+        100 * (per_op - service_render_ms) / per_op, pdf_bytes / 1024.0, durable_ms,
+        service_cpu_ms);
+    std::printf(
+        "ceilings: render alone allows %.0f/s per thread (%.0f/s measured with 2 threads); "
+        "the CPU cost allows at most %.0f/s on %u cores even with perfect parallelism\n",
+        1000.0 / render_ms_1t, render_per_s_2t,
+        1000.0 * std::thread::hardware_concurrency() / service_cpu_ms,
+        std::thread::hardware_concurrency());
+  }
+}
+
+// ------------------------------------------------------------------------------- 3. rss
+
+struct ProcMemory {
+  double rss_mb = 0, anon_mb = 0, file_mb = 0, hwm_mb = 0;
+  int threads = 0;
+};
+
+ProcMemory ReadProcMemory(pid_t pid) {
+  ProcMemory m;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  auto kb = [](const std::string& l) {
+    std::istringstream s(l.substr(l.find(':') + 1));
+    double v = 0;
+    s >> v;
+    return v;
+  };
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) m.rss_mb = kb(line) / 1024;
+    if (line.rfind("RssAnon:", 0) == 0) m.anon_mb = kb(line) / 1024;
+    if (line.rfind("RssFile:", 0) == 0) m.file_mb = kb(line) / 1024;
+    if (line.rfind("VmHWM:", 0) == 0) m.hwm_mb = kb(line) / 1024;
+    if (line.rfind("Threads:", 0) == 0) m.threads = static_cast<int>(kb(line));
+  }
+  return m;
+}
+
+class ChildServer {
+ public:
+  ChildServer(const Options& o, const TempDir& dir, const std::string& db_path) {
+    const std::string port_file = dir.File("port");
+    std::filesystem::remove(port_file);
+    const std::string log = dir.File("serve.log");
+    std::vector<std::string> args = {o.serve_binary,      "serve",      "--database",
+                                     "sqlite:" + db_path, "--listen",   "127.0.0.1:0",
+                                     "--port-file",       port_file,    "--password-cost",
+                                     "minimum",           "--font-dir", o.font_dir};
+    pid_ = ::fork();
+    if (pid_ < 0) Die("fork failed");
+    if (pid_ == 0) {
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      if (fd >= 0) {
+        (void)::dup2(fd, 1);
+        (void)::dup2(fd, 2);
+      }
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      std::_Exit(127);
+    }
+    for (int i = 0; i < 200; ++i) {
+      std::ifstream in(port_file);
+      int port = 0;
+      if (in >> port && port > 0) {
+        port_ = port;
+        break;
+      }
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        Die("hundeschule serve exited early, see " + log + " (binary " + o.serve_binary + ")");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (port_ == 0) Die("hundeschule serve did not write its port file");
+  }
+  ~ChildServer() {
+    if (pid_ > 0) (void)Stop();
+  }
+  ChildServer(const ChildServer&) = delete;
+  ChildServer& operator=(const ChildServer&) = delete;
+
+  // SIGTERM, then waits up to 10 s; returns the exit description.
+  std::string Stop() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 200; ++i) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
+        return "signal " + std::to_string(WTERMSIG(status));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return "did not stop within 10 s after SIGTERM, killed";
+  }
+  pid_t pid() const { return pid_; }
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+void RunRssSection(const Options& o) {
+  std::printf("\n== idle-rss: `hundeschule serve` (default 16 threads) as a child process ==\n");
+  std::printf("binary: %s\n", o.serve_binary.c_str());
+  if (::access(o.serve_binary.c_str(), X_OK) != 0) Die("not executable: " + o.serve_binary);
+  TempDir dir("rss", o.keep);
+  const int drafts_per_round = 20;
+
+  struct Case {
+    const char* name;
+    std::string db;
+    int receipts;
+  };
+  std::vector<Case> cases = {{"empty school", dir.File("empty.db"), 0},
+                             {"school with receipts", dir.File("full.db"), o.receipts}};
+  std::vector<std::vector<std::int64_t>> drafts(cases.size());
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    auto office = OpenOffice(cases[c].db, o.font_dir);
+    const std::int64_t school_id = SeedSchoolAndUser(*office);
+    const auto customers = SeedCustomers(*office, school_id, o.customers);
+    drafts[c] = SeedDrafts(*office, school_id, customers, drafts_per_round * o.rounds);
+    if (cases[c].receipts > 0) SeedReceipts(*office, school_id, cases[c].receipts, 7);
+  }  // closes the database and releases its process lock
+
+  std::printf("%-22s %-28s | %8s %8s %8s %8s %7s\n", "database", "state", "VmRSS", "RssAnon",
+              "RssFile", "VmHWM", "threads");
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    std::vector<double> idle, after, after_idle;
+    for (int round = 0; round < o.rounds; ++round) {
+      ChildServer child(o, dir, cases[c].db);
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+      const ProcMemory m0 = ReadProcMemory(child.pid());
+      idle.push_back(m0.rss_mb);
+
+      // Mixed requests from 4 keep-alive connections (a browser uses several).
+      const int clients = 4;
+      std::atomic<int> counter{0};
+      std::atomic<std::size_t> next_draft{static_cast<std::size_t>(round * drafts_per_round)};
+      const std::size_t draft_end = static_cast<std::size_t>((round + 1) * drafts_per_round);
+      Session session;
+      {
+        http::Client c0(child.base());
+        session = Login(c0);
+      }
+      std::vector<std::thread> threads;
+      for (int t = 0; t < clients; ++t) {
+        threads.emplace_back([&] {
+          http::Client client(child.base());
+          for (;;) {
+            const int i = counter++;
+            if (i >= o.rss_requests) break;
+            std::string path;
+            std::string method = "GET";
+            switch (i % 10) {
+              case 0:
+                path = "/api/v1/receipts?limit=50";
+                break;
+              case 1:
+                path = "/api/v1/receipts?type=income&from=2025-01-01&to=2025-12-31";
+                break;
+              case 2:
+                path = "/api/v1/receipts?q=Hoffmann";
+                break;
+              case 3:
+                path = "/api/v1/customers";
+                break;
+              case 4:
+                path = "/api/v1/invoices";
+                break;
+              case 5:
+                path = "/api/v1/me";
+                break;
+              case 6:
+                path = "/metrics";
+                break;
+              default: {
+                const std::size_t d = next_draft++;
+                if (d < draft_end) {
+                  method = "POST";
+                  path = "/api/v1/invoices/" + std::to_string(drafts[c][d]) + "/finalize";
+                } else {
+                  path = "/api/v1/invoices/" + std::to_string(drafts[c][draft_end - 1]) + "/pdf";
+                }
+              }
+            }
+            auto res = client.Send(method, path, method == "GET" ? session.Get() : session.Post(),
+                                   method == "POST" ? "{}" : "");
+            if (!res || res->status >= 400) {
+              Die(method + " " + path + " failed: " + (res ? res->body : res.error().message));
+            }
+          }
+        });
+      }
+      for (auto& t : threads) t.join();
+      const ProcMemory m1 = ReadProcMemory(child.pid());
+      after.push_back(m1.rss_mb);
+      std::this_thread::sleep_for(std::chrono::seconds(o.quick ? 2 : 7));  // past keep-alive 5 s
+      const ProcMemory m2 = ReadProcMemory(child.pid());
+      after_idle.push_back(m2.rss_mb);
+      const std::string stopped = child.Stop();
+      if (round == 0 || o.rounds == 1) {
+        auto row = [&](const char* state, const ProcMemory& m) {
+          std::printf("%-22s %-28s | %8.1f %8.1f %8.1f %8.1f %7d\n", cases[c].name, state, m.rss_mb,
+                      m.anon_mb, m.file_mb, m.hwm_mb, m.threads);
+        };
+        row("idle 2 s after start", m0);
+        char label[64];
+        std::snprintf(label, sizeof label, "after %d mixed requests", o.rss_requests);
+        row(label, m1);
+        row(o.quick ? "then idle 2 s" : "then idle 7 s", m2);
+        std::printf("%-22s SIGTERM -> %s\n", "", stopped.c_str());
+      }
+    }
+    const double idle_mb = Median(idle);
+    const bool pass = idle_mb <= kIdleRssTargetMb;
+    std::printf(
+        "%-22s median of %d: idle %.1f MB, after requests %.1f MB, idle again %.1f MB | target "
+        "<= 30 MB (idle): %s; after load: %s\n",
+        cases[c].name, o.rounds, idle_mb, Median(after), Median(after_idle), Verdict(pass),
+        Verdict(Median(after_idle) <= kIdleRssTargetMb));
+    char fig[96];
+    std::snprintf(fig, sizeof fig, "%.1f MB (after load, idle again: %.1f MB)", idle_mb,
+                  Median(after_idle));
+    g_results.push_back({std::string("idle RSS, ") + cases[c].name, fig, "<= 30 MB", pass});
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace
+}  // namespace hs::bench
+
+int main(int argc, char** argv) {
+  using namespace hs::bench;
+  // The child server gets SIGTERM from us; a broken keep-alive socket must not kill the bench.
+  ::signal(SIGPIPE, SIG_IGN);
+  const Options o = ParseOptions(argc, argv);
+  PrintHeader(argc, argv, o);
+  Must(hs::crypto::InitCrypto(), "init crypto");
+  const bool all = o.section == "all";
+  if (all || o.section == "list") RunListSection(o);
+  if (all || o.section == "finalize") RunFinalizeSection(o);
+  if (all || o.section == "rss") RunRssSection(o);
+
+  std::printf("\n== summary ==\n");
+  bool all_pass = true;
+  for (const auto& r : g_results) {
+    std::printf("%-42s %-44s target %-13s %s\n", r.what.c_str(), r.figure.c_str(), r.target.c_str(),
+                Verdict(r.pass));
+    all_pass = all_pass && r.pass;
+  }
+  std::printf("overall: %s\n", all_pass ? "all targets met" : "targets missed (see above)");
+  return 0;
+}

@@ -1,0 +1,985 @@
+// Proves that docs/openapi.yaml describes the JSON API exactly: every route of the server's route
+// table is documented, and the real `hundeschule` binary answers every documented operation with
+// statuses, headers and bodies that conform to the document.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cctype>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "http/client.hpp"
+#include "schema_validator.hpp"
+#include "server_process.hpp"
+
+namespace hs::openapi_test {
+namespace {
+
+const char* const kMethods[] = {"get", "post", "put", "patch", "delete"};
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const Json& Doc() {
+  static const Json doc = LoadYamlAsJson(HS_OPENAPI_YAML);
+  return doc;
+}
+
+const SchemaValidator& Validator() {
+  static const SchemaValidator validator(Doc());
+  return validator;
+}
+
+struct Operation {
+  std::string method;  // upper case
+  std::string path;
+  const Json* spec = nullptr;
+};
+
+std::vector<Operation> DocumentedOperations() {
+  std::vector<Operation> out;
+  for (const auto& [path, item] : Doc()["paths"].items()) {
+    for (const char* m : kMethods) {
+      if (item.contains(m)) out.push_back({Upper(m), path, &item[m]});
+    }
+  }
+  return out;
+}
+
+const Json* FindOperation(const std::string& method, const std::string& path) {
+  const Json& paths = Doc()["paths"];
+  if (!paths.contains(path)) return nullptr;
+  const std::string m = Lower(method);
+  if (!paths[path].contains(m)) return nullptr;
+  return &paths[path][m];
+}
+
+// The security requirement in force: the operation's own, else the document's.
+const Json& EffectiveSecurity(const Json& op) {
+  return op.contains("security") ? op["security"] : Doc()["security"];
+}
+bool RequiresScheme(const Json& op, const std::string& scheme) {
+  const Json& security = EffectiveSecurity(op);
+  if (security.empty()) return false;
+  for (const auto& requirement : security) {
+    if (!requirement.contains(scheme)) return false;  // every alternative needs it
+  }
+  return true;
+}
+
+// The operation's parameters (a reference into the document, never a temporary).
+const Json& ParametersOf(const Json& op) {
+  static const Json kNone = Json::array();
+  return op.contains("parameters") ? op["parameters"] : kNone;
+}
+
+// Routes as registered in api.cpp: {"GET /api/v1/me" -> "Authed"}.
+std::map<std::string, std::string> ServerRoutes() {
+  const std::string source = ReadFile(HS_API_SOURCE);
+  static const std::regex kRoute(R"re(Add(Public|Authed)\(\s*"([A-Z]+)"\s*,\s*"([^"]+)")re");
+  std::map<std::string, std::string> routes;
+  for (auto it = std::sregex_iterator(source.begin(), source.end(), kRoute);
+       it != std::sregex_iterator(); ++it) {
+    routes[(*it)[2].str() + " " + (*it)[3].str()] = (*it)[1].str();
+  }
+  return routes;
+}
+
+// Every schema of the document (components and inline), with a location for messages.
+void ForEachSchema(const Json& schema, const std::string& where,
+                   const std::function<void(const Json&, const std::string&)>& fn) {
+  if (!schema.is_object()) return;
+  fn(schema, where);
+  if (schema.contains("properties")) {
+    for (const auto& [k, v] : schema["properties"].items()) {
+      ForEachSchema(v, where + ".properties." + k, fn);
+    }
+  }
+  if (schema.contains("items")) ForEachSchema(schema["items"], where + ".items", fn);
+  if (schema.contains("additionalProperties") && schema["additionalProperties"].is_object()) {
+    ForEachSchema(schema["additionalProperties"], where + ".additionalProperties", fn);
+  }
+  for (const char* list : {"allOf", "oneOf", "anyOf"}) {
+    if (!schema.contains(list)) continue;
+    for (std::size_t i = 0; i < schema[list].size(); ++i) {
+      ForEachSchema(schema[list][i], where + "." + list + "[" + std::to_string(i) + "]", fn);
+    }
+  }
+}
+
+void ForEachDocumentSchema(const std::function<void(const Json&, const std::string&)>& fn) {
+  for (const auto& [name, s] : Doc()["components"]["schemas"].items()) {
+    ForEachSchema(s, "components.schemas." + name, fn);
+  }
+  auto content_schemas = [&](const Json& holder, const std::string& where) {
+    if (!holder.is_object() || !holder.contains("content")) return;
+    for (const auto& [media, body] : holder["content"].items()) {
+      if (body.contains("schema")) ForEachSchema(body["schema"], where + "." + media, fn);
+    }
+  };
+  auto params = [&](const Json& list, const std::string& where) {
+    for (const auto& p : list) {
+      if (p.contains("schema")) ForEachSchema(p["schema"], where + ".parameters", fn);
+    }
+  };
+  for (const auto& [name, p] : Doc()["components"]["parameters"].items()) {
+    ForEachSchema(p["schema"], "components.parameters." + name, fn);
+  }
+  for (const auto& [name, r] : Doc()["components"]["responses"].items()) {
+    content_schemas(r, "components.responses." + name);
+  }
+  for (const auto& op : DocumentedOperations()) {
+    const std::string where = op.method + " " + op.path;
+    if (op.spec->contains("parameters")) params((*op.spec)["parameters"], where);
+    if (op.spec->contains("requestBody")) content_schemas((*op.spec)["requestBody"], where);
+    for (const auto& [status, r] : (*op.spec)["responses"].items()) {
+      content_schemas(r, where + " " + status);
+    }
+  }
+}
+
+void CollectRefs(const Json& node, std::vector<std::string>& refs) {
+  if (node.is_object()) {
+    for (const auto& [k, v] : node.items()) {
+      if (k == "$ref" && v.is_string()) refs.push_back(v.get<std::string>());
+      CollectRefs(v, refs);
+    }
+  } else if (node.is_array()) {
+    for (const auto& v : node) CollectRefs(v, refs);
+  }
+}
+
+// ---------------------------------------------------------------------------- static checks
+
+TEST(OpenApiDocument, EveryServerRouteIsDocumentedAndNothingElse) {
+  const auto routes = ServerRoutes();
+  ASSERT_GE(routes.size(), 20u) << "could not parse the route table in " << HS_API_SOURCE;
+  std::set<std::string> documented;
+  for (const auto& op : DocumentedOperations()) documented.insert(op.method + " " + op.path);
+  for (const auto& [route, kind] : routes) {
+    EXPECT_TRUE(documented.count(route))
+        << "route " << route << " (Add" << kind << " in api.cpp) is missing in docs/openapi.yaml";
+  }
+  for (const auto& op : documented) {
+    EXPECT_TRUE(routes.count(op)) << "docs/openapi.yaml documents " << op
+                                  << ", which the server does not register";
+  }
+}
+
+TEST(OpenApiDocument, SecurityMatchesTheRouteTable) {
+  for (const auto& [route, kind] : ServerRoutes()) {
+    const auto space = route.find(' ');
+    const std::string method = route.substr(0, space);
+    const Json* op = FindOperation(method, route.substr(space + 1));
+    if (!op) continue;  // reported by the test above
+    const Json& responses = (*op)["responses"];
+    if (kind == "Public") {
+      EXPECT_TRUE(EffectiveSecurity(*op).empty()) << route << " is public: security must be []";
+      continue;
+    }
+    EXPECT_TRUE(RequiresScheme(*op, "sessionCookie")) << route << " needs the session cookie";
+    EXPECT_TRUE(responses.contains("401")) << route << " must document 401";
+    const bool csrf = method != "GET";
+    EXPECT_EQ(RequiresScheme(*op, "csrfToken"), csrf)
+        << route << (csrf ? " must" : " must not") << " require X-CSRF-Token";
+    if (csrf) {
+      EXPECT_TRUE(responses.contains("403")) << route << " must document 403";
+      bool has_param = false;
+      for (const auto& p : ParametersOf(*op)) {
+        const Json* param = Validator().Deref(p);
+        has_param = has_param || (param && (*param)["name"] == "X-CSRF-Token");
+      }
+      EXPECT_TRUE(has_param) << route << " must list the X-CSRF-Token header parameter";
+    }
+  }
+}
+
+TEST(OpenApiDocument, ReferencesResolveAndSchemasUseKnownKeywords) {
+  EXPECT_EQ(Doc()["openapi"], "3.0.3");
+  std::vector<std::string> refs;
+  CollectRefs(Doc(), refs);
+  EXPECT_GT(refs.size(), 50u);
+  for (const auto& ref : refs) {
+    EXPECT_NE(Validator().ResolveRef(ref), nullptr) << "unresolvable $ref " << ref;
+  }
+  int schemas = 0;
+  ForEachDocumentSchema([&](const Json& schema, const std::string& where) {
+    ++schemas;
+    for (const auto& [key, _] : schema.items()) {
+      EXPECT_TRUE(SchemaValidator::KnownKeywords().count(key) || key.rfind("x-", 0) == 0)
+          << where << ": keyword \"" << key << "\" is not understood by the validator";
+    }
+    if (schema.contains("$ref")) {
+      EXPECT_EQ(schema.size(), 1u) << where << ": siblings of $ref are ignored in OpenAPI 3.0";
+    }
+  });
+  EXPECT_GT(schemas, 100);
+  // Every error response is JSON with a schema that accepts a well-formed error body.
+  for (const auto& op : DocumentedOperations()) {
+    for (const auto& [status, r] : (*op.spec)["responses"].items()) {
+      const Json* response = Validator().Deref(r);
+      ASSERT_NE(response, nullptr);
+      if (status[0] != '4') continue;
+      ASSERT_TRUE(response->contains("content")) << op.method << " " << op.path << " " << status;
+      ASSERT_TRUE((*response)["content"].contains("application/json"))
+          << op.method << " " << op.path << " " << status;
+      const Json& schema = (*response)["content"]["application/json"]["schema"];
+      const auto errors = Validator().Validate(
+          schema, Json{{"code", 1}, {"message", "x"}, {"details", Json::array()}},
+          Direction::kResponse);
+      EXPECT_FALSE(errors.empty()) << op.method << " " << op.path << " " << status
+                                   << ": the error schema accepts a numeric code";
+    }
+  }
+}
+
+TEST(OpenApiDocument, ValidatorDistinguishesIntegerNumberAndNull) {
+  const Json schema = {{"type", "object"},
+                       {"additionalProperties", false},
+                       {"required", {"a", "b"}},
+                       {"properties",
+                        {{"a", {{"type", "integer"}}},
+                         {"b", {{"type", "string"}, {"nullable", true}}},
+                         {"c", {{"$ref", "#/components/schemas/Date"}}}}}};
+  EXPECT_TRUE(
+      Validator().Validate(schema, {{"a", 1}, {"b", nullptr}}, Direction::kResponse).empty());
+  const auto errors = Validator().Validate(schema, {{"a", 1.5}, {"c", "2025-02-30"}, {"d", true}},
+                                           Direction::kResponse);
+  const std::string all = Join(errors);
+  EXPECT_NE(all.find("$.a: expected integer, got number"), std::string::npos) << all;
+  EXPECT_NE(all.find("required property \"b\""), std::string::npos) << all;
+  EXPECT_NE(all.find("$.c: \"2025-02-30\" is not a date"), std::string::npos) << all;
+  EXPECT_NE(all.find("$.d: property is not documented"), std::string::npos) << all;
+}
+
+// ---------------------------------------------------------------------------- the live server
+
+enum class Auth { kAsDocumented, kNone, kCookieOnly };
+
+struct Call {
+  std::string method;
+  std::string path;  // as documented, e.g. "/api/v1/customers/{id}"
+  std::string id;    // substituted for {id}
+  std::string query;
+  std::optional<Json> json;             // validated against the documented request body
+  std::optional<std::string> raw_body;  // sent as is, not validated
+  std::string content_type = "application/json";
+  std::vector<http::MultipartPart> parts;  // multipart/form-data when not empty
+  Auth auth = Auth::kAsDocumented;
+};
+
+struct Reply {
+  int status = 0;
+  Json json;  // parsed when the body is JSON
+  std::string body;
+  http::ClientResponse raw;
+  std::string Code() const { return json.is_object() ? json.value("code", "") : ""; }
+  bool HasDetail(const std::string& field) const {
+    if (!json.is_object() || !json.contains("details")) return false;
+    for (const auto& d : json["details"]) {
+      if (d.value("field", "") == field) return true;
+    }
+    return false;
+  }
+};
+
+std::string Describe(const Reply& r) {
+  return std::to_string(r.status) + " " + r.body.substr(0, 600);
+}
+
+constexpr const char* kOwnerEmail = "inhaberin@example.de";
+constexpr const char* kOwnerPassword = "geheimes-passwort-1";
+constexpr const char* kStaffEmail = "mitarbeiter@example.de";
+constexpr const char* kStaffPassword = "geheimes-passwort-2";
+
+// A tiny but real PDF header: the server recognises documents by their magic bytes.
+const std::string kPdfBytes = "%PDF-1.4\n% hundeschule test\n%%EOF\n";
+
+class OpenApiConformance : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/hs-openapi-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    const std::string db = "sqlite:" + dir_ + "/hundeschule.db";
+    auto tenant = RunCommand(HS_BINARY,
+                             {"tenant", "create", "--name", "Hundeschule Pfote", "--database", db});
+    ASSERT_EQ(tenant.exit_code, 0) << tenant.output;
+    const std::string school = std::to_string(std::stoll(tenant.output));
+    auto owner = RunCommand(HS_BINARY,
+                            {"user", "add", "--tenant", school, "--email", kOwnerEmail,
+                             "--password-stdin", "--password-cost", "minimum", "--database", db},
+                            std::string(kOwnerPassword) + "\n");
+    ASSERT_EQ(owner.exit_code, 0) << owner.output;
+    auto staff =
+        RunCommand(HS_BINARY,
+                   {"user", "add", "--tenant", school, "--email", kStaffEmail, "--role", "staff",
+                    "--password-stdin", "--password-cost", "minimum", "--database", db},
+                   std::string(kStaffPassword) + "\n");
+    ASSERT_EQ(staff.exit_code, 0) << staff.output;
+    std::string error;
+    ASSERT_TRUE(server_.Start(HS_BINARY,
+                              {"serve", "--listen", "127.0.0.1:0", "--port-file", dir_ + "/port",
+                               "--password-cost", "minimum", "--threads", "4", "--database", db},
+                              dir_ + "/port", dir_ + "/server.log", std::chrono::seconds(30),
+                              error))
+        << error;
+    client_ = std::make_unique<http::Client>("http://127.0.0.1:" + std::to_string(server_.port()),
+                                             std::chrono::seconds(20));
+  }
+
+  void TearDown() override {
+    client_.reset();
+    const int status = server_.Stop();
+    EXPECT_EQ(status, 0) << "the server did not shut down cleanly on SIGTERM; log:\n"
+                         << ReadFile(dir_ + "/server.log");
+    if (!HasFailure() && !dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // Sends a documented operation and checks the answer against the document.
+  Reply Send(const Call& call) {
+    Reply reply;
+    const Json* op = FindOperation(call.method, call.path);
+    if (!op) {
+      ADD_FAILURE() << call.method << " " << call.path << " is not documented";
+      return reply;
+    }
+    const std::string where = call.method + " " + call.path;
+    std::string path = call.path;
+    if (auto pos = path.find("{id}"); pos != std::string::npos) path.replace(pos, 4, call.id);
+    if (call.auth != Auth::kNone && call.json) CheckRequest(*op, where, call);
+    if (call.auth == Auth::kAsDocumented && !call.query.empty()) CheckQuery(*op, where, call.query);
+
+    std::vector<std::pair<std::string, std::string>> headers;
+    const bool cookie = call.auth != Auth::kNone && RequiresScheme(*op, "sessionCookie");
+    if (cookie && !session_.empty()) headers.emplace_back("Cookie", "hs_session=" + session_);
+    if (call.auth == Auth::kAsDocumented && RequiresScheme(*op, "csrfToken")) {
+      headers.emplace_back("X-CSRF-Token", csrf_);
+    }
+    const std::string target = path + (call.query.empty() ? "" : "?" + call.query);
+    Result<http::ClientResponse> res =
+        call.parts.empty()
+            ? client_->Send(call.method, target, headers,
+                            call.raw_body ? *call.raw_body : (call.json ? call.json->dump() : ""),
+                            call.content_type)
+            : client_->SendMultipart(target, headers, call.parts);
+    if (!res) {
+      ADD_FAILURE() << where << ": no answer: " << res.error().message;
+      return reply;
+    }
+    reply.raw = *res;
+    reply.status = res->status;
+    reply.body = res->body;
+    const auto ct = res->Header("Content-Type").value_or("");
+    if (ct.rfind("application/json", 0) == 0 && !res->body.empty()) {
+      reply.json = Json::parse(res->body, nullptr, false);
+    }
+    CheckResponse(*op, where, reply);
+    exercised_.insert(call.method + " " + call.path + " " + std::to_string(reply.status));
+    return reply;
+  }
+
+  void CheckRequest(const Json& op, const std::string& where, const Call& call) {
+    ASSERT_TRUE(op.contains("requestBody")) << where << ": a body is sent, none is documented";
+    const Json& content = op["requestBody"]["content"];
+    ASSERT_TRUE(content.contains("application/json")) << where;
+    const auto errors = Validator().Validate(content["application/json"]["schema"], *call.json,
+                                             Direction::kRequest, "request");
+    EXPECT_TRUE(errors.empty()) << where << ": the request body the test sends does not conform "
+                                << "to the documented request schema:\n  " << Join(errors)
+                                << "\nbody: " << call.json->dump();
+  }
+
+  void CheckQuery(const Json& op, const std::string& where, const std::string& query) {
+    std::map<std::string, const Json*> documented;
+    for (const auto& p : ParametersOf(op)) {
+      const Json* param = Validator().Deref(p);
+      if (param && (*param)["in"] == "query") documented[(*param)["name"]] = param;
+    }
+    std::stringstream parts(query);
+    std::string pair;
+    while (std::getline(parts, pair, '&')) {
+      const auto eq = pair.find('=');
+      const std::string name = pair.substr(0, eq);
+      const std::string text = eq == std::string::npos ? "" : pair.substr(eq + 1);
+      auto it = documented.find(name);
+      if (it == documented.end()) {
+        ADD_FAILURE() << where << ": query parameter \"" << name << "\" is not documented";
+        continue;
+      }
+      const Json& schema = (*it->second)["schema"];
+      Json value = text;
+      const Json* resolved = Validator().Deref(schema);
+      if (resolved && resolved->value("type", "") == "integer") {
+        std::int64_t n = 0;
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        if (ec == std::errc() && ptr == text.data() + text.size()) value = n;
+      }
+      const auto errors = Validator().Validate(schema, value, Direction::kRequest, name);
+      EXPECT_TRUE(errors.empty()) << where << ": query " << pair << " does not conform:\n  "
+                                  << Join(errors);
+    }
+  }
+
+  void CheckResponse(const Json& op, const std::string& where, const Reply& reply) {
+    const std::string status = std::to_string(reply.status);
+    const Json& responses = op["responses"];
+    if (!responses.contains(status)) {
+      ADD_FAILURE() << where << " answered " << status
+                    << ", which docs/openapi.yaml does not document for it; body: " << reply.body;
+      return;
+    }
+    const Json* response = Validator().Deref(responses[status]);
+    ASSERT_NE(response, nullptr) << where << " " << status;
+    // Headers every response carries.
+    EXPECT_EQ(reply.raw.Header("X-Content-Type-Options").value_or(""), "nosniff") << where;
+    EXPECT_EQ(reply.raw.Header("X-Frame-Options").value_or(""), "DENY") << where;
+    EXPECT_EQ(reply.raw.Header("Cache-Control").value_or(""), "no-store") << where;
+    const Json headers = response->value("headers", Json::object());
+    for (const auto& [name, h] : headers.items()) {
+      const Json* header = Validator().Deref(h);
+      if (header && header->value("required", false)) {
+        EXPECT_TRUE(reply.raw.Header(name).has_value())
+            << where << " " << status << ": documented header " << name << " is missing";
+      }
+    }
+    if (!response->contains("content")) {
+      EXPECT_TRUE(reply.body.empty())
+          << where << " " << status << ": documented without content, body: " << reply.body;
+      return;
+    }
+    const std::string ct = reply.raw.Header("Content-Type").value_or("");
+    const std::string media = Lower(ct.substr(0, ct.find(';')));
+    const Json& content = (*response)["content"];
+    if (!content.contains(media)) {
+      ADD_FAILURE() << where << " " << status << ": Content-Type \"" << ct
+                    << "\" is not documented (documented: " << content.dump() << ")";
+      return;
+    }
+    if (media == "application/json") {
+      if (reply.json.is_discarded() || reply.body.empty()) {
+        ADD_FAILURE() << where << " " << status << ": body is not JSON: " << reply.body;
+        return;
+      }
+      const auto errors =
+          Validator().Validate(content[media]["schema"], reply.json, Direction::kResponse);
+      EXPECT_TRUE(errors.empty()) << where << " " << status
+                                  << ": the body does not conform to docs/openapi.yaml:\n  "
+                                  << Join(errors) << "\nbody: " << reply.body.substr(0, 2000);
+    } else if (media == "application/pdf") {
+      EXPECT_EQ(reply.body.rfind("%PDF-", 0), 0u) << where << ": not a PDF";
+    } else {
+      EXPECT_FALSE(reply.body.empty()) << where << " " << status;
+    }
+  }
+
+  // The documented request schema must reject what the server rejects as malformed.
+  void ExpectDocumentRejects(const std::string& method, const std::string& path, const Json& body) {
+    const Json* op = FindOperation(method, path);
+    ASSERT_NE(op, nullptr);
+    const auto errors =
+        Validator().Validate((*op)["requestBody"]["content"]["application/json"]["schema"], body,
+                             Direction::kRequest, "request");
+    EXPECT_FALSE(errors.empty()) << method << " " << path << ": the server rejects " << body.dump()
+                                 << " but the documented request schema accepts it";
+  }
+
+  // The parts the test uploads conform to the documented multipart schema (integers as text).
+  void ExpectPartsConform(const std::string& path, const std::vector<http::MultipartPart>& parts) {
+    const Json* op = FindOperation("POST", path);
+    ASSERT_NE(op, nullptr);
+    const Json& schema = (*op)["requestBody"]["content"]["multipart/form-data"]["schema"];
+    const Json* resolved = Validator().Deref(schema);
+    ASSERT_NE(resolved, nullptr);
+    Json form = Json::object();
+    for (const auto& part : parts) {
+      Json value = part.content;
+      const Json* prop = (*resolved)["properties"].contains(part.name)
+                             ? Validator().Deref((*resolved)["properties"][part.name])
+                             : nullptr;
+      if (prop && prop->value("type", "") == "integer") {
+        std::int64_t n = 0;
+        auto [ptr, ec] =
+            std::from_chars(part.content.data(), part.content.data() + part.content.size(), n);
+        if (ec == std::errc() && ptr == part.content.data() + part.content.size()) value = n;
+      }
+      form[part.name] = value;
+    }
+    const auto errors = Validator().Validate(schema, form, Direction::kRequest, "form");
+    EXPECT_TRUE(errors.empty()) << path << ": the uploaded form does not conform:\n  "
+                                << Join(errors);
+  }
+
+  Reply Login(const std::string& email, const std::string& password) {
+    Reply r = Send({.method = "POST",
+                    .path = "/api/v1/session",
+                    .json = Json{{"email", email}, {"password", password}}});
+    if (r.status == 200) {
+      const std::string cookie = r.raw.Header("Set-Cookie").value_or("");
+      const auto start = cookie.find("hs_session=");
+      EXPECT_EQ(start, 0u) << cookie;
+      session_ = cookie.substr(11, cookie.find(';') - 11);
+      csrf_ = r.json["csrf_token"];
+    }
+    return r;
+  }
+
+  void ExpectError(const Reply& r, int status, const std::string& code, const std::string& what) {
+    EXPECT_EQ(r.status, status) << what << ": " << Describe(r);
+    EXPECT_EQ(r.Code(), code) << what << ": " << Describe(r);
+  }
+
+  Json CreateCustomer(const Json& body) {
+    Reply r = Send({.method = "POST", .path = "/api/v1/customers", .json = body});
+    EXPECT_EQ(r.status, 201) << Describe(r);
+    return r.json;
+  }
+  Json CreateDraft(std::int64_t customer_id) {
+    Reply r = Send({.method = "POST",
+                    .path = "/api/v1/invoices",
+                    .json = Json{{"customer_id", customer_id},
+                                 {"invoice_date", "2025-03-01"},
+                                 {"lines",
+                                  {{{"text", "Welpenkurs"},
+                                    {"quantity", "1"},
+                                    {"unit_price_cents", 12000},
+                                    {"vat_rate", 19}}}}}});
+    EXPECT_EQ(r.status, 201) << Describe(r);
+    return r.json;
+  }
+  static std::string Id(const Json& resource) {
+    return resource.is_object() && resource.contains("id") ? resource["id"].dump() : "0";
+  }
+
+  std::vector<http::MultipartPart> ExpenseParts() const {
+    return {{"date", "2025-02-10", "", ""},
+            {"amount_gross_cents", "2380", "", ""},
+            {"vat_rate", "19", "", ""},
+            {"description", "Hundefutter", "", ""},
+            {"supplier", "Futterhaus", "", ""},
+            {"number", "F-123", "", ""},
+            {"file", kPdfBytes, "beleg.pdf", "application/pdf"}};
+  }
+
+  std::string dir_;
+  ServerProcess server_;
+  std::unique_ptr<http::Client> client_;
+  std::string session_;
+  std::string csrf_;
+  std::set<std::string> exercised_;  // "METHOD path status"
+};
+
+TEST_F(OpenApiConformance, HappyPathsOfEveryDocumentedOperationConform) {
+  EXPECT_EQ(Send({.method = "GET", .path = "/healthz"}).status, 200);
+  ASSERT_EQ(Login(kOwnerEmail, kOwnerPassword).status, 200);
+  Reply me = Send({.method = "GET", .path = "/api/v1/me"});
+  EXPECT_EQ(me.status, 200) << Describe(me);
+  EXPECT_EQ(me.json["csrf_token"], csrf_);
+
+  // School settings: change some, then send back everything read (read-only id included).
+  Reply school = Send({.method = "GET", .path = "/api/v1/settings/school"});
+  ASSERT_EQ(school.status, 200) << Describe(school);
+  Reply patched = Send(
+      {.method = "PATCH",
+       .path = "/api/v1/settings/school",
+       .json = Json{{"address", {{"street", "Waldweg 1"}, {"zip", "12345"}, {"city", "Hundheim"}}},
+                    {"iban", "de89 3704 0044 0532 0130 00"},
+                    {"vat_id", "DE123456789"},
+                    {"payment_term_days", 10},
+                    {"bank_name", nullptr}}});
+  ASSERT_EQ(patched.status, 200) << Describe(patched);
+  EXPECT_EQ(patched.json["iban"], "DE89370400440532013000");
+  Reply round = Send({.method = "PATCH", .path = "/api/v1/settings/school", .json = patched.json});
+  EXPECT_EQ(round.status, 200) << Describe(round);
+  EXPECT_EQ(round.json, patched.json);
+
+  // Customers.
+  Json person =
+      CreateCustomer({{"kind", "person"},
+                      {"salutation", "Frau"},
+                      {"first_name", "Erika"},
+                      {"last_name", "Mustermann"},
+                      {"email", "Erika@Example.DE"},
+                      {"address", {{"street", "Hauptstr. 5"}, {"zip", "54321"}, {"city", "Köln"}}},
+                      {"dogs", {{{"name", "Bello"}, {"breed", "Labrador"}}}}});
+  EXPECT_EQ(person["display_name"], "Erika Mustermann");
+  EXPECT_EQ(person["email"], "erika@example.de");
+  Json company = CreateCustomer({{"kind", "company"},
+                                 {"company_name", "Tierhilfe GmbH"},
+                                 {"contact_person", "Max Muster"},
+                                 {"address", {{"country", "at"}, {"zip", "1010"}}}});
+  EXPECT_EQ(company["address"]["country"], "AT");
+  Reply list =
+      Send({.method = "GET", .path = "/api/v1/customers", .query = "q=Muster&limit=10&offset=0"});
+  EXPECT_EQ(list.status, 200) << Describe(list);
+  EXPECT_EQ(Send({.method = "GET", .path = "/api/v1/customers/{id}", .id = Id(person)}).status,
+            200);
+  Json person_back = person;  // read-only fields are accepted and ignored
+  person_back["phone"] = "0221 123456";
+  Reply updated = Send(
+      {.method = "PATCH", .path = "/api/v1/customers/{id}", .id = Id(person), .json = person_back});
+  ASSERT_EQ(updated.status, 200) << Describe(updated);
+  EXPECT_EQ(updated.json["version"], 2);
+  EXPECT_EQ(updated.json["phone"], "0221 123456");
+
+  // Invoices: a draft with mixed rates and a period, round-trip, finalize, PDF, cancel.
+  Reply draft = Send({.method = "POST",
+                      .path = "/api/v1/invoices",
+                      .json = Json{{"customer_id", person["id"]},
+                                   {"invoice_date", "2025-03-01"},
+                                   {"service_date", "2025-02-01"},
+                                   {"service_period_end", "2025-02-28"},
+                                   {"notes", "Vielen Dank!"},
+                                   {"lines",
+                                    {{{"text", "Gruppenstunde"},
+                                      {"quantity", "1.5"},
+                                      {"unit", "Stunde"},
+                                      {"unit_price_cents", 3333},
+                                      {"vat_rate", 19}},
+                                     {{"text", "Leckerli"},
+                                      {"quantity", 2},
+                                      {"unit_price_cents", 199},
+                                      {"vat_rate", 7}}}}}});
+  ASSERT_EQ(draft.status, 201) << Describe(draft);
+  EXPECT_EQ(draft.raw.Header("Location").value_or(""), "/api/v1/invoices/" + Id(draft.json));
+  EXPECT_EQ(draft.json["lines"][0]["amount_cents"], 5000);  // round(1.5 * 3333) = 4999.5 -> 5000
+  EXPECT_EQ(draft.json["total_gross_cents"], 5950 + 426);   // 5000+950, 398+28
+  Reply invoices =
+      Send({.method = "GET", .path = "/api/v1/invoices", .query = "status=draft&limit=5"});
+  EXPECT_EQ(invoices.status, 200) << Describe(invoices);
+  Reply got = Send({.method = "GET", .path = "/api/v1/invoices/{id}", .id = Id(draft.json)});
+  ASSERT_EQ(got.status, 200) << Describe(got);
+  Reply resent = Send(
+      {.method = "PATCH", .path = "/api/v1/invoices/{id}", .id = Id(got.json), .json = got.json});
+  EXPECT_EQ(resent.status, 200) << Describe(resent);
+  EXPECT_EQ(resent.json["total_gross_cents"], got.json["total_gross_cents"]);
+  Json doomed = CreateDraft(company["id"]);
+  EXPECT_EQ(Send({.method = "DELETE", .path = "/api/v1/invoices/{id}", .id = Id(doomed)}).status,
+            204);
+
+  Reply finalized =
+      Send({.method = "POST", .path = "/api/v1/invoices/{id}/finalize", .id = Id(draft.json)});
+  ASSERT_EQ(finalized.status, 200) << Describe(finalized);
+  EXPECT_EQ(finalized.json["status"], "finalized");
+  EXPECT_EQ(finalized.json["number"], "RE-2025-0001");
+  EXPECT_EQ(
+      Send({.method = "GET", .path = "/api/v1/invoices/{id}/pdf", .id = Id(draft.json)}).status,
+      200);
+  Reply cancellation =
+      Send({.method = "POST", .path = "/api/v1/invoices/{id}/cancel", .id = Id(draft.json)});
+  ASSERT_EQ(cancellation.status, 201) << Describe(cancellation);
+  EXPECT_EQ(cancellation.json["kind"], "cancellation");
+  EXPECT_EQ(cancellation.json["total_gross_cents"], -(5950 + 426));
+  Reply original = Send({.method = "GET", .path = "/api/v1/invoices/{id}", .id = Id(draft.json)});
+  EXPECT_EQ(original.json["status"], "cancelled");
+  EXPECT_EQ(original.json["cancelled_by_invoice_id"], cancellation.json["id"]);
+
+  // Receipts: two income receipts from the invoices, one uploaded expense.
+  ExpectPartsConform("/api/v1/receipts", ExpenseParts());
+  Reply expense = Send({.method = "POST", .path = "/api/v1/receipts", .parts = ExpenseParts()});
+  ASSERT_EQ(expense.status, 201) << Describe(expense);
+  EXPECT_EQ(expense.json["amount_net_cents"], 2000);
+  EXPECT_EQ(expense.json["file"]["content_type"], "application/pdf");
+  Reply page1 =
+      Send({.method = "GET", .path = "/api/v1/receipts", .query = "type=all&sort=date&limit=1"});
+  ASSERT_EQ(page1.status, 200) << Describe(page1);
+  EXPECT_EQ(page1.json["total"], 3);
+  ASSERT_TRUE(page1.json["next_cursor"].is_string()) << Describe(page1);
+  Reply page2 =
+      Send({.method = "GET",
+            .path = "/api/v1/receipts",
+            .query = "sort=date&limit=2&cursor=" + page1.json["next_cursor"].get<std::string>()});
+  EXPECT_EQ(page2.status, 200) << Describe(page2);
+  EXPECT_TRUE(page2.json["next_cursor"].is_null()) << Describe(page2);
+  Reply filtered = Send({.method = "GET",
+                         .path = "/api/v1/receipts",
+                         .query = "type=income&from=2025-01-01&to=2030-12-31&q=&page=1&limit=50"});
+  EXPECT_EQ(filtered.status, 200) << Describe(filtered);
+  EXPECT_EQ(Send({.method = "GET", .path = "/api/v1/receipts/{id}", .id = Id(expense.json)}).status,
+            200);
+  Reply file =
+      Send({.method = "GET", .path = "/api/v1/receipts/{id}/file", .id = Id(expense.json)});
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.body, kPdfBytes);
+  const Json& income = filtered.json["items"][0];
+  EXPECT_EQ(Send({.method = "GET", .path = "/api/v1/receipts/{id}/file", .id = Id(income)}).status,
+            200);
+
+  Json lonely = CreateCustomer({{"kind", "person"}, {"last_name", "Ohne Rechnung"}});
+  EXPECT_EQ(Send({.method = "DELETE", .path = "/api/v1/customers/{id}", .id = Id(lonely)}).status,
+            204);
+  Reply metrics = Send({.method = "GET", .path = "/metrics"});
+  EXPECT_NE(metrics.body.find("hs_http_requests_total"), std::string::npos);
+  EXPECT_EQ(Send({.method = "DELETE", .path = "/api/v1/session"}).status, 204);
+
+  // Every documented operation was answered with one of its documented 2xx statuses.
+  for (const auto& op : DocumentedOperations()) {
+    bool success = false;
+    for (const auto& [status, _] : (*op.spec)["responses"].items()) {
+      if (status[0] == '2')
+        success = success || exercised_.count(op.method + " " + op.path + " " + status);
+    }
+    EXPECT_TRUE(success) << op.method << " " << op.path << " was not exercised with a 2xx answer";
+  }
+}
+
+TEST_F(OpenApiConformance, AuthenticationAndCsrfErrorsConform) {
+  // Without a session every protected operation answers 401 (before ids and bodies are read).
+  for (const auto& op : DocumentedOperations()) {
+    if (!RequiresScheme(*op.spec, "sessionCookie")) continue;
+    Call call{.method = op.method, .path = op.path, .id = "1", .auth = Auth::kNone};
+    if (op.method == "POST" || op.method == "PATCH") call.raw_body = "{}";
+    ExpectError(Send(call), 401, "not_logged_in", op.method + " " + op.path);
+  }
+  ExpectError(Login(kOwnerEmail, "falsches-passwort"), 401, "invalid_credentials",
+              "wrong password");
+  ASSERT_EQ(Login(kOwnerEmail, kOwnerPassword).status, 200);
+  // With the cookie but without X-CSRF-Token every state-changing operation answers 403.
+  for (const auto& op : DocumentedOperations()) {
+    if (!RequiresScheme(*op.spec, "csrfToken")) continue;
+    Call call{.method = op.method, .path = op.path, .id = "1", .auth = Auth::kCookieOnly};
+    if (op.method == "POST" || op.method == "PATCH") call.raw_body = "{}";
+    ExpectError(Send(call), 403, "csrf_token_invalid", op.method + " " + op.path);
+  }
+  // A staff user may not change the school.
+  ASSERT_EQ(Login(kStaffEmail, kStaffPassword).status, 200);
+  ExpectError(
+      Send({.method = "PATCH", .path = "/api/v1/settings/school", .json = Json{{"name", "X"}}}),
+      403, "owner_only", "staff changes school");
+  // Too many failed logins for one e-mail: 429 with Retry-After.
+  Reply last;
+  for (int i = 0; i < 6; ++i) last = Login("niemand@example.de", "falsches-passwort");
+  ExpectError(last, 429, "too_many_attempts", "sixth failed login");
+  EXPECT_TRUE(last.raw.Header("Retry-After").has_value());
+}
+
+TEST_F(OpenApiConformance, RequestErrorsConform) {
+  ASSERT_EQ(Login(kOwnerEmail, kOwnerPassword).status, 200);
+  const Json person = CreateCustomer({{"kind", "person"}, {"last_name", "Muster"}});
+  const Json draft = CreateDraft(person["id"]);
+
+  // Unknown fields: 400 naming the field; the document rejects them too.
+  struct Unknown {
+    std::string method, path, id;
+    Json body;
+    std::string field;
+  };
+  const std::vector<Unknown> unknown = {
+      {"POST",
+       "/api/v1/session",
+       "",
+       {{"email", "a@b.de"}, {"password", "x"}, {"remember", true}},
+       "remember"},
+      {"PATCH",
+       "/api/v1/settings/school",
+       "",
+       {{"address", {{"planet", "Erde"}}}},
+       "address.planet"},
+      {"POST",
+       "/api/v1/customers",
+       "",
+       {{"kind", "person"}, {"last_name", "A"}, {"age", 3}},
+       "age"},
+      {"PATCH",
+       "/api/v1/customers/{id}",
+       Id(person),
+       {{"dogs", {{{"name", "Bello"}, {"size", "L"}}}}},
+       "dogs[0].size"},
+      {"POST",
+       "/api/v1/invoices",
+       "",
+       {{"customer_id", person["id"]}, {"invoice_date", "2025-01-01"}, {"discount", 5}},
+       "discount"},
+      {"PATCH",
+       "/api/v1/invoices/{id}",
+       Id(draft),
+       {{"lines", {{{"unit_price_cents", 1}, {"vat_rate", 19}, {"rabatt", 1}}}}},
+       "lines[0].rabatt"},
+  };
+  for (const auto& u : unknown) {
+    const std::string what = u.method + " " + u.path + " " + u.body.dump();
+    Reply r = Send({.method = u.method, .path = u.path, .id = u.id, .raw_body = u.body.dump()});
+    ExpectError(r, 400, "bad_request", what);
+    EXPECT_TRUE(r.HasDetail(u.field)) << what << ": " << Describe(r);
+    ExpectDocumentRejects(u.method, u.path, u.body);
+  }
+  // Malformed bodies and wrong types.
+  ExpectError(Send({.method = "POST", .path = "/api/v1/customers", .raw_body = "{\"kind\":"}), 400,
+              "bad_request", "broken JSON");
+  ExpectError(Send({.method = "POST", .path = "/api/v1/customers", .raw_body = "[1,2]"}), 400,
+              "bad_request", "JSON array");
+  const Json wrong_type = {{"customer_id", "1"}, {"invoice_date", "2025-01-01"}};
+  ExpectError(Send({.method = "POST", .path = "/api/v1/invoices", .raw_body = wrong_type.dump()}),
+              400, "bad_request", "customer_id as string");
+  ExpectDocumentRejects("POST", "/api/v1/invoices", wrong_type);
+  const Json many_decimals = {
+      {"lines", {{{"quantity", "1.2345"}, {"unit_price_cents", 1}, {"vat_rate", 19}}}}};
+  ExpectError(Send({.method = "PATCH",
+                    .path = "/api/v1/invoices/{id}",
+                    .id = Id(draft),
+                    .raw_body = many_decimals.dump()}),
+              400, "bad_request", "quantity with 4 decimals");
+  ExpectDocumentRejects("PATCH", "/api/v1/invoices/{id}", many_decimals);
+  const Json empty_email = {{"email", ""}, {"password", "x"}};
+  ExpectError(Send({.method = "POST", .path = "/api/v1/session", .raw_body = empty_email.dump()}),
+              400, "bad_request", "empty e-mail");
+  ExpectDocumentRejects("POST", "/api/v1/session", empty_email);
+  // Bad query parameters (Auth::kCookieOnly equals the documented security of a GET and skips
+  // the check that the test's own query conforms).
+  ExpectError(Send({.method = "GET",
+                    .path = "/api/v1/customers",
+                    .query = "limit=0",
+                    .auth = Auth::kCookieOnly}),
+              400, "bad_request", "limit=0");
+  ExpectError(Send({.method = "GET",
+                    .path = "/api/v1/invoices",
+                    .query = "status=paid&limit=201",
+                    .auth = Auth::kCookieOnly}),
+              400, "bad_request", "status=paid");
+  Reply bad_receipts = Send({.method = "GET",
+                             .path = "/api/v1/receipts",
+                             .query = "sort=amount&from=2025-13-01&cursor=x&page=0&type=other",
+                             .auth = Auth::kCookieOnly});
+  ExpectError(bad_receipts, 400, "bad_request", "receipt query");
+  for (const char* field : {"sort", "from", "cursor", "page", "type"}) {
+    EXPECT_TRUE(bad_receipts.HasDetail(field)) << field << ": " << Describe(bad_receipts);
+  }
+  // Media types and sizes.
+  ExpectError(Send({.method = "POST",
+                    .path = "/api/v1/customers",
+                    .raw_body = "kind=person",
+                    .content_type = "application/x-www-form-urlencoded"}),
+              415, "unsupported_media_type", "form-encoded customer");
+  ExpectError(Send({.method = "POST", .path = "/api/v1/receipts", .raw_body = "{}"}), 415,
+              "unsupported_media_type", "JSON receipt");
+  auto text_file = ExpenseParts();
+  text_file.back() = {"file", "just text", "notiz.txt", "text/plain"};
+  ExpectError(Send({.method = "POST", .path = "/api/v1/receipts", .parts = text_file}), 415,
+              "unsupported_file_type", "text receipt");
+  const std::string huge = Json{{"notes", std::string(1100 * 1024, 'x')}}.dump();
+  ExpectError(Send({.method = "PATCH",
+                    .path = "/api/v1/customers/{id}",
+                    .id = Id(person),
+                    .raw_body = huge}),
+              413, "payload_too_large", "1.1 MB body");
+  // Validation: 422 naming the fields.
+  Reply invalid_customer =
+      Send({.method = "POST",
+            .path = "/api/v1/customers",
+            .json = Json{{"kind", "person"}, {"email", "kein-at"}, {"address", {{"zip", "123"}}}}});
+  ExpectError(invalid_customer, 422, "validation_failed", "customer without name");
+  for (const char* field : {"last_name", "email", "address.zip"}) {
+    EXPECT_TRUE(invalid_customer.HasDetail(field)) << field << ": " << Describe(invalid_customer);
+  }
+  Reply invalid_invoice = Send(
+      {.method = "POST",
+       .path = "/api/v1/invoices",
+       .json = Json{
+           {"customer_id", 999999},
+           {"invoice_date", "2025-01-01"},
+           {"lines",
+            {{{"text", "X"}, {"unit_price_cents", 100}, {"vat_rate", 19}, {"quantity", "0"}}}}}});
+  ExpectError(invalid_invoice, 422, "validation_failed", "invoice with bad line");
+  EXPECT_TRUE(invalid_invoice.HasDetail("lines[0].quantity")) << Describe(invalid_invoice);
+  Reply unknown_customer =
+      Send({.method = "POST",
+            .path = "/api/v1/invoices",
+            .json = Json{{"customer_id", 999999}, {"invoice_date", "2025-01-01"}}});
+  ExpectError(unknown_customer, 422, "validation_failed", "unknown customer");
+  EXPECT_TRUE(unknown_customer.HasDetail("customer_id")) << Describe(unknown_customer);
+  const Json long_term = {{"payment_term_days", 400}};
+  ExpectError(
+      Send({.method = "PATCH", .path = "/api/v1/settings/school", .raw_body = long_term.dump()}),
+      422, "validation_failed", "payment term 400 days");
+  ExpectDocumentRejects("PATCH", "/api/v1/settings/school", long_term);
+  auto no_supplier = ExpenseParts();
+  no_supplier.erase(no_supplier.begin() + 4);
+  ExpectError(Send({.method = "POST", .path = "/api/v1/receipts", .parts = no_supplier}), 422,
+              "validation_failed", "expense without supplier");
+  auto unknown_part = ExpenseParts();
+  unknown_part.push_back({"kategorie", "Futter", "", ""});
+  ExpectError(Send({.method = "POST", .path = "/api/v1/receipts", .parts = unknown_part}), 400,
+              "bad_request", "expense with unknown field");
+  const Json empty_draft =
+      Send({.method = "POST",
+            .path = "/api/v1/invoices",
+            .json = Json{{"customer_id", person["id"]}, {"invoice_date", "2025-01-01"}}})
+          .json;
+  ExpectError(
+      Send({.method = "POST", .path = "/api/v1/invoices/{id}/finalize", .id = Id(empty_draft)}),
+      422, "invoice_without_lines", "finalize without lines");
+}
+
+TEST_F(OpenApiConformance, NotFoundAndConflictsConform) {
+  ASSERT_EQ(Login(kOwnerEmail, kOwnerPassword).status, 200);
+  for (const auto& op : DocumentedOperations()) {
+    if (op.path.find("{id}") == std::string::npos) continue;
+    for (const char* id : {"999999", "abc"}) {
+      Call call{.method = op.method, .path = op.path, .id = id};
+      if (op.method == "PATCH") call.json = Json::object();
+      ExpectError(Send(call), 404, "not_found", op.method + " " + op.path + " id " + id);
+    }
+  }
+  const Json person = CreateCustomer({{"kind", "person"}, {"last_name", "Muster"}});
+  const Json draft = CreateDraft(person["id"]);
+  ExpectError(Send({.method = "GET", .path = "/api/v1/invoices/{id}/pdf", .id = Id(draft)}), 409,
+              "invoice_not_finalized", "PDF of a draft");
+  ExpectError(Send({.method = "POST", .path = "/api/v1/invoices/{id}/cancel", .id = Id(draft)}),
+              409, "invoice_draft", "cancel a draft");
+  ExpectError(Send({.method = "DELETE", .path = "/api/v1/customers/{id}", .id = Id(person)}), 409,
+              "customer_has_invoices", "delete customer with invoice");
+  ASSERT_EQ(
+      Send({.method = "POST", .path = "/api/v1/invoices/{id}/finalize", .id = Id(draft)}).status,
+      200);
+  ExpectError(Send({.method = "POST", .path = "/api/v1/invoices/{id}/finalize", .id = Id(draft)}),
+              409, "invoice_not_draft", "finalize twice");
+  ExpectError(Send({.method = "PATCH",
+                    .path = "/api/v1/invoices/{id}",
+                    .id = Id(draft),
+                    .json = Json{{"notes", "zu spät"}}}),
+              409, "invoice_not_draft", "edit finalized");
+  ExpectError(Send({.method = "DELETE", .path = "/api/v1/invoices/{id}", .id = Id(draft)}), 409,
+              "invoice_not_draft", "delete finalized");
+  Reply cancellation =
+      Send({.method = "POST", .path = "/api/v1/invoices/{id}/cancel", .id = Id(draft)});
+  ASSERT_EQ(cancellation.status, 201) << Describe(cancellation);
+  ExpectError(Send({.method = "POST", .path = "/api/v1/invoices/{id}/cancel", .id = Id(draft)}),
+              409, "invoice_already_cancelled", "cancel twice");
+  ExpectError(
+      Send({.method = "POST", .path = "/api/v1/invoices/{id}/cancel", .id = Id(cancellation.json)}),
+      409, "cancellation_not_cancellable", "cancel a cancellation");
+  // Unknown API paths answer the documented error body as well.
+  auto res = client_->Send("GET", "/api/v1/unbekannt", {});
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->status, 404);
+  const auto errors =
+      Validator().Validate(Json{{"$ref", "#/components/schemas/ErrorNotFound"}},
+                           Json::parse(res->body, nullptr, false), Direction::kResponse);
+  EXPECT_TRUE(errors.empty()) << Join(errors);
+}
+
+}  // namespace
+}  // namespace hs::openapi_test
