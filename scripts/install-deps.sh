@@ -8,6 +8,7 @@ packages=(
   libhpdf-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev
   fonts-dejavu-core poppler-utils clang-format curl
+  libpq-dev postgresql-15
 )
 
 missing=()
