@@ -10,6 +10,7 @@ find_package(SQLite3 REQUIRED)
 # without them sees other class layouts than the .so, so it must come through pkg-config.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 find_library(HPDF_LIBRARY NAMES hpdf REQUIRED)
 find_path(HPDF_INCLUDE_DIR hpdf.h REQUIRED)
 add_library(hs_hpdf INTERFACE)

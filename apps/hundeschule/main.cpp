@@ -24,13 +24,14 @@
 #include "pdf/invoice_pdf.hpp"
 #include "sevdesk/client/sevdesk_client.hpp"
 #include "sevdesk/sandbox/sandbox.hpp"
-#include "store/sqlite/sqlite_database.hpp"
+#include "store/database_url.hpp"
 
 namespace hs {
 namespace {
 
 struct DatabaseOptions {
   std::string url = "sqlite:./data/hundeschule.db";
+  int pool_size = 8;  // PostgreSQL connections per process (plus one for LISTEN)
 };
 
 struct ServeOptions {
@@ -50,6 +51,9 @@ struct ServeOptions {
   int sevdesk_timeout_ms = 30000;
   int sevdesk_max_attempts = 10;
   int sevdesk_backoff_base_ms = 2000;
+  // A claimed transfer's lease; renewed at every stored step. A killed process's transfer is
+  // taken over by another process at most this long after its last step.
+  int sevdesk_lease_ms = 30000;
   std::string voucher_link_template = "https://my.sevdesk.de/#/ex/detail/id/{id}";
 };
 
@@ -61,18 +65,11 @@ int Die(const std::string& message) {
   return 1;
 }
 
-Result<store::SqliteSettings> SqliteFromUrl(const std::string& url) {
-  if (url.rfind("sqlite:", 0) == 0 && url.size() > 7) {
-    store::SqliteSettings s;
-    s.path = url.substr(7);
-    return s;
-  }
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-    return Fail(ErrorCode::kInvalidArgument, "unsupported_database",
-                "PostgreSQL is not supported by this build yet; use sqlite:PATH");
-  }
-  return Fail(ErrorCode::kInvalidArgument, "bad_database_url",
-              "--database must be sqlite:PATH (got '" + url + "')");
+Result<store::DatabaseConfig> DatabaseFrom(const DatabaseOptions& options) {
+  auto config = store::ParseDatabaseUrl(options.url);
+  if (!config) return config;
+  config->postgres.pool_size = options.pool_size;
+  return config;
 }
 
 Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
@@ -122,21 +119,36 @@ struct Office {
   std::unique_ptr<crypto::SecretBox> secrets;
   std::unique_ptr<app::SevdeskGateway> gateway;
   std::unique_ptr<app::SevdeskService> sevdesk;
+  store::DatabaseConfig database;
 };
 
-std::string DefaultKeyFile(const std::string& db_path) {
-  if (const char* env = std::getenv("HS_SECRET_KEY_FILE"); env && *env) return env;
-  const auto parent = std::filesystem::path(db_path).parent_path();
+Result<std::string> DefaultKeyFile(const store::DatabaseConfig& db) {
+  if (const char* env = std::getenv("HS_SECRET_KEY_FILE"); env && *env) return std::string(env);
+  if (db.engine == store::Engine::kPostgres) {
+    // Every process must use the same key; a fresh key per machine would make the tokens that
+    // other machines sealed unreadable.
+    return Fail(ErrorCode::kInvalidArgument, "key_file_required",
+                "With PostgreSQL, --key-file (or HS_SECRET_KEY_FILE) is required: the same key "
+                "file on every machine (see docs/operations.md).");
+  }
+  const auto parent = std::filesystem::path(db.sqlite.path).parent_path();
   return ((parent.empty() ? std::filesystem::path(".") : parent) / "secret.key").string();
 }
 
 Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
                                             const ServeOptions& serve) {
-  auto sqlite = SqliteFromUrl(db_options.url);
-  if (!sqlite) return tl::unexpected(sqlite.error());
+  auto database = DatabaseFrom(db_options);
+  if (!database) return tl::unexpected(database.error());
+  std::string key_file = serve.key_file;
+  if (key_file.empty()) {
+    auto def = DefaultKeyFile(*database);
+    if (!def) return tl::unexpected(def.error());
+    key_file = *def;
+  }
   auto office = std::make_unique<Office>();
+  office->database = *database;
   office->crypto = std::make_unique<crypto::SodiumCrypto>(CostFrom(serve.password_cost));
-  auto db = store::OpenSqlite(*sqlite);
+  auto db = store::OpenDatabase(*database);
   if (!db) return tl::unexpected(db.error());
   office->db = std::move(*db);
   office->renderer = std::make_unique<PdfRendererAdapter>(pdf::PdfSettings{serve.font_dir});
@@ -148,8 +160,7 @@ Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
                                                            *office->crypto, *office->renderer);
   office->receipts =
       std::make_unique<app::ReceiptService>(*office->db, office->clock, *office->crypto);
-  auto secrets = crypto::SecretBox::FromKeyFile(
-      serve.key_file.empty() ? DefaultKeyFile(sqlite->path) : serve.key_file);
+  auto secrets = crypto::SecretBox::FromKeyFile(key_file);
   if (!secrets) return tl::unexpected(secrets.error());
   office->secrets = std::move(*secrets);
   office->random = std::make_unique<SeededRandom>(std::random_device{}());
@@ -163,6 +174,10 @@ Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
   sd.burst = serve.sevdesk_burst;
   sd.max_attempts = serve.sevdesk_max_attempts;
   sd.backoff_base = std::chrono::milliseconds(serve.sevdesk_backoff_base_ms);
+  sd.lease = std::chrono::milliseconds(std::max(1000, serve.sevdesk_lease_ms));
+  // SQLite: one process, so every running row of another owner is a dead process's.
+  // PostgreSQL: other owners are live processes; only expired leases are taken over.
+  sd.single_process = database->engine == store::Engine::kSqlite;
   sd.voucher_link_template = serve.voucher_link_template;
   office->sevdesk = std::make_unique<app::SevdeskService>(*office->db, office->clock,
                                                           *office->random, *office->crypto,
@@ -208,8 +223,11 @@ int RunServer(Office& office, const ServeOptions& options, const sigset_t& signa
   }
   Log(LogLevel::kInfo, "serve",
       "listening on http://" + settings.host + ":" + std::to_string(*port));
+  std::unique_ptr<store::PgListener> listener;
   if (!options.no_workers) {
     if (auto st = office.sevdesk->StartWorkers(); !st) return Die(st.error().message);
+    // PostgreSQL: transfers enqueued by other processes wake this one (NOTIFY).
+    listener = store::ListenForTransfers(office.database, [&office] { office.sevdesk->Wake(); });
   }
   if (on_ready) on_ready(*port);
   std::thread serving([&server] { server.Serve(); });
@@ -218,6 +236,19 @@ int RunServer(Office& office, const ServeOptions& options, const sigset_t& signa
   // Stop taking requests first, then let the workers finish their current step.
   server.Stop();
   serving.join();
+  if (listener) listener->Stop();
+  office.sevdesk->StopWorkers();
+  return 0;
+}
+
+// Transfer workers only (scale-out on PostgreSQL).
+int RunWorker(Office& office, const sigset_t& signals) {
+  if (auto st = office.sevdesk->StartWorkers(); !st) return Die(st.error().message);
+  auto listener = store::ListenForTransfers(office.database, [&office] { office.sevdesk->Wake(); });
+  Log(LogLevel::kInfo, "worker", "sevdesk transfer workers running");
+  const int sig = WaitForSignal(signals);
+  Log(LogLevel::kInfo, "worker", "signal " + std::to_string(sig) + ", shutting down");
+  if (listener) listener->Stop();
   office.sevdesk->StopWorkers();
   return 0;
 }
@@ -236,7 +267,11 @@ int main(int argc, char** argv) {
   DatabaseOptions db;
   ServeOptions serve;
   auto add_db = [&db](CLI::App* cmd) {
-    cmd->add_option("--database", db.url, "sqlite:PATH")->capture_default_str();
+    cmd->add_option("--database", db.url, "sqlite:PATH or postgresql://USER@HOST:PORT/DB")
+        ->capture_default_str();
+    cmd->add_option("--db-pool-size", db.pool_size,
+                    "PostgreSQL: pooled connections of this process (plus one for LISTEN)")
+        ->capture_default_str();
   };
 
   auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP server (UI, JSON API, metrics)");
@@ -286,6 +321,35 @@ int main(int argc, char** argv) {
       ->add_option("--voucher-link-template", serve.voucher_link_template,
                    "Link to a voucher in sevdesk; {id} is replaced")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--sevdesk-lease-ms", serve.sevdesk_lease_ms,
+                   "Lease of a claimed transfer; a dead process's work is taken over after it")
+      ->capture_default_str();
+
+  // `worker`: the same transfer settings as serve, no HTTP.
+  auto* worker_cmd = app.add_subcommand("worker", "Run sevdesk transfer workers only (PostgreSQL)");
+  add_db(worker_cmd);
+  worker_cmd->add_option("--key-file", serve.key_file, "File with the token encryption key");
+  worker_cmd->add_option("--workers", serve.workers, "sevdesk transfer workers")
+      ->capture_default_str();
+  worker_cmd->add_option("--sevdesk-base-url", serve.sevdesk_base_url, "sevdesk API base URL")
+      ->capture_default_str();
+  worker_cmd->add_option("--sevdesk-rate", serve.sevdesk_rate, "calls per second per school")
+      ->capture_default_str();
+  worker_cmd->add_option("--sevdesk-burst", serve.sevdesk_burst, "token bucket burst")
+      ->capture_default_str();
+  worker_cmd->add_option("--sevdesk-timeout-ms", serve.sevdesk_timeout_ms, "request deadline")
+      ->capture_default_str();
+  worker_cmd->add_option("--sevdesk-max-attempts", serve.sevdesk_max_attempts, "attempts")
+      ->capture_default_str();
+  worker_cmd->add_option("--sevdesk-backoff-base-ms", serve.sevdesk_backoff_base_ms, "backoff")
+      ->capture_default_str();
+  worker_cmd->add_option("--sevdesk-lease-ms", serve.sevdesk_lease_ms, "lease of a transfer")
+      ->capture_default_str();
+  worker_cmd
+      ->add_option("--voucher-link-template", serve.voucher_link_template,
+                   "Link to a voucher in sevdesk; {id} is replaced")
+      ->capture_default_str();
 
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending database migrations");
   add_db(migrate_cmd);
@@ -297,6 +361,7 @@ int main(int argc, char** argv) {
   std::string tenant_name;
   std::string tenant_tax_mode = "regular";
   tenant_create->add_option("--name", tenant_name, "School name")->required();
+  tenant_create->add_option("--key-file", serve.key_file, "File with the token encryption key");
   tenant_create->add_option("--tax-mode", tenant_tax_mode, "regular or kleinunternehmer")
       ->capture_default_str();
 
@@ -309,6 +374,7 @@ int main(int argc, char** argv) {
   std::string user_role = "owner";
   bool password_stdin = false;
   user_add->add_option("--tenant", user_tenant, "School id")->required();
+  user_add->add_option("--key-file", serve.key_file, "File with the token encryption key");
   user_add->add_option("--email", user_email, "Login e-mail")->required();
   user_add->add_option("--role", user_role, "owner or staff")->capture_default_str();
   user_add->add_flag("--password-stdin", password_stdin, "Read the password from stdin")
@@ -320,7 +386,9 @@ int main(int argc, char** argv) {
   std::string demo_listen = "127.0.0.1:8080";
   db.url = "sqlite:./data/hundeschule.db";
   std::string demo_db = "sqlite:./data/demo.db";
-  demo_cmd->add_option("--database", demo_db, "sqlite:PATH")->capture_default_str();
+  demo_cmd->add_option("--database", demo_db, "sqlite:PATH or postgresql://...")
+      ->capture_default_str();
+  demo_cmd->add_option("--key-file", serve.key_file, "File with the token encryption key");
   demo_cmd->add_option("--listen", demo_listen, "HOST:PORT")->capture_default_str();
   demo_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file");
   demo_cmd->add_option("--font-dir", serve.font_dir, "Folder with DejaVuSans.ttf")
@@ -343,10 +411,15 @@ int main(int argc, char** argv) {
     if (!office) return Die(office.error().message);
     return RunServer(**office, serve, signals);
   }
+  if (worker_cmd->parsed()) {
+    auto office = BuildOffice(db, serve);
+    if (!office) return Die(office.error().message);
+    return RunWorker(**office, signals);
+  }
   if (migrate_cmd->parsed()) {
-    auto sqlite = SqliteFromUrl(db.url);
-    if (!sqlite) return Die(sqlite.error().message);
-    auto applied = store::MigrateSqlite(*sqlite);
+    auto database = DatabaseFrom(db);
+    if (!database) return Die(database.error().message);
+    auto applied = store::MigrateDatabase(*database);
     if (!applied) return Die(applied.error().message);
     std::printf("applied %d migration(s)\n", *applied);
     return 0;

@@ -1,33 +1,21 @@
-// The repository contract, written against app::Database so every engine runs the same suite.
+// The repository contract, written against app::Database so every engine runs the same suite:
+// each test runs on SQLite and on PostgreSQL (skipped without $HS_TEST_POSTGRES_URL).
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <set>
 
-#include "store/sqlite/sqlite_database.hpp"
+#include "store_fixture.hpp"
 
 namespace hs::store {
 namespace {
 
-namespace fs = std::filesystem;
-
-class RepositoryContract : public ::testing::Test {
+class RepositoryContract : public testing::StoreTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("hs-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    settings_.path = (dir_ / "db.sqlite").string();
-    auto db = OpenSqlite(settings_);
-    ASSERT_TRUE(db) << db.error().message;
-    db_ = std::move(*db);
+    StoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     school_a_ = CreateSchool("A");
     school_b_ = CreateSchool("B");
-  }
-  void TearDown() override {
-    db_.reset();
-    fs::remove_all(dir_);
   }
 
   std::int64_t CreateSchool(const std::string& name) {
@@ -61,14 +49,11 @@ class RepositoryContract : public ::testing::Test {
     return *id;
   }
 
-  fs::path dir_;
-  SqliteSettings settings_;
-  std::unique_ptr<app::Database> db_;
   std::int64_t school_a_ = 0;
   std::int64_t school_b_ = 0;
 };
 
-TEST_F(RepositoryContract, CustomerNumbersArePerSchoolAndVersionsIncrement) {
+TEST_P(RepositoryContract, CustomerNumbersArePerSchoolAndVersionsIncrement) {
   auto uow = db_->Begin(app::TxKind::kWrite);
   auto a1 = (*uow)->Customers().Create(NewCustomer(school_a_, "Müller"));
   auto a2 = (*uow)->Customers().Create(NewCustomer(school_a_, "Schmidt"));
@@ -101,7 +86,7 @@ TEST_F(RepositoryContract, CustomerNumbersArePerSchoolAndVersionsIncrement) {
   EXPECT_EQ(all_b->total, 1);
 }
 
-TEST_F(RepositoryContract, RollbackWithoutCommit) {
+TEST_P(RepositoryContract, RollbackWithoutCommit) {
   {
     auto uow = db_->Begin(app::TxKind::kWrite);
     ASSERT_TRUE((*uow)->Customers().Create(NewCustomer(school_a_, "Temp")));
@@ -110,7 +95,7 @@ TEST_F(RepositoryContract, RollbackWithoutCommit) {
   EXPECT_EQ((*read)->Customers().List(school_a_, {"", 50, 0})->total, 0);
 }
 
-TEST_F(RepositoryContract, SequencesAreGaplessPerSchoolAndYear) {
+TEST_P(RepositoryContract, SequencesAreGaplessPerSchoolAndYear) {
   auto uow = db_->Begin(app::TxKind::kWrite);
   auto& inv = (*uow)->Invoices();
   EXPECT_EQ(inv.NextSequence(school_a_, 2026), 1);
@@ -128,7 +113,7 @@ TEST_F(RepositoryContract, SequencesAreGaplessPerSchoolAndYear) {
   EXPECT_EQ((*tx)->Invoices().NextSequence(school_a_, 2026), 1);
 }
 
-TEST_F(RepositoryContract, ReceiptsPageByKeysetWithFiltersAndIsolation) {
+TEST_P(RepositoryContract, ReceiptsPageByKeysetWithFiltersAndIsolation) {
   {
     auto uow = db_->Begin(app::TxKind::kWrite);
     for (int i = 0; i < 57; ++i) {
@@ -185,7 +170,7 @@ TEST_F(RepositoryContract, ReceiptsPageByKeysetWithFiltersAndIsolation) {
   EXPECT_EQ(receipts.List(school_b_, {})->total, 1);
 }
 
-TEST_F(RepositoryContract, LikeWildcardsInSearchAreLiteral) {
+TEST_P(RepositoryContract, LikeWildcardsInSearchAreLiteral) {
   {
     auto uow = db_->Begin(app::TxKind::kWrite);
     AddReceipt(**uow, school_a_, "2026-01-01", domain::ReceiptType::kIncome, "100% Hund");
@@ -198,18 +183,57 @@ TEST_F(RepositoryContract, LikeWildcardsInSearchAreLiteral) {
   EXPECT_EQ((*read)->Receipts().List(school_a_, q)->total, 1);
 }
 
-TEST_F(RepositoryContract, SecondProcessOnTheSameFileIsRefused) {
-  auto second = OpenSqlite(settings_);
+TEST_P(RepositoryContract, SecondProcessOnTheSameFileIsRefused) {
+  auto second = OpenAgain();
+  if (IsPostgres()) {
+    // PostgreSQL is made for several processes: a second one opens (and migrates) fine.
+    ASSERT_TRUE(second) << second.error().message;
+    auto uow = (*second)->Begin(app::TxKind::kRead);
+    ASSERT_TRUE(uow);
+    EXPECT_EQ((*uow)->Schools().ListAll()->size(), 2u);
+    return;
+  }
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().reason, "database_in_use");
   EXPECT_NE(second.error().message.find("PostgreSQL"), std::string::npos);
 }
 
-TEST_F(RepositoryContract, MigrationsAreIdempotent) {
-  auto again = MigrateSqlite(settings_);
+TEST_P(RepositoryContract, MigrationsAreIdempotent) {
+  auto again = MigrateDatabase(config_);
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(*again, 0);
 }
+
+TEST_P(RepositoryContract, BlobsAndTextRoundTripByteExact) {
+  std::string pdf = "%PDF-1.4\n";
+  for (int i = 0; i < 256; ++i) pdf += static_cast<char>(i);
+  std::int64_t id = 0;
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    domain::Receipt r;
+    r.school_id = school_a_;
+    r.type = domain::ReceiptType::kExpense;
+    r.date = *ParseIsoDate("2026-03-01");
+    r.counterparty = "Fressnapf – Größe ÄÖÜ ß 🐕";
+    r.file_name = "beleg.pdf";
+    r.file_content_type = "application/pdf";
+    auto created = (*uow)->Receipts().Create(r, pdf);
+    ASSERT_TRUE(created) << created.error().message;
+    id = *created;
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  auto read = db_->Begin(app::TxKind::kRead);
+  auto got = (*read)->Receipts().Get(school_a_, id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->counterparty, "Fressnapf – Größe ÄÖÜ ß 🐕");
+  auto file = (*read)->Receipts().GetFile(school_a_, id);
+  ASSERT_TRUE(file) << file.error().message;
+  EXPECT_EQ(file->content, pdf);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, RepositoryContract,
+                         ::testing::Values(Engine::kSqlite, Engine::kPostgres),
+                         testing::EngineName);
 
 }  // namespace
 }  // namespace hs::store

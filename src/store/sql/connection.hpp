@@ -41,6 +41,11 @@ class Row {
 struct Dialect {
   std::string name;                   // "sqlite" | "postgresql"
   std::string case_insensitive_like;  // "LIKE" (SQLite, ASCII) | "ILIKE"
+  // Appended to a SELECT that picks rows to claim: "" on SQLite (one writer at a time) |
+  // " FOR UPDATE SKIP LOCKED" on PostgreSQL (concurrent claimers skip each other's rows).
+  std::string skip_locked = {};
+  // Several processes may write the database at once (PostgreSQL).
+  bool concurrent_writers = false;
 };
 
 class Connection {

@@ -1,0 +1,241 @@
+#include "store/postgres/pg_connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace hs::store {
+
+namespace {
+
+// Type oids of pg_type.h (server headers are not needed for these few).
+constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kInt2Oid = 21;
+constexpr Oid kInt4Oid = 23;
+constexpr Oid kOidOid = 26;
+constexpr Oid kFloat4Oid = 700;
+constexpr Oid kFloat8Oid = 701;
+constexpr Oid kNumericOid = 1700;
+
+const sql::Dialect kPostgresDialect{"postgresql", "ILIKE", " FOR UPDATE SKIP LOCKED", true};
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+Error ErrorFrom(PGconn* conn, const PGresult* res, std::string_view sql) {
+  Error e;
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string sqlstate = state ? state : "";
+  std::string text = res ? PQresultErrorMessage(res) : "";
+  if (text.empty()) text = PQerrorMessage(conn);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  e.message = "PostgreSQL: " + text + (sqlstate.empty() ? "" : " [" + sqlstate + "]") +
+              " in: " + std::string(sql.substr(0, 200));
+  if (sqlstate.rfind("23", 0) == 0) {
+    e.code = ErrorCode::kConflict;
+    e.reason = "constraint";
+  } else if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
+    e.code = ErrorCode::kUnavailable;
+    e.reason = "database_busy";
+  } else if (sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 ||
+             PQstatus(conn) != CONNECTION_OK) {
+    e.code = ErrorCode::kUnavailable;
+    e.reason = "database_unavailable";
+  } else {
+    e.code = ErrorCode::kInternal;
+    e.reason = "database_error";
+  }
+  return e;
+}
+
+sql::Value Decode(const PGresult* res, int row, int col) {
+  if (PQgetisnull(res, row, col)) return nullptr;
+  const char* text = PQgetvalue(res, row, col);
+  const int len = PQgetlength(res, row, col);
+  switch (PQftype(res, col)) {
+    case kInt2Oid:
+    case kInt4Oid:
+    case kInt8Oid:
+    case kOidOid:
+      return static_cast<std::int64_t>(std::strtoll(text, nullptr, 10));
+    case kBoolOid:
+      return std::int64_t{text[0] == 't' ? 1 : 0};
+    case kFloat4Oid:
+    case kFloat8Oid:
+      return std::strtod(text, nullptr);
+    case kNumericOid:
+      if (std::strchr(text, '.') == nullptr) {
+        return static_cast<std::int64_t>(std::strtoll(text, nullptr, 10));
+      }
+      return std::strtod(text, nullptr);
+    case kByteaOid: {
+      std::size_t n = 0;
+      unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &n);
+      sql::Blob blob{std::string(reinterpret_cast<const char*>(raw), n)};
+      PQfreemem(raw);
+      return blob;
+    }
+    default:
+      return std::string(text, static_cast<std::size_t>(len));
+  }
+}
+
+// Parameters in libpq's arrays; strings keep the storage alive.
+struct Params {
+  explicit Params(const std::vector<sql::Value>& values) {
+    const std::size_t n = values.size();
+    text.resize(n);
+    types.resize(n, 0);
+    pointers.resize(n, nullptr);
+    lengths.resize(n, 0);
+    formats.resize(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::visit(
+          [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) {
+              pointers[i] = nullptr;
+            } else if constexpr (std::is_same_v<T, std::int64_t>) {
+              text[i] = std::to_string(v);
+              types[i] = kInt8Oid;
+              pointers[i] = text[i].c_str();
+            } else if constexpr (std::is_same_v<T, double>) {
+              char buf[64];
+              std::snprintf(buf, sizeof buf, "%.17g", v);
+              text[i] = buf;
+              types[i] = kFloat8Oid;
+              pointers[i] = text[i].c_str();
+            } else if constexpr (std::is_same_v<T, std::string>) {
+              // Untyped: PostgreSQL infers the type from the context (text, date, ...).
+              pointers[i] = v.c_str();
+            } else {
+              types[i] = kByteaOid;
+              pointers[i] = v.bytes.data();
+              lengths[i] = static_cast<int>(v.bytes.size());
+              formats[i] = 1;  // binary
+            }
+          },
+          values[i]);
+    }
+  }
+  std::vector<std::string> text;
+  std::vector<Oid> types;
+  std::vector<const char*> pointers;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+};
+
+}  // namespace
+
+const sql::Dialect& PostgresDialect() {
+  return kPostgresDialect;
+}
+
+struct PgConnection::Outcome {
+  ResultPtr result;
+};
+
+Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    std::string msg = conn ? PQerrorMessage(conn) : "out of memory";
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    PQfinish(conn);
+    return Fail(ErrorCode::kUnavailable, "database_open_failed",
+                "Cannot connect to PostgreSQL: " + msg);
+  }
+  auto c = std::unique_ptr<PgConnection>(new PgConnection(conn));
+  // Quiet NOTICEs (e.g. "relation already exists, skipping") instead of printing to stderr.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
+  if (auto st = c->ExecScript("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'"); !st) {
+    return tl::unexpected(st.error());
+  }
+  return c;
+}
+
+PgConnection::~PgConnection() {
+  PQfinish(conn_);
+}
+
+const sql::Dialect& PgConnection::dialect() const {
+  return kPostgresDialect;
+}
+
+bool PgConnection::Healthy() const {
+  return PQstatus(conn_) == CONNECTION_OK;
+}
+
+bool PgConnection::Reset() {
+  prepared_.clear();
+  PQreset(conn_);
+  if (!Healthy()) return false;
+  return static_cast<bool>(ExecScript("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'"));
+}
+
+Result<PgConnection::Outcome> PgConnection::Run(std::string_view sql,
+                                                const std::vector<sql::Value>& params) {
+  const Params p(params);
+  const std::string key(sql);
+  auto it = prepared_.find(key);
+  if (it == prepared_.end()) {
+    const std::string name = "hs" + std::to_string(prepared_.size() + 1);
+    ResultPtr prep(PQprepare(conn_, name.c_str(), key.c_str(), static_cast<int>(params.size()),
+                             p.types.data()));
+    if (!prep || PQresultStatus(prep.get()) != PGRES_COMMAND_OK) {
+      return tl::unexpected(ErrorFrom(conn_, prep.get(), sql));
+    }
+    it = prepared_.emplace(key, name).first;
+  }
+  ResultPtr res(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
+                               p.pointers.data(), p.lengths.data(), p.formats.data(), 0));
+  const auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return tl::unexpected(ErrorFrom(conn_, res.get(), sql));
+  }
+  return Outcome{std::move(res)};
+}
+
+Result<std::vector<sql::Row>> PgConnection::Query(std::string_view sql,
+                                                  const std::vector<sql::Value>& params) {
+  auto out = Run(sql, params);
+  if (!out) return tl::unexpected(out.error());
+  const PGresult* res = out->result.get();
+  const int rows = PQntuples(res);
+  const int cols = PQnfields(res);
+  std::vector<sql::Row> result;
+  result.reserve(static_cast<std::size_t>(rows));
+  for (int r = 0; r < rows; ++r) {
+    std::vector<sql::Value> values;
+    values.reserve(static_cast<std::size_t>(cols));
+    for (int c = 0; c < cols; ++c) values.push_back(Decode(res, r, c));
+    result.emplace_back(std::move(values));
+  }
+  return result;
+}
+
+Result<std::int64_t> PgConnection::Exec(std::string_view sql,
+                                        const std::vector<sql::Value>& params) {
+  auto out = Run(sql, params);
+  if (!out) return tl::unexpected(out.error());
+  const char* n = PQcmdTuples(out->result.get());
+  return static_cast<std::int64_t>(n && *n ? std::strtoll(n, nullptr, 10) : 0);
+}
+
+Status PgConnection::ExecScript(std::string_view sql) {
+  const std::string text(sql);
+  ResultPtr res(PQexec(conn_, text.c_str()));
+  const auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+    return tl::unexpected(ErrorFrom(conn_, res.get(), sql));
+  }
+  return {};
+}
+
+}  // namespace hs::store

@@ -1,0 +1,89 @@
+#pragma once
+// One fixture for every storage engine: each test gets a fresh SQLite file or a fresh PostgreSQL
+// database (created on the server of $HS_TEST_POSTGRES_URL and dropped afterwards). PostgreSQL
+// tests are skipped when the variable is unset; scripts/test.sh always sets it.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "store/database_url.hpp"
+#include "store/postgres/pg_connection.hpp"
+
+namespace hs::store::testing {
+
+inline std::string PostgresTestUrl() {
+  const char* url = std::getenv("HS_TEST_POSTGRES_URL");
+  return url ? url : "";
+}
+
+// The same URL with another database name (the path after host:port).
+inline std::string WithDatabase(const std::string& url, const std::string& db) {
+  const auto scheme = url.find("://");
+  const auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  const auto query = url.find('?', slash == std::string::npos ? 0 : slash);
+  const std::string base = slash == std::string::npos ? url.substr(0, query) : url.substr(0, slash);
+  return base + "/" + db + (query == std::string::npos ? "" : url.substr(query));
+}
+
+inline std::string EngineName(const ::testing::TestParamInfo<Engine>& info) {
+  return info.param == Engine::kSqlite ? "Sqlite" : "Postgres";
+}
+
+class StoreTest : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string(info->test_suite_name()) + "_" + info->name();
+    for (char& c : name) {
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    }
+    config_.engine = GetParam();
+    if (GetParam() == Engine::kSqlite) {
+      dir_ = std::filesystem::temp_directory_path() /
+             ("hs-store-" + std::to_string(::getpid()) + "-" + name);
+      std::filesystem::remove_all(dir_);
+      config_.sqlite.path = (dir_ / "db.sqlite").string();
+    } else {
+      admin_url_ = PostgresTestUrl();
+      if (admin_url_.empty()) GTEST_SKIP() << "HS_TEST_POSTGRES_URL is not set";
+      static std::atomic<int> counter{0};
+      db_name_ = "hs_t" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+      auto admin = PgConnection::Open(admin_url_);
+      ASSERT_TRUE(admin) << admin.error().message;
+      ASSERT_TRUE((*admin)->ExecScript("DROP DATABASE IF EXISTS " + db_name_));
+      auto created = (*admin)->ExecScript("CREATE DATABASE " + db_name_);
+      ASSERT_TRUE(created) << created.error().message;
+      config_.postgres.url = WithDatabase(admin_url_, db_name_);
+    }
+    auto db = OpenDatabase(config_);
+    ASSERT_TRUE(db) << db.error().message;
+    db_ = std::move(*db);
+  }
+
+  void TearDown() override {
+    db_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    if (!db_name_.empty()) {
+      if (auto admin = PgConnection::Open(admin_url_)) {
+        (void)(*admin)->ExecScript("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
+      }
+    }
+  }
+
+  bool IsPostgres() const { return GetParam() == Engine::kPostgres; }
+
+  // Another handle on the same database, as a second process would open it.
+  Result<std::unique_ptr<app::Database>> OpenAgain() const { return OpenDatabase(config_); }
+
+  DatabaseConfig config_;
+  std::unique_ptr<app::Database> db_;
+  std::filesystem::path dir_;
+  std::string admin_url_;
+  std::string db_name_;
+};
+
+}  // namespace hs::store::testing
