@@ -228,6 +228,18 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
       if (!schools) return Propagate(schools);
       for (const auto& s : *schools) {
         const std::int64_t school_id = s.Int(0);
+        if (!c_.dialect().skip_locked.empty()) {
+          // Several processes (PostgreSQL): the claims of one school take turns on its
+          // connection row, so the in-flight limits below hold across processes; a school that
+          // another claimer is serving right now is skipped, not waited for.
+          auto turn =
+              sql::QueryOne(c_,
+                            "SELECT school_id FROM sevdesk_connections WHERE school_id = $1" +
+                                c_.dialect().skip_locked,
+                            {school_id});
+          if (!turn) return Propagate(turn);
+          if (!*turn) continue;
+        }
         auto running = sql::QueryOne(
             c_, "SELECT COUNT(*) FROM sevdesk_transfers WHERE school_id = $1 AND state = 'running'",
             {school_id});
@@ -239,7 +251,8 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
             "('queued', 'retry_wait') AND t.priority = $2 AND t.next_attempt_at <= $3 AND NOT "
             "EXISTS (SELECT 1 FROM sevdesk_transfers r WHERE r.school_id = t.school_id AND "
             "r.customer_id = t.customer_id AND r.state = 'running') ORDER BY t.next_attempt_at, "
-            "t.id LIMIT 1",
+            "t.id LIMIT 1" +
+                c_.dialect().skip_locked,
             {school_id, priority, now});
         if (!pick) return Propagate(pick);
         if (!*pick) continue;
