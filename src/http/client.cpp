@@ -21,6 +21,7 @@ class Client::Impl {
     client_.set_read_timeout(timeout);
     client_.set_write_timeout(timeout);
     client_.set_keep_alive(true);
+    client_.set_tcp_nodelay(true);  // headers and body go out separately (see server.cpp)
   }
   httplib::Client client_;
 };

@@ -42,6 +42,9 @@ class Server::Impl {
     server_.set_write_timeout(settings_.write_timeout);
     server_.set_keep_alive_timeout(settings_.keep_alive_timeout.count());
     server_.set_keep_alive_max_count(100);
+    // httplib writes the headers and the body of an answer separately; with Nagle's algorithm on,
+    // the body waits for the peer's delayed ACK (~40 ms on Linux) on every keep-alive request.
+    server_.set_tcp_nodelay(true);
     auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
       Respond(ToRequest(req), res);
     };
