@@ -90,6 +90,9 @@ Status TransferEngine::Start() {
   for (int i = 0; i < std::max(1, s_.settings_.workers); ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }
+  // Several processes: renew our leases while a step runs long (slow sevdesk, pacing), so that
+  // only a dead process's transfers are taken over.
+  if (!s_.settings_.single_process) heartbeat_ = std::thread([this] { HeartbeatLoop(); });
   return {};
 }
 
@@ -100,6 +103,22 @@ void TransferEngine::Stop() {
     if (w.joinable()) w.join();
   }
   workers_.clear();
+  if (heartbeat_.joinable()) heartbeat_.join();
+}
+
+void TransferEngine::HeartbeatLoop() {
+  const auto period =
+      std::max<std::chrono::milliseconds>(s_.settings_.lease / 3, std::chrono::milliseconds(100));
+  for (;;) {
+    {
+      std::unique_lock lock(wake_mutex_);
+      if (wake_cv_.wait_for(lock, period, [this] { return Stopping(); })) return;
+    }
+    auto uow = s_.db_.Begin(TxKind::kWrite);
+    if (!uow) continue;
+    auto n = (*uow)->Sevdesk().RenewLeases(owner_, s_.clock_.Now() + s_.settings_.lease);
+    if (n) (void)(*uow)->Commit();
+  }
 }
 
 void TransferEngine::Wake() {

@@ -49,6 +49,7 @@ class TransferEngine {
 
  private:
   void WorkerLoop();
+  void HeartbeatLoop();
   bool Stopping() const { return stopping_.load(); }
   Status Pace(std::int64_t school_id);
 
@@ -60,6 +61,7 @@ class TransferEngine {
   std::condition_variable wake_cv_;
   std::uint64_t wake_generation_ = 0;
   std::vector<std::thread> workers_;
+  std::thread heartbeat_;
 };
 
 }  // namespace hs::app

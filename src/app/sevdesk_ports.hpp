@@ -252,6 +252,8 @@ class SevdeskRepository {
   // Releases the leases of other owners that expired or belong to a dead process (start-up).
   virtual Result<std::int64_t> RecoverRunning(const std::string& except_owner, Instant now,
                                               bool all_other_owners) = 0;
+  // Heartbeat: extends every lease `owner` holds on a running transfer to `until`.
+  virtual Result<std::int64_t> RenewLeases(const std::string& owner, Instant until) = 0;
   virtual Result<std::optional<Instant>> NextDueAt() = 0;
   virtual Status AddEvent(const TransferEvent& e) = 0;
   virtual Result<std::vector<TransferEvent>> Events(std::int64_t transfer_id) = 0;

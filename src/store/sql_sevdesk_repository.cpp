@@ -289,6 +289,15 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     return *n;
   }
 
+  Result<std::int64_t> RenewLeases(const std::string& owner, Instant until) override {
+    auto n = c_.Exec(
+        "UPDATE sevdesk_transfers SET lease_until = $2 WHERE state = 'running' AND lease_owner = "
+        "$1 AND lease_until < $2",
+        {owner, Ms(until)});
+    if (!n) return Propagate(n);
+    return *n;
+  }
+
   Result<std::optional<Instant>> NextDueAt() override {
     auto row = sql::QueryOne(
         c_,

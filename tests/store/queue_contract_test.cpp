@@ -163,6 +163,30 @@ TEST_P(QueueContract, ExpiredLeaseIsTakenOverAndOnlyThen) {
   EXPECT_EQ(taken->attempts, 1);
 }
 
+TEST_P(QueueContract, HeartbeatRenewsOnlyTheOwnersLeases) {
+  const auto school = CreateConnectedSchool("A");
+  Enqueue(school);
+  Enqueue(school);
+  auto mine = Claim(*db_, "alive", now_);
+  auto theirs = Claim(*db_, "dead", now_);
+  ASSERT_TRUE(mine && theirs);
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    auto n = (*uow)->Sevdesk().RenewLeases("alive", now_ + 50s);
+    ASSERT_TRUE(n) << n.error().message;
+    EXPECT_EQ(*n, 1);
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  auto uow = db_->Begin(app::TxKind::kWrite);
+  auto n = (*uow)->Sevdesk().RecoverRunning("other", now_ + 31s, false);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1);  // only the dead owner's transfer
+  auto kept = (*uow)->Sevdesk().GetTransfer(mine->id);
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->state, app::TransferState::kRunning);
+  EXPECT_EQ(ToUnixMillis(*(*kept)->lease_until), ToUnixMillis(now_ + 50s));
+}
+
 TEST_P(QueueContract, ConcurrentClaimersNeverShareATransfer) {
   constexpr int kSchools = 4;
   constexpr int kPerSchool = 10;
