@@ -102,15 +102,32 @@ Reply SandboxTest::Admin(const std::string& method, const std::string& path, con
   return Send(method, "/__sandbox" + path, body.is_null() ? "" : body.dump(), std::nullopt);
 }
 
+Reply SandboxTest::SendWithTimeout(const std::string& method, const std::string& path,
+                                   const std::string& body, const std::string& token,
+                                   std::chrono::milliseconds timeout) {
+  http::Client client(sandbox_->BaseUrl(), timeout);
+  return ToReply(
+      client.Send(method, path, {{"Accept", "application/json"}, {"Authorization", token}}, body));
+}
+
+std::size_t SandboxTest::CountContacts(const std::string& customer_number,
+                                       const std::string& token) {
+  auto r = Get("/Contact?depth=1&customerNumber=" + customer_number, token);
+  EXPECT_EQ(r.status, 200) << r.body;
+  return r.json["objects"].is_array() ? r.json["objects"].size() : 0;
+}
+
+Json SandboxTest::PersonBody(const std::string& customer_number) {
+  return Json{{"surename", "Erika"},
+              {"familyname", "Mustermann"},
+              {"category", {{"id", 3}, {"objectName", "Category"}}},
+              {"status", 1000},
+              {"customerNumber", customer_number}};
+}
+
 std::string SandboxTest::CreatePerson(const std::string& customer_number,
                                       const std::string& token) {
-  auto r = Post("/Contact",
-                Json{{"surename", "Erika"},
-                     {"familyname", "Mustermann"},
-                     {"category", {{"id", 3}, {"objectName", "Category"}}},
-                     {"status", 1000},
-                     {"customerNumber", customer_number}},
-                token);
+  auto r = Post("/Contact", PersonBody(customer_number), token);
   EXPECT_EQ(r.status, 201) << r.body;
   return r.json["objects"]["id"].get<std::string>();
 }

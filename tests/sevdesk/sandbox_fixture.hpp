@@ -45,6 +45,13 @@ class SandboxTest : public ::testing::Test {
   Reply Upload(const std::string& bytes, const std::string& filename = "rechnung.pdf",
                const std::string& token = kTokenA);
   Reply Admin(const std::string& method, const std::string& path, const Json& body = nullptr);
+  // Over a fresh connection with its own deadline (time-out and reset tests).
+  Reply SendWithTimeout(const std::string& method, const std::string& path, const std::string& body,
+                        const std::string& token, std::chrono::milliseconds timeout);
+  // How many contacts (persons included) carry this customer number.
+  std::size_t CountContacts(const std::string& customer_number, const std::string& token = kTokenA);
+  // A contact create body for a person with this customer number.
+  static Json PersonBody(const std::string& customer_number);
 
   // Helpers for the common happy path.
   std::string CreatePerson(const std::string& customer_number, const std::string& token = kTokenA);

@@ -308,12 +308,19 @@ class Sandbox::Impl {
       return HandleAdmin(request);
     }
     if (path == "/" || path == "/index.html") {
+      if (request.method != "GET" && request.method != "HEAD") {
+        auto refused = http::Response::Text(405, "Die Ansicht ist schreibgeschützt.\n",
+                                            "text/plain; charset=utf-8");
+        refused.AddHeader("Allow", "GET, HEAD");
+        return refused;
+      }
       Json details = Json::array();
       for (const auto& a : Accounts()) {
         std::lock_guard lock(a->mu);
         details.push_back(AccountDetail(*a));
       }
-      return http::Response::Text(200, RenderView(details), "text/html; charset=utf-8");
+      return http::Response::Text(200, RenderView(details, request.Query("voucher").value_or("")),
+                                  "text/html; charset=utf-8");
     }
     return http::Response::Text(404, "Not found\n", "text/plain; charset=utf-8");
   }
@@ -411,9 +418,7 @@ class Sandbox::Impl {
       case FaultKind::kRateLimitedNoRetryAfter:
         return Count(*account, route, Error(429, "Too Many Requests"));
       case FaultKind::kReset:
-        response = InternalError();
-        response.drop_connection = true;
-        return Count(*account, route, std::move(response));
+        return Count(*account, route, DroppedConnection(http::Response::Json(200, "")));
       case FaultKind::kErrorBody200: {
         // Like sevdesk's refusals that arrive as HTTP 200 (e.g. code 390): nothing was changed.
         Json body = ErrorBody(200, "The request could not be processed", 390);
@@ -438,7 +443,7 @@ class Sandbox::Impl {
         SleepFor(faults.timeout_duration);
         break;
       case FaultKind::kResetAfterWrite:
-        response.drop_connection = true;
+        response = DroppedConnection(std::move(response));
         break;
       default:
         break;
@@ -449,6 +454,16 @@ class Sandbox::Impl {
   static http::Response Unauthenticated() {
     // Assumption: the live 401 body is not captured anywhere; the message is the spec's text.
     return Error(401, "Authentication required");
+  }
+
+  // The status line and headers go out, the body never completes. The status must be below 400:
+  // the HTTP layer fills empty bodies of error statuses (httplib's error handler), which would
+  // turn the drop into a complete answer.
+  static http::Response DroppedConnection(http::Response response) {
+    if (response.status >= 400) response.status = 200;
+    response.body.clear();
+    response.drop_connection = true;
+    return response;
   }
 
   static http::Response InternalError() {

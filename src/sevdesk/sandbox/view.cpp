@@ -26,7 +26,7 @@ std::string ContactName(const Json& c) {
 
 }  // namespace
 
-std::string RenderView(const Json& accounts) {
+std::string RenderView(const Json& accounts, const std::string& highlight) {
   std::string html = R"(<!doctype html>
 <html lang="de"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -39,7 +39,7 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #e8ebef;font-size:.9rem}
 th{background:#f0f2f5}.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:99px;background:#e6eefc;font-size:.8rem;margin-right:.3rem}
-.warn{background:#fde8e8}.muted{color:#6b7785}
+.warn{background:#fde8e8}.muted{color:#6b7785}tr.hl td{background:#fff6d6}
 </style></head><body>
 <h1>sevdesk-Sandbox</h1>
 <p class="muted">Nachbildung der sevdesk-API für Tests und Demo. Es werden keine echten Daten an sevdesk übertragen.
@@ -105,8 +105,11 @@ Die gleichen Daten als JSON: <a href="/__sandbox">/__sandbox</a></p>
                                         : status == "750"  ? "teilbezahlt"
                                         : status == "1000" ? "bezahlt"
                                                            : status;
-        html += "<tr><td>" + Text(v["id"]) + "</td><td>" + date + "</td><td>" +
-                Text(v["description"]) + "</td><td>" + Text(v["supplierName"]) + "</td><td>" +
+        const std::string id = v["id"].is_string() ? v["id"].get<std::string>() : "";
+        html += "<tr id=\"voucher-" + HtmlEscape(id) + "\"" +
+                (!highlight.empty() && id == highlight ? " class=\"hl\"" : "") + "><td>" +
+                Text(v["id"]) + "</td><td>" + date + "</td><td>" + Text(v["description"]) +
+                "</td><td>" + Text(v["supplierName"]) + "</td><td>" +
                 (v["creditDebit"] == "D" ? "Einnahme" : "Ausgabe") + "</td><td>" + status_text +
                 "</td><td class=\"num\">" + Text(v["sumNet"]) + "</td><td class=\"num\">" +
                 Text(v["sumTax"]) + "</td><td class=\"num\">" + Text(v["sumGross"]) + "</td><td>" +
@@ -115,6 +118,11 @@ Die gleichen Daten als JSON: <a href="/__sandbox">/__sandbox</a></p>
       html += "</table>";
     }
     html += "</section>";
+  }
+  if (!highlight.empty()) {
+    html +=
+        "<script>var r=document.querySelector('tr.hl');if(r)r.scrollIntoView({block:'center'});"
+        "</script>";
   }
   html += "</body></html>\n";
   return html;

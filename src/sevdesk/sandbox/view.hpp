@@ -6,7 +6,8 @@
 
 namespace hs::sevdesk::sandbox {
 
-// `accounts`: AccountDetail() of each account.
-std::string RenderView(const Json& accounts);
+// `accounts`: AccountDetail() of each account. `highlight`: a voucher id to mark and scroll to
+// (the application links to "/?voucher={id}").
+std::string RenderView(const Json& accounts, const std::string& highlight = {});
 
 }  // namespace hs::sevdesk::sandbox
