@@ -7,9 +7,11 @@ packages=(
   libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev libsodium-dev libexpected-dev
   libhpdf-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev
-  fonts-dejavu-core poppler-utils clang-format curl
+  fonts-dejavu-core poppler-utils clang-format curl chromium
   libpq-dev postgresql-15
 )
+# Browser tests: node and npm from Debian, unless a node with npm is installed already.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -25,4 +27,11 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "install-deps: all Debian packages present"
+fi
+
+# playwright-core for the browser tests, exactly as recorded in the lock file.
+browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+if [[ ! -f "$browser_dir/node_modules/playwright-core/package.json" ]]; then
+  echo "install-deps: npm ci in tests/browser"
+  (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -85,7 +85,7 @@ function renderBanner(conn) {
     icon('alert'),
     h('span', {}, 'Sevdesk-Verbindung unterbrochen – bitte Token prüfen'),
     conn.paused_reason ? h('span', { class: 'banner-detail' }, conn.paused_reason) : null,
-    h('a', { href: '#/einstellungen/erweiterungen/sevdesk' }, 'Zur Sevdesk-Konfiguration')));
+    h('a', { href: '#/einstellungen/erweiterungen/sevdesk?bearbeiten=1' }, 'Zur Sevdesk-Konfiguration')));
 }
 
 export async function refreshBanner() {

@@ -1,3 +1,5 @@
+import { date as dateDe } from './format.js';
+
 // Small DOM helpers: elements without innerHTML, icons, labelled fields, API errors at the
 // fields they belong to, dialogs, toasts and a pager.
 
@@ -57,6 +59,10 @@ export function field({ label, name, type = 'text', value = '', hint, required, 
       input = h('select', { id, name, ...attrs },
         (attrs.options || []).map(([v, t]) => h('option', { value: v, selected: String(v) === String(value) }, t)));
       input.removeAttribute('options');
+    } else if (type === 'date') {
+      // German dates (TT.MM.JJJJ) whatever the browser's language; read with fmt.parseDateDe.
+      input = h('input', { id, name, type: 'text', inputmode: 'numeric', autocomplete: 'off', placeholder: 'TT.MM.JJJJ', class: 'w-date', ...attrs });
+      input.value = value ? dateDe(value) : '';
     } else {
       input = h('input', { id, name, type, ...attrs });
       input.value = value ?? '';
@@ -106,8 +112,8 @@ export function showErrors(root, error, extraFieldNames = {}) {
   const box = alert || root;
   if (alert) {
     alert.hidden = false;
-    append(alert, h('p', {}, error.message || 'Fehler.'),
-      leftovers.length ? h('ul', {}, leftovers.map((d) => h('li', {}, d.field ? `${d.field}: ${d.message}` : d.message))) : null);
+    append(alert, [h('p', {}, error.message || 'Fehler.'),
+      leftovers.length ? h('ul', {}, leftovers.map((d) => h('li', {}, d.field ? `${d.field}: ${d.message}` : d.message))) : null]);
   } else {
     box.prepend(h('div', { class: 'form-alert', role: 'alert' }, error.message));
   }

@@ -31,6 +31,28 @@ export function date(iso) {
   return m ? `${m[3]}.${m[2]}.${m[1]}` : iso;
 }
 
+// What a person types as a date: "27.11.2026", "27.11.26", "1.2.2026" or "2026-11-27" ->
+// "2026-11-27"; '' when empty; null when it is no valid date.
+export function parseDateDe(text) {
+  const s = String(text ?? '').trim();
+  if (s === '') return '';
+  let y; let m; let d;
+  let match = /^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})$/.exec(s);
+  if (match) {
+    [d, m, y] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    if (match[3].length === 2) y += 2000;
+  } else if ((match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s))) {
+    [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  } else {
+    return null;
+  }
+  const dt = new Date(Date.UTC(y, m - 1, d));
+  if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== m - 1 || dt.getUTCDate() !== d) return null;
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+export const DATE_HINT = 'Bitte ein Datum wie 27.11.2026 eingeben.';
+
 // "2026-11-27T13:04:05Z" -> "27.11.2026, 14:04:05" (Berlin time)
 export function dateTime(iso) {
   if (!iso) return '–';

@@ -324,6 +324,12 @@ async function renderDraftEditor(main, ctx, school, inv) {
       if (p === null) { ok = false; setFieldError(form, `lines[${i}].unit_price_cents`, 'Bitte einen Betrag wie 45,00 eingeben.'); }
       return { text: l.text.trim(), quantity: q ?? '0', unit: l.unit.trim(), unit_price_cents: p ?? 0, vat_rate: l.vat_rate };
     });
+    const dates = {};
+    for (const n of ['invoice_date', 'service_date', 'service_period_end']) {
+      const iso = fmt.parseDateDe(form.querySelector(`[data-field="${n}"]`).value);
+      if (iso === null) { ok = false; setFieldError(form, n, fmt.DATE_HINT); }
+      dates[n] = iso || null;
+    }
     if (!ok) {
       alert.hidden = false;
       alert.textContent = 'Bitte die markierten Felder prüfen.';
@@ -333,9 +339,7 @@ async function renderDraftEditor(main, ctx, school, inv) {
     const v = (n) => form.querySelector(`[data-field="${n}"]`).value;
     return {
       customer_id: Number(custSelect.value) || null,
-      invoice_date: v('invoice_date') || null,
-      service_date: v('service_date') || null,
-      service_period_end: v('service_period_end') || null,
+      ...dates,
       price_entry: priceEntry.value,
       notes: v('notes'),
       lines: out,

@@ -63,14 +63,26 @@ export async function renderReceipts(main, ctx) {
       onclick: () => { state.type = v; typeGroup.querySelectorAll('.seg').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.type === v))); filterChanged(); },
     }, t)));
   const fromId = nextId('from'); const toId = nextId('to'); const qId = nextId('q'); const sdId = nextId('sd');
-  const from = h('input', { type: 'date', id: fromId, value: state.from });
-  const to = h('input', { type: 'date', id: toId, value: state.to });
+  const dateAttrs = { type: 'text', inputmode: 'numeric', autocomplete: 'off', placeholder: 'TT.MM.JJJJ', class: 'w-date' };
+  const from = h('input', { ...dateAttrs, id: fromId, value: state.from ? fmt.date(state.from) : '', 'aria-describedby': `${fromId}-err` });
+  const to = h('input', { ...dateAttrs, id: toId, value: state.to ? fmt.date(state.to) : '', 'aria-describedby': `${toId}-err` });
+  function dateFilter(input, key) {
+    const iso = fmt.parseDateDe(input.value);
+    const err = document.getElementById(`${input.id}-err`);
+    input.toggleAttribute('aria-invalid', iso === null);
+    err.hidden = iso !== null;
+    err.textContent = iso === null ? fmt.DATE_HINT : '';
+    if (iso === null || iso === state[key]) return;
+    state[key] = iso;
+    if (iso) input.value = fmt.date(iso);
+    filterChanged();
+  }
   const search = h('input', { type: 'search', id: qId, value: state.q, placeholder: 'Nummer, Kunde, Text …', autocomplete: 'off' });
   const sdFilter = h('select', { id: sdId },
     h('option', { value: '' }, 'Alle'),
     Object.entries(SEVDESK).map(([k, v]) => h('option', { value: k, selected: state.sevdesk === k }, v.label)));
-  from.addEventListener('change', () => { state.from = from.value; filterChanged(); });
-  to.addEventListener('change', () => { state.to = to.value; filterChanged(); });
+  from.addEventListener('change', () => dateFilter(from, 'from'));
+  to.addEventListener('change', () => dateFilter(to, 'to'));
   search.addEventListener('input', debounce(() => { state.q = search.value.trim(); filterChanged(); }, 300));
   sdFilter.addEventListener('change', () => { state.sevdesk = sdFilter.value; filterChanged(); });
 
@@ -93,8 +105,8 @@ export async function renderReceipts(main, ctx) {
     h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'Belege'), uploadBtn),
     h('div', { class: 'toolbar filters' },
       h('div', { class: 'field' }, h('span', { class: 'label', id: 'type-label' }, 'Art'), typeGroup),
-      h('div', { class: 'field' }, h('label', { for: fromId }, 'Von'), from),
-      h('div', { class: 'field' }, h('label', { for: toId }, 'Bis'), to),
+      h('div', { class: 'field field-date' }, h('label', { for: fromId }, 'Von'), from, h('p', { class: 'error', id: `${fromId}-err`, hidden: true })),
+      h('div', { class: 'field field-date' }, h('label', { for: toId }, 'Bis'), to, h('p', { class: 'error', id: `${toId}-err`, hidden: true })),
       h('div', { class: 'field search-field' }, h('label', { for: qId }, 'Suche'), h('div', { class: 'input-icon' }, icon('search'), search)),
       h('div', { class: 'field' }, h('label', { for: sdId }, 'Sevdesk-Status'), sdFilter)),
     progressSlot,
@@ -253,6 +265,13 @@ export async function renderReceipts(main, ctx) {
     let tick = 0;
     let stuck = 0;
     let lastDone = -1;
+    following = true;
+    try {
+      await pollBatch();
+    } finally {
+      following = false;
+    }
+    async function pollBatch() {
     while (ctx.alive()) {
       let s;
       try {
@@ -283,6 +302,7 @@ export async function renderReceipts(main, ctx) {
       if (tick++ % 3 === 0) { load(); ctx.refreshBanner(); }
       await sleep(700);
     }
+    }
   }
 
   function listQuery(extra = {}) {
@@ -290,6 +310,8 @@ export async function renderReceipts(main, ctx) {
   }
 
   let seq = 0;
+  let refreshTimer = null;
+  let following = false;
   async function load() {
     const my = ++seq;
     ctx.replaceQuery({ type: state.type, from: state.from, to: state.to, q: state.q, sevdesk: state.sevdesk, page: state.page > 1 ? state.page : '' });
@@ -319,6 +341,11 @@ export async function renderReceipts(main, ctx) {
       clear(pagerSlot).append(pager({ page: state.page, limit: PAGE, total: data.total, label: 'Belege', onPage: (p) => { state.page = p; load(); } }));
       renderSelection();
       clear(alertSlot);
+      // Receipts on their way to sevdesk: look again shortly (the batch view polls by itself).
+      clearTimeout(refreshTimer);
+      if (!following && data.items.some((r) => r.sevdesk && ['queued', 'in_progress'].includes(r.sevdesk.status))) {
+        refreshTimer = setTimeout(() => { if (ctx.alive() && my === seq) load(); }, 1500);
+      }
     } catch (e) {
       if (my !== seq) return;
       if (tbody.querySelector('.skeleton')) clear(tbody);
@@ -372,7 +399,12 @@ function openUpload(onDone) {
     const fd = new FormData();
     const file = v('file').files[0];
     if (file) fd.append('file', file, file.name);
-    fd.append('date', v('date').value);
+    const iso = fmt.parseDateDe(v('date').value);
+    if (iso === null) {
+      showErrors(form, { message: 'Bitte die markierten Felder prüfen.', details: [{ field: 'date', message: fmt.DATE_HINT }] });
+      return;
+    }
+    fd.append('date', iso);
     fd.append('amount_gross_cents', cents === null ? v('amount_gross_cents').value : String(cents));
     fd.append('vat_rate', v('vat_rate').value);
     fd.append('supplier', v('supplier').value);

@@ -1,0 +1,308 @@
+// The five flows of the sevdesk help page, end to end in Chromium against the real binary and
+// the sevdesk sandbox, plus a 375 px check. Screenshots of the main screens go to
+// docs/screenshots/ (HS_SCREENSHOT_DIR overrides, HS_SCREENSHOT_DIR=off disables).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startStack, ApiClient, sandboxJson, sandboxVouchers, login, GOOD_TOKEN, WRONG_TOKEN, SCHOOL,
+} from '../lib/harness.js';
+
+let stack;
+let api;
+let page;
+const TODAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+const norm = (s) => String(s).replace(/\u00a0|\u202f/g, ' ').replace(/\s+/g, ' ').trim();
+
+async function until(what, fn, timeoutMs = 30000, stepMs = 200) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+async function finalizedInvoice(customerId, text, cents) {
+  const draft = await api.call('POST', '/invoices', {
+    customer_id: customerId, invoice_date: TODAY,
+    lines: [{ text, quantity: '1', unit: 'Std.', unit_price_cents: cents, vat_rate: 19 }],
+  });
+  return api.call('POST', `/invoices/${draft.id}/finalize`);
+}
+
+async function receiptOf(invoiceNumber) {
+  const list = await api.call('GET', `/receipts?type=income&q=${encodeURIComponent(invoiceNumber)}`);
+  return list.items.find((r) => r.number === invoiceNumber);
+}
+
+async function rowStatus(number) {
+  const cell = page.locator(`tr[data-number="${number}"] [data-sevdesk]`);
+  if (await cell.count() === 0) return null;
+  return cell.first().getAttribute('data-sevdesk');
+}
+
+before(async () => {
+  const shots = process.env.HS_SCREENSHOT_DIR !== 'off';
+  stack = await startStack({ screenshots: shots });
+  api = new ApiClient(stack.baseUrl);
+  await api.login();
+  await api.call('PATCH', '/settings/school', {
+    address: { street: 'Am Hundeplatz 3', zip: '79098', city: 'Freiburg im Breisgau', country: 'DE' },
+    email: 'hallo@pfotenglueck.test', tax_number: '06/123/45678', iban: 'DE02120300000000202051', bic: 'BYLADEM1001', bank_name: 'Testbank',
+  });
+  // 50 income receipts from before the connection existed (5 customers, 10 invoices each).
+  const names = [['Anna', 'Becker'], ['Jonas', 'Schmidt'], ['Lea', 'Wagner'], ['Paul', 'Hoffmann'], ['Mia', 'Schulz']];
+  for (const [first, last] of names) {
+    const c = await api.call('POST', '/customers', {
+      kind: 'person', first_name: first, last_name: last, email: `${first.toLowerCase()}@example.org`,
+      address: { street: 'Lindenweg 1', zip: '79100', city: 'Freiburg', country: 'DE' }, dogs: [{ name: 'Bello', breed: 'Labrador' }],
+    });
+    for (let i = 1; i <= 10; i++) await finalizedInvoice(c.id, `Einzelstunde ${i}`, 4500 + i * 100);
+  }
+  page = await stack.newPage();
+});
+
+after(async () => {
+  if (page) assert.deepEqual(page.consoleErrors.filter((e) => !/Failed to load resource/.test(e)), [], 'no JavaScript errors in the page');
+  await stack?.stop();
+});
+
+test('login shows the school name and Abmelden', async () => {
+  await page.goto(`${stack.baseUrl}/`);
+  await page.getByRole('heading', { name: 'Anmeldung' }).waitFor();
+  await page.getByLabel('E-Mail-Adresse').fill('inhaberin@pfotenglueck.test');
+  await page.getByLabel('Passwort').fill('falsch-falsch-falsch');
+  await page.getByRole('button', { name: 'Anmelden' }).click();
+  await page.locator('.form-alert:not([hidden])').waitFor();
+  await stack.shot(page, '01-anmeldung');
+  await login(page, stack);
+  assert.equal(await page.getByTestId('school-name').textContent(), SCHOOL);
+  assert.ok(await page.getByRole('button', { name: 'Abmelden' }).isVisible());
+  await page.getByRole('heading', { name: 'Rechnungen', level: 1 }).waitFor();
+  await page.locator('tbody tr[data-id]').first().waitFor();
+  await stack.shot(page, '02-rechnungen');
+});
+
+test('flow 1: wrong token is reported, right token connects, then Aktiv', async () => {
+  await page.getByRole('link', { name: 'Einstellungen' }).click();
+  await page.getByLabel('Name der Hundeschule').waitFor();
+  await stack.shot(page, '03-einstellungen-schule');
+  await page.getByRole('navigation', { name: 'Einstellungen' }).getByRole('link', { name: 'Erweiterungen' }).click();
+  await page.getByRole('heading', { name: 'Sevdesk' }).waitFor();
+  await stack.shot(page, '04-erweiterungen');
+  await page.getByRole('link', { name: 'Konfigurieren' }).click();
+  await page.getByRole('button', { name: 'Konfiguration bearbeiten' }).click();
+  const token = page.getByRole('textbox', { name: 'API-Token', exact: true });
+  assert.equal(await token.getAttribute('type'), 'password', 'the token field is masked');
+  await token.fill(WRONG_TOKEN);
+  await page.getByRole('button', { name: 'Verbindung testen' }).click();
+  const result = page.getByTestId('test-result');
+  await result.filter({ hasText: 'fehlgeschlagen' }).waitFor();
+  assert.match(norm(await result.textContent()), /sevdesk kennt diesen API-Token nicht/);
+
+  // Activating without a successful test is refused, and the page says why.
+  await page.getByLabel('Aktiv', { exact: true }).click();
+  assert.equal(await page.getByLabel('Aktiv', { exact: true }).isChecked(), false);
+  assert.match(norm(await page.locator('#sd-active-err').textContent()), /erst nach einem erfolgreichen Test/);
+  await stack.shot(page, '05-sevdesk-falscher-token', { fullPage: true });
+
+  await token.fill(GOOD_TOKEN);
+  await page.getByRole('button', { name: 'Verbindung testen' }).click();
+  await result.filter({ hasText: 'erfolgreich' }).waitFor();
+  assert.match(norm(await result.textContent()), /Verbindung hergestellt/);
+  await page.getByLabel('Aktiv', { exact: true }).check();
+  await stack.shot(page, '06-sevdesk-verbunden', { fullPage: true });
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.getByTestId('connection-state').filter({ hasText: 'aktiv' }).waitFor();
+  assert.match(await page.getByTestId('token-masked').textContent(), /•+good$/);
+  const conn = await api.call('GET', '/integrations/sevdesk');
+  assert.equal(conn.enabled, true);
+});
+
+let firstNumber;
+test('flow 2: new customer and invoice, finalized, reaches sevdesk', async () => {
+  await page.getByRole('link', { name: 'Kunden' }).click();
+  await page.getByRole('link', { name: 'Neuer Kunde' }).click();
+  await page.getByLabel('Vorname').fill('Greta');
+  await page.getByLabel('Nachname').fill('Neumann');
+  await page.getByLabel('Straße und Hausnummer').fill('Kastanienallee 12');
+  await page.getByLabel('PLZ').fill('10435');
+  await page.getByLabel('Ort', { exact: true }).fill('Berlin');
+  await page.getByLabel('E-Mail-Adresse').fill('greta.neumann@example.org');
+  await page.getByRole('button', { name: 'Hund hinzufügen' }).click();
+  await page.getByLabel('Name des Hundes').fill('Luna');
+  await page.getByLabel('Rasse').fill('Border Collie');
+  await stack.shot(page, '07-kunde-neu', { fullPage: true });
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.getByRole('heading', { name: 'Greta Neumann' }).waitFor();
+
+  await page.getByRole('link', { name: 'Rechnung schreiben' }).click();
+  await page.getByRole('heading', { name: 'Neue Rechnung' }).waitFor();
+  assert.match(await page.getByRole('combobox', { name: 'Kunde', exact: true }).evaluate((s) => s.selectedOptions[0].textContent), /Greta Neumann/);
+  await page.getByLabel('Beschreibung (Position 1)').fill('Einzelstunde Welpentraining');
+  await page.getByLabel('Menge (Position 1)').fill('2');
+  await page.getByLabel('Einzelpreis (€) (Position 1)').fill('45,50');
+  assert.equal(norm(await page.locator('[data-amount="0"]').textContent()), '91,00 €');
+  await page.getByRole('button', { name: 'Position hinzufügen' }).click();
+  await page.getByLabel('Beschreibung (Position 2)').fill('Gruppenkurs Alltagstraining (10 Termine)');
+  await page.getByLabel('Einzelpreis (€) (Position 2)').fill('1.234,56');
+  await page.getByLabel('USt (Position 2)').selectOption('19');
+  // Live totals in German format (net prices: 91,00 + 1.234,56, plus 19 %).
+  assert.equal(norm(await page.locator('[data-total="net"]').textContent()), '1.325,56 €');
+  assert.equal(norm(await page.locator('[data-total="gross"]').textContent()), '1.577,42 €');
+  await page.getByRole('combobox', { name: 'Preise' }).selectOption('gross');
+  assert.equal(norm(await page.locator('[data-total="gross"]').textContent()), '1.325,56 €');
+  assert.equal(norm(await page.locator('[data-total="net"]').textContent()), '1.113,92 €');
+  await stack.shot(page, '08-rechnung-entwurf', { fullPage: true });
+
+  await page.getByRole('button', { name: 'Festschreiben …' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  assert.match(norm(await dialog.textContent()), /kann nicht rückgängig gemacht werden/);
+  assert.match(norm(await dialog.textContent()), /1\.325,56 €/);
+  await stack.shot(page, '09-festschreiben-bestaetigen');
+  await dialog.getByRole('button', { name: 'Endgültig festschreiben' }).click();
+  const h1 = page.getByRole('heading', { level: 1, name: /^Rechnung / });
+  await h1.waitFor();
+  firstNumber = (await h1.textContent()).replace(/^Rechnung /, '');
+  assert.ok(firstNumber.length > 0);
+  assert.match(norm(await page.getByText(/Festgeschrieben am/).locator('..').textContent()), /\d{2}\.\d{2}\.\d{4}/);
+
+  // The PDF opens (same session).
+  const href = await page.getByTestId('open-pdf').getAttribute('href');
+  const pdf = await page.request.get(`${stack.baseUrl}${href}`);
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()['content-type'], 'application/pdf');
+  assert.equal((await pdf.body()).subarray(0, 5).toString(), '%PDF-');
+  await stack.shot(page, '10-rechnung-festgeschrieben');
+
+  await page.getByRole('link', { name: 'Beleg und Sevdesk-Status' }).click();
+  await until('the receipt to be transferred', async () => (await rowStatus(firstNumber)) === 'transferred');
+  const cell = page.locator(`tr[data-number="${firstNumber}"] [data-sevdesk]`);
+  assert.match(norm(await cell.textContent()), /^übertragen/);
+  assert.ok(await cell.getByRole('link', { name: /in Sevdesk öffnen/ }).count() === 1);
+  const vouchers = await sandboxVouchers(stack);
+  assert.equal(vouchers.filter((v) => v.description === firstNumber).length, 1, 'the voucher is in the sandbox once');
+});
+
+test('flow 3: 50 older receipts selected by filter are transferred once, with progress', async () => {
+  // A little latency in "sevdesk" so the progress is visible, as with the real service.
+  await sandboxJson(stack, 'PUT', '/faults', { latency_ms: 40 });
+  await page.getByRole('link', { name: 'Belege' }).click();
+  await page.getByRole('button', { name: 'Einnahmen' }).click();
+  await page.locator('tbody tr[data-id]').first().waitFor();
+  await until('the Einnahmen filter', async () => (await page.locator('.pager-info').textContent()).includes('51 Belege'));
+  await page.getByLabel('Alle Belege auf dieser Seite auswählen').check();
+  assert.match(await page.getByTestId('selection-info').textContent(), /25 Belege ausgewählt/);
+  await page.getByRole('button', { name: 'Alle 51 Belege auswählen, die dem Filter entsprechen' }).click();
+  assert.match(await page.getByTestId('selection-info').textContent(), /Alle 51 Belege/);
+  await stack.shot(page, '11-belege-auswahl');
+  await page.getByRole('button', { name: 'Aktionen' }).click();
+  await page.getByRole('menuitem', { name: 'Zu Sevdesk übertragen' }).click();
+  await page.getByTestId('transfer-progress').waitFor({ timeout: 10000 });
+  await until('a progress value', async () => Number(await page.locator('#transfer-progress').getAttribute('value').catch(() => 100)) > 0, 20000, 100);
+  await stack.shot(page, '12-belege-uebertragung-laeuft');
+  const summary = page.getByTestId('transfer-summary');
+  await summary.waitFor({ timeout: 90000 });
+  assert.equal(await summary.locator('[data-count="transferred"] strong').textContent(), '50');
+  assert.equal(await summary.locator('[data-count="failed"] strong').textContent(), '0');
+  await until('every row to show übertragen', async () => {
+    const states = await page.locator('tbody [data-sevdesk]').evaluateAll((els) => els.map((e) => e.dataset.sevdesk));
+    return states.length === 25 && states.every((s) => s === 'transferred');
+  });
+  await stack.shot(page, '13-belege-uebertragen');
+  await sandboxJson(stack, 'DELETE', '/faults');
+  const left = await api.call('GET', '/receipts?type=income&sevdesk=not_transferred');
+  assert.equal(left.total, 0);
+  const vouchers = await sandboxVouchers(stack);
+  const descriptions = vouchers.map((v) => v.description);
+  assert.equal(vouchers.length, 51);
+  assert.equal(new Set(descriptions).size, 51, 'nothing twice in the sandbox');
+});
+
+test('flow 4: a receipt sevdesk rejects shows why and is retried after the fix', async () => {
+  // The sevdesk account is switched to Kleinunternehmer: sevdesk rejects the 19 % tax rule.
+  await sandboxJson(stack, 'PUT', `/accounts/${GOOD_TOKEN}/settings`, { tax_mode: 'kleinunternehmer' });
+  const c = (await api.call('GET', '/customers?q=Neumann')).items[0];
+  const inv = await finalizedInvoice(c.id, 'Hausbesuch Leinenführigkeit', 8900);
+  await until('the transfer to fail', async () => (await receiptOf(inv.number))?.sevdesk.status === 'failed');
+  await page.goto(`${stack.baseUrl}/#/belege?type=income&q=${encodeURIComponent(inv.number)}`);
+  const cell = page.locator(`tr[data-number="${inv.number}"] [data-sevdesk]`);
+  await cell.waitFor();
+  assert.equal(await cell.getAttribute('data-sevdesk'), 'failed');
+  const reason = norm(await cell.locator('.sd-reason').textContent());
+  assert.ok(reason.length > 10, `a reason is shown: ${reason}`);
+  assert.match(norm(await cell.textContent()), /fehlgeschlagen/);
+  await stack.shot(page, '14-beleg-fehlgeschlagen');
+  await page.getByRole('link', { name: inv.number }).click();
+  await page.getByRole('heading', { name: 'Verlauf' }).waitFor();
+  assert.ok(await page.locator('table.history tbody tr').count() > 0);
+  assert.match(norm(await page.locator('.sd-detail').textContent()), /fehlgeschlagen/);
+  await stack.shot(page, '15-beleg-detail-verlauf', { fullPage: true });
+
+  // The cause is fixed in sevdesk; "Erneut versuchen" sends it.
+  await sandboxJson(stack, 'PUT', `/accounts/${GOOD_TOKEN}/settings`, { tax_mode: 'regular' });
+  await page.getByRole('button', { name: 'Erneut versuchen' }).click();
+  await page.locator('.sd-detail [data-sevdesk="transferred"]').waitFor({ timeout: 30000 });
+  const vouchers = await sandboxVouchers(stack);
+  assert.equal(vouchers.filter((v) => v.description === inv.number).length, 1);
+});
+
+test('flow 5: revoked token shows the banner; a new token resumes the transfers', async () => {
+  await sandboxJson(stack, 'POST', `/accounts/${GOOD_TOKEN}/revoke`);
+  const c = (await api.call('GET', '/customers?q=Neumann')).items[0];
+  const inv = await finalizedInvoice(c.id, 'Einzelstunde Rückruf', 5200);
+  await until('the connection to pause', async () => (await api.call('GET', '/integrations/sevdesk')).state === 'paused');
+  await page.goto(`${stack.baseUrl}/#/belege?type=income`);
+  const banner = page.getByTestId('sevdesk-banner');
+  await banner.waitFor();
+  assert.match(norm(await banner.textContent()), /Sevdesk-Verbindung unterbrochen – bitte Token prüfen/);
+  await until('the waiting state', async () => (await rowStatus(inv.number)) === 'waiting');
+  await stack.shot(page, '16-banner-verbindung-unterbrochen');
+
+  // In sevdesk the owner creates a new token (the sandbox accepts the account's token again).
+  await sandboxJson(stack, 'POST', `/accounts/${GOOD_TOKEN}/reinstate`);
+  await banner.getByRole('link', { name: 'Zur Sevdesk-Konfiguration' }).click();
+  await page.getByRole('textbox', { name: 'API-Token', exact: true }).fill(GOOD_TOKEN);
+  await page.getByRole('button', { name: 'Verbindung testen' }).click();
+  await page.getByTestId('test-result').filter({ hasText: 'erfolgreich' }).waitFor();
+  await banner.waitFor({ state: 'detached', timeout: 10000 });
+  await page.getByRole('link', { name: 'Belege' }).click();
+  await page.getByRole('button', { name: 'Einnahmen' }).click();
+  await until('the transfer to resume', async () => (await rowStatus(inv.number)) === 'transferred');
+  const vouchers = await sandboxVouchers(stack);
+  assert.equal(vouchers.filter((v) => v.description === inv.number).length, 1);
+});
+
+test('375 px: no horizontal scrolling, navigation and focus visible', async () => {
+  const phone = await stack.newPage({ width: 375, height: 740 });
+  try {
+    await login(phone, stack);
+    const widths = async () => phone.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    for (const hash of ['#/rechnungen', '#/belege?type=income', '#/rechnungen/neu', '#/kunden', '#/einstellungen/erweiterungen/sevdesk?bearbeiten=1']) {
+      await phone.goto(`${stack.baseUrl}/${hash}`);
+      await phone.locator('main h1').waitFor();
+      await phone.waitForFunction(() => !document.querySelector('main[aria-busy]') && !document.querySelector('tr.skeleton'));
+      const [scroll, inner] = await widths();
+      assert.ok(scroll <= inner, `${hash}: page is ${scroll}px wide at ${inner}px`);
+      if (hash.startsWith('#/belege')) await stack.shot(phone, '17-mobil-belege');
+      if (hash === '#/rechnungen/neu') await stack.shot(phone, '18-mobil-rechnung');
+    }
+    assert.ok(await phone.getByRole('link', { name: 'Belege' }).isVisible());
+    // Keyboard: the focused control shows a focus ring.
+    await phone.goto(`${stack.baseUrl}/#/kunden`);
+    await phone.locator('#customer-search').waitFor();
+    await phone.keyboard.press('Tab');
+    const outline = await phone.evaluate(() => {
+      const el = document.activeElement;
+      const s = getComputedStyle(el);
+      return { tag: el.tagName, style: s.outlineStyle, width: s.outlineWidth };
+    });
+    assert.notEqual(outline.style, 'none', `focus is visible on ${outline.tag}`);
+    assert.deepEqual(phone.consoleErrors.filter((e) => !/Failed to load resource/.test(e)), []);
+  } finally {
+    await phone.context().close();
+  }
+});
