@@ -464,6 +464,8 @@ void TransferEngine::Process(Transfer t) {
     }
     if (link.contact_id.empty()) {
       link.creating = true;
+      // The version whose data this create sends: an adopted contact carries it.
+      link.synced_version = w.customer.version;
       if (auto st = save_link("", ""); !st) return fail(st.error());
       auto created = call([&] { return s_.gateway_.CreateContact(w.token, contact); });
       if (!created) return fail(created.error());
@@ -476,7 +478,9 @@ void TransferEngine::Process(Transfer t) {
         return fail(st.error());
       }
     }
-  } else if (link.synced_version < w.customer.version) {
+  }
+  // Changed since the last sync (also an adopted contact created from an older version).
+  if (link.synced_version < w.customer.version) {
     auto updated =
         call([&] { return s_.gateway_.UpdateContact(w.token, link.contact_id, contact); });
     if (!updated) return fail(updated.error());

@@ -85,7 +85,9 @@ struct FoundVoucher {
 //  kUnauthenticated / kForbidden: token wrong or plan without API -> pause the school;
 //  kInvalidArgument: sevdesk rejected the request (400/404/422) -> permanent, message kept;
 //  kRateLimited: 429, retry_after when sent;
-//  kUnavailable with reason "sevdesk_unreachable": certainly not applied (connect failed);
+//  kUnavailable with reason "sevdesk_unreachable": certainly not applied (connect failed, or a
+//  read without an answer); "sevdesk_timeout": a read without an answer in time;
+//  "sevdesk_error": a read answered with a 5xx, an error body or an unreadable body;
 //  kUnavailable with reason "sevdesk_uncertain": may have been applied (time-out after sending,
 //  5xx, connection reset, 200 with an error body) -> look up before creating again.
 class SevdeskGateway {

@@ -316,7 +316,7 @@ Result<TestResult> SevdeskService::Test(const Principal& who) {
           r.message =
               "sevdesk hat nicht rechtzeitig geantwortet. Bitte in einigen Minuten "
               "erneut testen.";
-        } else if (e.message.find("Serverfehler") != std::string::npos) {
+        } else if (e.reason == "sevdesk_error" || e.reason == "sevdesk_uncertain") {
           r.outcome = "sevdesk_error";
           r.message = "sevdesk meldet gerade einen Fehler. Bitte später erneut testen.";
         } else {

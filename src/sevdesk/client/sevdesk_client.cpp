@@ -483,9 +483,12 @@ class SevdeskClient final : public app::SevdeskGateway {
       e.retry_after = answer.retry_after;
       return tl::unexpected(e);
     }
+    // sevdesk answered, but with an error: "sevdesk_error" for reads (nothing can have been
+    // changed), "sevdesk_uncertain" for writes (the change may have been applied).
+    const char* answered_error = write ? "sevdesk_uncertain" : "sevdesk_error";
     if (s >= 500 || s == 0) {
       return tl::unexpected(
-          Classified(ErrorCode::kUnavailable, write ? "sevdesk_uncertain" : "sevdesk_unreachable",
+          Classified(ErrorCode::kUnavailable, answered_error,
                      "sevdesk meldet einen Serverfehler (" + std::to_string(s) + ")."));
     }
     if (s >= 400) {
@@ -493,14 +496,12 @@ class SevdeskClient final : public app::SevdeskGateway {
                                        message.empty() ? "HTTP " + std::to_string(s) : message));
     }
     if (j.is_discarded() || !j.is_object()) {
-      return tl::unexpected(Classified(ErrorCode::kUnavailable,
-                                       write ? "sevdesk_uncertain" : "sevdesk_unreachable",
+      return tl::unexpected(Classified(ErrorCode::kUnavailable, answered_error,
                                        "sevdesk hat eine unlesbare Antwort geschickt."));
     }
     if (!message.empty() || (j.contains("error") && !j["error"].is_null())) {
       // "200 with an error body": whether a write happened is unknown.
-      return tl::unexpected(Classified(ErrorCode::kUnavailable,
-                                       write ? "sevdesk_uncertain" : "sevdesk_unreachable",
+      return tl::unexpected(Classified(ErrorCode::kUnavailable, answered_error,
                                        "sevdesk meldet einen Fehler: " + message));
     }
     return j;

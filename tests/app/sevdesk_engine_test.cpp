@@ -1,0 +1,621 @@
+// The transfer engine against every sevdesk error class, uncertain outcomes and crashes
+// (issue 4, sections 7 and 8, and the test list), against the sandbox over real HTTP.
+#include <set>
+#include <thread>
+
+#include "sevdesk_world.hpp"
+
+namespace hs::app::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using sevdesk::sandbox::FaultKind;
+using sevdesk::sandbox::FaultScope;
+
+class SevdeskEngineTest : public SevdeskWorld {
+ protected:
+  Principal ConnectedSchool(const std::string& name, const std::string& token) {
+    auto p = NewSchool(name);
+    Connect(p, token);
+    return p;
+  }
+  // A customer whose sevdesk contact no longer exists: every saveVoucher answers 422.
+  domain::Customer DeletedContactCustomer(std::int64_t school_id, const std::string& name) {
+    auto c = NewCustomer(school_id, name);
+    SaveLink({school_id, c.id, "HS-" + std::to_string(c.customer_number),
+              std::to_string(900 + c.id), "", "", c.email, "Hauptstraße 5|20095|Hamburg|DE",
+              c.version, false});
+    return c;
+  }
+  void ExpectExactlyOneOfEach(const std::string& token, std::size_t vouchers = 1) {
+    const Json a = Account(token);
+    EXPECT_EQ(a["vouchers"].size(), vouchers);
+    EXPECT_EQ(a["contacts"].size(), 1u);
+    EXPECT_EQ(a["contactAddresses"].size(), 1u);
+    EXPECT_EQ(a["communicationWays"].size(), 1u);
+  }
+};
+
+// ------------------------------------------------------------------ unit: bucket and backoff
+
+TEST(SevdeskRateLimiter, BurstThenPacedPerSchool) {
+  RateLimiter limiter(5, 2);
+  const Instant t0 = *ParseIsoInstant("2026-11-20T09:00:00.000Z");
+  EXPECT_EQ(limiter.Reserve(1, t0).count(), 0);
+  EXPECT_EQ(limiter.Reserve(1, t0).count(), 0);
+  const auto wait = limiter.Reserve(1, t0);
+  EXPECT_GT(wait.count(), 0);
+  EXPECT_LE(wait.count(), 201);
+  // Another school has a bucket of its own.
+  EXPECT_EQ(limiter.Reserve(2, t0).count(), 0);
+  // After 1/rate seconds one more call may go out, not two.
+  EXPECT_EQ(limiter.Reserve(1, t0 + 200ms).count(), 0);
+  EXPECT_GT(limiter.Reserve(1, t0 + 200ms).count(), 0);
+}
+
+TEST(SevdeskBackoff, FullJitterBoundedByCap) {
+  SeededRandom random(3);
+  for (int attempt = 1; attempt <= 20; ++attempt) {
+    std::int64_t ceiling = std::min<std::int64_t>(1000LL << std::min(attempt - 1, 30), 60'000);
+    std::int64_t highest = 0;
+    for (int i = 0; i < 200; ++i) {
+      const auto d = BackoffDelay(attempt, 1000ms, 60'000ms, random).count();
+      EXPECT_GE(d, 0);
+      EXPECT_LE(d, ceiling);
+      highest = std::max(highest, d);
+    }
+    EXPECT_GT(highest, ceiling / 2) << "jitter should spread over the whole range";
+  }
+}
+
+// ------------------------------------------------------------------ permanent errors
+
+TEST_F(SevdeskEngineTest, RejectedIsPermanentAndDoesNotHoldUpTheOthers) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto gone = DeletedContactCustomer(school.school_id, "Gelöscht");
+  const auto rejected = ReceiptOf(school.school_id, Finalize(school.school_id, gone.id));
+  std::vector<std::int64_t> others;
+  for (const char* name : {"Eins", "Zwei", "Drei"}) {
+    const auto c = NewCustomer(school.school_id, name);
+    others.push_back(ReceiptOf(school.school_id, Finalize(school.school_id, c.id)));
+  }
+  Drain();
+  EXPECT_EQ(StatusOf(school.school_id, rejected), "failed");
+  for (auto r : others) EXPECT_EQ(StatusOf(school.school_id, r), "transferred");
+  EXPECT_EQ(Vouchers(kTokenA).size(), 3u);
+  // Never retried automatically.
+  AdvanceClock(24h);
+  EXPECT_EQ(Drain(), 0);
+  EXPECT_EQ(Calls(kTokenA)["POST /Voucher/Factory/saveVoucher"], 4);
+  auto t = TransferOf(school.school_id, rejected);
+  EXPECT_EQ(t->attempts, 1);
+  EXPECT_EQ(t->last_error_code, "rejected");
+  // The successes reset the rejection counter.
+  EXPECT_EQ(ConnectionOf(school.school_id).consecutive_rejections, 0);
+}
+
+TEST_F(SevdeskEngineTest, BreakerOpensAfterRepeatedRejections) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  for (int i = 0; i < options_.settings.breaker_threshold; ++i) {
+    const auto c = DeletedContactCustomer(school.school_id, "Weg" + std::to_string(i));
+    Finalize(school.school_id, c.id);
+  }
+  const auto good = NewCustomer(school.school_id, "Gut");
+  const auto waiting = ReceiptOf(school.school_id, Finalize(school.school_id, good.id));
+  EXPECT_EQ(Drain(), options_.settings.breaker_threshold);
+  // The school's transfers rest; nothing more goes to sevdesk.
+  const auto conn = ConnectionOf(school.school_id);
+  ASSERT_TRUE(conn.breaker_until);
+  EXPECT_EQ(*conn.breaker_until, Now() + options_.settings.breaker_pause);
+  EXPECT_EQ(StatusOf(school.school_id, waiting), "queued");
+  EXPECT_EQ(Calls(kTokenA)["POST /Voucher/Factory/saveVoucher"],
+            options_.settings.breaker_threshold);
+  AdvanceClock(options_.settings.breaker_pause - 1s);
+  EXPECT_EQ(Drain(), 0);
+  AdvanceClock(2s);
+  EXPECT_EQ(Drain(), 1);
+  EXPECT_EQ(StatusOf(school.school_id, waiting), "transferred");
+}
+
+// ------------------------------------------------------------------ auth errors
+
+TEST_F(SevdeskEngineTest, Unauthorized401InTheMiddleOfABackfillThenANewTokenResumes) {
+  const auto school = NewSchool("Pfote");
+  std::vector<std::int64_t> receipts;
+  std::vector<std::string> numbers;
+  for (int i = 0; i < 6; ++i) {
+    const auto c = NewCustomer(school.school_id, "Kunde" + std::to_string(i));
+    const auto inv = Finalize(school.school_id, c.id, {{"Kurs", 1000 + 100 * i, 19}});
+    receipts.push_back(ReceiptOf(school.school_id, inv));
+    numbers.push_back(*inv.number);
+  }
+  Connect(school, kTokenA);
+  BatchRequest req;
+  req.receipt_ids = receipts;
+  auto batch = sevdesk_->CreateBatch(school, req);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->queued, 6);
+  for (int i = 0; i < 3; ++i) {
+    auto t = ClaimAs("w");
+    ASSERT_TRUE(t);
+    engine_->Process(*t);
+  }
+  // The token is revoked in sevdesk.
+  Admin("POST", std::string("/accounts/") + kTokenA + "/revoke");
+  EXPECT_EQ(Drain(), 1);  // the first 401 pauses the school; nothing else is sent
+  const auto conn = ConnectionOf(school.school_id);
+  EXPECT_EQ(conn.state, ConnectionState::kPausedAuth);
+  EXPECT_NE(conn.paused_reason.find("Token"), std::string::npos) << conn.paused_reason;
+  EXPECT_TRUE(*sevdesk_->IsPaused(school.school_id));
+  int transferred = 0, waiting = 0;
+  for (auto r : receipts) {
+    const auto s = StatusOf(school.school_id, r);
+    transferred += s == "transferred";
+    waiting += s == "waiting";
+    if (s == "waiting") {
+      EXPECT_EQ(TransferOf(school.school_id, r)->attempts, 0) << "a pause costs no attempt";
+    }
+  }
+  EXPECT_EQ(transferred, 3);
+  EXPECT_EQ(waiting, 3);
+  const auto view = sevdesk_->GetConnection(school.school_id);
+  EXPECT_EQ(view->state, "paused");
+  // Time passes: still nothing is sent with the bad token.
+  const long calls = TotalCalls(kTokenA);
+  AdvanceClock(1h);
+  EXPECT_EQ(Drain(), 0);
+  EXPECT_EQ(TotalCalls(kTokenA), calls);
+  // A test with the revoked token keeps the pause.
+  auto failed_test = sevdesk_->Test(school);
+  ASSERT_TRUE(failed_test);
+  EXPECT_EQ(failed_test->outcome, "token_invalid");
+  EXPECT_EQ(ConnectionOf(school.school_id).state, ConnectionState::kPausedAuth);
+
+  // The owner enters the new token and tests it: everything resumes by itself.
+  Admin("POST", std::string("/accounts/") + kTokenA + "/reinstate");
+  ConnectionUpdate u;
+  u.token = kTokenA;
+  ASSERT_TRUE(sevdesk_->UpdateConnection(school, u));
+  auto tested = sevdesk_->Test(school);
+  ASSERT_TRUE(tested && tested->ok) << tested->outcome;
+  EXPECT_EQ(ConnectionOf(school.school_id).state, ConnectionState::kOk);
+  Settle();
+  for (auto r : receipts) EXPECT_EQ(StatusOf(school.school_id, r), "transferred");
+  const auto vouchers = Vouchers(kTokenA);
+  ASSERT_EQ(vouchers.size(), 6u);
+  std::set<std::string> descriptions;
+  for (const auto& v : vouchers) descriptions.insert(v["voucher"]["description"]);
+  EXPECT_EQ(descriptions, std::set<std::string>(numbers.begin(), numbers.end()));
+  EXPECT_EQ(Contacts(kTokenA).size(), 6u);
+  auto status = sevdesk_->GetBatch(school.school_id, batch->batch_id);
+  EXPECT_EQ(status->done, 6);
+  EXPECT_EQ(status->remaining, 0);
+}
+
+TEST_F(SevdeskEngineTest, Forbidden403PausesUntilASuccessfulTest) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  Admin("PUT", std::string("/accounts/") + kTokenA + "/settings", Json{{"api_access", false}});
+  const auto c = NewCustomer(school.school_id, "Tarif");
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  Drain();
+  EXPECT_EQ(StatusOf(school.school_id, receipt), "waiting");
+  auto t = TransferOf(school.school_id, receipt);
+  EXPECT_EQ(t->last_error_code, "auth");
+  EXPECT_NE(t->last_error_message.find("Tarif"), std::string::npos) << t->last_error_message;
+  EXPECT_FALSE(t->last_error_hint.empty());
+  EXPECT_EQ(t->attempts, 0);
+  auto failed = sevdesk_->Test(school);
+  EXPECT_EQ(failed->outcome, "no_api_access");
+  Admin("PUT", std::string("/accounts/") + kTokenA + "/settings", Json{{"api_access", true}});
+  ASSERT_TRUE(sevdesk_->Test(school)->ok);
+  Drain();
+  EXPECT_EQ(StatusOf(school.school_id, receipt), "transferred");
+  ExpectExactlyOneOfEach(kTokenA);
+}
+
+// ------------------------------------------------------------------ rate limits
+
+TEST_F(SevdeskEngineTest, TooManyRequestsWithRetryAfterIsHonoured) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Bremse");
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  Inject(FaultKind::kRateLimited, 1, "saveVoucher");  // Retry-After: 2
+  Drain();
+  auto t = TransferOf(school.school_id, receipt);
+  EXPECT_EQ(t->state, TransferState::kQueued);
+  EXPECT_EQ(t->attempts, 0);
+  EXPECT_EQ(t->next_attempt_at, Now() + 2s);
+  EXPECT_EQ(t->last_error_code, "rate_limited");
+  EXPECT_EQ(ConnectionOf(school.school_id).throttled_until, Now() + 2s);
+  // Another receipt of the school waits too (the whole school is throttled).
+  const auto c2 = NewCustomer(school.school_id, "Zweite");
+  const auto second = ReceiptOf(school.school_id, Finalize(school.school_id, c2.id));
+  AdvanceClock(1900ms);
+  EXPECT_EQ(Drain(), 0);
+  AdvanceClock(100ms);
+  EXPECT_EQ(Drain(), 2);
+  EXPECT_EQ(StatusOf(school.school_id, receipt), "transferred");
+  EXPECT_EQ(StatusOf(school.school_id, second), "transferred");
+  EXPECT_EQ(Vouchers(kTokenA).size(), 2u);
+  EXPECT_EQ(Calls(kTokenA)["POST /Voucher/Factory/saveVoucher"], 3);
+}
+
+TEST_F(SevdeskEngineTest, TooManyRequestsWithoutRetryAfterBacksOff) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Bremse");
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  Inject(FaultKind::kRateLimitedNoRetryAfter, 1, "uploadTempFile");
+  Drain();
+  auto t = TransferOf(school.school_id, receipt);
+  EXPECT_EQ(t->state, TransferState::kQueued);
+  EXPECT_EQ(t->attempts, 0);
+  const auto delay = t->next_attempt_at - Now();
+  EXPECT_GE(delay, 500ms);
+  EXPECT_LE(delay, options_.settings.backoff_base + 500ms);
+  Settle();
+  EXPECT_EQ(StatusOf(school.school_id, receipt), "transferred");
+  ExpectExactlyOneOfEach(kTokenA);
+}
+
+// ------------------------------------------------------------------ transient errors
+
+TEST_F(SevdeskEngineTest, ServerErrorsAreRetriedWithBoundedBackoffThenFailedAndVisible) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  sevdesk::sandbox::FaultSettings down;
+  down.error_500 = 1.0;
+  SetAccountFaults(kTokenA, down);
+  const auto c = NewCustomer(school.school_id, "Ausfall");
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  for (int attempt = 1; attempt <= options_.settings.max_attempts; ++attempt) {
+    ASSERT_EQ(Drain(), 1) << attempt;
+    auto t = TransferOf(school.school_id, receipt);
+    ASSERT_EQ(t->attempts, attempt);
+    if (attempt < options_.settings.max_attempts) {
+      ASSERT_EQ(t->state, TransferState::kRetryWait);
+      const auto delay = t->next_attempt_at - Now();
+      EXPECT_GE(delay, 0ms);
+      EXPECT_LE(delay, options_.settings.backoff_base * (1 << (attempt - 1)));
+      EXPECT_EQ(StatusOf(school.school_id, receipt), "failed");
+      EXPECT_EQ(Drain(), 0) << "not before its time";
+      fake_->Set(t->next_attempt_at);
+    } else {
+      EXPECT_EQ(t->state, TransferState::kFailed);
+    }
+  }
+  const auto h = History(school.school_id, receipt);
+  EXPECT_EQ(h.status.status, "failed");
+  EXPECT_NE(h.status.transfer->last_error_message.find("4 Versuchen"), std::string::npos)
+      << h.status.transfer->last_error_message;
+  int retries = 0;
+  for (const auto& e : h.events) retries += e.kind == "retry_scheduled";
+  EXPECT_EQ(retries, options_.settings.max_attempts - 1);
+  // Exactly max_attempts calls reached sevdesk (each attempt stops at its first failure).
+  EXPECT_EQ(TotalCalls(kTokenA) - 3 /* the connection test */, options_.settings.max_attempts);
+}
+
+struct FaultCase {
+  FaultKind kind;
+  const char* endpoint;
+};
+
+std::string CaseName(const ::testing::TestParamInfo<FaultCase>& info) {
+  std::string name =
+      std::string(sevdesk::sandbox::FaultKindName(info.param.kind)) + "_" + info.param.endpoint;
+  for (char& ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return name;
+}
+
+class SevdeskFaultTest : public SevdeskEngineTest,
+                         public ::testing::WithParamInterface<FaultCase> {};
+
+// Every transient failure (before and after the write was applied) on every write: the receipt
+// ends transferred with exactly one contact, address, e-mail and voucher in sevdesk.
+TEST_P(SevdeskFaultTest, RecoversWithoutDuplicates) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Unsicher");
+  Inject(GetParam().kind, 1, GetParam().endpoint, FaultScope::kWrites, kTokenA);
+  const auto inv = Finalize(school.school_id, c.id, {{"Kurs", 5500, 19}, {"Buch", 1869, 7}});
+  const auto receipt = ReceiptOf(school.school_id, inv);
+  Drain();
+  auto t = TransferOf(school.school_id, receipt);
+  ASSERT_EQ(t->state, TransferState::kRetryWait) << "the fault must have hit";
+  EXPECT_EQ(StatusOf(school.school_id, receipt), "failed");
+  Settle();
+  const auto h = History(school.school_id, receipt);
+  ASSERT_EQ(h.status.status, "transferred");
+  EXPECT_EQ(h.status.transfer->attempts, 2);
+  ExpectExactlyOneOfEach(kTokenA);
+  const auto vouchers = Vouchers(kTokenA);
+  ASSERT_EQ(vouchers.size(), 1u);
+  EXPECT_EQ(vouchers[0]["voucher"]["id"], h.status.transfer->voucher_id);
+  EXPECT_EQ(ParseCents(vouchers[0]["voucher"]["sumGross"]), inv.totals.gross_cents);
+  EXPECT_EQ(VoucherDocument(kTokenA, h.status.transfer->voucher_id),
+            *invoices_->GetPdf(school.school_id, inv.id));
+  // Afterwards the customer is known: its next receipt costs the minimum of two calls.
+  const long before = TotalCalls(kTokenA);
+  const auto next = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  Drain();
+  EXPECT_EQ(StatusOf(school.school_id, next), "transferred");
+  EXPECT_EQ(TotalCalls(kTokenA) - before, 2);
+  ExpectExactlyOneOfEach(kTokenA, 2);
+}
+
+std::vector<FaultCase> AllFaultCases() {
+  std::vector<FaultCase> out;
+  for (FaultKind kind : {FaultKind::kError500, FaultKind::kError500AfterWrite, FaultKind::kTimeout,
+                         FaultKind::kTimeoutAfterWrite, FaultKind::kReset,
+                         FaultKind::kResetAfterWrite, FaultKind::kErrorBody200}) {
+    for (const char* endpoint : {"POST /Contact", "POST /ContactAddress", "POST /CommunicationWay",
+                                 "uploadTempFile", "saveVoucher"}) {
+      out.push_back({kind, endpoint});
+    }
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryWrite, SevdeskFaultTest, ::testing::ValuesIn(AllFaultCases()),
+                         CaseName);
+
+TEST_F(SevdeskEngineTest, LookupAfterAnUncertainSaveMayFailToo) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Doppelt");
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  Inject(FaultKind::kError500AfterWrite, 1, "saveVoucher", FaultScope::kWrites);
+  Inject(FaultKind::kTimeout, 1, "GET /Voucher", FaultScope::kReads);
+  Settle();
+  EXPECT_EQ(StatusOf(school.school_id, receipt), "transferred");
+  EXPECT_EQ(TransferOf(school.school_id, receipt)->attempts, 3);
+  ExpectExactlyOneOfEach(kTokenA);
+}
+
+TEST_F(SevdeskEngineTest, AnUncertainContactIsAdoptedByCustomerNumberWithDepth) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Person");
+  Inject(FaultKind::kTimeoutAfterWrite, 1, "POST /Contact", FaultScope::kWrites);
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  Settle();
+  EXPECT_EQ(StatusOf(school.school_id, receipt), "transferred");
+  const auto h = History(school.school_id, receipt);
+  bool adopted = false;
+  for (const auto& e : h.events) adopted = adopted || e.kind == "contact_adopted";
+  EXPECT_TRUE(adopted);
+  // One lookup by customer number (the timed-out POST is counted by the sandbox only when its
+  // held-back answer ends).
+  auto calls = Calls(kTokenA);
+  EXPECT_EQ(calls["GET /Contact"], 1);
+  ExpectExactlyOneOfEach(kTokenA);
+}
+
+// ------------------------------------------------------------------ crashes
+
+TEST_F(SevdeskEngineTest, CrashAfterContactCreateRecoveredByLeaseExpiry) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Absturz");
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  // A worker claims it, marks the contact as being created, sends POST /Contact and dies.
+  auto t = ClaimAs("dead-worker");
+  ASSERT_TRUE(t);
+  const std::string number = "HS-" + std::to_string(c.customer_number);
+  SaveLink({school.school_id, c.id, number, "", "", "", "", "", 0, true});
+  ContactData data;
+  data.first_name = c.first_name;
+  data.last_name = c.last_name;
+  data.customer_number = number;
+  ASSERT_TRUE(gateway_->CreateContact(kTokenA, data));
+  EXPECT_EQ(StatusOf(school.school_id, receipt), "in_progress");
+  // Within the lease nobody else touches it.
+  EXPECT_EQ(Drain(), 0);
+  {
+    auto uow = db_->Begin(TxKind::kWrite);
+    auto n = (*uow)->Sevdesk().RecoverRunning("live-worker", Now(), false);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, 0);
+  }
+  // The lease expires: the work is recovered, the attempt given back.
+  AdvanceClock(options_.settings.lease + 1s);
+  {
+    auto uow = db_->Begin(TxKind::kWrite);
+    auto n = (*uow)->Sevdesk().RecoverRunning("live-worker", Now(), false);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, 1);
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  EXPECT_EQ(TransferOf(school.school_id, receipt)->attempts, 0);
+  Drain();
+  EXPECT_EQ(StatusOf(school.school_id, receipt), "transferred");
+  ExpectExactlyOneOfEach(kTokenA);
+}
+
+TEST_F(SevdeskEngineTest, CrashAfterSaveVoucherRecoveredAtStart) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Neustart");
+  // First receipt normally, so the contact exists.
+  Finalize(school.school_id, c.id);
+  Drain();
+  const auto inv = Finalize(school.school_id, c.id, {{"Kurs", 7700, 19}});
+  const auto receipt = ReceiptOf(school.school_id, inv);
+  // A worker claims it, uploads, stores phase=posting, saves the voucher in sevdesk, and the
+  // process dies before it stores the voucher id.
+  auto t = ClaimAs("dead-process");
+  ASSERT_TRUE(t);
+  const auto link = LinkOf(school.school_id, c.id);
+  ASSERT_TRUE(link && !link->contact_id.empty());
+  auto pdf = invoices_->GetPdf(school.school_id, inv.id);
+  auto name = gateway_->UploadDocument(kTokenA, *inv.number + ".pdf", *pdf);
+  ASSERT_TRUE(name);
+  t->phase = TransferPhase::kPosting;
+  t->uploaded_filename = *name;
+  SaveTransfer(*t);
+  VoucherData v;
+  v.voucher_date = inv.invoice_date;
+  v.delivery_date = inv.service_date;
+  v.description = *inv.number;
+  v.contact_id = link->contact_id;
+  v.tax_rule = 1;
+  v.filename = *name;
+  for (const auto& g : inv.totals.groups) {
+    v.positions.push_back({4400101, g.rate, true, g.net_cents, g.tax_cents, g.gross_cents, ""});
+  }
+  auto saved = gateway_->SaveVoucher(kTokenA, v);
+  ASSERT_TRUE(saved) << saved.error().message;
+
+  // The new process starts its workers: every running row of another owner is recovered.
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(sevdesk_->StartWorkers());
+  while (StatusOf(school.school_id, receipt) != "transferred" &&
+         std::chrono::steady_clock::now() - start < 10s) {
+    std::this_thread::sleep_for(10ms);
+  }
+  sevdesk_->StopWorkers();
+  const auto h = History(school.school_id, receipt);
+  ASSERT_EQ(h.status.status, "transferred");
+  EXPECT_EQ(h.status.transfer->voucher_id, *saved);
+  EXPECT_NE(h.events.back().message.find("übernommen"), std::string::npos)
+      << h.events.back().message;
+  ExpectExactlyOneOfEach(kTokenA, 2);
+}
+
+TEST_F(SevdeskEngineTest, CrashBeforeAnythingWasSentAndAfterTheUpload) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Früh");
+  const auto r1 = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  auto t = ClaimAs("dead-1");  // dies right after claiming
+  ASSERT_TRUE(t);
+  AdvanceClock(options_.settings.lease + 1s);
+  {
+    auto uow = db_->Begin(TxKind::kWrite);
+    ASSERT_EQ(*(*uow)->Sevdesk().RecoverRunning("live", Now(), false), 1);
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  Drain();
+  EXPECT_EQ(StatusOf(school.school_id, r1), "transferred");
+  // Dies after uploading, before storing the file name: the next attempt uploads again.
+  const auto inv2 = Finalize(school.school_id, c.id);
+  const auto r2 = ReceiptOf(school.school_id, inv2);
+  t = ClaimAs("dead-2");
+  ASSERT_TRUE(
+      gateway_->UploadDocument(kTokenA, "x.pdf", *invoices_->GetPdf(school.school_id, inv2.id)));
+  AdvanceClock(options_.settings.lease + 1s);
+  {
+    auto uow = db_->Begin(TxKind::kWrite);
+    ASSERT_EQ(*(*uow)->Sevdesk().RecoverRunning("live", Now(), false), 1);
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  Drain();
+  EXPECT_EQ(StatusOf(school.school_id, r2), "transferred");
+  ExpectExactlyOneOfEach(kTokenA, 2);
+}
+
+// ------------------------------------------------------------------ isolation
+
+TEST_F(SevdeskEngineTest, TwoSchoolsAreIsolated) {
+  const auto a = ConnectedSchool("A", kTokenA);
+  const auto b = ConnectedSchool("B", kTokenB);
+  const auto ca = NewCustomer(a.school_id, "A-Kunde");
+  const auto cb = NewCustomer(b.school_id, "B-Kunde");
+  // A's token is revoked: A pauses, B goes on.
+  Admin("POST", std::string("/accounts/") + kTokenA + "/revoke");
+  const auto a1 = ReceiptOf(a.school_id, Finalize(a.school_id, ca.id));
+  const auto b1 = ReceiptOf(b.school_id, Finalize(b.school_id, cb.id));
+  Drain();
+  EXPECT_EQ(StatusOf(a.school_id, a1), "waiting");
+  EXPECT_EQ(StatusOf(b.school_id, b1), "transferred");
+  EXPECT_EQ(ConnectionOf(b.school_id).state, ConnectionState::kOk);
+  const auto b2 = ReceiptOf(b.school_id, Finalize(b.school_id, cb.id));
+  Drain();
+  EXPECT_EQ(StatusOf(b.school_id, b2), "transferred");
+  // A's sevdesk is back but fails every write: A retries, B is not slowed down or paused.
+  Admin("POST", std::string("/accounts/") + kTokenA + "/reinstate");
+  sevdesk::sandbox::FaultSettings down;
+  down.error_500 = 1.0;
+  down.scope = FaultScope::kWrites;
+  SetAccountFaults(kTokenA, down);
+  ASSERT_TRUE(sevdesk_->Test(a)->ok);
+  Drain();
+  EXPECT_EQ(StatusOf(a.school_id, a1), "failed");
+  const auto b3 = ReceiptOf(b.school_id, Finalize(b.school_id, cb.id));
+  Drain();
+  EXPECT_EQ(StatusOf(b.school_id, b3), "transferred");
+  EXPECT_EQ(ConnectionOf(b.school_id).consecutive_rejections, 0);
+  EXPECT_FALSE(ConnectionOf(b.school_id).throttled_until);
+  // B's 429 does not throttle A.
+  SetAccountFaults(kTokenA, std::nullopt);
+  Inject(FaultKind::kRateLimited, 1, "uploadTempFile", FaultScope::kWrites, kTokenB);
+  const auto b4 = ReceiptOf(b.school_id, Finalize(b.school_id, cb.id));
+  Settle();
+  EXPECT_EQ(StatusOf(a.school_id, a1), "transferred");
+  EXPECT_EQ(StatusOf(b.school_id, b4), "transferred");
+  EXPECT_FALSE(ConnectionOf(a.school_id).throttled_until);
+  // Each school's data only in its own sevdesk account, contacts separate.
+  EXPECT_EQ(Vouchers(kTokenA).size(), 1u);
+  EXPECT_EQ(Vouchers(kTokenB).size(), 4u);
+  EXPECT_EQ(Contacts(kTokenA).size(), 1u);
+  EXPECT_EQ(Contacts(kTokenB).size(), 1u);
+  // One school cannot see another's receipt history.
+  EXPECT_FALSE(sevdesk_->History(b.school_id, a1));
+}
+
+// ------------------------------------------------------------------ real workers
+
+class SevdeskWorkersTest : public SevdeskEngineTest {
+ protected:
+  void Configure(WorldOptions& o) override {
+    o.fake_clock = false;
+    o.settings.poll_interval = std::chrono::milliseconds(10'000);  // prove the wake-up
+    o.settings.backoff_base = std::chrono::milliseconds(20);
+  }
+  bool WaitFor(std::int64_t school, std::int64_t receipt, const std::string& status,
+               std::chrono::milliseconds limit = 10s) {
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < limit) {
+      if (StatusOf(school, receipt) == status) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return false;
+  }
+};
+
+TEST_F(SevdeskWorkersTest, WorkersAreWokenOnFinalizeAndStopGracefully) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  ASSERT_TRUE(sevdesk_->StartWorkers());
+  const auto c = NewCustomer(school.school_id, "Live");
+  std::this_thread::sleep_for(100ms);  // the workers are asleep now (poll interval 10 s)
+  const auto start = std::chrono::steady_clock::now();
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  ASSERT_TRUE(WaitFor(school.school_id, receipt, "transferred"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  // A retry with real (small) backoff, handled by the workers alone.
+  Inject(FaultKind::kError500AfterWrite, 1, "saveVoucher", FaultScope::kWrites);
+  const auto second = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  ASSERT_TRUE(WaitFor(school.school_id, second, "transferred"));
+  ExpectExactlyOneOfEach(kTokenA, 2);
+  const auto stop = std::chrono::steady_clock::now();
+  sevdesk_->StopWorkers();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop, 3s) << "stop must not wait for a poll";
+}
+
+class SevdeskPacedTest : public SevdeskWorkersTest {
+ protected:
+  void Configure(WorldOptions& o) override {
+    SevdeskWorkersTest::Configure(o);
+    o.settings.rate_per_second = 10;
+    o.settings.burst = 1;
+  }
+};
+
+TEST_F(SevdeskPacedTest, TheTokenBucketPacesTheCallsOfASchool) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Langsam");
+  ASSERT_TRUE(sevdesk_->StartWorkers());
+  const auto start = std::chrono::steady_clock::now();
+  // A new customer: contact, address, e-mail, upload, save = 5 calls at 10/s with a burst of 1.
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  ASSERT_TRUE(WaitFor(school.school_id, receipt, "transferred"));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 390ms);
+  sevdesk_->StopWorkers();
+}
+
+}  // namespace
+}  // namespace hs::app::testing
