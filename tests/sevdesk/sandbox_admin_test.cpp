@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
+#include <thread>
 
 #include "sandbox_fixture.hpp"
 
@@ -270,6 +272,43 @@ TEST_F(AdminFilledTest, TwoAccountsAreFullyIsolated) {
             std::to_string(kClientA + 1));
   EXPECT_NE(Get("/SevUser").json["objects"][0]["id"],
             Get("/SevUser", kTokenB).json["objects"][0]["id"]);
+}
+
+TEST_F(AdminTest, ConcurrentClientsOfTwoAccountsStayConsistent) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 15;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<std::string>> ids(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      http::Client client(sandbox_->BaseUrl(), std::chrono::seconds(10));
+      const std::string token = t % 2 == 0 ? kTokenA : kTokenB;
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string number = "T" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = client.Send("POST", "/api/v1/Contact", {{"Authorization", token}},
+                             PersonBody(number).dump());
+        if (r && r->status == 201) {
+          ids[static_cast<std::size_t>(t)].push_back(Json::parse(r->body)["objects"]["id"]);
+        }
+        client.Send("GET", "/api/v1/Contact?depth=1&customerNumber=" + number,
+                    {{"Authorization", token}});
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> unique;
+  for (const auto& list : ids) {
+    EXPECT_EQ(list.size(), static_cast<std::size_t>(kPerThread));
+    unique.insert(list.begin(), list.end());
+  }
+  EXPECT_EQ(unique.size(), static_cast<std::size_t>(kThreads * kPerThread));  // ids never repeat
+  for (const char* token : {kTokenA, kTokenB}) {
+    EXPECT_EQ(Get("/Contact?depth=1&limit=1000", token).json["objects"].size(),
+              static_cast<std::size_t>(kThreads / 2 * kPerThread));
+    const Json stats = Admin("GET", AccountPath(token) + "/stats").json["requests"];
+    EXPECT_EQ(stats["POST /Contact"]["201"], kThreads / 2 * kPerThread);
+    EXPECT_EQ(stats["GET /Contact"]["200"], kThreads / 2 * kPerThread + 1);  // + the list above
+  }
 }
 
 TEST_F(AdminTest, AccountsCanBeAddedAndChangedWhileServing) {
