@@ -106,6 +106,10 @@ export async function startStack({ screenshots = true } = {}) {
       return page;
     },
     async shot(page, name, opts = {}) {
+      // Every main screen is also checked for leaked placeholders.
+      const text = await page.locator('body').innerText();
+      const leaked = /(^|\s)(null|undefined|NaN|\[object Object\])(\s|$)/.exec(text);
+      if (leaked) throw new Error(`${name}: the page shows "${leaked[2]}"`);
       if (!stack.screenshotDir) return;
       mkdirSync(stack.screenshotDir, { recursive: true });
       // Let toasts and focus rings settle so the pictures are stable.

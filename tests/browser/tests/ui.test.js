@@ -155,7 +155,7 @@ test('flow 2: new customer and invoice, finalized, reaches sevdesk', async () =>
   await page.getByRole('combobox', { name: 'Preise' }).selectOption('gross');
   assert.equal(norm(await page.locator('[data-total="gross"]').textContent()), '1.325,56 €');
   assert.equal(norm(await page.locator('[data-total="net"]').textContent()), '1.113,92 €');
-  await stack.shot(page, '08-rechnung-entwurf', { fullPage: true });
+  await stack.shot(page, '08-rechnung-entwurf');
 
   await page.getByRole('button', { name: 'Festschreiben …' }).click();
   const dialog = page.getByRole('dialog');

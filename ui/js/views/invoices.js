@@ -1,7 +1,7 @@
 import * as api from '../api.js';
 import * as fmt from '../format.js';
 import {
-  h, clear, field, formAlert, showErrors, clearErrors, setFieldError, working, icon, pager,
+  h, append, clear, field, formAlert, showErrors, clearErrors, setFieldError, working, icon, pager,
   skeletonRows, debounce, toast, pageTitle, confirmDialog, nextId,
 } from '../dom.js';
 
@@ -129,7 +129,7 @@ async function renderInvoiceView(main, ctx, inv) {
     actions.append(cancelBtn);
   }
   const c = inv.customer || {};
-  main.append(
+  append(main, [
     h('nav', { class: 'breadcrumb', 'aria-label': 'Brotkrumen' }, h('a', { href: '#/rechnungen' }, 'Rechnungen'), ' › ', inv.number),
     h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, title), statusBadge(inv)),
     alertSlot,
@@ -157,7 +157,7 @@ async function renderInvoiceView(main, ctx, inv) {
         groups: inv.vat_groups.map((g) => ({ rate: g.rate, tax: g.tax_cents })),
       })),
     inv.notes ? h('section', { class: 'card' }, h('h2', {}, 'Hinweise'), h('p', { class: 'pre' }, inv.notes)) : null,
-    actions);
+    actions]);
   main.querySelector('h1').focus();
 }
 

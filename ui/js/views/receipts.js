@@ -1,7 +1,7 @@
 import * as api from '../api.js';
 import * as fmt from '../format.js';
 import {
-  h, clear, field, formAlert, showErrors, clearErrors, working, icon, pager, skeletonRows,
+  h, append, clear, field, formAlert, showErrors, clearErrors, working, icon, pager, skeletonRows,
   debounce, toast, pageTitle, nextId,
 } from '../dom.js';
 
@@ -480,7 +480,7 @@ export async function renderReceiptDetail(main, ctx) {
       }
     }));
     const statusLine = h('div', { class: 'sd-detail', tabindex: '-1' }, sevdeskStatus(sd));
-    clear(sdSlot).append(
+    append(clear(sdSlot), [
       h('h2', { id: 'sd-title' }, 'Sevdesk'),
       statusLine,
       sd.hint ? h('p', { class: 'note' }, icon('info', 'small'), ' ', sd.hint) : null,
@@ -495,7 +495,7 @@ export async function renderReceiptDetail(main, ctx) {
           h('tbody', {}, hist.events.map((ev) => h('tr', {},
             h('td', { 'data-label': 'Zeitpunkt' }, fmt.dateTime(ev.at)),
             h('td', { 'data-label': 'Ereignis' }, EVENT_LABEL[ev.kind] || ev.kind),
-            h('td', { 'data-label': 'Meldung' }, ev.message)))))));
+            h('td', { 'data-label': 'Meldung' }, ev.message))))))]);
     if (focusStatus) statusLine.focus();
     return sd;
   }

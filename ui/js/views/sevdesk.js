@@ -1,7 +1,7 @@
 // Einstellungen > Erweiterungen > Sevdesk: token, "Verbindung testen", "Aktiv", help text.
 import * as api from '../api.js';
 import * as fmt from '../format.js';
-import { h, clear, field, formAlert, showErrors, clearErrors, setFieldError, working, icon, toast, pageTitle } from '../dom.js';
+import { h, append, clear, field, formAlert, showErrors, clearErrors, setFieldError, working, icon, toast, pageTitle } from '../dom.js';
 import { settingsNav } from './settings.js';
 
 function stateOf(conn) {
@@ -71,7 +71,7 @@ export async function renderSevdesk(main, ctx) {
   }
 
   function renderView() {
-    clear(configSlot).append(
+    append(clear(configSlot), [
       h('div', { class: 'card-head' },
         h('h2', { id: 'sd-config' }, 'Konfiguration'),
         h('button', {
@@ -82,7 +82,7 @@ export async function renderSevdesk(main, ctx) {
         h('div', {}, h('dt', {}, 'API-Token'), h('dd', { 'data-testid': 'token-masked' }, conn.has_token ? conn.api_token : 'nicht hinterlegt')),
         h('div', {}, h('dt', {}, 'Aktiv'), h('dd', {}, conn.enabled ? 'ja – neue Rechnungen werden automatisch übertragen' : 'nein')),
         conn.transfer_start_date ? h('div', {}, h('dt', {}, 'Übertragen ab'), h('dd', {}, fmt.date(conn.transfer_start_date))) : null),
-      testResultBox(lastTest));
+      testResultBox(lastTest)]);
   }
 
   function renderEdit() {
@@ -155,6 +155,9 @@ export async function renderSevdesk(main, ctx) {
       try {
         conn = await api.put('/integrations/sevdesk', { api_token: token });
         tokenInput.value = '';
+        tokenInput.placeholder = conn.api_token || '';
+        const hint = tokenField.querySelector('.hint');
+        if (hint) hint.textContent = `Gespeichert: ${conn.api_token}. Leer lassen, um den gespeicherten Token zu behalten.`;
         lastTest = null;
         renderStatus();
         return true;
