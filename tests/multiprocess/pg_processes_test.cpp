@@ -1,0 +1,406 @@
+// Several processes on one PostgreSQL (issue 6), against the real binary: two `serve` and one
+// `worker` on a fresh database and an in-process sevdesk sandbox.
+//
+//   * a login on serve A is valid on serve B (sessions live in the database);
+//   * 40 invoices are finalized concurrently through both servers: the numbers are unique and
+//     gapless (1..40);
+//   * at first only the worker transfers, against a slow sandbox; it is killed with SIGKILL
+//     while it holds leases (not restarted), and serve B is killed and restarted with workers:
+//     B takes the dead worker's transfers over once the lease (3 s here) has ended, and the
+//     sandbox ends with exactly one voucher per invoice (uncertain outcomes reconciled).
+//
+// Needs $HS_TEST_POSTGRES_URL (scripts/test.sh starts a throwaway server); skipped without it.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "sevdesk/sandbox/sandbox.hpp"
+#include "store/postgres/pg_connection.hpp"
+#include "support/binary_fixture.hpp"
+
+namespace hs::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr char kToken[] = "feedbeeffeedbeeffeedbeeffeedbeef";
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Tail(const std::string& text, std::size_t max = 3000) {
+  return text.size() <= max ? text : "...\n" + text.substr(text.size() - max);
+}
+
+// A child process of the binary, output appended to a log file; killed with SIGKILL when
+// destroyed, and by the kernel when the test dies (PR_SET_PDEATHSIG).
+class Child {
+ public:
+  Child(const std::vector<std::string>& args, const std::string& log_path) {
+    std::vector<std::string> storage{BinaryPath()};
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& s : storage) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (log_fd < 0 || null_fd < 0) throw std::runtime_error("cannot open " + log_path);
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      if (::dup2(null_fd, 0) < 0 || ::dup2(log_fd, 1) < 0 || ::dup2(log_fd, 2) < 0) ::_exit(126);
+      ::execv(storage[0].c_str(), argv.data());
+      ::_exit(127);
+    }
+    ::close(log_fd);
+    ::close(null_fd);
+    pid_ = pid;
+  }
+  ~Child() { Kill(SIGKILL); }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  bool Exited() {
+    if (pid_ <= 0) return true;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return true;
+    }
+    return false;
+  }
+
+  void Kill(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    const auto deadline = steady_clock::now() + std::chrono::seconds(20);
+    while (!Exited()) {
+      if (steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+Json Must(const Reply& r, int status, const std::string& what) {
+  if (r.status != status) throw std::runtime_error(what + ": " + r.Describe());
+  return r.json;
+}
+
+class PostgresProcesses : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* url = std::getenv("HS_TEST_POSTGRES_URL");
+    if (!url || !*url) GTEST_SKIP() << "HS_TEST_POSTGRES_URL is not set";
+    admin_url_ = url;
+    db_name_ = "hs_mp" + std::to_string(::getpid());
+    auto admin = store::PgConnection::Open(admin_url_);
+    ASSERT_TRUE(admin) << admin.error().message;
+    ASSERT_TRUE((*admin)->ExecScript("DROP DATABASE IF EXISTS " + db_name_));
+    ASSERT_TRUE((*admin)->ExecScript("CREATE DATABASE " + db_name_));
+    const auto slash = admin_url_.rfind('/');
+    url_ = admin_url_.substr(0, slash) + "/" + db_name_;
+    dir_ =
+        (std::filesystem::temp_directory_path() / ("hs-mp-" + std::to_string(::getpid()))).string();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    key_ = dir_ + "/secret.key";
+
+    sevdesk::sandbox::SandboxSettings s;
+    sevdesk::sandbox::AccountSettings account;
+    account.token = kToken;
+    s.accounts.push_back(account);
+    sandbox_ = std::make_unique<sevdesk::sandbox::Sandbox>(s);
+    auto port = sandbox_->Start();
+    ASSERT_TRUE(port) << port.error().message;
+  }
+
+  void TearDown() override {
+    for (auto& [_, c] : children_) c.reset();
+    if (sandbox_) sandbox_->Stop();
+    if (!db_name_.empty()) {
+      if (auto admin = store::PgConnection::Open(admin_url_)) {
+        (void)(*admin)->ExecScript("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
+      }
+    }
+    if (!HasFailure() && !dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  std::vector<std::string> Common() const {
+    return {"--database",
+            url_,
+            "--key-file",
+            key_,
+            "--sevdesk-base-url",
+            sandbox_->BaseUrl() + "/api/v1",
+            "--sevdesk-lease-ms",
+            "3000",
+            "--sevdesk-rate",
+            "200",
+            "--sevdesk-burst",
+            "200",
+            "--sevdesk-backoff-base-ms",
+            "100",
+            "--workers",
+            "2",
+            "--db-pool-size",
+            "6"};
+  }
+
+  // Starts `serve` named `name` and returns its base URL once /healthz answers.
+  std::string StartServe(const std::string& name, bool workers = true) {
+    const std::string port_file = dir_ + "/" + name + ".port";
+    std::filesystem::remove(port_file);
+    auto args = std::vector<std::string>{
+        "serve", "--listen", "127.0.0.1:0", "--port-file", port_file, "--threads", "8"};
+    if (!workers) args.push_back("--no-workers");
+    for (auto& a : Common()) args.push_back(a);
+    children_[name] = std::make_unique<Child>(args, dir_ + "/" + name + ".log");
+    const auto deadline = steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+      const std::string port = ReadAll(port_file);
+      if (!port.empty() && port.back() == '\n') {
+        const std::string base = "http://127.0.0.1:" + port.substr(0, port.size() - 1);
+        ApiClient c(base);
+        if (c.Get("/healthz", {.with_cookie = false, .with_csrf = false}).status == 200) {
+          return base;
+        }
+      }
+      if (steady_clock::now() > deadline || children_[name]->Exited()) {
+        throw std::runtime_error(name + " did not start:\n" +
+                                 Tail(ReadAll(dir_ + "/" + name + ".log")));
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  }
+
+  void StartWorker(const std::string& name) {
+    auto args = std::vector<std::string>{"worker"};
+    for (auto& a : Common()) {
+      args.push_back(a);
+    }
+    children_[name] = std::make_unique<Child>(args, dir_ + "/" + name + ".log");
+  }
+
+  std::int64_t Scalar(const std::string& sql) {
+    auto c = store::PgConnection::Open(url_);
+    if (!c) throw std::runtime_error(c.error().message);
+    auto row = store::sql::QueryOne(**c, sql);
+    if (!row || !*row) throw std::runtime_error("no row: " + sql);
+    return (*row)->Int(0);
+  }
+
+  std::string admin_url_, db_name_, url_, dir_, key_;
+  std::unique_ptr<sevdesk::sandbox::Sandbox> sandbox_;
+  std::map<std::string, std::unique_ptr<Child>> children_;
+};
+
+TEST_F(PostgresProcesses, TwoServesAndAWorkerShareNumbersAndTransfersAndSurviveSigkill) {
+  constexpr int kInvoices = 40;
+  // School and owner with the CLI (PostgreSQL needs an explicit key file).
+  auto school = RunBinary(
+      {"tenant", "create", "--name", "Pfotenglück", "--database", url_, "--key-file", key_});
+  ASSERT_EQ(school.exit_code, 0) << school.err;
+  const std::string password = "ein-sehr-geheimes-passwort";
+  auto user =
+      RunBinary({"user", "add", "--tenant", "1", "--email", "owner@example.org", "--password-stdin",
+                 "--password-cost", "minimum", "--database", url_, "--key-file", key_},
+                password + "\n");
+  ASSERT_EQ(user.exit_code, 0) << user.err;
+
+  // At first only the worker transfers (the servers serve HTTP only), and sevdesk answers slowly,
+  // so that the worker certainly holds leases when it is killed.
+  const std::string a_url = StartServe("serve-a", false);
+  std::string b_url = StartServe("serve-b", false);
+  StartWorker("worker");
+
+  ApiClient a(a_url);
+  ASSERT_EQ(a.Login("owner@example.org", password).status, 200);
+  // The session made by A is valid on B.
+  auto b = std::make_unique<ApiClient>(b_url);
+  b->ShareSessionFrom(a);
+  ASSERT_EQ(b->Get("/api/v1/customers").status, 200);
+
+  Must(a.Send("PUT", "/api/v1/integrations/sevdesk", Json{{"api_token", kToken}}.dump()), 200,
+       "set token");
+  const Json tested =
+      Must(a.Post("/api/v1/integrations/sevdesk/test", Json::object()), 200, "test");
+  ASSERT_TRUE(tested["ok"].get<bool>()) << tested.dump();
+  Must(a.Send("PUT", "/api/v1/integrations/sevdesk", Json{{"enabled", true}}.dump()), 200,
+       "enable");
+
+  std::vector<std::int64_t> customers;
+  for (int i = 0; i < 8; ++i) {
+    const Json body = {
+        {"kind", "person"},
+        {"first_name", "Kim" + std::to_string(i)},
+        {"last_name", "Muster"},
+        {"email", "kunde" + std::to_string(i) + "@example.org"},
+        {"address", {{"street", "Waldweg 1"}, {"zip", "10115"}, {"city", "Berlin"}}}};
+    customers.push_back(
+        Must(a.Post("/api/v1/customers", body), 201, "customer")["id"].get<std::int64_t>());
+  }
+  std::vector<std::int64_t> drafts;
+  for (int i = 0; i < kInvoices; ++i) {
+    const Json draft = {{"customer_id", customers[static_cast<std::size_t>(i) % customers.size()]},
+                        {"invoice_date", TodayUtc()},
+                        {"lines",
+                         {{{"text", "Gruppenstunde"},
+                           {"quantity", "1"},
+                           {"unit", "Std"},
+                           {"unit_price_cents", 2500 + i},
+                           {"vat_rate", 19}}}}};
+    drafts.push_back(
+        Must(a.Post("/api/v1/invoices", draft), 201, "draft")["id"].get<std::int64_t>());
+  }
+  sevdesk::sandbox::FaultSettings slow;
+  slow.latency = milliseconds(1500);
+  ASSERT_TRUE(sandbox_->SetGlobalFaults(slow));
+
+  // All finalizations at once, four clients through both servers.
+  std::atomic<int> failures{0};
+  std::string failure;
+  std::mutex failure_mutex;
+  auto finalize = [&](const std::string& base, int from, int step) {
+    ApiClient c(base);
+    c.ShareSessionFrom(a);
+    for (int i = from; i < kInvoices; i += step) {
+      const Reply r = c.Post(
+          "/api/v1/invoices/" + std::to_string(drafts[static_cast<std::size_t>(i)]) + "/finalize",
+          Json::object());
+      if (r.status != 200) {
+        ++failures;
+        std::lock_guard lock(failure_mutex);
+        failure = r.Describe();
+      }
+    }
+  };
+  {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back(finalize, t % 2 == 0 ? a_url : b_url, t, 4);
+    for (auto& t : threads) t.join();
+  }
+  ASSERT_EQ(failures, 0) << failure;
+
+  // The worker holds leases (it is the only one transferring): kill it mid-request.
+  std::set<std::int64_t> held;
+  const auto wait_running = steady_clock::now() + std::chrono::seconds(20);
+  while (held.empty() && steady_clock::now() < wait_running) {
+    auto c = store::PgConnection::Open(url_);
+    ASSERT_TRUE(c);
+    auto rows = (*c)->Query("SELECT id FROM sevdesk_transfers WHERE state = 'running'", {});
+    ASSERT_TRUE(rows);
+    for (const auto& r : *rows) held.insert(r.Int(0));
+    if (held.empty()) std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_FALSE(held.empty()) << "the worker never claimed:\n"
+                             << Tail(ReadAll(dir_ + "/worker.log"));
+  children_["worker"]->Kill(SIGKILL);
+  const auto killed_at = steady_clock::now();
+  const std::int64_t killed_ms = ToUnixMillis(SystemClock().Now());
+  ASSERT_TRUE(sandbox_->SetGlobalFaults({}));
+  // Serve B is killed too and comes back with workers; serve A keeps serving HTTP only.
+  children_["serve-b"]->Kill(SIGKILL);
+  b_url = StartServe("serve-b");
+
+  // The dead worker's transfers are taken over once its lease (3 s) has ended: first released
+  // from the dead owner, then transferred by B.
+  std::string ids;
+  for (auto id : held) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  const std::string still_dead =
+      "SELECT COUNT(*) FROM sevdesk_transfers WHERE state = 'running' AND lease_owner IN "
+      "(SELECT lease_owner FROM sevdesk_transfers WHERE id IN (" +
+      ids + ") AND lease_owner <> '' AND updated_at <= " + std::to_string(killed_ms) +
+      ") AND id IN (" + ids + ")";
+  const std::string held_done =
+      "SELECT COUNT(*) FROM sevdesk_transfers WHERE state = 'transferred' AND id IN (" + ids + ")";
+  double released_s = -1;
+  while (Scalar(held_done) < static_cast<std::int64_t>(held.size()) &&
+         steady_clock::now() - killed_at < std::chrono::seconds(30)) {
+    if (released_s < 0 && Scalar(still_dead) == 0) {
+      released_s = std::chrono::duration<double>(steady_clock::now() - killed_at).count();
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  const double done_s = std::chrono::duration<double>(steady_clock::now() - killed_at).count();
+  if (released_s < 0) released_s = done_s;
+  std::cout << "[pg-processes] " << held.size() << " transfer(s) of the killed worker: taken over "
+            << released_s << " s, transferred " << done_s << " s after SIGKILL (lease 3 s)"
+            << std::endl;
+  EXPECT_EQ(Scalar(held_done), static_cast<std::int64_t>(held.size()));
+  // Lease (3 s) + the idle poll (1 s) + slack for a loaded CI machine.
+  EXPECT_LT(released_s, 3.0 + 1.0 + 4.0);
+
+  // Numbers: unique and gapless across both servers.
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM invoices WHERE number IS NOT NULL"), kInvoices);
+  EXPECT_EQ(Scalar("SELECT COUNT(DISTINCT number) FROM invoices WHERE number IS NOT NULL"),
+            kInvoices);
+  EXPECT_EQ(Scalar("SELECT MIN(number_sequence) FROM invoices WHERE number IS NOT NULL"), 1);
+  EXPECT_EQ(Scalar("SELECT MAX(number_sequence) FROM invoices WHERE number IS NOT NULL"),
+            kInvoices);
+
+  // Every transfer ends transferred, including those the killed processes held.
+  const auto deadline = steady_clock::now() + std::chrono::seconds(90);
+  std::int64_t done = 0;
+  while ((done = Scalar("SELECT COUNT(*) FROM sevdesk_transfers WHERE state = 'transferred'")) <
+             kInvoices &&
+         steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  ASSERT_EQ(done, kInvoices) << "serve-a:\n"
+                             << Tail(ReadAll(dir_ + "/serve-a.log")) << "\nworker:\n"
+                             << Tail(ReadAll(dir_ + "/worker.log"));
+
+  // Exactly one voucher per invoice in the sandbox.
+  ApiClient sandbox(sandbox_->BaseUrl());
+  const Json acc = Must(sandbox.Get(std::string("/__sandbox/accounts/") + kToken,
+                                    {.with_cookie = false, .with_csrf = false}),
+                        200, "sandbox account");
+  std::map<std::string, int> per_description;
+  for (const auto& v : acc["vouchers"]) {
+    ++per_description[v["voucher"]["description"].get<std::string>()];
+  }
+  EXPECT_EQ(acc["vouchers"].size(), static_cast<std::size_t>(kInvoices));
+  EXPECT_EQ(per_description.size(), static_cast<std::size_t>(kInvoices));
+  for (const auto& [d, n] : per_description) EXPECT_EQ(n, 1) << d;
+  EXPECT_EQ(acc["contacts"].size(), customers.size());
+}
+
+}  // namespace
+}  // namespace hs::testing
