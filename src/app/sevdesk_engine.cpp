@@ -251,6 +251,8 @@ void TransferEngine::Process(Transfer t) {
     };
   };
 
+  // A more specific hint for a rejection whose cause the engine already knows.
+  std::string rejected_hint;
   // Classifies a failure of a sevdesk call and stores the next state.
   auto fail = [&](const Error& e) {
     if (e.reason == "stopping") {
@@ -316,9 +318,10 @@ void TransferEngine::Process(Transfer t) {
       t.lease_until.reset();
       t.last_error_code = "rejected";
       t.last_error_message = "sevdesk hat den Beleg abgelehnt: " + e.message;
-      t.last_error_hint =
-          "Bitte die Angaben prüfen (Kunde, Steuersatz, Erlöskonto in den sevdesk-Einstellungen) "
-          "und danach „Erneut versuchen“ wählen.";
+      t.last_error_hint = !rejected_hint.empty()
+                              ? rejected_hint
+                              : "Bitte die Angaben prüfen (Kunde, Steuersatz, Erlöskonto in den "
+                                "sevdesk-Einstellungen) und danach „Erneut versuchen“ wählen.";
       (void)save([&](UnitOfWork& uow) -> Status {
         if (auto s1 = event("failed", t.last_error_message)(uow); !s1) return s1;
         return update_connection([&](SevdeskConnection& c) {
@@ -445,6 +448,22 @@ void TransferEngine::Process(Transfer t) {
       return event(kind, message)(uow);
     });
   };
+  // sevdesk no longer knows the linked contact (deleted there, or the token now belongs to
+  // another sevdesk account): forget the link, so that a retry creates the contact again.
+  auto forget_gone_contact = [&](const Error& e) {
+    if (e.code != ErrorCode::kInvalidArgument ||
+        e.message.find("Model_Contact") == std::string::npos) {
+      return;
+    }
+    const std::string stale = link.contact_id;
+    link =
+        ContactLink{t.school_id, w.customer.id, link.customer_number, "", "", "", "", "", 0, false};
+    (void)save_link("contact_forgotten",
+                    "Der sevdesk-Kontakt " + stale + " ist in sevdesk nicht mehr vorhanden.");
+    rejected_hint =
+        "Der Kunde ist in sevdesk nicht (mehr) vorhanden. „Erneut versuchen“ legt ihn in "
+        "sevdesk neu an.";
+  };
   if (link.contact_id.empty()) {
     if (link.creating) {
       // A create may have happened: look it up by the stable customer number first.
@@ -483,7 +502,10 @@ void TransferEngine::Process(Transfer t) {
   if (link.synced_version < w.customer.version) {
     auto updated =
         call([&] { return s_.gateway_.UpdateContact(w.token, link.contact_id, contact); });
-    if (!updated) return fail(updated.error());
+    if (!updated) {
+      forget_gone_contact(updated.error());
+      return fail(updated.error());
+    }
     link.synced_version = w.customer.version;
     if (auto st = save_link("contact_updated", "sevdesk-Kontakt aktualisiert."); !st) {
       return fail(st.error());
@@ -631,8 +653,13 @@ void TransferEngine::Process(Transfer t) {
   auto saved = call([&] { return s_.gateway_.SaveVoucher(w.token, v); });
   if (!saved) {
     const Error& e = saved.error();
-    if (e.code == ErrorCode::kInvalidArgument && e.message.find("ilename") != std::string::npos &&
-        t.attempts < cfg.max_attempts) {
+    // sevdesk: "The file <name> was not found. Upload it with ... uploadTempFile first."
+    const bool file_gone = e.code == ErrorCode::kInvalidArgument &&
+                           (e.message.find("ilename") != std::string::npos ||
+                            e.message.find("uploadTempFile") != std::string::npos ||
+                            (e.message.find("file") != std::string::npos &&
+                             e.message.find("not found") != std::string::npos));
+    if (file_gone && t.attempts < cfg.max_attempts) {
       // The uploaded temporary file is gone (expired): upload again on the next attempt.
       t.uploaded_filename.clear();
       t.phase = TransferPhase::kNone;
@@ -646,6 +673,7 @@ void TransferEngine::Process(Transfer t) {
     if (e.code == ErrorCode::kUnavailable && e.reason == "sevdesk_unreachable") {
       t.phase = TransferPhase::kNone;  // certainly not sent
     }
+    forget_gone_contact(e);
     return fail(e);
   }
   mark_transferred(*saved, "In sevdesk als Beleg " + *saved + " gespeichert.");

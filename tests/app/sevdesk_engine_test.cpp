@@ -94,6 +94,48 @@ TEST_F(SevdeskEngineTest, RejectedIsPermanentAndDoesNotHoldUpTheOthers) {
   EXPECT_EQ(ConnectionOf(school.school_id).consecutive_rejections, 0);
 }
 
+TEST_F(SevdeskEngineTest, AContactDeletedInSevdeskIsCreatedAgainOnRetry) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto gone = DeletedContactCustomer(school.school_id, "Gelöscht");
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, gone.id));
+  Drain();
+  auto h = History(school.school_id, receipt);
+  ASSERT_EQ(h.status.status, "failed");
+  EXPECT_EQ(h.status.transfer->state, TransferState::kFailed);
+  EXPECT_NE(h.status.transfer->last_error_hint.find("neu an"), std::string::npos)
+      << h.status.transfer->last_error_hint;
+  // The stale link is forgotten, so that "Erneut versuchen" can succeed.
+  auto link = LinkOf(school.school_id, gone.id);
+  ASSERT_TRUE(link);
+  EXPECT_TRUE(link->contact_id.empty());
+  ASSERT_TRUE(sevdesk_->Retry(school.school_id, receipt));
+  Drain();
+  EXPECT_EQ(StatusOf(school.school_id, receipt), "transferred");
+  ExpectExactlyOneOfEach(kTokenA);
+  EXPECT_EQ(Contacts(kTokenA)[0]["customerNumber"], "HS-" + std::to_string(gone.customer_number));
+}
+
+TEST_F(SevdeskEngineTest, AnExpiredUploadIsUploadedAgain) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Abgelaufen");
+  const auto inv = Finalize(school.school_id, c.id);
+  const auto receipt = ReceiptOf(school.school_id, inv);
+  Inject(FaultKind::kError500, 1, "saveVoucher", FaultScope::kWrites);
+  Drain();
+  auto t = TransferOf(school.school_id, receipt);
+  ASSERT_EQ(t->state, TransferState::kRetryWait);
+  ASSERT_FALSE(t->uploaded_filename.empty());
+  // sevdesk deletes temporary files after a while: the stored name no longer exists there.
+  t->uploaded_filename = "00000000000000000000000000000000.pdf";
+  SaveTransfer(*t);
+  Settle();
+  const auto h = History(school.school_id, receipt);
+  ASSERT_EQ(h.status.status, "transferred") << h.status.transfer->last_error_message;
+  ExpectExactlyOneOfEach(kTokenA);
+  EXPECT_EQ(VoucherDocument(kTokenA, h.status.transfer->voucher_id),
+            *invoices_->GetPdf(school.school_id, inv.id));
+}
+
 TEST_F(SevdeskEngineTest, BreakerOpensAfterRepeatedRejections) {
   const auto school = ConnectedSchool("Pfote", kTokenA);
   for (int i = 0; i < options_.settings.breaker_threshold; ++i) {
@@ -307,8 +349,20 @@ std::string CaseName(const ::testing::TestParamInfo<FaultCase>& info) {
   return name;
 }
 
-class SevdeskFaultTest : public SevdeskEngineTest,
-                         public ::testing::WithParamInterface<FaultCase> {};
+class SevdeskFaultTest : public SevdeskEngineTest, public ::testing::WithParamInterface<FaultCase> {
+ protected:
+  void Configure(WorldOptions& o) override {
+    o.client_timeout = std::chrono::milliseconds(300);
+    o.sandbox_hold = std::chrono::milliseconds(600);
+  }
+  // The sandbox counts a held-back ("time-out") request only when its answer ends.
+  void LetHeldAnswersEnd() {
+    const auto kind = GetParam().kind;
+    if (kind == FaultKind::kTimeout || kind == FaultKind::kTimeoutAfterWrite) {
+      std::this_thread::sleep_for(options_.sandbox_hold);
+    }
+  }
+};
 
 // Every transient failure (before and after the write was applied) on every write: the receipt
 // ends transferred with exactly one contact, address, e-mail and voucher in sevdesk.
@@ -334,6 +388,7 @@ TEST_P(SevdeskFaultTest, RecoversWithoutDuplicates) {
   EXPECT_EQ(VoucherDocument(kTokenA, h.status.transfer->voucher_id),
             *invoices_->GetPdf(school.school_id, inv.id));
   // Afterwards the customer is known: its next receipt costs the minimum of two calls.
+  LetHeldAnswersEnd();
   const long before = TotalCalls(kTokenA);
   const auto next = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
   Drain();
