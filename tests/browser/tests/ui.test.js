@@ -276,6 +276,57 @@ test('flow 5: revoked token shows the banner; a new token resumes the transfers'
   assert.equal(vouchers.filter((v) => v.description === inv.number).length, 1);
 });
 
+test('Stornieren: the cancellation is finalized and reaches sevdesk too', async () => {
+  const inv = (await api.call('GET', `/invoices?q=${encodeURIComponent(firstNumber)}`)).items.find((i) => i.number === firstNumber);
+  await page.goto(`${stack.baseUrl}/#/rechnungen/${inv.id}`);
+  await page.getByRole('button', { name: 'Stornieren' }).click();
+  const dialog = page.getByRole('dialog');
+  assert.match(norm(await dialog.textContent()), /kann nicht rückgängig gemacht werden/);
+  await dialog.getByRole('button', { name: 'Stornieren' }).click();
+  const h1 = page.getByRole('heading', { level: 1, name: /^Stornorechnung / });
+  await h1.waitFor();
+  const stornoNumber = (await h1.textContent()).replace(/^Stornorechnung /, '');
+  assert.match(norm(await page.locator('main').textContent()), /-1\.325,56 €/);
+  await until('the cancellation to be transferred', async () => (await receiptOf(stornoNumber))?.sevdesk.status === 'transferred');
+  const vouchers = await sandboxVouchers(stack);
+  assert.equal(vouchers.filter((v) => v.description === stornoNumber).length, 1);
+});
+
+test('expense upload: the receipt appears under Ausgaben', async () => {
+  await page.goto(`${stack.baseUrl}/#/belege`);
+  await page.getByRole('button', { name: 'Ausgabe hochladen' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Datei (PDF oder Foto)').setInputFiles({
+    name: 'futter.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n'),
+  });
+  await dialog.getByLabel('Betrag brutto (€)').fill('49,90');
+  await dialog.getByLabel('Lieferant').fill('Futterhaus Freiburg');
+  await dialog.getByLabel('Beschreibung').fill('Trainingsleckerli');
+  await stack.shot(page, '19-ausgabe-hochladen');
+  await dialog.getByRole('button', { name: 'Hochladen' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Ausgaben' }).click();
+  const row = page.locator('tbody tr', { hasText: 'Futterhaus Freiburg' });
+  await row.waitFor();
+  assert.match(norm(await row.textContent()), /49,90 €/);
+  assert.match(norm(await row.textContent()), /Ausgabe/);
+});
+
+test('slow network: a progress bar and placeholder rows, not a frozen page', async () => {
+  const slow = await stack.newPage();
+  try {
+    await login(slow, stack);
+    await slow.route('**/api/v1/receipts?*', async (route) => { await new Promise((r) => setTimeout(r, 1500)); await route.continue(); });
+    await slow.goto(`${stack.baseUrl}/#/belege?type=income`);
+    await slow.locator('#loading-bar.active').waitFor({ timeout: 1400 });
+    assert.ok(await slow.locator('tr.skeleton').count() > 0, 'placeholder rows while loading');
+    await slow.locator('tbody tr[data-id]').first().waitFor();
+    await slow.locator('#loading-bar:not(.active)').waitFor();
+  } finally {
+    await slow.context().close();
+  }
+});
+
 test('375 px: no horizontal scrolling, navigation and focus visible', async () => {
   const phone = await stack.newPage({ width: 375, height: 740 });
   try {

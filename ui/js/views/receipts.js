@@ -371,6 +371,18 @@ export async function renderReceipts(main, ctx) {
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
+// A file field whose button and text are German whatever the browser's language: the native
+// input stays (focusable, labelled), drawn as a button with the chosen file's name.
+function filePicker() {
+  const wrap = field({ label: 'Datei (PDF oder Foto)', name: 'file', type: 'file', required: true, wide: true, attrs: { accept: 'application/pdf,image/png,image/jpeg', class: 'file-native' } });
+  const input = wrap.querySelector('input');
+  const name = h('span', { class: 'file-name' }, 'Keine Datei ausgewählt');
+  input.addEventListener('change', () => { name.textContent = input.files[0]?.name || 'Keine Datei ausgewählt'; });
+  input.after(h('span', { class: 'file-picker', 'aria-hidden': 'true', onclick: () => input.click() },
+    h('span', { class: 'btn btn-small' }, icon('upload'), 'Datei auswählen'), name));
+  return wrap;
+}
+
 function openUpload(onDone) {
   const titleId = nextId('up');
   const alert = formAlert();
@@ -379,7 +391,7 @@ function openUpload(onDone) {
   const form = h('form', { class: 'form', novalidate: true, method: 'dialog' },
     alert,
     h('div', { class: 'grid' },
-      field({ label: 'Datei (PDF oder Foto)', name: 'file', type: 'file', required: true, wide: true, attrs: { accept: 'application/pdf,image/png,image/jpeg' } }),
+      filePicker(),
       field({ label: 'Belegdatum', name: 'date', type: 'date', value: fmt.todayIso(), required: true }),
       field({ label: 'Betrag brutto (€)', name: 'amount_gross_cents', required: true, attrs: { inputmode: 'decimal', placeholder: '0,00', autocomplete: 'off' } }),
       field({ label: 'USt-Satz', name: 'vat_rate', type: 'select', value: '19', attrs: { options: [['19', '19 %'], ['7', '7 %'], ['0', '0 %']] } }),
