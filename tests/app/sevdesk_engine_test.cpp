@@ -159,6 +159,48 @@ TEST_F(SevdeskEngineTest, BreakerOpensAfterRepeatedRejections) {
   EXPECT_EQ(StatusOf(school.school_id, waiting), "transferred");
 }
 
+TEST_F(SevdeskEngineTest, AManualRetryClosesTheBreaker) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  std::int64_t first_rejected = 0;
+  for (int i = 0; i < options_.settings.breaker_threshold; ++i) {
+    const auto c = DeletedContactCustomer(school.school_id, "Weg" + std::to_string(i));
+    const auto r = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+    if (i == 0) first_rejected = r;
+  }
+  const auto good = NewCustomer(school.school_id, "Gut");
+  const auto waiting = ReceiptOf(school.school_id, Finalize(school.school_id, good.id));
+  Drain();
+  ASSERT_TRUE(ConnectionOf(school.school_id).breaker_until);
+  // The owner fixed the cause and retries one: the breaker closes, everything flows again.
+  ASSERT_TRUE(sevdesk_->Retry(school.school_id, first_rejected));
+  EXPECT_FALSE(ConnectionOf(school.school_id).breaker_until);
+  Drain();
+  EXPECT_EQ(StatusOf(school.school_id, first_rejected), "transferred");
+  EXPECT_EQ(StatusOf(school.school_id, waiting), "transferred");
+}
+
+TEST_F(SevdeskEngineTest, ClaimsAreRoundRobinWithAtMostTwoInFlightPerSchoolAndOnePerCustomer) {
+  const auto a = ConnectedSchool("A", kTokenA);
+  const auto b = ConnectedSchool("B", kTokenB);
+  for (const auto& school : {a, b}) {
+    for (int i = 0; i < 3; ++i) {
+      const auto c = NewCustomer(school.school_id, "K" + std::to_string(i));
+      Finalize(school.school_id, c.id);
+    }
+  }
+  // A third school whose two receipts belong to one customer.
+  auto k = NewSchool("Klein", domain::TaxMode::kKleinunternehmer);
+  Connect(k, kTokenKlein);
+  const auto one = NewCustomer(k.school_id, "Einer");
+  Finalize(k.school_id, one.id, {{"Kurs", 1000, 0}});
+  const auto second = ReceiptOf(k.school_id, Finalize(k.school_id, one.id, {{"Kurs", 2000, 0}}));
+  std::vector<std::int64_t> order;
+  while (auto t = ClaimAs("probe")) order.push_back(t->school_id);
+  EXPECT_EQ(order, (std::vector<std::int64_t>{a.school_id, b.school_id, k.school_id, a.school_id,
+                                              b.school_id}));
+  EXPECT_EQ(StatusOf(k.school_id, second), "queued");
+}
+
 // ------------------------------------------------------------------ auth errors
 
 TEST_F(SevdeskEngineTest, Unauthorized401InTheMiddleOfABackfillThenANewTokenResumes) {
@@ -649,6 +691,20 @@ TEST_F(SevdeskWorkersTest, WorkersAreWokenOnFinalizeAndStopGracefully) {
   const auto stop = std::chrono::steady_clock::now();
   sevdesk_->StopWorkers();
   EXPECT_LT(std::chrono::steady_clock::now() - stop, 3s) << "stop must not wait for a poll";
+}
+
+TEST_F(SevdeskWorkersTest, ConcurrentReceiptsOfOneNewCustomerMakeOneContact) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Gleichzeitig");
+  std::vector<std::int64_t> receipts;
+  for (int i = 0; i < 4; ++i) {
+    receipts.push_back(
+        ReceiptOf(school.school_id, Finalize(school.school_id, c.id, {{"Kurs", 1000 + i, 19}})));
+  }
+  ASSERT_TRUE(sevdesk_->StartWorkers());
+  for (auto r : receipts) ASSERT_TRUE(WaitFor(school.school_id, r, "transferred"));
+  sevdesk_->StopWorkers();
+  ExpectExactlyOneOfEach(kTokenA, 4);
 }
 
 class SevdeskPacedTest : public SevdeskWorkersTest {
