@@ -339,7 +339,15 @@ test('375 px: no horizontal scrolling, navigation and focus visible', async () =
       const [scroll, inner] = await widths();
       assert.ok(scroll <= inner, `${hash}: page is ${scroll}px wide at ${inner}px`);
       if (hash.startsWith('#/belege')) await stack.shot(phone, '17-mobil-belege');
-      if (hash === '#/rechnungen/neu') await stack.shot(phone, '18-mobil-rechnung');
+      if (hash === '#/rechnungen/neu') {
+        await phone.getByRole('textbox', { name: 'Beschreibung (Position 1)' }).fill('Einzelstunde Welpentraining');
+        await phone.getByRole('textbox', { name: 'Einzelpreis (€) (Position 1)' }).fill('45,00');
+        await phone.getByRole('heading', { name: 'Positionen' }).scrollIntoViewIfNeeded();
+        await phone.evaluate(() => document.querySelector('.lines-table').closest('.card').scrollIntoView());
+        const [s2, i2] = await widths();
+        assert.ok(s2 <= i2, `invoice lines: page is ${s2}px wide at ${i2}px`);
+        await stack.shot(phone, '18-mobil-rechnung');
+      }
     }
     assert.ok(await phone.getByRole('link', { name: 'Belege' }).isVisible());
     // Keyboard: the focused control shows a focus ring.

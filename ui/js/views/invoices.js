@@ -237,7 +237,7 @@ async function renderDraftEditor(main, ctx, school, inv) {
     input.dataset.field = `lines[${i}].${apiField}`;
     input.setAttribute('aria-describedby', errId);
     return h('td', { 'data-label': label, class: `col-${col}` },
-      h('label', { for: id, class: 'cell-label' }, `${label} (Position ${i + 1})`),
+      h('label', { for: id, class: 'cell-label' }, label, h('span', { class: 'sr-only' }, ` (Position ${i + 1})`)),
       input, h('p', { class: 'error', id: errId, hidden: true }));
   }
   function renderLines(focusLast = false) {
