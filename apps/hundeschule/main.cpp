@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "app/demo_data.hpp"
 #include "app/services.hpp"
@@ -404,6 +405,34 @@ int main(int argc, char** argv) {
                    "File that keeps the sandbox's data across restarts")
       ->capture_default_str();
 
+  auto* sandbox_cmd = app.add_subcommand(
+      "sevdesk-sandbox", "Run the sevdesk API emulator alone (tests, demos; never real sevdesk)");
+  std::string sandbox_listen = "127.0.0.1:8090";
+  std::string sandbox_port_file;
+  std::vector<std::string> sandbox_tokens;
+  std::string sandbox_tax_mode = "regular";
+  std::string sandbox_config;
+  std::string sandbox_state_file;
+  std::vector<std::string> sandbox_faults;
+  std::uint64_t sandbox_seed = 1;
+  sandbox_cmd->add_option("--listen", sandbox_listen, "HOST:PORT (port 0 picks a free port)")
+      ->capture_default_str();
+  sandbox_cmd->add_option("--port-file", sandbox_port_file, "Write the bound port to this file");
+  sandbox_cmd->add_option("--account", sandbox_tokens,
+                          "API token of an account to create (repeatable)");
+  sandbox_cmd
+      ->add_option("--tax-mode", sandbox_tax_mode,
+                   "Tax mode of the --account accounts: regular or kleinunternehmer")
+      ->capture_default_str();
+  sandbox_cmd->add_option("--config", sandbox_config,
+                          "JSON file with {\"accounts\":[...], \"faults\":{...}, \"seed\":N}");
+  sandbox_cmd->add_option("--state-file", sandbox_state_file,
+                          "File that keeps the data across restarts (default: in memory)");
+  sandbox_cmd->add_option(
+      "--fault", sandbox_faults,
+      "Global fault key=value (repeatable). " + sevdesk::sandbox::FaultKeysHelp());
+  sandbox_cmd->add_option("--seed", sandbox_seed, "Seed of the fault draws")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (serve_cmd->parsed()) {
@@ -451,6 +480,51 @@ int main(int argc, char** argv) {
       return Die(msg);
     }
     std::printf("%lld\n", static_cast<long long>(*id));
+    return 0;
+  }
+  if (sandbox_cmd->parsed()) {
+    auto listen = ParseListen(sandbox_listen);
+    if (!listen) return Die(listen.error().message);
+    if (sandbox_tax_mode != "regular" && sandbox_tax_mode != "kleinunternehmer") {
+      return Die("--tax-mode must be regular or kleinunternehmer");
+    }
+    sevdesk::sandbox::SandboxSettings settings;
+    settings.host = listen->first;
+    settings.port = listen->second;
+    // Order as documented in docs/sevdesk-sandbox.md: config file, then the flags.
+    if (!sandbox_config.empty()) {
+      if (auto st = sevdesk::sandbox::LoadConfigFile(sandbox_config, settings); !st) {
+        return Die(st.error().message);
+      }
+    }
+    if (sandbox_cmd->count("--seed") > 0 || sandbox_config.empty()) settings.seed = sandbox_seed;
+    if (!sandbox_state_file.empty()) settings.state_file = sandbox_state_file;
+    for (const auto& token : sandbox_tokens) {
+      sevdesk::sandbox::AccountSettings account;
+      account.token = token;
+      account.tax_mode = sandbox_tax_mode == "kleinunternehmer"
+                             ? sevdesk::sandbox::TaxMode::kKleinunternehmer
+                             : sevdesk::sandbox::TaxMode::kRegular;
+      settings.accounts.push_back(account);
+    }
+    for (const auto& fault : sandbox_faults) {
+      if (auto st = sevdesk::sandbox::ApplyFaultAssignment(fault, settings.faults); !st) {
+        return Die("--fault: " + st.error().message);
+      }
+    }
+    sevdesk::sandbox::Sandbox sandbox(settings);
+    auto port = sandbox.Start();
+    if (!port) return Die(port.error().message);
+    if (!sandbox_port_file.empty()) {
+      // Written to a temporary name and renamed, so a reader never sees a partial number.
+      const std::string tmp = sandbox_port_file + ".tmp";
+      std::ofstream(tmp) << *port << "\n";
+      std::filesystem::rename(tmp, sandbox_port_file);
+    }
+    Log(LogLevel::kInfo, "sevdesk-sandbox", "listening on " + sandbox.BaseUrl() + "/api/v1");
+    const int sig = WaitForSignal(signals);
+    Log(LogLevel::kInfo, "sevdesk-sandbox", "signal " + std::to_string(sig) + ", shutting down");
+    sandbox.Stop();
     return 0;
   }
   if (demo_cmd->parsed()) {

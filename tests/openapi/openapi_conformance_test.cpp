@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "http/client.hpp"
@@ -96,14 +97,34 @@ const Json& ParametersOf(const Json& op) {
   return op.contains("parameters") ? op["parameters"] : kNone;
 }
 
-// Routes as registered in api.cpp: {"GET /api/v1/me" -> "Authed"}.
-std::map<std::string, std::string> ServerRoutes() {
-  const std::string source = ReadFile(HS_API_SOURCE);
+// The files that register routes (HS_API_SOURCES, separated by ',').
+std::vector<std::string> ApiSources() {
+  std::vector<std::string> files;
+  std::stringstream list(HS_API_SOURCES);
+  std::string file;
+  while (std::getline(list, file, ',')) {
+    if (!file.empty()) files.push_back(file);
+  }
+  return files;
+}
+
+struct ServerRoute {
+  std::string kind;  // "Public" or "Authed"
+  std::string file;  // the registering source file's name
+};
+
+// Routes as registered in the API sources: {"GET /api/v1/me" -> {"Authed", "api.cpp"}}.
+std::map<std::string, ServerRoute> ServerRoutes() {
   static const std::regex kRoute(R"re(Add(Public|Authed)\(\s*"([A-Z]+)"\s*,\s*"([^"]+)")re");
-  std::map<std::string, std::string> routes;
-  for (auto it = std::sregex_iterator(source.begin(), source.end(), kRoute);
-       it != std::sregex_iterator(); ++it) {
-    routes[(*it)[2].str() + " " + (*it)[3].str()] = (*it)[1].str();
+  std::map<std::string, ServerRoute> routes;
+  for (const auto& file : ApiSources()) {
+    const std::string source = ReadFile(file);
+    EXPECT_FALSE(source.empty()) << "cannot read " << file;
+    for (auto it = std::sregex_iterator(source.begin(), source.end(), kRoute);
+         it != std::sregex_iterator(); ++it) {
+      routes[(*it)[2].str() + " " + (*it)[3].str()] = {
+          (*it)[1].str(), std::filesystem::path(file).filename().string()};
+    }
   }
   return routes;
 }
@@ -176,12 +197,16 @@ void CollectRefs(const Json& node, std::vector<std::string>& refs) {
 
 TEST(OpenApiDocument, EveryServerRouteIsDocumentedAndNothingElse) {
   const auto routes = ServerRoutes();
-  ASSERT_GE(routes.size(), 20u) << "could not parse the route table in " << HS_API_SOURCE;
+  ASSERT_GE(ApiSources().size(), 2u) << HS_API_SOURCES;
+  ASSERT_GE(routes.size(), 27u) << "could not parse the route tables in " << HS_API_SOURCES;
+  std::set<std::string> files;
+  for (const auto& [_, r] : routes) files.insert(r.file);
+  EXPECT_EQ(files.size(), ApiSources().size()) << "a source file registers no route";
   std::set<std::string> documented;
   for (const auto& op : DocumentedOperations()) documented.insert(op.method + " " + op.path);
-  for (const auto& [route, kind] : routes) {
-    EXPECT_TRUE(documented.count(route))
-        << "route " << route << " (Add" << kind << " in api.cpp) is missing in docs/openapi.yaml";
+  for (const auto& [route, r] : routes) {
+    EXPECT_TRUE(documented.count(route)) << "route " << route << " (Add" << r.kind << " in "
+                                         << r.file << ") is missing in docs/openapi.yaml";
   }
   for (const auto& op : documented) {
     EXPECT_TRUE(routes.count(op)) << "docs/openapi.yaml documents " << op
@@ -190,7 +215,8 @@ TEST(OpenApiDocument, EveryServerRouteIsDocumentedAndNothingElse) {
 }
 
 TEST(OpenApiDocument, SecurityMatchesTheRouteTable) {
-  for (const auto& [route, kind] : ServerRoutes()) {
+  for (const auto& [route, r] : ServerRoutes()) {
+    const std::string& kind = r.kind;
     const auto space = route.find(' ');
     const std::string method = route.substr(0, space);
     const Json* op = FindOperation(method, route.substr(space + 1));
@@ -314,6 +340,8 @@ constexpr const char* kOwnerEmail = "inhaberin@example.de";
 constexpr const char* kOwnerPassword = "geheimes-passwort-1";
 constexpr const char* kStaffEmail = "mitarbeiter@example.de";
 constexpr const char* kStaffPassword = "geheimes-passwort-2";
+// The API token of the school's account in the sandbox (not a real sevdesk token).
+constexpr const char* kSandboxToken = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
 // A tiny but real PDF header: the server recognises documents by their magic bytes.
 const std::string kPdfBytes = "%PDF-1.4\n% hundeschule test\n%%EOF\n";
@@ -341,9 +369,42 @@ class OpenApiConformance : public ::testing::Test {
                    std::string(kStaffPassword) + "\n");
     ASSERT_EQ(staff.exit_code, 0) << staff.output;
     std::string error;
+    // The school's sevdesk account: a `hundeschule sevdesk-sandbox` process on loopback.
+    ASSERT_TRUE(sandbox_.Start(HS_BINARY,
+                               {"sevdesk-sandbox", "--listen", "127.0.0.1:0", "--port-file",
+                                dir_ + "/sandbox-port", "--account", kSandboxToken},
+                               dir_ + "/sandbox-port", dir_ + "/sandbox.log",
+                               std::chrono::seconds(30), error))
+        << error;
+    const std::string sandbox_url = "http://127.0.0.1:" + std::to_string(sandbox_.port());
+    sandbox_client_ = std::make_unique<http::Client>(sandbox_url, std::chrono::seconds(20));
+    // One attempt per transfer, so that an injected fault is a final "failed" at once.
     ASSERT_TRUE(server_.Start(HS_BINARY,
-                              {"serve", "--listen", "127.0.0.1:0", "--port-file", dir_ + "/port",
-                               "--password-cost", "minimum", "--threads", "4", "--database", db},
+                              {"serve",
+                               "--listen",
+                               "127.0.0.1:0",
+                               "--port-file",
+                               dir_ + "/port",
+                               "--password-cost",
+                               "minimum",
+                               "--threads",
+                               "4",
+                               "--database",
+                               db,
+                               "--key-file",
+                               dir_ + "/secret.key",
+                               "--sevdesk-base-url",
+                               sandbox_url + "/api/v1",
+                               "--sevdesk-max-attempts",
+                               "1",
+                               "--sevdesk-rate",
+                               "100",
+                               "--sevdesk-burst",
+                               "100",
+                               "--sevdesk-timeout-ms",
+                               "10000",
+                               "--workers",
+                               "2"},
                               dir_ + "/port", dir_ + "/server.log", std::chrono::seconds(30),
                               error))
         << error;
@@ -353,10 +414,23 @@ class OpenApiConformance : public ::testing::Test {
 
   void TearDown() override {
     client_.reset();
+    sandbox_client_.reset();
     const int status = server_.Stop();
     EXPECT_EQ(status, 0) << "the server did not shut down cleanly on SIGTERM; log:\n"
                          << ReadFile(dir_ + "/server.log");
+    const int sandbox_status = sandbox_.Stop();
+    EXPECT_EQ(sandbox_status, 0) << "the sandbox did not shut down cleanly on SIGTERM; log:\n"
+                                 << ReadFile(dir_ + "/sandbox.log");
     if (!HasFailure() && !dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // A call to the sandbox's admin API (fault injection, token revocation).
+  void SandboxAdmin(const std::string& method, const std::string& target,
+                    const Json& body = nullptr) {
+    auto res = sandbox_client_->Send(method, "/__sandbox" + target, {},
+                                     body.is_null() ? "" : body.dump(), "application/json");
+    ASSERT_TRUE(res.has_value()) << method << " " << target;
+    ASSERT_EQ(res->status, 200) << method << " " << target << ": " << res->body;
   }
 
   // Sends a documented operation and checks the answer against the document.
@@ -369,7 +443,11 @@ class OpenApiConformance : public ::testing::Test {
     }
     const std::string where = call.method + " " + call.path;
     std::string path = call.path;
-    if (auto pos = path.find("{id}"); pos != std::string::npos) path.replace(pos, 4, call.id);
+    for (const std::string param : {"{id}", "{batch}"}) {
+      if (auto pos = path.find(param); pos != std::string::npos) {
+        path.replace(pos, param.size(), call.id);
+      }
+    }
     if (call.auth != Auth::kNone && call.json) CheckRequest(*op, where, call);
     if (call.auth == Auth::kAsDocumented && !call.query.empty()) CheckQuery(*op, where, call.query);
 
@@ -399,6 +477,7 @@ class OpenApiConformance : public ::testing::Test {
     }
     CheckResponse(*op, where, reply);
     exercised_.insert(call.method + " " + call.path + " " + std::to_string(reply.status));
+    RecordSevdeskStatuses(reply);
     return reply;
   }
 
@@ -584,12 +663,74 @@ class OpenApiConformance : public ::testing::Test {
             {"file", kPdfBytes, "beleg.pdf", "application/pdf"}};
   }
 
+  // Remembers every receipt sevdesk status an answer carried (each was validated by Send).
+  void RecordSevdeskStatuses(const Reply& reply) {
+    if (reply.status / 100 != 2 || !reply.json.is_object()) return;
+    auto record = [&](const Json& status) {
+      if (status.is_object() && status.contains("status")) {
+        sevdesk_seen_.insert(status["status"].get<std::string>());
+      }
+    };
+    if (reply.json.contains("items") && reply.json["items"].is_array()) {
+      for (const auto& item : reply.json["items"]) {
+        if (item.is_object() && item.contains("sevdesk")) record(item["sevdesk"]);
+      }
+    }
+    if (reply.json.contains("sevdesk")) record(reply.json["sevdesk"]);
+  }
+
+  // The income receipt of an invoice, from the receipts list.
+  Json ReceiptOfInvoice(const Json& invoice_id) {
+    Reply r = Send({.method = "GET", .path = "/api/v1/receipts", .query = "type=income&limit=500"});
+    if (r.json.is_object() && r.json.contains("items")) {
+      for (const auto& item : r.json["items"]) {
+        if (item["invoice_id"] == invoice_id) return item;
+      }
+    }
+    ADD_FAILURE() << "no receipt for invoice " << invoice_id << ": " << Describe(r);
+    return Json::object();
+  }
+
+  // Polls the receipts list until the receipt's `sevdesk.status` is one of `statuses`.
+  Json WaitForSevdesk(const Json& receipt_id, const std::set<std::string>& statuses,
+                      std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    Json last;
+    while (std::chrono::steady_clock::now() < deadline) {
+      Reply r =
+          Send({.method = "GET", .path = "/api/v1/receipts", .query = "type=income&limit=500"});
+      if (r.status != 200) break;
+      for (const auto& item : r.json["items"]) {
+        if (item["id"] != receipt_id) continue;
+        last = item["sevdesk"];
+        if (last.is_object() && statuses.count(last.value("status", ""))) return last;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    }
+    std::string wanted;
+    for (const auto& st : statuses) wanted += st + " ";
+    ADD_FAILURE() << "receipt " << receipt_id << " never reached sevdesk status " << wanted
+                  << "; last: " << last.dump() << "\nserver log:\n"
+                  << ReadFile(dir_ + "/server.log");
+    return last;
+  }
+
+  Json FinalizeNewInvoice(const Json& customer_id) {
+    const Json created = CreateDraft(customer_id);
+    Reply r = Send({.method = "POST", .path = "/api/v1/invoices/{id}/finalize", .id = Id(created)});
+    EXPECT_EQ(r.status, 200) << Describe(r);
+    return r.json;
+  }
+
   std::string dir_;
+  ServerProcess sandbox_;
   ServerProcess server_;
+  std::unique_ptr<http::Client> sandbox_client_;
   std::unique_ptr<http::Client> client_;
   std::string session_;
   std::string csrf_;
-  std::set<std::string> exercised_;  // "METHOD path status"
+  std::set<std::string> exercised_;     // "METHOD path status"
+  std::set<std::string> sevdesk_seen_;  // receipt sevdesk statuses answered
 };
 
 TEST_F(OpenApiConformance, HappyPathsOfEveryDocumentedOperationConform) {
@@ -727,6 +868,123 @@ TEST_F(OpenApiConformance, HappyPathsOfEveryDocumentedOperationConform) {
   const Json& income = filtered.json["items"][0];
   EXPECT_EQ(Send({.method = "GET", .path = "/api/v1/receipts/{id}/file", .id = Id(income)}).status,
             200);
+
+  // sevdesk: connect the sandbox account, transfer the older receipts, then see every status.
+  Reply connection = Send({.method = "GET", .path = "/api/v1/integrations/sevdesk"});
+  ASSERT_EQ(connection.status, 200) << Describe(connection);
+  EXPECT_EQ(connection.json["state"], "not_configured");
+  Reply untested = Send({.method = "POST", .path = "/api/v1/integrations/sevdesk/test"});
+  ASSERT_EQ(untested.status, 200) << Describe(untested);
+  EXPECT_EQ(untested.json["outcome"], "no_token");
+  Reply with_token = Send({.method = "PUT",
+                           .path = "/api/v1/integrations/sevdesk",
+                           .json = Json{{"api_token", kSandboxToken}}});
+  ASSERT_EQ(with_token.status, 200) << Describe(with_token);
+  EXPECT_TRUE(with_token.json["has_token"]);
+  EXPECT_NE(with_token.json["api_token"].dump().find("e8f9"), std::string::npos);
+  EXPECT_EQ(with_token.json["api_token"].dump().find("0a1b"), std::string::npos);
+  Reply tested = Send({.method = "POST", .path = "/api/v1/integrations/sevdesk/test"});
+  ASSERT_EQ(tested.status, 200) << Describe(tested);
+  ASSERT_EQ(tested.json["outcome"], "connected") << Describe(tested);
+  ASSERT_FALSE(tested.json["revenue_accounts"].empty()) << Describe(tested);
+  Json activate = Send({.method = "GET", .path = "/api/v1/integrations/sevdesk"}).json;
+  activate["enabled"] = true;  // sent back as read: the masked token keeps the stored one
+  activate["revenue_account_id"] = tested.json["revenue_accounts"][0]["id"];
+  Reply active = Send({.method = "PUT", .path = "/api/v1/integrations/sevdesk", .json = activate});
+  ASSERT_EQ(active.status, 200) << Describe(active);
+  EXPECT_TRUE(active.json["enabled"]);
+  EXPECT_EQ(active.json["state"], "ok");
+
+  // "Zu Sevdesk übertragen" for the receipts from before the connection.
+  const Json original_receipt = ReceiptOfInvoice(draft.json["id"])["id"];
+  const Json cancellation_receipt = ReceiptOfInvoice(cancellation.json["id"])["id"];
+  Reply batch =
+      Send({.method = "POST",
+            .path = "/api/v1/integrations/sevdesk/transfers",
+            .json = Json{{"receipt_ids",
+                          {original_receipt, cancellation_receipt, expense.json["id"], 999999}}}});
+  ASSERT_EQ(batch.status, 202) << Describe(batch);
+  EXPECT_EQ(batch.json["queued"], 2);
+  EXPECT_EQ(batch.json["skipped_count"], 2);
+  const std::string batch_id = batch.json["batch_id"].dump();
+  EXPECT_EQ(batch.raw.Header("Location").value_or(""),
+            "/api/v1/integrations/sevdesk/transfers/" + batch_id);
+  Json transferred = WaitForSevdesk(original_receipt, {"transferred"});
+  EXPECT_FALSE(transferred.value("voucher_id", "").empty()) << transferred.dump();
+  WaitForSevdesk(cancellation_receipt, {"transferred"});
+  Reply progress = Send(
+      {.method = "GET", .path = "/api/v1/integrations/sevdesk/transfers/{batch}", .id = batch_id});
+  ASSERT_EQ(progress.status, 200) << Describe(progress);
+  EXPECT_EQ(progress.json["done"], 2);
+  EXPECT_EQ(progress.json["skipped"], 2);
+  EXPECT_TRUE(progress.json["finished"]);
+  Reply history = Send(
+      {.method = "GET", .path = "/api/v1/receipts/{id}/sevdesk", .id = original_receipt.dump()});
+  ASSERT_EQ(history.status, 200) << Describe(history);
+  EXPECT_EQ(history.json["sevdesk"]["status"], "transferred");
+  EXPECT_FALSE(history.json["events"].empty());
+  Reply only_transferred =
+      Send({.method = "GET", .path = "/api/v1/receipts", .query = "sevdesk=transferred"});
+  EXPECT_EQ(only_transferred.json["total"], 2) << Describe(only_transferred);
+  Reply expense_history =
+      Send({.method = "GET", .path = "/api/v1/receipts/{id}/sevdesk", .id = Id(expense.json)});
+  EXPECT_EQ(expense_history.json["sevdesk"]["status"], "not_transferred");
+  // A filter selection never sends anything twice: everything is skipped, nothing queued.
+  Reply by_filter = Send({.method = "POST",
+                          .path = "/api/v1/integrations/sevdesk/transfers",
+                          .json = Json{{"filter",
+                                        {{"type", "income"},
+                                         {"from", "2025-01-01"},
+                                         {"to", nullptr},
+                                         {"only_not_transferred", true}}}}});
+  ASSERT_EQ(by_filter.status, 202) << Describe(by_filter);
+  EXPECT_EQ(by_filter.json["queued"], 0) << Describe(by_filter);
+
+  // A failure: sevdesk answers 500 to the upload, the one allowed attempt is spent.
+  SandboxAdmin("POST", "/faults/next",
+               {{"kind", "error_500"}, {"count", 1}, {"endpoint", "uploadTempFile"}});
+  const Json failing_receipt = ReceiptOfInvoice(FinalizeNewInvoice(person["id"])["id"])["id"];
+  Json failed = WaitForSevdesk(failing_receipt, {"failed"});
+  EXPECT_FALSE(failed.value("reason", "").empty()) << failed.dump();
+  Reply retried = Send({.method = "POST",
+                        .path = "/api/v1/receipts/{id}/sevdesk/retry",
+                        .id = failing_receipt.dump()});
+  ASSERT_EQ(retried.status, 200) << Describe(retried);
+  WaitForSevdesk(failing_receipt, {"transferred"});
+
+  // Waiting: sevdesk rejects the token; a successful test resumes the transfer.
+  SandboxAdmin("POST", std::string("/accounts/") + kSandboxToken + "/revoke");
+  const Json waiting_receipt = ReceiptOfInvoice(FinalizeNewInvoice(person["id"])["id"])["id"];
+  WaitForSevdesk(waiting_receipt, {"waiting"});
+  Reply paused = Send({.method = "GET", .path = "/api/v1/integrations/sevdesk"});
+  EXPECT_EQ(paused.json["state"], "paused") << Describe(paused);
+  Reply only_waiting =
+      Send({.method = "GET", .path = "/api/v1/receipts", .query = "type=income&sevdesk=waiting"});
+  EXPECT_EQ(only_waiting.json["total"], 1) << Describe(only_waiting);
+  Reply rejected = Send({.method = "POST", .path = "/api/v1/integrations/sevdesk/test"});
+  EXPECT_EQ(rejected.json["outcome"], "token_invalid") << Describe(rejected);
+  SandboxAdmin("POST", std::string("/accounts/") + kSandboxToken + "/reinstate");
+  Reply resumed = Send({.method = "POST", .path = "/api/v1/integrations/sevdesk/test"});
+  EXPECT_EQ(resumed.json["outcome"], "connected") << Describe(resumed);
+  WaitForSevdesk(waiting_receipt, {"transferred"});
+
+  // Queued and in progress: a slow saveVoucher; one transfer per customer runs at a time.
+  SandboxAdmin("PUT", "/faults", {{"latency_ms", 1500}, {"endpoint", "saveVoucher"}});
+  const Json slow_a = ReceiptOfInvoice(FinalizeNewInvoice(company["id"])["id"])["id"];
+  const Json slow_b = ReceiptOfInvoice(FinalizeNewInvoice(company["id"])["id"])["id"];
+  for (int i = 0; i < 200 && !(sevdesk_seen_.count("queued") && sevdesk_seen_.count("in_progress"));
+       ++i) {
+    Send({.method = "GET", .path = "/api/v1/receipts", .query = "type=income&limit=500"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  SandboxAdmin("DELETE", "/faults");
+  WaitForSevdesk(slow_a, {"transferred"});
+  WaitForSevdesk(slow_b, {"transferred"});
+  for (const char* status :
+       {"not_transferred", "queued", "in_progress", "transferred", "failed", "waiting"}) {
+    EXPECT_TRUE(sevdesk_seen_.count(status))
+        << "no answer carried a receipt with sevdesk status " << status;
+  }
 
   Json lonely = CreateCustomer({{"kind", "person"}, {"last_name", "Ohne Rechnung"}});
   EXPECT_EQ(Send({.method = "DELETE", .path = "/api/v1/customers/{id}", .id = Id(lonely)}).status,
@@ -933,10 +1191,87 @@ TEST_F(OpenApiConformance, RequestErrorsConform) {
       422, "invoice_without_lines", "finalize without lines");
 }
 
+TEST_F(OpenApiConformance, SevdeskErrorsConform) {
+  ASSERT_EQ(Login(kOwnerEmail, kOwnerPassword).status, 200);
+  const std::string connection = "/api/v1/integrations/sevdesk";
+  const std::string transfers = "/api/v1/integrations/sevdesk/transfers";
+  ExpectError(Send({.method = "POST", .path = transfers, .json = Json{{"receipt_ids", {1}}}}), 409,
+              "sevdesk_not_connected", "transfer without a token");
+  Reply implausible =
+      Send({.method = "PUT", .path = connection, .json = Json{{"api_token", "kurz!"}}});
+  ExpectError(implausible, 422, "validation_failed", "implausible token");
+  EXPECT_TRUE(implausible.HasDetail("api_token")) << Describe(implausible);
+  ExpectError(Send({.method = "PUT", .path = connection, .json = Json{{"enabled", true}}}), 409,
+              "test_required", "activate untested");
+  ASSERT_EQ(Send({.method = "PUT", .path = connection, .json = Json{{"api_token", kSandboxToken}}})
+                .status,
+            200);
+  ExpectError(Send({.method = "PUT", .path = connection, .json = Json{{"revenue_account_id", 7}}}),
+              422, "validation_failed", "unknown revenue account");
+  ExpectError(Send({.method = "POST", .path = transfers, .json = Json{{"receipt_ids", {1}}}}), 409,
+              "sevdesk_disabled", "transfer while inactive");
+  // Malformed bodies: unknown fields, wrong types, neither or both selections.
+  const std::vector<std::pair<std::string, Json>> bad_put = {{"farbe", {{"farbe", "rot"}}},
+                                                             {"enabled", {{"enabled", "ja"}}}};
+  for (const auto& [field, body] : bad_put) {
+    Reply r = Send({.method = "PUT", .path = connection, .raw_body = body.dump()});
+    ExpectError(r, 400, "bad_request", "PUT " + body.dump());
+    EXPECT_TRUE(r.HasDetail(field)) << Describe(r);
+    ExpectDocumentRejects("PUT", connection, body);
+  }
+  const std::vector<std::pair<std::string, Json>> bad_batch = {
+      {"receipt_ids[0]", {{"receipt_ids", {"a"}}}},
+      {"filter.type", {{"filter", {{"type", "expense"}}}}},
+      {"filter.only_not_transferred", {{"filter", {{"only_not_transferred", false}}}}},
+      {"ids", {{"ids", {1}}}}};
+  for (const auto& [field, body] : bad_batch) {
+    Reply r = Send({.method = "POST", .path = transfers, .raw_body = body.dump()});
+    ExpectError(r, 400, "bad_request", "POST " + body.dump());
+    EXPECT_TRUE(r.HasDetail(field)) << Describe(r);
+    ExpectDocumentRejects("POST", transfers, body);
+  }
+  ExpectError(Send({.method = "POST", .path = transfers, .raw_body = "{}"}), 400, "bad_request",
+              "empty selection");
+  ExpectError(Send({.method = "POST",
+                    .path = transfers,
+                    .raw_body = Json{{"receipt_ids", {1}}, {"filter", Json::object()}}.dump()}),
+              400, "bad_request", "both selections");
+  ExpectError(Send({.method = "POST", .path = transfers, .raw_body = "{\"receipt_ids\":"}), 400,
+              "bad_request", "broken JSON");
+  ExpectError(Send({.method = "PUT",
+                    .path = connection,
+                    .raw_body = "enabled=1",
+                    .content_type = "application/x-www-form-urlencoded"}),
+              415, "unsupported_media_type", "form-encoded connection");
+  ExpectError(Send({.method = "PUT",
+                    .path = connection,
+                    .raw_body = Json{{"api_token", std::string(1100 * 1024, 'a')}}.dump()}),
+              413, "payload_too_large", "1.1 MB token");
+  Reply bad_filter = Send({.method = "GET",
+                           .path = "/api/v1/receipts",
+                           .query = "sevdesk=unterwegs",
+                           .auth = Auth::kCookieOnly});
+  ExpectError(bad_filter, 400, "bad_request", "unknown sevdesk filter");
+  EXPECT_TRUE(bad_filter.HasDetail("sevdesk")) << Describe(bad_filter);
+  // Retrying a receipt whose transfer has not failed.
+  const Json person = CreateCustomer({{"kind", "person"}, {"last_name", "Muster"}});
+  const Json receipt = ReceiptOfInvoice(FinalizeNewInvoice(person["id"])["id"]);
+  ExpectError(
+      Send({.method = "POST", .path = "/api/v1/receipts/{id}/sevdesk/retry", .id = Id(receipt)}),
+      409, "not_failed", "retry without a failure");
+  // Only the owner changes or tests the connection.
+  ASSERT_EQ(Login(kStaffEmail, kStaffPassword).status, 200);
+  EXPECT_EQ(Send({.method = "GET", .path = connection}).status, 200);
+  ExpectError(Send({.method = "PUT", .path = connection, .json = Json{{"enabled", false}}}), 403,
+              "owner_only", "staff changes sevdesk");
+  ExpectError(Send({.method = "POST", .path = "/api/v1/integrations/sevdesk/test"}), 403,
+              "owner_only", "staff tests sevdesk");
+}
+
 TEST_F(OpenApiConformance, NotFoundAndConflictsConform) {
   ASSERT_EQ(Login(kOwnerEmail, kOwnerPassword).status, 200);
   for (const auto& op : DocumentedOperations()) {
-    if (op.path.find("{id}") == std::string::npos) continue;
+    if (op.path.find('{') == std::string::npos) continue;
     for (const char* id : {"999999", "abc"}) {
       Call call{.method = op.method, .path = op.path, .id = id};
       if (op.method == "PATCH") call.json = Json::object();
