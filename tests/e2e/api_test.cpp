@@ -1,7 +1,11 @@
 // End-to-end tests of the JSON API through the real binary: `hundeschule tenant create` and
 // `user add` prepare the database, `hundeschule serve` runs as a child process, and the tests
 // talk HTTP to it exactly as a browser or script would.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -11,10 +15,13 @@
 #include <climits>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1241,6 +1248,149 @@ TEST_F(E2eTest, HealthAndMetrics) {
   EXPECT_EQ(text.find("424242"), std::string::npos);
   EXPECT_EQ(text.find("gibt-es-nicht"), std::string::npos);
   EXPECT_TRUE(Contains(text, "hs_http_request_duration_seconds_bucket"));
+}
+
+// ---------------------------------------------------------------------------------- 7. CLI
+
+// Every command and subcommand explains itself with --help (exit 0, usage on stdout).
+TEST(CliTest, HelpOnEveryCommand) {
+  const std::vector<std::vector<std::string>> commands = {
+      {},       {"serve"},       {"migrate"}, {"tenant"},         {"tenant", "create"},
+      {"user"}, {"user", "add"}, {"demo"},    {"sevdesk-sandbox"}};
+  for (auto args : commands) {
+    std::string what = "hundeschule";
+    for (const auto& a : args) what += " " + a;
+    args.push_back("--help");
+    const CommandResult r = RunBinary(args);
+    EXPECT_EQ(r.exit_code, 0) << what << " --help: " << r.out << r.err;
+    EXPECT_TRUE(Contains(r.out, "Usage")) << what;
+    EXPECT_TRUE(Contains(r.out, "--help")) << what;
+  }
+  // Options that matter are listed where they belong.
+  EXPECT_TRUE(Contains(RunBinary({"serve", "--help"}).out, "--listen"));
+  EXPECT_TRUE(Contains(RunBinary({"serve", "--help"}).out, "--database"));
+  EXPECT_TRUE(Contains(RunBinary({"tenant", "create", "--help"}).out, "--name"));
+  EXPECT_TRUE(Contains(RunBinary({"user", "add", "--help"}).out, "--password-stdin"));
+  EXPECT_TRUE(Contains(RunBinary({"sevdesk-sandbox", "--help"}).out, "--account"));
+  // A wrong command or a missing required option fails with a message, not silently.
+  const CommandResult unknown = RunBinary({"zaubern"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_FALSE((unknown.out + unknown.err).empty());
+  const CommandResult nameless = RunBinary({"tenant", "create"});
+  EXPECT_NE(nameless.exit_code, 0);
+  EXPECT_TRUE(Contains(nameless.out + nameless.err, "--name"));
+}
+
+// `hundeschule migrate` applies the migrations once; a second run applies none.
+TEST(CliTest, MigrateIsIdempotent) {
+  BinaryFixture office;
+  const CommandResult first = RunBinary({"migrate", "--database", office.database_url()});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_TRUE(Contains(first.out, "applied"));
+  const CommandResult second = RunBinary({"migrate", "--database", office.database_url()});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_TRUE(Contains(second.out, "applied 0 migration(s)"));
+}
+
+// `hundeschule demo`: a sample school with about 30 customers, 120 invoices over the past year
+// including cancellations, and some expenses; prints the URL and the login.
+TEST(DemoTest, SampleSchoolIsComplete) {
+  BinaryFixture office;  // only for its temp folder
+  const std::string dir = office.dir();
+  const std::string log = dir + "/demo.log";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    const std::string binary = BinaryPath();
+    const std::string db = "sqlite:" + dir + "/demo.db";
+    const std::string port_file = dir + "/demo.port";
+    const std::string state = dir + "/sandbox.json";
+    execl(binary.c_str(), binary.c_str(), "demo", "--database", db.c_str(), "--listen",
+          "127.0.0.1:0", "--port-file", port_file.c_str(), "--sandbox-state", state.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto read_file = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  int port = 0;
+  for (int i = 0; i < 1800 && port == 0; ++i) {  // up to 3 minutes (sanitizer build)
+    const std::string text = read_file(dir + "/demo.port");
+    if (!text.empty() && text.back() == '\n') port = std::atoi(text.c_str());
+    if (port == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  struct Stopper {
+    pid_t pid;
+    ~Stopper() {
+      kill(pid, SIGTERM);
+      int status = 0;
+      waitpid(pid, &status, 0);
+    }
+  } stopper{pid};
+  ASSERT_GT(port, 0) << "demo did not start; log:\n" << read_file(log);
+  // The login is printed for the owner (after the port file, so wait for the line).
+  std::string printed;
+  for (int i = 0; i < 100 && printed.find("Password") == std::string::npos; ++i) {
+    printed = read_file(log);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(Contains(printed, "http://127.0.0.1:" + std::to_string(port) + "/"));
+  EXPECT_TRUE(Contains(printed, "demo@hundeschule.example"));
+  EXPECT_TRUE(Contains(printed, "demo-passwort"));
+
+  ApiClient c("http://127.0.0.1:" + std::to_string(port));
+  Must(c.Login("demo@hundeschule.example", "demo-passwort"), 200, "demo login");
+  const Json customers = Must(c.Get("/api/v1/customers?limit=200"), 200, "customers");
+  EXPECT_GE(customers["total"].get<int>(), 25);
+  EXPECT_LE(customers["total"].get<int>(), 35);
+  const Json invoices = Must(c.Get("/api/v1/invoices?limit=200"), 200, "invoices");
+  int regular = 0, cancellations = 0, cancelled = 0, drafts = 0;
+  std::string oldest = "9999-12-31", newest = "0000-01-01";
+  for (const auto& inv : invoices["items"]) {
+    if (inv["kind"] == "cancellation") {
+      ++cancellations;
+    } else {
+      ++regular;
+    }
+    if (inv["status"] == "cancelled") ++cancelled;
+    if (inv["status"] == "draft") ++drafts;  // the newest few stay drafts to try finalizing
+    oldest = std::min(oldest, inv["invoice_date"].get<std::string>());
+    newest = std::max(newest, inv["invoice_date"].get<std::string>());
+  }
+  EXPECT_EQ(regular, 120);
+  EXPECT_LE(drafts, 5);
+  EXPECT_GE(cancellations, 2);
+  EXPECT_EQ(cancellations, cancelled);
+  // Spread over the past year.
+  const std::string today = TodayUtc();
+  const std::string year_ago = std::to_string(std::stoi(today.substr(0, 4)) - 1) + today.substr(4);
+  EXPECT_LE(newest, today);
+  EXPECT_GE(oldest, year_ago);
+  EXPECT_LE(oldest, std::to_string(std::stoi(today.substr(0, 4)) - 1) + "-12-31");
+  const Json income = Must(c.Get("/api/v1/receipts?type=income&limit=1"), 200, "income");
+  EXPECT_EQ(income["total"].get<int>(), regular - drafts + cancellations);
+  const Json expenses = Must(c.Get("/api/v1/receipts?type=expense&limit=50"), 200, "expenses");
+  EXPECT_GE(expenses["total"].get<int>(), 5);
+  for (const auto& e : expenses["items"]) {
+    EXPECT_LT(e["amount_gross_cents"].get<std::int64_t>(), 0 + 100000000);
+    EXPECT_FALSE(e["counterparty"].get<std::string>().empty());
+  }
+  // Every finalized invoice has its PDF.
+  std::int64_t finalized = 0;
+  for (const auto& inv : invoices["items"]) {
+    if (inv["status"] != "draft") finalized = inv["id"].get<std::int64_t>();
+  }
+  const Reply pdf = c.Get(InvoicePath(finalized) + "/pdf");
+  EXPECT_EQ(pdf.status, 200);
+  EXPECT_EQ(pdf.body.rfind("%PDF-", 0), 0u);
 }
 
 }  // namespace
