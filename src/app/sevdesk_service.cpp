@@ -466,6 +466,7 @@ Result<BatchCreated> SevdeskService::CreateBatch(const Principal& who, const Bat
   batch.school_id = who.school_id;
   batch.created_at = now;
   std::vector<std::pair<std::int64_t, std::int64_t>> to_queue;  // receipt, customer
+  std::vector<Transfer> to_requeue;  // failed for good before: sent again with this batch
   for (std::int64_t id : ids) {
     if (!unique_ids.insert(id).second) continue;
     auto receipt = (*uow)->Receipts().Get(who.school_id, id);
@@ -483,6 +484,11 @@ Result<BatchCreated> SevdeskService::CreateBatch(const Principal& who, const Bat
       continue;
     }
     HS_TRY(existing, repo.GetTransferByReceipt(who.school_id, id));
+    if (*existing && (*existing)->state == TransferState::kFailed) {
+      // "Zu sevdesk übertragen" on a failed receipt means: try it again.
+      to_requeue.push_back(**existing);
+      continue;
+    }
     if (*existing) {
       const bool done = (*existing)->state == TransferState::kTransferred;
       out.skipped.push_back(
@@ -510,6 +516,18 @@ Result<BatchCreated> SevdeskService::CreateBatch(const Principal& who, const Bat
           {0, **tid, now, "queued", "Zur Übertragung an sevdesk ausgewählt (Sammelübertragung)."}));
       ++out.queued;
     }
+  }
+  for (Transfer t : to_requeue) {
+    t.state = TransferState::kQueued;
+    t.attempts = 0;
+    t.next_attempt_at = now;
+    t.priority = TransferPriority::kBackfill;
+    t.batch_id = *batch_id;
+    t.updated_at = now;
+    HS_CHECK(repo.UpdateTransfer(t));
+    HS_CHECK(repo.AddEvent({0, t.id, now, "retry",
+                            "Erneut zur Übertragung an sevdesk ausgewählt (Sammelübertragung)."}));
+    ++out.queued;
   }
   HS_CHECK((*uow)->Commit());
   out.batch_id = *batch_id;

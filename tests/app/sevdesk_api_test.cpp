@@ -149,6 +149,8 @@ TEST_F(SevdeskApiTest, BulkTransferBatchStatusHistoryAndRetry) {
   const auto r2 = ReceiptOf(school_.school_id, inv2);
   const auto expense = AddExpense(school_.school_id);
   Connect(school_, kTokenA);
+  auto account = Call("PUT", "/api/v1/integrations/sevdesk", Json{{"revenue_account_id", 4000101}});
+  ASSERT_EQ(account.status, 200) << account.body;
 
   // Validation of the request.
   auto r = Call("POST", "/api/v1/integrations/sevdesk/transfers", Json::object());
@@ -205,6 +207,10 @@ TEST_F(SevdeskApiTest, BulkTransferBatchStatusHistoryAndRetry) {
 
   r = Call("POST", "/api/v1/receipts/" + std::to_string(r1) + "/sevdesk/retry", Json::object());
   EXPECT_EQ(r.status, 409) << r.body;
+  // The revenue account chosen in the settings (it allows 19 %) is the one booked.
+  for (const auto& v : Vouchers(kTokenA)) {
+    for (const auto& p : v["voucherPos"]) EXPECT_EQ(p["accountDatev"]["id"], "4000101");
+  }
 
   // A failed one in the list and its retry.
   const auto gone = NewCustomer(school_.school_id, "Gelöscht");

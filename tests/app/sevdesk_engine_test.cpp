@@ -115,6 +115,30 @@ TEST_F(SevdeskEngineTest, AContactDeletedInSevdeskIsCreatedAgainOnRetry) {
   EXPECT_EQ(Contacts(kTokenA)[0]["customerNumber"], "HS-" + std::to_string(gone.customer_number));
 }
 
+TEST_F(SevdeskEngineTest, ABulkTransferSendsAFailedReceiptAgain) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto gone = DeletedContactCustomer(school.school_id, "Gelöscht");
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, gone.id));
+  Drain();
+  ASSERT_EQ(StatusOf(school.school_id, receipt), "failed");
+  BatchRequest req;
+  req.receipt_ids = {receipt};
+  auto batch = sevdesk_->CreateBatch(school, req);
+  ASSERT_TRUE(batch) << batch.error().message;
+  EXPECT_EQ(batch->queued, 1);
+  EXPECT_TRUE(batch->skipped.empty());
+  auto t = TransferOf(school.school_id, receipt);
+  EXPECT_EQ(t->state, TransferState::kQueued);
+  EXPECT_EQ(t->attempts, 0);
+  EXPECT_EQ(t->batch_id, batch->batch_id);
+  Drain();
+  EXPECT_EQ(StatusOf(school.school_id, receipt), "transferred");
+  auto status = sevdesk_->GetBatch(school.school_id, batch->batch_id);
+  EXPECT_EQ(status->done, 1);
+  EXPECT_EQ(status->total, 1);
+  ExpectExactlyOneOfEach(kTokenA);
+}
+
 TEST_F(SevdeskEngineTest, AnExpiredUploadIsUploadedAgain) {
   const auto school = ConnectedSchool("Pfote", kTokenA);
   const auto c = NewCustomer(school.school_id, "Abgelaufen");
