@@ -130,6 +130,13 @@ test('flow 2: new customer and invoice, finalized, reaches sevdesk', async () =>
   await page.getByLabel('Straße und Hausnummer').fill('Kastanienallee 12');
   await page.getByLabel('PLZ').fill('10435');
   await page.getByLabel('Ort', { exact: true }).fill('Berlin');
+  // An error from the API appears next to its field, and the field gets the focus.
+  await page.getByLabel('E-Mail-Adresse').fill('greta.neumann-at-example.org');
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  const emailError = page.locator('[data-field-wrap="email"] .error');
+  await emailError.filter({ hasText: 'gültige E-Mail-Adresse' }).waitFor();
+  assert.equal(await page.getByLabel('E-Mail-Adresse').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.field), 'email');
   await page.getByLabel('E-Mail-Adresse').fill('greta.neumann@example.org');
   await page.getByRole('button', { name: 'Hund hinzufügen' }).click();
   await page.getByLabel('Name des Hundes').fill('Luna');
@@ -199,8 +206,11 @@ test('flow 3: 50 older receipts selected by filter are transferred once, with pr
   await page.getByRole('button', { name: 'Alle 51 Belege auswählen, die dem Filter entsprechen' }).click();
   assert.match(await page.getByTestId('selection-info').textContent(), /Alle 51 Belege/);
   await stack.shot(page, '11-belege-auswahl');
-  await page.getByRole('button', { name: 'Aktionen' }).click();
-  await page.getByRole('menuitem', { name: 'Zu Sevdesk übertragen' }).click();
+  // The menu works with the keyboard: ArrowDown opens it on its first item, Enter runs it.
+  await page.getByRole('button', { name: 'Aktionen' }).focus();
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Zu Sevdesk übertragen');
+  await page.keyboard.press('Enter');
   await page.getByTestId('transfer-progress').waitFor({ timeout: 10000 });
   await until('a progress value', async () => Number(await page.locator('#transfer-progress').getAttribute('value').catch(() => 100)) > 0, 20000, 100);
   await stack.shot(page, '12-belege-uebertragung-laeuft');
