@@ -371,6 +371,10 @@ test('375 px: no horizontal scrolling, navigation and focus visible', async () =
     });
     assert.notEqual(outline.style, 'none', `focus is visible on ${outline.tag}`);
     assert.deepEqual(phone.consoleErrors.filter((e) => !/Failed to load resource/.test(e)), []);
+    // Abmelden ends the session: back to the login, and the API refuses the old cookie.
+    await phone.getByRole('button', { name: 'Abmelden' }).click();
+    await phone.getByRole('heading', { name: 'Anmeldung' }).waitFor();
+    assert.equal((await phone.request.get(`${stack.baseUrl}/api/v1/me`)).status(), 401);
   } finally {
     await phone.context().close();
   }
