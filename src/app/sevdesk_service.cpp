@@ -206,7 +206,7 @@ Result<ConnectionView> SevdeskService::UpdateConnection(const Principal& who,
     if (!plausible) {
       errors.push_back({"api_token",
                         "Der API-Token besteht aus Buchstaben und Ziffern (in sevdesk unter "
-                        "Einstellungen > Benutzer > API-Token)."});
+                        "Verwalten > Erweiterungen > API)."});
     }
   }
   if (!errors.empty()) return Invalid(std::move(errors));
@@ -302,7 +302,8 @@ Result<TestResult> SevdeskService::Test(const Principal& who) {
         r.outcome = "token_invalid";
         r.message =
             "sevdesk kennt diesen API-Token nicht. Bitte den Token in sevdesk unter "
-            "Einstellungen > Benutzer > API-Token kopieren und neu eintragen.";
+            "Verwalten > Erweiterungen > API kopieren (sevdesk zeigt ihn nach erneuter "
+            "Eingabe des sevdesk-Passworts) und hier neu eintragen.";
         break;
       case ErrorCode::kForbidden:
         r.outcome = "no_api_access";
