@@ -418,7 +418,7 @@ int main(int argc, char** argv) {
   sandbox_cmd->add_option("--listen", sandbox_listen, "HOST:PORT (port 0 picks a free port)")
       ->capture_default_str();
   sandbox_cmd->add_option("--port-file", sandbox_port_file, "Write the bound port to this file");
-  sandbox_cmd->add_option("--account", sandbox_tokens,
+  sandbox_cmd->add_option("--token,--account", sandbox_tokens,
                           "API token of an account to create (repeatable)");
   sandbox_cmd
       ->add_option("--tax-mode", sandbox_tax_mode,
@@ -426,7 +426,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   sandbox_cmd->add_option("--config", sandbox_config,
                           "JSON file with {\"accounts\":[...], \"faults\":{...}, \"seed\":N}");
-  sandbox_cmd->add_option("--state-file", sandbox_state_file,
+  sandbox_cmd->add_option("--state,--state-file", sandbox_state_file,
                           "File that keeps the data across restarts (default: in memory)");
   sandbox_cmd->add_option(
       "--fault", sandbox_faults,
