@@ -179,16 +179,21 @@ void TransferEngine::WorkerLoop() {
     }
     if (claimed) {
       Process(*claimed);
+      // A slot of the school and of the customer is free again: idle workers may claim.
+      Wake();
       continue;
     }
-    // Nothing due: sleep until woken, the next due time, or the poll interval. Expired leases
-    // of other processes are released on the way.
+    // Nothing claimable: sleep until woken, the next due time, or the poll interval. Work that is
+    // due already but not claimable (the school's in-flight limit, a busy customer, a throttle)
+    // waits for a wake-up (every finished transfer wakes the workers) or the poll interval,
+    // instead of polling the database every few milliseconds. Expired leases of other processes
+    // are released on the way.
     auto wait = s_.settings_.poll_interval;
     {
       auto uow = s_.db_.Begin(TxKind::kRead);
       if (uow) {
         auto next = (*uow)->Sevdesk().NextDueAt();
-        if (next && *next) {
+        if (next && *next && **next > now) {
           const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(**next - now);
           wait = std::clamp(until, std::chrono::milliseconds(5), wait);
         }
