@@ -39,7 +39,9 @@ namespace {
 namespace fs = std::filesystem;
 using Steady = std::chrono::steady_clock;
 
-double Ms(Steady::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double Ms(Steady::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -165,7 +167,8 @@ struct World {
 
   World(const std::string& name, std::chrono::milliseconds latency, int sandbox_rate_limit,
         app::SevdeskSettings settings, int accounts) {
-    dir = fs::temp_directory_path() / ("hs-transfer-bench-" + name + "-" + std::to_string(getpid()));
+    dir =
+        fs::temp_directory_path() / ("hs-transfer-bench-" + name + "-" + std::to_string(getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     store::SqliteSettings st;
@@ -342,7 +345,8 @@ void BackfillSection(const Options& o) {
   Must(w.sevdesk->UpdateConnection(school.owner, off), "disable");
   std::printf("backfill preparing %d finalized invoices ...\n", o.receipts);
   std::fflush(stdout);
-  for (int i = 0; i < o.receipts; ++i) Must(w.invoices->Finalize(school.id, w.Draft(school, i)), "finalize");
+  for (int i = 0; i < o.receipts; ++i)
+    Must(w.invoices->Finalize(school.id, w.Draft(school, i)), "finalize");
   app::ConnectionUpdate on;
   on.enabled = true;
   Must(w.sevdesk->UpdateConnection(school.owner, on), "enable");
@@ -355,11 +359,28 @@ void BackfillSection(const Options& o) {
   req.use_filter = true;
   auto batch = Must(w.sevdesk->CreateBatch(school.owner, req), "batch");
   if (batch.queued != o.receipts) Die("unexpected batch size " + std::to_string(batch.queued));
+  // The in-process sandbox keeps every uploaded PDF (as sevdesk does): its share is the number of
+  // stored documents times the PDF size, subtracted to see the app's own resident memory.
+  long pdf_kb = 0;
+  {
+    auto uow = Must(w.db->Begin(app::TxKind::kRead), "tx");
+    auto page = Must(uow->Receipts().List(school.id, app::ReceiptQuery{}), "receipts");
+    if (!page.items.empty()) pdf_kb = static_cast<long>(page.items.front().file_size / 1024);
+  }
+  std::vector<long> raw_rss;
+  long rss_quarter = 0;  // app RSS when a quarter of the backfill is done (warmed up)
+  std::size_t quarter_index = 0;
   for (;;) {
     auto st = Must(w.sevdesk->GetBatch(school.id, batch.batch_id), "batch status");
-    rss.push_back(RssKb());
+    raw_rss.push_back(RssKb());
+    rss.push_back(raw_rss.back() - (st.done + customers) * pdf_kb);
+    if (rss_quarter == 0 && st.done * 4 >= o.receipts) {
+      rss_quarter = rss.back();
+      quarter_index = rss.size() - 1;
+    }
     if (st.remaining == 0) {
-      if (st.progress.failed > 0) Die("failures in backfill: " + std::to_string(st.progress.failed));
+      if (st.progress.failed > 0)
+        Die("failures in backfill: " + std::to_string(st.progress.failed));
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -376,8 +397,18 @@ void BackfillSection(const Options& o) {
       o.receipts, o.rate, wall, calls, o.rate, bound, 100.0 * bound / wall,
       bound / wall >= 0.9 ? "PASS" : "FAIL", per_receipt, per_receipt <= 2.0001 ? "PASS" : "FAIL");
   const auto [mn, mx] = std::minmax_element(rss.begin(), rss.end());
-  std::printf("         RSS start %ld KB, during backfill min %ld KB max %ld KB, end %ld KB\n",
-              rss_start, *mn, *mx, rss.back());
+  // "Flat": from a quarter done to the end the resident set grows by at most 5 % (or 4 MB).
+  const long growth =
+      *std::max_element(rss.begin() + static_cast<std::ptrdiff_t>(quarter_index), rss.end()) -
+      rss_quarter;
+  const bool flat = growth <= std::max(4096L, rss_quarter / 20);
+  std::printf(
+      "         process RSS start %ld KB, end %ld KB (includes the sandbox's %ld stored PDFs of "
+      "%ld KB)\n"
+      "         app RSS (process minus stored PDFs) min %ld KB max %ld KB, end %ld KB; growth "
+      "after 25 %% done %+ld KB (target flat: <= max(4 MB, 5 %%): %s)\n",
+      rss_start, raw_rss.back(), static_cast<long>(o.receipts + customers), pdf_kb, *mn, *mx,
+      rss.back(), growth, flat ? "PASS" : "FAIL");
 }
 
 void FairnessSection(const Options& o) {
@@ -420,8 +451,16 @@ void FairnessSection(const Options& o) {
   auto st = Must(w.sevdesk->GetBatch(a.id, batch.batch_id), "batch status");
   const double u99 = Percentile(unloaded, 0.99);
   const double l99 = Percentile(loaded, 0.99);
-  // One API round trip at 0 ms sandbox latency, measured as B's unloaded p50 / 2 calls.
-  const double rtt = Percentile(unloaded, 0.5) / 2.0;
+  // One API round trip to the sandbox, measured directly (a small GET, unloaded).
+  w.sevdesk->StopWorkers();
+  std::vector<double> trips;
+  const std::string token = std::string(30, 'a') + "11";
+  for (int i = 0; i < 50; ++i) {
+    const auto t0 = Steady::now();
+    Must(w.client->BookkeepingVersion(token), "round trip");
+    trips.push_back(Ms(Steady::now() - t0));
+  }
+  const double rtt = Percentile(trips, 0.5);
   std::printf(
       "fairness school B unloaded p50 %.1f ms p99 %.1f ms; while A backfills (%lld of %lld still "
       "pending at the end): p50 %.1f ms p99 %.1f ms\n"
