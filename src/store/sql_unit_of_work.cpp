@@ -723,10 +723,14 @@ class SqlReceipts final : public app::ReceiptRepository {
   }
 
   Result<app::ReceiptPage> List(std::int64_t school_id, const app::ReceiptQuery& q) override {
-    // One statement for the rows (receipt + its transfer), one for the total.
-    std::string where =
+    // One statement for the rows (receipt + its transfer), one for the total. The total joins
+    // the transfers only when it filters by them: a join per row would turn counting 100,000
+    // receipts from an index scan into 100,000 lookups (~50 ms instead of a few).
+    const std::string from_receipts = " FROM receipts r";
+    const std::string from_joined =
         " FROM receipts r LEFT JOIN sevdesk_transfers t ON t.school_id = r.school_id AND "
-        "t.receipt_id = r.id WHERE r.school_id = $1";
+        "t.receipt_id = r.id";
+    std::string where = " WHERE r.school_id = $1";
     std::vector<Value> params{school_id};
     auto add = [&](Value v) {
       params.push_back(std::move(v));
@@ -761,7 +765,8 @@ class SqlReceipts final : public app::ReceiptRepository {
         where += " AND t.state IN ('failed', 'retry_wait')";
       }
     }
-    auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
+    auto count = sql::QueryOne(
+        c_, "SELECT COUNT(*)" + (q.sevdesk_status ? from_joined : from_receipts) + where, params);
     if (!count) return Propagate(count);
     const bool desc = q.order == app::SortOrder::kDateDesc;
     std::string page_where = where;
@@ -775,7 +780,7 @@ class SqlReceipts final : public app::ReceiptRepository {
     std::string limit = " LIMIT " + add(std::int64_t{q.limit + 1});
     if (q.offset && !q.after) limit += " OFFSET " + add(std::int64_t{*q.offset});
     auto rows = c_.Query(std::string("SELECT ") + kReceiptColumnsR + ", " + kTransferColumnsT +
-                             page_where + order + limit,
+                             from_joined + page_where + order + limit,
                          params);
     if (!rows) return Propagate(rows);
     app::ReceiptPage page;
