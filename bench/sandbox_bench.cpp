@@ -110,9 +110,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot start the sandbox: %s\n", port.error().message.c_str());
     return 1;
   }
-  std::printf("sevdesk sandbox benchmark: GET %s, %d keep-alive client threads, %d x %.1f s, "
-              "faults off, %u hardware threads\n",
-              path.c_str(), threads, rounds, seconds, std::thread::hardware_concurrency());
+  std::printf(
+      "sevdesk sandbox benchmark: GET %s, %d keep-alive client threads, %d x %.1f s, "
+      "faults off, %u hardware threads\n",
+      path.c_str(), threads, rounds, seconds, std::thread::hardware_concurrency());
   std::printf("baseline (target): %.0f req/s\n", kTargetRequestsPerSecond);
 
   RunRound(sandbox.BaseUrl(), path, threads, 0.5);  // warm-up
@@ -133,9 +134,9 @@ int main(int argc, char** argv) {
   std::printf("median: %.0f req/s, p50 %.0f us, p99 %.0f us (median round)\n",
               median.requests_per_second, p50, p99);
   const bool met = median.requests_per_second >= kTargetRequestsPerSecond;
-  std::printf("%s: %.0f req/s vs target %.0f req/s (%.1fx)\n", met ? "MEETS TARGET" : "BELOW TARGET",
-              median.requests_per_second, kTargetRequestsPerSecond,
-              median.requests_per_second / kTargetRequestsPerSecond);
+  std::printf("%s: %.0f req/s vs target %.0f req/s (%.1fx)\n",
+              met ? "MEETS TARGET" : "BELOW TARGET", median.requests_per_second,
+              kTargetRequestsPerSecond, median.requests_per_second / kTargetRequestsPerSecond);
   sandbox.Stop();
   return met ? 0 : 1;
 }

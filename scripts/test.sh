@@ -9,8 +9,6 @@ build=${HS_TEST_BUILD_DIR:-build/test}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHS_SANITIZE=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
-bash scripts/format.sh --check
-
 # A throwaway PostgreSQL on a loopback port for the tests that need one (they read
 # HS_TEST_POSTGRES_URL); stopped and removed on every exit, quietly, so that ctest's summary
 # stays the last output. HS_TEST_POSTGRES_URL set by the caller is used as it is.
