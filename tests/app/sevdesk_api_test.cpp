@@ -239,5 +239,17 @@ TEST_F(SevdeskApiTest, BulkTransferBatchStatusHistoryAndRetry) {
   EXPECT_EQ(Call("GET", "/api/v1/receipts/999999/sevdesk").status, 404);
 }
 
+TEST_F(SevdeskApiTest, ClearingTheRevenueAccountKeepsTheOtherFieldErrors) {
+  auto r = Call("PUT", "/api/v1/integrations/sevdesk",
+                Json{{"enabled", "ja"}, {"revenue_account_id", nullptr}});
+  ASSERT_EQ(r.status, 400) << r.body;
+  ASSERT_EQ(r.json["details"].size(), 1u) << r.body;
+  EXPECT_EQ(r.json["details"][0]["field"], "enabled");
+  // null alone is valid and clears the choice.
+  r = Call("PUT", "/api/v1/integrations/sevdesk", Json{{"revenue_account_id", nullptr}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.json["revenue_account_id"].is_null());
+}
+
 }  // namespace
 }  // namespace hs::app::testing

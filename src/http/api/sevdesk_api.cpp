@@ -103,8 +103,11 @@ void Api::RegisterSevdeskRoutes() {
         if (auto e = r.Bool("enabled")) u.enabled = *e;
         if (r.Has("revenue_account_id")) {
           if ((*body)["revenue_account_id"].is_null()) {
+            // null clears the choice. Reading it marks the key as known; only the type error
+            // that read records for the null is dropped, never the other fields' errors.
+            const std::size_t before = errors.size();
             r.Int("revenue_account_id");
-            errors.clear();
+            errors.erase(errors.begin() + static_cast<std::ptrdiff_t>(before), errors.end());
             u.revenue_account_id = std::optional<std::int64_t>{};
           } else if (auto id = r.Int("revenue_account_id")) {
             u.revenue_account_id = std::optional<std::int64_t>{*id};
