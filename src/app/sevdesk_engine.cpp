@@ -295,10 +295,15 @@ void TransferEngine::Process(Transfer t) {
       return;
     }
     if (e.code == ErrorCode::kRateLimited) {
-      const auto delay =
-          e.retry_after ? std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after)
-                        : BackoffDelay(t.attempts, cfg.backoff_base, cfg.backoff_cap, s_.random_) +
-                              std::chrono::milliseconds(500);
+      int streak = 0;
+      {
+        std::lock_guard lock(throttle_mutex_);
+        streak = ++throttle_streak_[t.school_id];
+      }
+      const auto delay = e.retry_after
+                             ? std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after)
+                             : BackoffDelay(streak, cfg.backoff_base, cfg.backoff_cap, s_.random_) +
+                                   std::chrono::milliseconds(500);
       const Instant until = now() + delay;
       t.state = TransferState::kQueued;
       t.attempts = std::max(0, t.attempts - 1);
@@ -571,6 +576,10 @@ void TransferEngine::Process(Transfer t) {
 
   // ---------------------------------------------------------------- voucher
   auto mark_transferred = [&](const std::string& voucher_id, const std::string& message) {
+    {
+      std::lock_guard lock(throttle_mutex_);
+      throttle_streak_.erase(t.school_id);
+    }
     t.state = TransferState::kTransferred;
     t.phase = TransferPhase::kNone;
     t.voucher_id = voucher_id;

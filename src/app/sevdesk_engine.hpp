@@ -56,6 +56,10 @@ class TransferEngine {
   SevdeskService& s_;
   std::string owner_;
   RateLimiter limiter_;
+  // 429s without Retry-After in a row per school: their backoff grows with the streak (the
+  // transfer's own attempt counter is given back on a 429). In memory: a restart starts over.
+  std::mutex throttle_mutex_;
+  std::map<std::int64_t, int> throttle_streak_;
   std::atomic<bool> stopping_{false};
   std::mutex wake_mutex_;
   std::condition_variable wake_cv_;

@@ -365,6 +365,32 @@ TEST_F(SevdeskEngineTest, TooManyRequestsWithoutRetryAfterBacksOff) {
   ExpectExactlyOneOfEach(kTokenA);
 }
 
+TEST_F(SevdeskEngineTest, RepeatedTooManyRequestsWithoutRetryAfterBackOffFurther) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Bremse");
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  constexpr int kThrottles = 6;
+  Inject(FaultKind::kRateLimitedNoRetryAfter, kThrottles, "uploadTempFile");
+  std::chrono::milliseconds longest{0};
+  for (int n = 1; n <= kThrottles; ++n) {
+    Drain();
+    auto t = TransferOf(school.school_id, receipt);
+    ASSERT_EQ(t->state, TransferState::kQueued) << n;
+    EXPECT_EQ(t->attempts, 0);  // a 429 spends no attempt
+    const auto delay =
+        std::chrono::duration_cast<std::chrono::milliseconds>(t->next_attempt_at - Now());
+    EXPECT_GE(delay, 500ms) << n;
+    EXPECT_LE(delay, options_.settings.backoff_base * (1 << (n - 1)) + 500ms) << n;
+    longest = std::max(longest, delay);
+    AdvanceClock(delay);
+  }
+  // The ceiling doubles with the streak, so the waits do not stay at the first one's size.
+  EXPECT_GT(longest, options_.settings.backoff_base + 500ms);
+  Settle();
+  EXPECT_EQ(StatusOf(school.school_id, receipt), "transferred");
+  ExpectExactlyOneOfEach(kTokenA);
+}
+
 // ------------------------------------------------------------------ transient errors
 
 TEST_F(SevdeskEngineTest, ServerErrorsAreRetriedWithBoundedBackoffThenFailedAndVisible) {
