@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "support/binary_fixture.hpp"
+#include "support/child_process.hpp"
 
 namespace hs::testing {
 namespace {
@@ -74,81 +75,8 @@ double Seconds(steady_clock::time_point since) {
   return std::chrono::duration<double>(steady_clock::now() - since).count();
 }
 
-// A child process of the binary with its output appended to a log file. The destructor kills it
-// (SIGKILL) if it still runs, so no process outlives a failing test; PR_SET_PDEATHSIG covers a
-// crash of the test itself.
-class Child {
- public:
-  Child(const std::vector<std::string>& args, const std::string& log_path) {
-    std::vector<std::string> storage{BinaryPath()};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : storage) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (log_fd < 0 || null_fd < 0) throw std::runtime_error("cannot open " + log_path);
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      if (::dup2(null_fd, 0) < 0 || ::dup2(log_fd, 1) < 0 || ::dup2(log_fd, 2) < 0) ::_exit(126);
-      ::execv(storage[0].c_str(), argv.data());
-      ::_exit(127);
-    }
-    ::close(log_fd);
-    ::close(null_fd);
-    pid_ = pid;
-  }
-  ~Child() { Kill(SIGKILL); }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  bool Exited() {
-    if (pid_ <= 0) return true;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      Reaped(status);
-      return true;
-    }
-    return false;
-  }
-
-  // Sends `sig` and waits (SIGKILL after 30 s); answers the exit code (128 + signal).
-  int Kill(int sig) {
-    if (pid_ <= 0) return code_;
-    ::kill(pid_, sig);
-    const auto deadline = steady_clock::now() + std::chrono::seconds(30);
-    while (!Exited()) {
-      if (steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-        Reaped(status);
-        break;
-      }
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-    return code_;
-  }
-
-  int code() const { return code_; }
-
- private:
-  void Reaped(int status) {
-    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    pid_ = -1;
-  }
-  pid_t pid_ = -1;
-  int code_ = -1;
-};
-
 // Waits for a complete port file ("<port>\n") of `child`.
-int WaitForPort(Child& child, const std::string& port_file, const std::string& log) {
+int WaitForPort(ChildProcess& child, const std::string& port_file, const std::string& log) {
   const auto deadline = steady_clock::now() + std::chrono::seconds(60);
   while (steady_clock::now() < deadline) {
     if (child.Exited()) {
@@ -243,7 +171,7 @@ class CrashTransferTest : public ::testing::Test {
   void StartSandbox() {
     const std::string port_file = fx_.dir() + "/sandbox.port";
     const std::string log = fx_.dir() + "/sandbox.log";
-    sandbox_ = std::make_unique<Child>(
+    sandbox_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{"sevdesk-sandbox", "--listen", "127.0.0.1:0", "--port-file",
                                  port_file, "--account", kToken, "--seed", std::to_string(seed_)},
         log);
@@ -255,32 +183,32 @@ class CrashTransferTest : public ::testing::Test {
     const std::string port_file = fx_.dir() + "/serve.port";
     std::filesystem::remove(port_file);
     const std::string log = fx_.dir() + "/serve.log";
-    serve_ = std::make_unique<Child>(std::vector<std::string>{"serve",
-                                                              "--database",
-                                                              fx_.database_url(),
-                                                              "--listen",
-                                                              "127.0.0.1:0",
-                                                              "--port-file",
-                                                              port_file,
-                                                              "--password-cost",
-                                                              "minimum",
-                                                              "--key-file",
-                                                              fx_.dir() + "/secret.key",
-                                                              "--sevdesk-base-url",
-                                                              sandbox_url_ + "/api/v1",
-                                                              "--sevdesk-rate",
-                                                              "500",
-                                                              "--sevdesk-burst",
-                                                              "50",
-                                                              "--sevdesk-timeout-ms",
-                                                              "600",
-                                                              "--sevdesk-max-attempts",
-                                                              "60",
-                                                              "--sevdesk-backoff-base-ms",
-                                                              "20",
-                                                              "--workers",
-                                                              "4"},
-                                     log);
+    serve_ = std::make_unique<ChildProcess>(std::vector<std::string>{"serve",
+                                                                     "--database",
+                                                                     fx_.database_url(),
+                                                                     "--listen",
+                                                                     "127.0.0.1:0",
+                                                                     "--port-file",
+                                                                     port_file,
+                                                                     "--password-cost",
+                                                                     "minimum",
+                                                                     "--key-file",
+                                                                     fx_.dir() + "/secret.key",
+                                                                     "--sevdesk-base-url",
+                                                                     sandbox_url_ + "/api/v1",
+                                                                     "--sevdesk-rate",
+                                                                     "500",
+                                                                     "--sevdesk-burst",
+                                                                     "50",
+                                                                     "--sevdesk-timeout-ms",
+                                                                     "600",
+                                                                     "--sevdesk-max-attempts",
+                                                                     "60",
+                                                                     "--sevdesk-backoff-base-ms",
+                                                                     "20",
+                                                                     "--workers",
+                                                                     "4"},
+                                            log);
     serve_url_ = "http://127.0.0.1:" + std::to_string(WaitForPort(*serve_, port_file, log));
   }
 
@@ -442,8 +370,8 @@ class CrashTransferTest : public ::testing::Test {
   BinaryFixture fx_;
   Account account_;
   ApiClient session_{"http://127.0.0.1:1"};
-  std::unique_ptr<Child> sandbox_;
-  std::unique_ptr<Child> serve_;
+  std::unique_ptr<ChildProcess> sandbox_;
+  std::unique_ptr<ChildProcess> serve_;
   std::unique_ptr<ApiClient> sandbox_client_;
   std::string sandbox_url_;
   std::string serve_url_;

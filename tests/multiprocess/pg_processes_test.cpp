@@ -35,6 +35,7 @@
 #include "sevdesk/sandbox/sandbox.hpp"
 #include "store/postgres/pg_connection.hpp"
 #include "support/binary_fixture.hpp"
+#include "support/child_process.hpp"
 
 namespace hs::testing {
 namespace {
@@ -54,69 +55,6 @@ std::string ReadAll(const std::string& path) {
 std::string Tail(const std::string& text, std::size_t max = 3000) {
   return text.size() <= max ? text : "...\n" + text.substr(text.size() - max);
 }
-
-// A child process of the binary, output appended to a log file; killed with SIGKILL when
-// destroyed, and by the kernel when the test dies (PR_SET_PDEATHSIG).
-class Child {
- public:
-  Child(const std::vector<std::string>& args, const std::string& log_path) {
-    std::vector<std::string> storage{BinaryPath()};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : storage) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (log_fd < 0 || null_fd < 0) throw std::runtime_error("cannot open " + log_path);
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      if (::dup2(null_fd, 0) < 0 || ::dup2(log_fd, 1) < 0 || ::dup2(log_fd, 2) < 0) ::_exit(126);
-      ::execv(storage[0].c_str(), argv.data());
-      ::_exit(127);
-    }
-    ::close(log_fd);
-    ::close(null_fd);
-    pid_ = pid;
-  }
-  ~Child() { Kill(SIGKILL); }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  bool Exited() {
-    if (pid_ <= 0) return true;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return true;
-    }
-    return false;
-  }
-
-  void Kill(int sig) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, sig);
-    const auto deadline = steady_clock::now() + std::chrono::seconds(20);
-    while (!Exited()) {
-      if (steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 Json Must(const Reply& r, int status, const std::string& what) {
   if (r.status != status) throw std::runtime_error(what + ": " + r.Describe());
@@ -191,7 +129,7 @@ class PostgresProcesses : public ::testing::Test {
         "serve", "--listen", "127.0.0.1:0", "--port-file", port_file, "--threads", "8"};
     if (!workers) args.push_back("--no-workers");
     for (auto& a : Common()) args.push_back(a);
-    children_[name] = std::make_unique<Child>(args, dir_ + "/" + name + ".log");
+    children_[name] = std::make_unique<ChildProcess>(args, dir_ + "/" + name + ".log");
     const auto deadline = steady_clock::now() + std::chrono::seconds(60);
     for (;;) {
       const std::string port = ReadAll(port_file);
@@ -215,7 +153,7 @@ class PostgresProcesses : public ::testing::Test {
     for (auto& a : Common()) {
       args.push_back(a);
     }
-    children_[name] = std::make_unique<Child>(args, dir_ + "/" + name + ".log");
+    children_[name] = std::make_unique<ChildProcess>(args, dir_ + "/" + name + ".log");
   }
 
   std::int64_t Scalar(const std::string& sql) {
@@ -228,7 +166,7 @@ class PostgresProcesses : public ::testing::Test {
 
   std::string admin_url_, db_name_, url_, dir_, key_;
   std::unique_ptr<sevdesk::sandbox::Sandbox> sandbox_;
-  std::map<std::string, std::unique_ptr<Child>> children_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> children_;
 };
 
 TEST_F(PostgresProcesses, TwoServesAndAWorkerShareNumbersAndTransfersAndSurviveSigkill) {
