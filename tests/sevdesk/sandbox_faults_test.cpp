@@ -243,6 +243,26 @@ TEST_F(FaultsTest, RevokedTokenIs401FromThenOn) {
   EXPECT_EQ(CountContacts("HS-401"), 0u);
 }
 
+TEST_F(FaultsTest, ARegeneratedTokenReplacesTheOldOne) {
+  const std::string fresh = "f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1";
+  ASSERT_EQ(Post("/Contact", PersonBody("HS-NEU")).status, 201);
+  ASSERT_EQ(Admin("POST", std::string("/accounts/") + kTokenA + "/revoke").status, 200);
+  auto rotated =
+      Admin("POST", std::string("/accounts/") + kTokenA + "/token", Json{{"token", fresh}});
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  ExpectErrorEnvelope(Get(kVersion), 401);  // the old token is dead
+  EXPECT_EQ(Get(kVersion, fresh).status, 200);
+  // Same account, same data, reachable under the new token (admin API too).
+  auto found = Get("/Contact?customerNumber=HS-NEU&depth=1", fresh);
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(found.json["objects"].size(), 1u);
+  EXPECT_EQ(Admin("GET", "/accounts/" + fresh).json["revoked"], false);
+  // A token of another account, or no token, is refused.
+  EXPECT_EQ(Admin("POST", "/accounts/" + fresh + "/token", Json{{"token", kTokenB}}).status, 409);
+  EXPECT_EQ(Admin("POST", "/accounts/" + fresh + "/token", Json{{"token", ""}}).status, 400);
+  EXPECT_EQ(Get(kVersion, kTokenB).status, 200);
+}
+
 TEST_F(FaultsTest, Http200WithAnErrorBody) {
   ASSERT_EQ(Admin("POST", "/faults/next", Next("error_body_200", "POST /Contact")).status, 200);
   auto r = Post("/Contact", PersonBody("HS-200"));

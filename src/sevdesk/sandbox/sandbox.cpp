@@ -575,6 +575,8 @@ class Sandbox::Impl {
           [this](const http::Request& request) { return SetRevoked(request, true); });
     Admin("POST", "/accounts/{account}/reinstate",
           [this](const http::Request& request) { return SetRevoked(request, false); });
+    Admin("POST", "/accounts/{account}/token",
+          [this](const http::Request& request) { return RotateToken(request); });
     Admin("GET", "/accounts/{account}/stats", [this](const http::Request& request) {
       auto account = AccountParam(request);
       if (!account) return AdminError(404, "Unknown sandbox account");
@@ -713,6 +715,34 @@ class Sandbox::Impl {
     }
     SaveState();
     return AdminJson(200, Json{{"ok", true}, {"revoked", revoked}});
+  }
+
+  // The owner regenerates the token in sevdesk: the account keeps its data, the old token answers
+  // 401 from now on, the new one works (and un-revokes the account).
+  http::Response RotateToken(const http::Request& request) {
+    auto account = AccountParam(request);
+    if (!account) return AdminError(404, "Unknown sandbox account");
+    Json body = Json::parse(request.body, nullptr, false);
+    if (!body.is_object() || !body["token"].is_string() ||
+        body["token"].get<std::string>().empty()) {
+      return AdminError(400, "Expected {\"token\": \"NEW_TOKEN\"}");
+    }
+    const std::string token = body["token"].get<std::string>();
+    {
+      std::unique_lock lock(accounts_mu_);
+      if (by_token_.contains(token)) return AdminError(409, "Token already in use");
+      for (auto it = by_token_.begin(); it != by_token_.end();) {
+        it = it->second == account ? by_token_.erase(it) : std::next(it);
+      }
+      by_token_[token] = account;
+    }
+    {
+      std::scoped_lock lock(account->mu, faults_mu_);
+      account->settings.token = token;
+      account->revoked = false;
+    }
+    SaveState();
+    return AdminJson(200, Json{{"ok", true}});
   }
 
   static Json AccountStats(const Account& a) {

@@ -14,6 +14,7 @@ export const repoRoot = path.resolve(here, '../../..');
 export const OWNER = { email: 'inhaberin@pfotenglueck.test', password: 'Ein-langes-Passwort-42' };
 export const SCHOOL = 'Hundeschule Pfotenglück';
 export const GOOD_TOKEN = 'sandboxtoken0000000000000000good';
+export const REGENERATED_TOKEN = 'sandboxtoken000000000regenerated';
 export const WRONG_TOKEN = 'abcdefabcdefabcdefabcdefabcd0000';
 
 export function binaryPath() {
@@ -171,7 +172,8 @@ export async function sandboxJson(stack, method, p, body) {
   return text ? JSON.parse(text) : null;
 }
 
-export async function sandboxVouchers(stack, token = GOOD_TOKEN) {
+// The school's current sevdesk token: flow 5 regenerates it (stack.sevdeskToken).
+export async function sandboxVouchers(stack, token = stack.sevdeskToken ?? GOOD_TOKEN) {
   const acc = await sandboxJson(stack, 'GET', `/accounts/${token}`);
   return acc.vouchers.map((v) => v.voucher);
 }

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startStack, ApiClient, sandboxJson, sandboxVouchers, login, GOOD_TOKEN, WRONG_TOKEN, SCHOOL,
+  startStack, ApiClient, sandboxJson, sandboxVouchers, login, GOOD_TOKEN, REGENERATED_TOKEN, WRONG_TOKEN, SCHOOL,
 } from '../lib/harness.js';
 
 let stack;
@@ -272,10 +272,11 @@ test('flow 5: revoked token shows the banner; a new token resumes the transfers'
   await until('the waiting state', async () => (await rowStatus(inv.number)) === 'waiting');
   await stack.shot(page, '16-banner-verbindung-unterbrochen');
 
-  // In sevdesk the owner creates a new token (the sandbox accepts the account's token again).
-  await sandboxJson(stack, 'POST', `/accounts/${GOOD_TOKEN}/reinstate`);
+  // In sevdesk the owner regenerates the token: the old one stays dead, the new one works.
+  await sandboxJson(stack, 'POST', `/accounts/${GOOD_TOKEN}/token`, { token: REGENERATED_TOKEN });
+  stack.sevdeskToken = REGENERATED_TOKEN;
   await banner.getByRole('link', { name: 'Zur Sevdesk-Konfiguration' }).click();
-  await page.getByRole('textbox', { name: 'API-Token', exact: true }).fill(GOOD_TOKEN);
+  await page.getByRole('textbox', { name: 'API-Token', exact: true }).fill(REGENERATED_TOKEN);
   await page.getByRole('button', { name: 'Verbindung testen' }).click();
   await page.getByTestId('test-result').filter({ hasText: 'erfolgreich' }).waitFor();
   await banner.waitFor({ state: 'detached', timeout: 10000 });
