@@ -45,6 +45,7 @@
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 #include "pdf/invoice_pdf.hpp"
+#include "sample_school.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
 #ifndef HS_SERVE_BINARY
@@ -381,16 +382,7 @@ constexpr std::array kSuppliers = {
     std::pair{"Telekom", "Telefon und Internet"}};
 
 std::int64_t SeedSchoolAndUser(Office& office) {
-  domain::School school;
-  school.name = "Hundeschule Pfotenglück";
-  school.address = {"Wiesenweg 3", "79098", "Freiburg im Breisgau", "DE"};
-  school.email = "info@pfotenglueck.example";
-  school.phone = "0761 123456";
-  school.tax_number = "07/123/45678";
-  school.vat_id = "DE123456789";
-  school.iban = "DE89370400440532013000";
-  school.bic = "COBADEFFXXX";
-  school.bank_name = "Commerzbank Freiburg";
+  const domain::School school = SampleSchool();
   const std::int64_t id = Must(office.schools->CreateSchool(school), "create school");
   Must(office.schools->AddUser(id, kEmail, kPassword, app::Role::kOwner), "add user");
   return id;

@@ -9,26 +9,13 @@
 #include "domain/invoice.hpp"
 #include "domain/school.hpp"
 #include "pdf/invoice_pdf.hpp"
+#include "sample_school.hpp"
 
 namespace {
 
 using hs::domain::Invoice;
 using hs::domain::InvoiceLine;
 using hs::domain::School;
-
-School MakeSchool() {
-  School school;
-  school.name = "Hundeschule Pfotenglück";
-  school.address = {"Wiesenweg 3", "79098", "Freiburg im Breisgau", "DE"};
-  school.email = "info@pfotenglueck.example";
-  school.phone = "0761 123456";
-  school.tax_number = "07/123/45678";
-  school.vat_id = "DE123456789";
-  school.iban = "DE89370400440532013000";
-  school.bic = "COBADEFFXXX";
-  school.bank_name = "Commerzbank Freiburg";
-  return school;
-}
 
 Invoice MakeInvoice(int lines) {
   Invoice invoice;
@@ -51,7 +38,7 @@ Invoice MakeInvoice(int lines) {
 
 void Render(benchmark::State& state, const hs::pdf::PdfSettings& settings) {
   const hs::pdf::InvoicePdfRenderer renderer(settings);
-  const School school = MakeSchool();
+  const School school = hs::bench::SampleSchool();
   const Invoice invoice = MakeInvoice(static_cast<int>(state.range(0)));
   std::size_t bytes = 0;
   for (auto _ : state) {
@@ -82,7 +69,7 @@ BENCHMARK(BM_RenderInvoiceCompressedFonts)->Arg(3)->Arg(40)->Unit(benchmark::kMi
 // A customer name outside Windows-1252 adds libharu's UTF-8 Type0 font to the document.
 void BM_RenderInvoiceUnicodeName(benchmark::State& state) {
   const hs::pdf::InvoicePdfRenderer renderer(hs::pdf::PdfSettings{});
-  const School school = MakeSchool();
+  const School school = hs::bench::SampleSchool();
   Invoice invoice = MakeInvoice(3);
   invoice.customer_snapshot.name = "Łukasz Yılmaz";
   for (auto _ : state) {
@@ -100,7 +87,7 @@ BENCHMARK(BM_RenderInvoiceUnicodeName)->Unit(benchmark::kMillisecond);
 // (thread creation itself is ~0.05 ms).
 void BM_RenderInvoiceFreshThread(benchmark::State& state) {
   const hs::pdf::InvoicePdfRenderer renderer(hs::pdf::PdfSettings{});
-  const School school = MakeSchool();
+  const School school = hs::bench::SampleSchool();
   const Invoice invoice = MakeInvoice(3);
   for (auto _ : state) {
     bool ok = false;
