@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/transaction.hpp"
 #include "core/log.hpp"
 
 namespace hs::app {
@@ -215,17 +216,35 @@ void TransferEngine::Process(Transfer t) {
   const SevdeskSettings& cfg = s_.settings_;
   auto now = [&] { return s_.clock_.Now(); };
 
-  // Writes the transfer (and optionally more) in one transaction; renews the lease.
+  // Writes the transfer (and optionally more) in one transaction; renews the lease. Fenced by
+  // the claim: once another process has taken the transfer over (our lease expired while we
+  // were paused or slow), nothing is written any more and the attempt is abandoned; sevdesk
+  // stays consistent because the new owner looks up before it creates (ADR 0003). A conflict
+  // with a concurrent transaction (PostgreSQL deadlock) re-runs the whole unit.
+  bool lease_lost = false;
+  auto lost = [] {
+    return Fail(ErrorCode::kConflict, "lease_lost",
+                "Die Übertragung läuft in einem anderen Prozess.");
+  };
   auto save = [&](const std::function<Status(UnitOfWork&)>& more = {}) -> Status {
-    auto uow = s_.db_.Begin(TxKind::kWrite);
-    if (!uow) return tl::unexpected(uow.error());
+    if (lease_lost) return lost();
     t.updated_at = now();
     if (t.state == TransferState::kRunning) t.lease_until = now() + cfg.lease;
-    if (auto st = (*uow)->Sevdesk().UpdateTransfer(t); !st) return st;
-    if (more) {
-      if (auto st = more(**uow); !st) return st;
+    auto st = RunTransaction(s_.db_, TxKind::kWrite, [&](UnitOfWork& uow) -> Status {
+      auto applied = uow.Sevdesk().UpdateClaimedTransfer(t, owner_);
+      if (!applied) return tl::unexpected(applied.error());
+      if (!*applied) return lost();
+      if (more) return more(uow);
+      return {};
+    });
+    if (!st && st.error().reason == "lease_lost") {
+      lease_lost = true;
+      Log(LogLevel::kWarn, "sevdesk",
+          "transfer " + std::to_string(t.id) + ": lease lost (claim " +
+              std::to_string(t.lease_claim) +
+              " was taken over after it expired); abandoning this attempt without writing");
     }
-    return (*uow)->Commit();
+    return st;
   };
   auto event = [&](std::string kind, std::string message) {
     return [kind = std::move(kind), message = std::move(message), &t, &now](UnitOfWork& uow) {
@@ -260,6 +279,7 @@ void TransferEngine::Process(Transfer t) {
   std::string rejected_hint;
   // Classifies a failure of a sevdesk call and stores the next state.
   auto fail = [&](const Error& e) {
+    if (lease_lost || e.reason == "lease_lost") return;  // the new owner carries on
     if (e.reason == "stopping") {
       (void)snooze(now(), "", "", "");
       return;
@@ -436,8 +456,11 @@ void TransferEngine::Process(Transfer t) {
     if (auto st = Pace(t.school_id); !st) return tl::unexpected(st.error());
     return fn();
   };
-  (void)save(
-      event("started", "Übertragung gestartet (Versuch " + std::to_string(t.attempts) + ")."));
+  if (auto st = save(
+          event("started", "Übertragung gestartet (Versuch " + std::to_string(t.attempts) + ")."));
+      !st && lease_lost) {
+    return;
+  }
 
   // ---------------------------------------------------------------- contact
   ContactData contact;

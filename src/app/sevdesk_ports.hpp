@@ -181,6 +181,9 @@ struct Transfer {
   Instant next_attempt_at{};
   std::string lease_owner;
   std::optional<Instant> lease_until;
+  // Fencing token: counts the claims of this transfer. A claim's writes carry it, so a process
+  // whose lease was taken over (even by itself, after a pause) cannot overwrite the new claim.
+  std::int64_t lease_claim = 0;
   std::string uploaded_filename;
   std::string voucher_id;
   std::string last_error_code;
@@ -247,6 +250,10 @@ class SevdeskRepository {
                                                                std::int64_t receipt_id) = 0;
   virtual Result<std::optional<Transfer>> GetTransfer(std::int64_t transfer_id) = 0;
   virtual Status UpdateTransfer(const Transfer& t) = 0;
+  // The engine's write of a transfer it claimed: applied only while the transfer is still
+  // running under that claim (`owner` and `t.lease_claim` as ClaimNext answered them). Answers
+  // false, writing nothing, when the lease was lost (expired and taken over meanwhile).
+  virtual Result<bool> UpdateClaimedTransfer(const Transfer& t, const std::string& owner) = 0;
   // Claims the next due transfer: live before backfill, round-robin over schools, at most
   // `max_in_flight_per_school` running per school and one per customer; skips paused, throttled
   // and disabled schools.
@@ -272,6 +279,13 @@ class SevdeskRepository {
   virtual Status ResumeSchool(std::int64_t school_id, Instant now) = 0;
   // Schools with an enabled connection (for the worker's rate limiters).
   virtual Result<std::vector<SevdeskConnection>> EnabledConnections() = 0;
+
+  // The check value of the key that seals the tokens (one per database), or nullopt before the
+  // first process stored one.
+  virtual Result<std::optional<std::string>> GetKeyCheck() = 0;
+  // Stores `check_value` unless one is stored already; answers the stored one (so two processes
+  // starting at once with different keys cannot both win).
+  virtual Result<std::string> EnsureKeyCheck(const std::string& check_value, Instant now) = 0;
 };
 
 }  // namespace hs::app

@@ -214,6 +214,25 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     return {};
   }
 
+  Result<bool> UpdateClaimedTransfer(const app::Transfer& t, const std::string& owner) override {
+    // Fenced: only the claim that is still running under this owner may write; a late write of
+    // a process whose lease was taken over matches no row.
+    auto n = c_.Exec(
+        "UPDATE sevdesk_transfers SET state=$2, phase=$3, priority=$4, batch_id=$5, attempts=$6, "
+        "next_attempt_at=$7, lease_owner=$8, lease_until=$9, uploaded_filename=$10, "
+        "voucher_id=$11, last_error_code=$12, last_error_message=$13, last_error_hint=$14, "
+        "updated_at=$15, transferred_at=$16 WHERE id=$1 AND state='running' AND lease_owner=$17 "
+        "AND lease_claim=$18",
+        {t.id, app::ToString(t.state),
+         std::string(t.phase == app::TransferPhase::kPosting ? "posting" : "none"),
+         std::int64_t{static_cast<int>(t.priority)}, sql::Nullable(t.batch_id),
+         std::int64_t{t.attempts}, Ms(t.next_attempt_at), t.lease_owner, OptMs(t.lease_until),
+         t.uploaded_filename, t.voucher_id, t.last_error_code, t.last_error_message,
+         t.last_error_hint, Ms(t.updated_at), OptMs(t.transferred_at), owner, t.lease_claim});
+    if (!n) return Propagate(n);
+    return *n > 0;
+  }
+
   Result<std::optional<app::Transfer>> ClaimNext(const app::ClaimOptions& o) override {
     const std::int64_t now = Ms(o.now);
     for (std::int64_t priority : {0, 1}) {
@@ -260,9 +279,10 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
         auto claimed = sql::QueryOne(
             c_,
             std::string("UPDATE sevdesk_transfers SET state = 'running', lease_owner = $2, "
-                        "lease_until = $3, attempts = attempts + 1, updated_at = $4 WHERE id = $1 "
-                        "AND state IN ('queued', 'retry_wait') RETURNING ") +
-                kTransferColumns,
+                        "lease_until = $3, attempts = attempts + 1, lease_claim = lease_claim + "
+                        "1, updated_at = $4 WHERE id = $1 AND state IN ('queued', 'retry_wait') "
+                        "RETURNING ") +
+                kTransferColumns + ", lease_claim",
             {id, o.owner, Ms(o.lease_until), now});
         if (!claimed) return Propagate(claimed);
         if (!*claimed) continue;
@@ -270,7 +290,9 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
             c_.Exec("UPDATE sevdesk_connections SET last_claim_at = $2 WHERE school_id = $1",
                     {school_id, now});
         if (!touch) return Propagate(touch);
-        return std::optional<app::Transfer>{TransferFromRow(**claimed)};
+        app::Transfer t = TransferFromRow(**claimed);
+        t.lease_claim = (*claimed)->Int(20);
+        return std::optional<app::Transfer>{std::move(t)};
       }
     }
     return std::optional<app::Transfer>{};
@@ -410,14 +432,37 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     return out;
   }
 
+  Result<std::optional<std::string>> GetKeyCheck() override {
+    auto row = sql::QueryOne(c_, "SELECT check_value FROM secret_key_check WHERE id = 1");
+    if (!row) return Propagate(row);
+    if (!*row) return std::optional<std::string>{};
+    return std::optional<std::string>{(*row)->Text(0)};
+  }
+
+  Result<std::string> EnsureKeyCheck(const std::string& check_value, Instant now) override {
+    auto n = c_.Exec(
+        "INSERT INTO secret_key_check (id, check_value, created_at) VALUES (1, $1, $2) ON "
+        "CONFLICT (id) DO NOTHING",
+        {check_value, Ms(now)});
+    if (!n) return Propagate(n);
+    auto stored = GetKeyCheck();
+    if (!stored) return Propagate(stored);
+    if (!*stored) return Internal("secret_key_check row missing after insert");
+    return **stored;
+  }
+
  private:
   Result<std::optional<app::Transfer>> OneTransfer(const std::string& where,
                                                    const std::vector<Value>& params) {
     auto row = sql::QueryOne(
-        c_, std::string("SELECT ") + kTransferColumns + " FROM sevdesk_transfers " + where, params);
+        c_,
+        std::string("SELECT ") + kTransferColumns + ", lease_claim FROM sevdesk_transfers " + where,
+        params);
     if (!row) return Propagate(row);
     if (!*row) return std::optional<app::Transfer>{};
-    return std::optional<app::Transfer>{TransferFromRow(**row)};
+    app::Transfer t = TransferFromRow(**row);
+    t.lease_claim = (*row)->Int(20);
+    return std::optional<app::Transfer>{std::move(t)};
   }
 
   sql::Connection& c_;

@@ -1,7 +1,8 @@
 // The transfer queue's contract on every engine: claiming, limits, lease expiry and takeover,
 // no double claim and per-school limits under concurrent claimers, gapless invoice numbers
 // under concurrent writers from several processes (PostgreSQL) or threads (SQLite, which
-// refuses a second process), and the cross-process wake-up (PostgreSQL NOTIFY).
+// refuses a second process), the cross-process wake-up (PostgreSQL NOTIFY), fencing of late
+// writes after a lease takeover, and the re-run of a unit after a transaction conflict.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/transaction.hpp"
 #include "store_fixture.hpp"
 
 namespace hs::store {
@@ -161,6 +163,104 @@ TEST_P(QueueContract, ExpiredLeaseIsTakenOverAndOnlyThen) {
   EXPECT_EQ(taken->id, id);
   EXPECT_EQ(taken->lease_owner, "survivor");
   EXPECT_EQ(taken->attempts, 1);
+}
+
+// Fencing: the engine writes a running transfer only under the claim it holds. A process whose
+// lease expired and was taken over (paused, slow) must not overwrite the new owner's state.
+TEST_P(QueueContract, LateWriteAfterTakeoverIsRefusedAndTheNewOwnersResultStands) {
+  const auto school = CreateConnectedSchool("A");
+  const auto id = Enqueue(school);
+  auto a = Claim(*db_, "A", now_);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->lease_claim, 1);
+  auto write = [&](app::Transfer t, const std::string& owner) {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    auto applied = (*uow)->Sevdesk().UpdateClaimedTransfer(t, owner);
+    EXPECT_TRUE(applied) << applied.error().message;
+    EXPECT_TRUE((*uow)->Commit());
+    return applied && *applied;
+  };
+  // While A holds the lease its writes go through (a step of the running attempt).
+  app::Transfer step = *a;
+  step.uploaded_filename = "a-upload.pdf";
+  EXPECT_TRUE(write(step, "A"));
+  // A's lease expires (A is paused); B releases it and claims the transfer.
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    ASSERT_EQ(*(*uow)->Sevdesk().RecoverRunning("B", now_ + 31s, false), 1);
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  auto b = Claim(*db_, "B", now_ + 31s);
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->id, id);
+  EXPECT_EQ(b->lease_claim, 2);
+  // A wakes up and writes its late result: refused, nothing changes.
+  app::Transfer late = step;
+  late.state = app::TransferState::kRetryWait;
+  late.lease_owner.clear();
+  late.lease_until.reset();
+  late.last_error_code = "unavailable";
+  late.last_error_message = "A's late failure";
+  EXPECT_FALSE(write(late, "A"));
+  {
+    auto uow = db_->Begin(app::TxKind::kRead);
+    auto now = (*uow)->Sevdesk().GetTransfer(id);
+    ASSERT_TRUE(now && *now);
+    EXPECT_EQ((*now)->state, app::TransferState::kRunning);
+    EXPECT_EQ((*now)->lease_owner, "B");
+    EXPECT_EQ((*now)->last_error_message, "");
+  }
+  // B finishes; A's late "transferred" after that is refused too, and B's result stands.
+  app::Transfer done = *b;
+  done.state = app::TransferState::kTransferred;
+  done.voucher_id = "voucher-of-B";
+  done.uploaded_filename = "b-upload.pdf";
+  done.lease_owner.clear();
+  done.lease_until.reset();
+  done.transferred_at = now_ + 32s;
+  EXPECT_TRUE(write(done, "B"));
+  app::Transfer late_done = step;
+  late_done.state = app::TransferState::kTransferred;
+  late_done.voucher_id = "voucher-of-A";
+  late_done.lease_owner.clear();
+  EXPECT_FALSE(write(late_done, "A"));
+  EXPECT_FALSE(write(late, "A"));
+  auto uow = db_->Begin(app::TxKind::kRead);
+  auto final_state = (*uow)->Sevdesk().GetTransfer(id);
+  ASSERT_TRUE(final_state && *final_state);
+  EXPECT_EQ((*final_state)->state, app::TransferState::kTransferred);
+  EXPECT_EQ((*final_state)->voucher_id, "voucher-of-B");
+  EXPECT_EQ((*final_state)->uploaded_filename, "b-upload.pdf");
+}
+
+// The fencing token is the claim, not only the owner: a process that claims the same transfer
+// again after its old claim was taken over does not let the old claim's late writes through.
+TEST_P(QueueContract, OldClaimOfTheSameOwnerIsFencedToo) {
+  const auto school = CreateConnectedSchool("A");
+  const auto id = Enqueue(school);
+  auto first = Claim(*db_, "A", now_);
+  ASSERT_TRUE(first);
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    ASSERT_EQ(*(*uow)->Sevdesk().RecoverRunning("B", now_ + 31s, false), 1);
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  auto second = Claim(*db_, "A", now_ + 31s);
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->id, id);
+  EXPECT_GT(second->lease_claim, first->lease_claim);
+  auto uow = db_->Begin(app::TxKind::kWrite);
+  app::Transfer late = *first;
+  late.state = app::TransferState::kFailed;
+  auto refused = (*uow)->Sevdesk().UpdateClaimedTransfer(late, "A");
+  ASSERT_TRUE(refused) << refused.error().message;
+  EXPECT_FALSE(*refused);
+  app::Transfer current = *second;
+  current.uploaded_filename = "x.pdf";
+  auto applied = (*uow)->Sevdesk().UpdateClaimedTransfer(current, "A");
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_TRUE(*applied);
+  ASSERT_TRUE((*uow)->Commit());
 }
 
 TEST_P(QueueContract, HeartbeatRenewsOnlyTheOwnersLeases) {
@@ -359,6 +459,107 @@ TEST_P(QueueContract, CommittedTransferWakesListenersOfOtherProcesses) {
   for (int i = 0; i < 100 && wakes == before; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_GT(wakes, before);
   listener.Stop();
+}
+
+// A unit that keeps failing with a transaction conflict is run a bounded number of times; other
+// errors are answered at once.
+TEST_P(QueueContract, RunTransactionRetriesConflictsOnlyAndBounded) {
+  int runs = 0;
+  Status st = app::RunTransaction(*db_, app::TxKind::kWrite, [&](app::UnitOfWork&) -> Status {
+    ++runs;
+    return Fail(ErrorCode::kUnavailable, app::kTransactionConflict, "conflict");
+  });
+  ASSERT_FALSE(st);
+  EXPECT_TRUE(app::IsTransactionConflict(st.error()));
+  EXPECT_EQ(runs, app::TxRetryPolicy{}.max_attempts);
+  runs = 0;
+  st = app::RunTransaction(*db_, app::TxKind::kWrite, [&](app::UnitOfWork&) -> Status {
+    ++runs;
+    return Fail(ErrorCode::kUnavailable, "database_unavailable", "gone");
+  });
+  EXPECT_FALSE(st);
+  EXPECT_EQ(runs, 1);
+  // A value comes back from the committed unit.
+  auto value = app::RunTransaction(*db_, app::TxKind::kRead,
+                                   [&](app::UnitOfWork&) -> Result<int> { return 42; });
+  ASSERT_TRUE(value);
+  EXPECT_EQ(*value, 42);
+}
+
+// A real deadlock on PostgreSQL: two units lock two schools' connection rows in opposite order.
+// The server aborts one (40P01); RunTransaction re-runs it after the other committed, and both
+// units' changes are there.
+TEST_P(QueueContract, DeadlockedUnitIsRunAgainWhole) {
+  if (!IsPostgres()) GTEST_SKIP() << "SQLite runs one writer at a time: no deadlocks";
+  const auto x = CreateConnectedSchool("X");
+  const auto y = CreateConnectedSchool("Y");
+  {
+    // Detect the deadlock quickly (default 1 s).
+    auto admin = PgConnection::Open(config_.postgres.url);
+    ASSERT_TRUE(admin);
+    ASSERT_TRUE((*admin)->ExecScript("ALTER DATABASE " + db_name_ +
+                                     " SET deadlock_timeout = "
+                                     "'100ms'"));
+  }
+  auto db = OpenAgain();  // new connections pick the setting up
+  ASSERT_TRUE(db) << db.error().message;
+  std::atomic<int> first_done{0};
+  std::atomic<int> runs{0};
+  auto bump = [&](app::UnitOfWork& uow, std::int64_t school) -> Status {
+    auto c = uow.Sevdesk().GetConnection(school);
+    if (!c) return tl::unexpected(c.error());
+    app::SevdeskConnection conn = **c;
+    ++conn.consecutive_rejections;
+    return uow.Sevdesk().SaveConnection(conn);
+  };
+  auto unit = [&](std::int64_t one, std::int64_t two) {
+    int attempt = 0;
+    return app::RunTransaction(**db, app::TxKind::kWrite, [&](app::UnitOfWork& uow) -> Status {
+      ++runs;
+      if (auto st = bump(uow, one); !st) return st;
+      if (++attempt == 1) {
+        // Both first attempts hold their first row before either takes its second.
+        ++first_done;
+        for (int i = 0; i < 500 && first_done < 2; ++i) std::this_thread::sleep_for(10ms);
+      }
+      return bump(uow, two);
+    });
+  };
+  Status a, b;
+  std::thread ta([&] { a = unit(x, y); });
+  std::thread tb([&] { b = unit(y, x); });
+  ta.join();
+  tb.join();
+  EXPECT_TRUE(a) << a.error().message;
+  EXPECT_TRUE(b) << b.error().message;
+  EXPECT_EQ(runs, 3) << "one of the two units should have been run again";
+  auto uow = (*db)->Begin(app::TxKind::kRead);
+  EXPECT_EQ((*(*uow)->Sevdesk().GetConnection(x))->consecutive_rejections, 2);
+  EXPECT_EQ((*(*uow)->Sevdesk().GetConnection(y))->consecutive_rejections, 2);
+}
+
+// A serialization failure (40001) is classified as a transaction conflict, too.
+TEST_P(QueueContract, SerializationFailureIsATransactionConflict) {
+  if (!IsPostgres()) GTEST_SKIP() << "PostgreSQL's SQLSTATE classification";
+  const auto school = CreateConnectedSchool("A");
+  auto one = PgConnection::Open(config_.postgres.url);
+  auto two = PgConnection::Open(config_.postgres.url);
+  ASSERT_TRUE(one && two);
+  ASSERT_TRUE((*one)->ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ"));
+  ASSERT_TRUE((*two)->ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ"));
+  const std::string read = "SELECT enabled FROM sevdesk_connections WHERE school_id = $1";
+  ASSERT_TRUE((*one)->Query(read, {school}));
+  ASSERT_TRUE((*two)->Query(read, {school}));
+  const std::string write =
+      "UPDATE sevdesk_connections SET consecutive_rejections = consecutive_rejections + 1 WHERE "
+      "school_id = $1";
+  ASSERT_TRUE((*one)->Exec(write, {school}));
+  ASSERT_TRUE((*one)->ExecScript("COMMIT"));
+  auto conflict = (*two)->Exec(write, {school});
+  ASSERT_FALSE(conflict);
+  EXPECT_TRUE(app::IsTransactionConflict(conflict.error())) << conflict.error().message;
+  EXPECT_NE(conflict.error().message.find("40001"), std::string::npos);
+  ASSERT_TRUE((*two)->ExecScript("ROLLBACK"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, QueueContract,

@@ -40,7 +40,12 @@ Error ErrorFrom(PGconn* conn, const PGresult* res, std::string_view sql) {
   if (sqlstate.rfind("23", 0) == 0) {
     e.code = ErrorCode::kConflict;
     e.reason = "constraint";
-  } else if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
+  } else if (sqlstate == "40001" || sqlstate == "40P01") {
+    // Serialization failure or deadlock: the server aborted this transaction because of a
+    // concurrent one; running the whole unit again may succeed (app::RunTransaction).
+    e.code = ErrorCode::kUnavailable;
+    e.reason = "transaction_conflict";
+  } else if (sqlstate == "55P03") {
     e.code = ErrorCode::kUnavailable;
     e.reason = "database_busy";
   } else if (sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 ||
