@@ -15,6 +15,7 @@
 #include "app/demo_data.hpp"
 #include "app/services.hpp"
 #include "app/sevdesk_service.hpp"
+#include "app/transaction.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "crypto/sodium_crypto.hpp"
@@ -121,6 +122,7 @@ struct Office {
   std::unique_ptr<app::SevdeskGateway> gateway;
   std::unique_ptr<app::SevdeskService> sevdesk;
   store::DatabaseConfig database;
+  std::string key_file;
 };
 
 Result<std::string> DefaultKeyFile(const store::DatabaseConfig& db) {
@@ -163,6 +165,7 @@ Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
       std::make_unique<app::ReceiptService>(*office->db, office->clock, *office->crypto);
   auto secrets = crypto::SecretBox::FromKeyFile(key_file);
   if (!secrets) return tl::unexpected(secrets.error());
+  office->key_file = key_file;
   office->secrets = std::move(*secrets);
   office->random = std::make_unique<SeededRandom>(std::random_device{}());
   sevdesk::ClientSettings client;
@@ -187,6 +190,43 @@ Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
   return office;
 }
 
+// Every process must open the sevdesk tokens with the key they were sealed with. The first
+// serve/worker stores a check value of its key in the database; a later one with another key
+// refuses to start, instead of failing school by school at the next transfer.
+Status CheckSecretKey(Office& office) {
+  const std::string mine = office.secrets->KeyCheck();
+  auto stored = app::RunTransaction(
+      *office.db, app::TxKind::kWrite, [&](app::UnitOfWork& uow) -> Result<std::string> {
+        auto existing = uow.Sevdesk().GetKeyCheck();
+        if (!existing) return tl::unexpected(existing.error());
+        if (*existing) return **existing;
+        // No check value yet (new, or from before the check): tokens already stored must open.
+        auto connections = uow.Sevdesk().EnabledConnections();
+        if (!connections) return tl::unexpected(connections.error());
+        bool sealed = false;
+        for (const auto& c : *connections) {
+          if (c.token_sealed.empty()) continue;
+          sealed = true;
+          if (office.secrets->Open(c.token_sealed, "school:" + std::to_string(c.school_id))) {
+            return uow.Sevdesk().EnsureKeyCheck(mine, office.clock.Now());
+          }
+        }
+        if (sealed) return std::string("(the key of the stored tokens)");
+        return uow.Sevdesk().EnsureKeyCheck(mine, office.clock.Now());
+      });
+  if (!stored) return tl::unexpected(stored.error());
+  if (*stored != mine) {
+    return Fail(ErrorCode::kInvalidArgument, "key_mismatch",
+                "key mismatch: the key in " + office.key_file +
+                    " is not the key the sevdesk tokens in this database were sealed with "
+                    "(stored key check " +
+                    *stored + ", this key " + mine +
+                    "). Every serve and worker must use the same key file; refusing to start. "
+                    "See docs/operations.md, \"Keys\".");
+  }
+  return {};
+}
+
 // Blocks SIGINT/SIGTERM in every thread; WaitForSignal() receives them.
 sigset_t BlockShutdownSignals() {
   sigset_t set;
@@ -205,6 +245,7 @@ int WaitForSignal(const sigset_t& set) {
 
 int RunServer(Office& office, const ServeOptions& options, const sigset_t& signals,
               const std::function<void(int port)>& on_ready = {}) {
+  if (auto st = CheckSecretKey(office); !st) return Die(st.error().message);
   auto listen = ParseListen(options.listen);
   if (!listen) return Die(listen.error().message);
   http::Metrics metrics;
@@ -244,6 +285,7 @@ int RunServer(Office& office, const ServeOptions& options, const sigset_t& signa
 
 // Transfer workers only (scale-out on PostgreSQL).
 int RunWorker(Office& office, const sigset_t& signals) {
+  if (auto st = CheckSecretKey(office); !st) return Die(st.error().message);
   if (auto st = office.sevdesk->StartWorkers(); !st) return Die(st.error().message);
   auto listener = store::ListenForTransfers(office.database, [&office] { office.sevdesk->Wake(); });
   Log(LogLevel::kInfo, "worker", "sevdesk transfer workers running");

@@ -128,6 +128,15 @@ void TransferEngine::Wake() {
     ++wake_generation_;
   }
   wake_cv_.notify_all();
+  idle_cv_.notify_all();
+}
+
+void TransferEngine::WakeOne() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    ++wake_generation_;
+  }
+  idle_cv_.notify_one();
 }
 
 Status TransferEngine::Pace(std::int64_t school_id) {
@@ -161,6 +170,10 @@ int TransferEngine::DrainOnce() {
 }
 
 void TransferEngine::WorkerLoop() {
+  // Backfill may occupy all workers but one, so that a school's live invoice never waits behind
+  // another school's backfill for a free worker.
+  const int backfill_share = std::max(1, s_.settings_.workers - 1);
+  std::optional<Transfer> finished;  // the transfer this worker processed last, if it just did
   while (!Stopping()) {
     std::uint64_t generation = 0;
     {
@@ -169,24 +182,39 @@ void TransferEngine::WorkerLoop() {
     }
     const Instant now = s_.clock_.Now();
     std::optional<Transfer> claimed;
+    // The backfill slot is taken before the claim, so that concurrent claims never exceed it.
+    const bool backfill_slot = backfill_running_.fetch_add(1) < backfill_share;
     {
       auto uow = s_.db_.Begin(TxKind::kWrite);
       if (uow) {
-        auto c = (*uow)->Sevdesk().ClaimNext(
-            {owner_, now, now + s_.settings_.lease, s_.settings_.max_in_flight_per_school});
+        auto c =
+            (*uow)->Sevdesk().ClaimNext({owner_, now, now + s_.settings_.lease,
+                                         s_.settings_.max_in_flight_per_school, !backfill_slot});
         if (c && *c && (*uow)->Commit()) claimed = **c;
         if (!c) Log(LogLevel::kError, "sevdesk", "claim failed: " + c.error().message);
       }
     }
+    const bool backfill = claimed && claimed->priority == TransferPriority::kBackfill;
+    if (!backfill) --backfill_running_;
     if (claimed) {
+      // The transfer finished before freed a slot of its school, its customer and possibly a
+      // backfill slot. This worker took other work than that transfer's kind and school, so an
+      // idle worker may claim the freed slot; otherwise this worker has retaken it and waking
+      // every idle worker after every transfer would only make them claim in vain.
+      if (finished &&
+          (finished->school_id != claimed->school_id || finished->priority != claimed->priority)) {
+        WakeOne();
+      }
       Process(*claimed);
-      // A slot of the school and of the customer is free again: idle workers may claim.
-      Wake();
+      if (backfill) --backfill_running_;
+      finished = std::move(claimed);
       continue;
     }
+    finished.reset();
     // Nothing claimable: sleep until woken, the next due time, or the poll interval. Work that is
     // due already but not claimable (the school's in-flight limit, a busy customer, a throttle)
-    // waits for a wake-up (every finished transfer wakes the workers) or the poll interval,
+    // waits for a wake-up (new work, or a finished transfer whose slot its worker did not
+    // retake) or the poll interval,
     // instead of polling the database every few milliseconds. Expired leases of other processes
     // are released on the way.
     auto wait = s_.settings_.poll_interval;
@@ -208,7 +236,7 @@ void TransferEngine::WorkerLoop() {
       }
     }
     std::unique_lock lock(wake_mutex_);
-    wake_cv_.wait_for(lock, wait, [&] { return Stopping() || wake_generation_ != generation; });
+    idle_cv_.wait_for(lock, wait, [&] { return Stopping() || wake_generation_ != generation; });
   }
 }
 
@@ -222,6 +250,7 @@ void TransferEngine::Process(Transfer t) {
   // stays consistent because the new owner looks up before it creates (ADR 0003). A conflict
   // with a concurrent transaction (PostgreSQL deadlock) re-runs the whole unit.
   bool lease_lost = false;
+  const std::string claimed_by = t.lease_owner;  // the claim's owner, as ClaimNext answered
   auto lost = [] {
     return Fail(ErrorCode::kConflict, "lease_lost",
                 "Die Übertragung läuft in einem anderen Prozess.");
@@ -231,7 +260,7 @@ void TransferEngine::Process(Transfer t) {
     t.updated_at = now();
     if (t.state == TransferState::kRunning) t.lease_until = now() + cfg.lease;
     auto st = RunTransaction(s_.db_, TxKind::kWrite, [&](UnitOfWork& uow) -> Status {
-      auto applied = uow.Sevdesk().UpdateClaimedTransfer(t, owner_);
+      auto applied = uow.Sevdesk().UpdateClaimedTransfer(t, claimed_by);
       if (!applied) return tl::unexpected(applied.error());
       if (!*applied) return lost();
       if (more) return more(uow);

@@ -127,6 +127,14 @@ std::string SecretBox::Seal(std::string_view plaintext, std::string_view ad) con
   return "v1:" + ToBase64(buf, sodium_base64_VARIANT_ORIGINAL);
 }
 
+std::string SecretBox::KeyCheck() const {
+  static constexpr std::string_view kConstant = "hundeschule secret key check v1";
+  unsigned char mac[16];
+  crypto_generichash(mac, sizeof mac, reinterpret_cast<const unsigned char*>(kConstant.data()),
+                     kConstant.size(), key_, crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+  return "kc1:" + HexEncode(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
+}
+
 Result<std::string> SecretBox::Open(std::string_view sealed, std::string_view ad) const {
   auto fail = [] {
     return Fail(

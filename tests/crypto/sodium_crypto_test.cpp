@@ -41,6 +41,16 @@ TEST_F(CryptoTest, SecretBoxBindsTheOwner) {
   EXPECT_FALSE(box->Open("v1:garbage", "tenant:1"));
 }
 
+TEST_F(CryptoTest, KeyCheckIdentifiesTheKeyWithoutRevealingIt) {
+  auto box = SecretBox::FromKeyBytes(std::string(32, 'k'));
+  const std::string check = box->KeyCheck();
+  EXPECT_EQ(check.rfind("kc1:", 0), 0u) << check;
+  EXPECT_EQ(check.size(), 4u + 32u);
+  EXPECT_EQ(SecretBox::FromKeyBytes(std::string(32, 'k'))->KeyCheck(), check);
+  EXPECT_NE(SecretBox::FromKeyBytes(std::string(32, 'x'))->KeyCheck(), check);
+  EXPECT_EQ(check.find("6b6b6b6b"), std::string::npos);  // not the key ('k' = 0x6b) in hex
+}
+
 TEST_F(CryptoTest, KeyFileIsCreatedPrivateAndReused) {
   const auto path =
       std::filesystem::temp_directory_path() / ("hs-key-" + std::to_string(::getpid()));
