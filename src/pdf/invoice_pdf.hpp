@@ -1,13 +1,20 @@
 #pragma once
 // German invoice PDFs (§ 14 UStG content, DIN 5008 letter layout) rendered with libharu.
 //
+// Fonts (docs/adr/0005-finalize-throughput.md): text in Windows-1252 - all German text,
+// including umlauts, ß, € and typographic quotes - is set in the PDF base-14 Helvetica /
+// Helvetica-Bold with WinAnsiEncoding, which are not embedded; such a PDF is a few KB. Only
+// words outside Windows-1252 (e.g. "Łukasz") are set in DejaVu Sans, embedded as a subset.
+//
 // Output is byte-identical for identical input: the PDF dates come from the invoice, libharu
 // writes no /ID without encryption, and font subset tags are assigned in a fixed order. The
 // stored sha256 and the bytes sent to sevdesk rely on that.
 //
 // Thread safety: Render is const and may run on many threads at once. Each thread keeps its
 // own libharu handle with the parsed TrueType fonts (parsing both DejaVu files costs ~1 ms, see
-// bench/pdf_bench.cpp); every render starts a fresh document on it (HPDF_NewDoc).
+// bench/pdf_bench.cpp; they are parsed even if no invoice needs them, so a wrong font_dir shows
+// on the first render, not on the first foreign name); every render starts a fresh document on
+// it (HPDF_NewDoc).
 #include <string>
 
 #include "core/result.hpp"
@@ -19,9 +26,9 @@ namespace hs::pdf {
 struct PdfSettings {
   // Must contain DejaVuSans.ttf and DejaVuSans-Bold.ttf (Debian: fonts-dejavu-core).
   std::string font_dir = "/usr/share/fonts/truetype/dejavu";
-  // Flate-compressing the embedded font programs makes a PDF about 2.5x smaller (~110 KB instead
-  // of ~290 KB) but roughly triples the render time, which the finalization throughput target
-  // cannot afford. Page content is always compressed.
+  // Only matters for the PDFs that embed DejaVu (text outside Windows-1252): flate-compressing
+  // the font program makes such a PDF about 2.5x smaller (~115 KB instead of ~300 KB) but
+  // costs ~10 ms more per render. Page content is always compressed.
   bool compress_fonts = false;
 };
 

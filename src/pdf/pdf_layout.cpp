@@ -1,5 +1,6 @@
 #include "pdf/pdf_layout.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 
@@ -149,17 +150,31 @@ std::string SanitizeText(std::string_view utf8, bool keep_newlines) {
 }
 
 std::vector<TextRun> SplitRuns(std::string_view utf8) {
+  std::u32string text = DecodeUtf8(utf8);
+  for (char32_t& c : text) {
+    if (IsControl(c)) {
+      c = U' ';
+    } else if (c > 0xFFFF) {
+      c = U'?';
+    }
+  }
   std::vector<TextRun> runs;
-  for (char32_t c : DecodeUtf8(utf8)) {
-    if (IsControl(c)) c = U' ';
-    const std::optional<unsigned char> ansi = ToCp1252(c);
-    const bool win_ansi = ansi.has_value();
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    // Alternating pieces of spaces and of words; a word is the unit that picks the font.
+    const bool space = text[pos] == U' ';
+    std::size_t end = pos;
+    while (end < text.size() && (text[end] == U' ') == space) ++end;
+    const std::u32string_view piece(text.data() + pos, end - pos);
+    const bool win_ansi =
+        std::all_of(piece.begin(), piece.end(), [](char32_t c) { return ToCp1252(c).has_value(); });
     if (runs.empty() || runs.back().win_ansi != win_ansi) runs.push_back(TextRun{win_ansi, {}});
     if (win_ansi) {
-      runs.back().bytes.push_back(static_cast<char>(*ansi));
+      for (char32_t c : piece) runs.back().bytes.push_back(static_cast<char>(*ToCp1252(c)));
     } else {
-      runs.back().bytes += EncodeUtf8(std::u32string(1, c > 0xFFFF ? U'?' : c));
+      runs.back().bytes += EncodeUtf8(piece);
     }
+    pos = end;
   }
   return runs;
 }

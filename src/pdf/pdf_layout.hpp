@@ -17,8 +17,9 @@ std::string EncodeUtf8(std::u32string_view text);
 // or nullopt.
 std::optional<unsigned char> ToCp1252(char32_t code_point);
 
-// A piece of text drawable with one font: WinAnsi bytes for the simple TrueType font, or UTF-8
-// for the Unicode (Identity-H) fallback font that is only created when a text needs it.
+// A piece of text drawable with one font: Windows-1252 bytes for the base-14 Helvetica
+// (WinAnsiEncoding, nothing embedded), or UTF-8 for the embedded Unicode (Identity-H) fallback
+// font that is only created when a text needs it.
 struct TextRun {
   bool win_ansi = true;
   std::string bytes;
@@ -26,8 +27,11 @@ struct TextRun {
   bool operator==(const TextRun&) const = default;
 };
 
-// Control characters become spaces; code points beyond the BMP (libharu's UTF-8 encoder only
-// handles the BMP) become '?'.
+// The font is chosen per word (a maximal run of non-space characters): a word with any
+// character outside Windows-1252 is drawn entirely in the Unicode font, so "Łukasz" does not mix
+// two typefaces; spaces and all other words use WinAnsi. Widths stay additive at spaces, which
+// is all WrapText relies on. Control characters become spaces; code points beyond the BMP
+// (libharu's UTF-8 encoder only handles the BMP) become '?', before the font is chosen.
 std::vector<TextRun> SplitRuns(std::string_view utf8);
 
 // Replaces tabs/CR/other control characters with a space, keeps '\n' when keep_newlines.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -104,6 +105,10 @@ std::string WritePdf(const std::string& bytes) {
 // ToUnicode CMaps go to stderr and are dropped.
 std::string PdfText(const std::string& bytes) {
   return RunTool(std::string(HS_PDFTOTEXT) + " -enc UTF-8 '" + WritePdf(bytes) + "' - 2>/dev/null");
+}
+
+std::string PdfFonts(const std::string& bytes) {
+  return RunTool(std::string(HS_PDFFONTS) + " '" + WritePdf(bytes) + "' 2>/dev/null");
 }
 
 int PdfPages(const std::string& bytes) {
@@ -270,6 +275,81 @@ TEST(InvoicePdfTest, TextOutsideWindows1252UsesTheUnicodeFont) {
   EXPECT_NE(text.find("Łukasz Yılmaz-Dvořák"), std::string::npos) << text;
   EXPECT_NE(text.find("Kurs für Şahin & Żaneta – Ελλάδα"), std::string::npos);
   EXPECT_NE(text.find("1.619,02 €"), std::string::npos);
+  EXPECT_NE(text.find("Hundeschule Pfotenglück"), std::string::npos);
+
+  // Only these words need DejaVu, and only the regular weight is used for them: it is embedded
+  // (a viewer has no other font with these glyphs), everything else stays base-14 Helvetica.
+  const std::string fonts = PdfFonts(*pdf);
+  EXPECT_EQ(Count(fonts, "DejaVuSans"), 1u) << fonts;
+  EXPECT_NE(fonts.find("Identity-H       yes yes yes"), std::string::npos) << fonts;
+  EXPECT_NE(fonts.find("Helvetica "), std::string::npos) << fonts;
+  EXPECT_NE(fonts.find("Helvetica-Bold "), std::string::npos) << fonts;
+  EXPECT_NE(pdf->find("/FontFile2"), std::string::npos);
+}
+
+TEST(InvoicePdfTest, GermanInvoiceEmbedsNoFontAndIsSmall) {
+  auto pdf = Render(MakeSchool(), MakeInvoice());
+  ASSERT_RENDERED(pdf);
+  // Umlauts, ß, € and the typographic quotes are all in Windows-1252: the base-14 fonts with
+  // WinAnsiEncoding carry them, so no font program is embedded and the PDF stays a few KB.
+  EXPECT_EQ(pdf->find("/FontFile"), std::string::npos);
+  EXPECT_EQ(pdf->find("DejaVu"), std::string::npos);
+  EXPECT_EQ(Count(*pdf, "/Encoding /WinAnsiEncoding"), 2u);
+  EXPECT_LT(pdf->size(), 20u * 1024) << pdf->size();
+  const std::string fonts = PdfFonts(*pdf);
+  std::istringstream lines(fonts);
+  std::string line;
+  std::vector<std::string> names;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line.rfind("name", 0) == 0 || line.rfind("---", 0) == 0) continue;
+    names.push_back(line.substr(0, line.find(' ')));
+    EXPECT_NE(line.find("Type 1            WinAnsi          no  no  no"), std::string::npos)
+        << line;
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"Helvetica", "Helvetica-Bold"})) << fonts;
+  const std::string text = PdfText(*pdf);
+  for (const char* expected : {"Jürgen Groß", "Hauptstraße 5", "Leckerli-Beutel „Pansen“",
+                               "1.234,56 €", "Gesamtbetrag brutto", "1.619,02 €"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << "missing: " << expected;
+  }
+
+  // A six-page invoice stays small, too.
+  Invoice long_invoice = MakeInvoice();
+  long_invoice.lines.assign(120, Line("Trainingseinheit Rückruf üben", 1000, "Stunde", 4500, 19));
+  long_invoice.totals = domain::ComputeTotals(long_invoice.lines, long_invoice.price_entry);
+  auto long_pdf = Render(MakeSchool(), long_invoice);
+  ASSERT_RENDERED(long_pdf);
+  EXPECT_GT(PdfPages(*long_pdf), 3);
+  EXPECT_LT(long_pdf->size(), 20u * 1024) << long_pdf->size();
+}
+
+TEST(InvoicePdfTest, RightAlignedAmountsEndAtTheRightMargin) {
+  // Amounts are placed by their width in the font they are drawn with; poppler computes the
+  // glyph boxes from the widths in the PDF, so a width from the wrong font shows up here.
+  Invoice invoice = MakeInvoice();
+  invoice.customer_snapshot.name = "Łukasz Yılmaz";  // the Unicode font is in the document, too
+  auto pdf = Render(MakeSchool(), invoice);
+  ASSERT_RENDERED(pdf);
+  const std::string html =
+      RunTool(std::string(HS_PDFTOTEXT) + " -bbox '" + WritePdf(*pdf) + "' - 2>/dev/null");
+  const std::regex word(
+      R"#(<word xMin="([0-9.]+)" yMin="[0-9.]+" xMax="([0-9.]+)" yMax="[0-9.]+">([^<]*)</word>)#");
+  const double right = 190 * 72 / 25.4;
+  int euros = 0;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), word); it != std::sregex_iterator();
+       ++it) {
+    if ((*it)[3] != "€") continue;
+    // Every amount ends in "€"; those in the table's last column and the totals end at the
+    // right margin, the others (unit price, "auf 1.347,06 €") end left of it.
+    const double x_max = std::stod((*it)[2]);
+    if (x_max > right - 5) {
+      ++euros;
+      EXPECT_NEAR(x_max, right, 0.3) << it->str();
+    }
+  }
+  // Three line amounts, net, two tax amounts and the gross total.
+  EXPECT_EQ(euros, 7) << html;
 }
 
 TEST(InvoicePdfTest, LongInvoiceBreaksPagesAndRepeatsTheTableHeader) {
@@ -325,6 +405,11 @@ TEST(InvoicePdfTest, WrappedTextStaysInsideTheMargins) {
       "Hausbesuch inklusive Anfahrt, Erstellung eines individuellen Trainingsplans, zwei "
       "Nachbesprechungen per Telefon und ausführlicher Abschlussbericht – "
       "Donaudampfschifffahrtsgesellschaftskapitänsmützenhundeleine";
+  // Words in the Unicode font are measured with that font's widths, mixed in a line with
+  // Helvetica words.
+  invoice.lines[0].text =
+      "Gruppenkurs für Łukasz, Żaneta, Şahin und Yılmaz – Ελληνικά μαθήματα για σκύλους, "
+      "Begleithundeprüfung Ćwiczenia Übungsplatz Dvořák Øresund Štěpán Łódź Kraków Gdańsk";
   invoice.notes = std::string(300, 'x');  // one unbreakable word, must be cut
   invoice.totals = domain::ComputeTotals(invoice.lines, invoice.price_entry);
   auto pdf = Render(MakeSchool(), invoice);
@@ -332,16 +417,27 @@ TEST(InvoicePdfTest, WrappedTextStaysInsideTheMargins) {
 
   const std::string html =
       RunTool(std::string(HS_PDFTOTEXT) + " -bbox '" + WritePdf(*pdf) + "' - 2>/dev/null");
-  const std::regex word(R"#(<word xMin="([0-9.]+)" yMin="[0-9.]+" xMax="([0-9.]+)")#");
+  const std::regex word(
+      R"#(<word xMin="([0-9.]+)" yMin="[0-9.]+" xMax="([0-9.]+)" yMax="[0-9.]+">([^<]*)</word>)#");
   const double right_margin = 595.276 - 20 * 72 / 25.4;
+  // The description column ends at 104 mm, its text 2 mm before that.
+  const double description_right = 102 * 72 / 25.4;
+  const std::string mixed = invoice.lines[0].text;
   int words = 0;
+  int mixed_words = 0;
   for (auto it = std::sregex_iterator(html.begin(), html.end(), word); it != std::sregex_iterator();
        ++it) {
     ++words;
     EXPECT_GE(std::stod((*it)[1]), 25 * 72 / 25.4 - 0.5);
     EXPECT_LE(std::stod((*it)[2]), right_margin + 0.5) << it->str();
+    const std::string text = (*it)[3];
+    if (text.size() > 4 && mixed.find(text) != std::string::npos) {
+      ++mixed_words;
+      EXPECT_LE(std::stod((*it)[2]), description_right + 0.5) << it->str();
+    }
   }
   EXPECT_GT(words, 100);
+  EXPECT_GE(mixed_words, 15);
 }
 
 TEST(InvoicePdfTest, RendersAreByteIdentical) {
@@ -386,33 +482,20 @@ TEST(InvoicePdfTest, RendersAreByteIdentical) {
   EXPECT_EQ(first->find("/ID"), std::string::npos);
 }
 
-TEST(InvoicePdfTest, FontsAreEmbedded) {
-  auto pdf = Render(MakeSchool(), MakeInvoice());
-  ASSERT_RENDERED(pdf);
-  const std::string fonts =
-      RunTool(std::string(HS_PDFFONTS) + " '" + WritePdf(*pdf) + "' 2>/dev/null");
-  EXPECT_NE(fonts.find("DejaVuSans-Bold"), std::string::npos) << fonts;
-  // Every font line says "emb yes"; a non-embedded font would make viewers substitute.
-  std::istringstream lines(fonts);
-  std::string line;
-  int font_lines = 0;
-  while (std::getline(lines, line)) {
-    if (line.find("DejaVu") == std::string::npos) continue;
-    ++font_lines;
-    EXPECT_NE(line.find(" yes yes "), std::string::npos) << line;
-  }
-  EXPECT_EQ(font_lines, 2);
-}
-
 TEST(InvoicePdfTest, CompressedFontsAreSmallerButEquallyReadable) {
+  // Only a document with text outside Windows-1252 embeds a font at all.
+  Invoice invoice = MakeInvoice();
+  invoice.customer_snapshot.name = "Łukasz Yılmaz";
   PdfSettings settings;
   settings.compress_fonts = true;
-  auto small = InvoicePdfRenderer(settings).Render(MakeSchool(), MakeInvoice());
-  auto large = Render(MakeSchool(), MakeInvoice());
+  auto small = InvoicePdfRenderer(settings).Render(MakeSchool(), invoice);
+  auto large = Render(MakeSchool(), invoice);
   ASSERT_RENDERED(small);
   ASSERT_RENDERED(large);
   EXPECT_LT(small->size() * 2, large->size());
-  EXPECT_NE(PdfText(*small).find("1.619,02 €"), std::string::npos);
+  const std::string text = PdfText(*small);
+  EXPECT_NE(text.find("1.619,02 €"), std::string::npos);
+  EXPECT_NE(text.find("Łukasz Yılmaz"), std::string::npos);
 }
 
 TEST(InvoicePdfTest, RejectsAnInvoiceWithoutNumber) {

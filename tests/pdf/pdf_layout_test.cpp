@@ -37,10 +37,15 @@ TEST(PdfLayoutTest, SplitRunsSeparatesTextOutsideWinAnsi) {
   EXPECT_EQ(SplitRuns("Größe 1,00 €"), (std::vector<TextRun>{{true,
                                                               "Gr\xF6\xDF"
                                                               "e 1,00 \x80"}}));
+  // The font is chosen per word: a word with one character outside Windows-1252 goes to the
+  // Unicode font whole, the spaces and the other words stay WinAnsi.
   EXPECT_EQ(SplitRuns("Łukasz Yılmaz"),
-            (std::vector<TextRun>{{false, "Ł"}, {true, "ukasz Y"}, {false, "ı"}, {true, "lmaz"}}));
-  // libharu's UTF-8 encoder handles the BMP only.
-  EXPECT_EQ(SplitRuns("Hund 🐕"), (std::vector<TextRun>{{true, "Hund "}, {false, "?"}}));
+            (std::vector<TextRun>{{false, "Łukasz"}, {true, " "}, {false, "Yılmaz"}}));
+  EXPECT_EQ(
+      SplitRuns("Kurs für  Şahin-Groß am 1.12."),
+      (std::vector<TextRun>{{true, "Kurs f\xFCr  "}, {false, "Şahin-Groß"}, {true, " am 1.12."}}));
+  // libharu's UTF-8 encoder handles the BMP only; the '?' that replaces the rest is WinAnsi.
+  EXPECT_EQ(SplitRuns("Hund 🐕"), (std::vector<TextRun>{{true, "Hund ?"}}));
   EXPECT_EQ(SplitRuns("a\tb"), (std::vector<TextRun>{{true, "a b"}}));
   EXPECT_TRUE(SplitRuns("").empty());
 }
