@@ -107,6 +107,11 @@ class QueueContract : public testing::StoreTest {
   Instant now_{};
 };
 
+// What exists on PostgreSQL only (cross-process wake-ups, deadlocks, SQLSTATE classification;
+// SQLite has one process and one writer): this suite is instantiated for PostgreSQL alone, so
+// no SQLite variant skips itself.
+class PostgresQueueContract : public QueueContract {};
+
 TEST_P(QueueContract, ClaimsDueWorkWithLeaseOnePerCustomerAndSchoolLimit) {
   const auto school = CreateConnectedSchool("A");
   const auto first = Enqueue(school);
@@ -421,8 +426,7 @@ TEST_P(QueueContract, InvoiceNumbersStayGaplessUnderConcurrentWriters) {
   }
 }
 
-TEST_P(QueueContract, CommittedTransferWakesListenersOfOtherProcesses) {
-  if (!IsPostgres()) GTEST_SKIP() << "SQLite has one process; the engine signals in-process";
+TEST_P(PostgresQueueContract, CommittedTransferWakesListenersOfOtherProcesses) {
   const auto school = CreateConnectedSchool("A");
   std::atomic<int> wakes{0};
   PgListener listener(config_.postgres.url, kTransferChannel, [&] { ++wakes; });
@@ -489,8 +493,7 @@ TEST_P(QueueContract, RunTransactionRetriesConflictsOnlyAndBounded) {
 // A real deadlock on PostgreSQL: two units lock two schools' connection rows in opposite order.
 // The server aborts one (40P01); RunTransaction re-runs it after the other committed, and both
 // units' changes are there.
-TEST_P(QueueContract, DeadlockedUnitIsRunAgainWhole) {
-  if (!IsPostgres()) GTEST_SKIP() << "SQLite runs one writer at a time: no deadlocks";
+TEST_P(PostgresQueueContract, DeadlockedUnitIsRunAgainWhole) {
   const auto x = CreateConnectedSchool("X");
   const auto y = CreateConnectedSchool("Y");
   {
@@ -539,8 +542,7 @@ TEST_P(QueueContract, DeadlockedUnitIsRunAgainWhole) {
 }
 
 // A serialization failure (40001) is classified as a transaction conflict, too.
-TEST_P(QueueContract, SerializationFailureIsATransactionConflict) {
-  if (!IsPostgres()) GTEST_SKIP() << "PostgreSQL's SQLSTATE classification";
+TEST_P(PostgresQueueContract, SerializationFailureIsATransactionConflict) {
   const auto school = CreateConnectedSchool("A");
   auto one = PgConnection::Open(config_.postgres.url);
   auto two = PgConnection::Open(config_.postgres.url);
@@ -564,6 +566,8 @@ TEST_P(QueueContract, SerializationFailureIsATransactionConflict) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, QueueContract,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
+                         testing::EngineName);
+INSTANTIATE_TEST_SUITE_P(Engines, PostgresQueueContract, ::testing::Values(Engine::kPostgres),
                          testing::EngineName);
 
 }  // namespace

@@ -4,10 +4,96 @@
 
 #include <set>
 
+#include "store/postgres/pg_connection.hpp"
+#include "store/sql_unit_of_work.hpp"
+#include "store/sqlite/sqlite_connection.hpp"
 #include "store_fixture.hpp"
+
+namespace hs::embedded {
+const std::pair<std::string_view, std::string_view>* sqlite_migrations_begin();
+const std::pair<std::string_view, std::string_view>* sqlite_migrations_end();
+const std::pair<std::string_view, std::string_view>* postgres_migrations_begin();
+const std::pair<std::string_view, std::string_view>* postgres_migrations_end();
+}  // namespace hs::embedded
 
 namespace hs::store {
 namespace {
+
+// The engine's embedded migrations up to `max_version`, as the database drivers apply them.
+std::vector<Migration> EmbeddedMigrations(Engine engine, int max_version) {
+  const bool pg = engine == Engine::kPostgres;
+  auto* it = pg ? embedded::postgres_migrations_begin() : embedded::sqlite_migrations_begin();
+  auto* end = pg ? embedded::postgres_migrations_end() : embedded::sqlite_migrations_end();
+  std::vector<Migration> out;
+  for (; it != end; ++it) {
+    const std::string name(it->first);
+    const int version = std::stoi(name.substr(0, 4));
+    if (version <= max_version) out.push_back({version, name, std::string(it->second)});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.version < b.version; });
+  return out;
+}
+
+// One receipt of the totals tests: school (0 = A, 1 = B), type, date.
+struct ReceiptSpec {
+  int school;
+  domain::ReceiptType type;
+  std::string date;
+  std::string who;
+};
+
+std::vector<ReceiptSpec> TotalsReceipts() {
+  std::vector<ReceiptSpec> out;
+  for (int i = 0; i < 60; ++i) {
+    char date[16];
+    std::snprintf(date, sizeof date, "%04d-%02d-%02d", 2025 + i % 2, 1 + i % 12, 1 + i % 28);
+    out.push_back({i % 4 == 3 ? 1 : 0,
+                   i % 3 == 0 ? domain::ReceiptType::kExpense : domain::ReceiptType::kIncome, date,
+                   i % 5 == 0 ? "Tierbedarf Nord" : "Kunde " + std::to_string(i)});
+  }
+  return out;
+}
+
+// The matching receipts of `specs`, counted the slow and obvious way.
+std::int64_t Expected(const std::vector<ReceiptSpec>& specs, int school,
+                      const app::ReceiptQuery& q) {
+  std::int64_t n = 0;
+  for (const auto& r : specs) {
+    if (r.school != school || (q.type && r.type != *q.type)) continue;
+    if (q.from && r.date < FormatIsoDate(*q.from)) continue;
+    if (q.to && r.date > FormatIsoDate(*q.to)) continue;
+    if (!q.text.empty() && r.who.find(q.text) == std::string::npos) continue;
+    ++n;
+  }
+  return n;
+}
+
+// The queries the totals tests check: every combination of type, date and text filter.
+std::vector<app::ReceiptQuery> TotalsQueries() {
+  std::vector<app::ReceiptQuery> out;
+  for (int type = 0; type < 3; ++type) {
+    for (int dates = 0; dates < 4; ++dates) {
+      for (const char* text : {"", "Tierbedarf"}) {
+        app::ReceiptQuery q;
+        if (type == 1) q.type = domain::ReceiptType::kIncome;
+        if (type == 2) q.type = domain::ReceiptType::kExpense;
+        if (dates & 1) q.from = *ParseIsoDate("2025-04-10");
+        if (dates & 2) q.to = *ParseIsoDate("2026-02-03");
+        q.text = text;
+        q.limit = 500;
+        out.push_back(q);
+      }
+    }
+  }
+  return out;
+}
+
+std::string Describe(const app::ReceiptQuery& q) {
+  return std::string("type=") + (q.type ? domain::ToString(*q.type) : "-") +
+         " from=" + (q.from ? FormatIsoDate(*q.from) : "-") +
+         " to=" + (q.to ? FormatIsoDate(*q.to) : "-") + " text=" + q.text;
+}
 
 class RepositoryContract : public testing::StoreTest {
  protected:
@@ -168,6 +254,170 @@ TEST_P(RepositoryContract, ReceiptsPageByKeysetWithFiltersAndIsolation) {
   offset.offset = 50;
   EXPECT_EQ(receipts.List(school_a_, offset)->items.size(), 7u);
   EXPECT_EQ(receipts.List(school_b_, {})->total, 1);
+}
+
+// `total` is kept apart from the receipts for the unfiltered and type/date-filtered lists: it
+// must match the receipts after every committed insert, per school, and ignore rolled-back ones.
+TEST_P(RepositoryContract, ReceiptTotalsFollowInsertsPerSchoolAndFilter) {
+  const auto specs = TotalsReceipts();
+  const std::int64_t schools[] = {school_a_, school_b_};
+  std::vector<ReceiptSpec> committed;
+  auto check = [&](const std::string& when) {
+    auto read = db_->Begin(app::TxKind::kRead);
+    ASSERT_TRUE(read);
+    for (int school = 0; school < 2; ++school) {
+      for (const auto& q : TotalsQueries()) {
+        auto page = (*read)->Receipts().List(schools[school], q);
+        ASSERT_TRUE(page) << page.error().message;
+        const auto expected = Expected(committed, school, q);
+        EXPECT_EQ(page->total, expected) << when << ", school " << school << ", " << Describe(q);
+        EXPECT_EQ(static_cast<std::int64_t>(page->items.size()), expected)
+            << when << ", school " << school << ", " << Describe(q);
+      }
+    }
+  };
+  check("empty");
+  if (HasFailure()) return;
+  // Three committed transactions of 20 receipts each, checked after each one.
+  for (std::size_t start = 0; start < specs.size(); start += 20) {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    ASSERT_TRUE(uow);
+    for (std::size_t i = start; i < start + 20; ++i) {
+      const auto& r = specs[i];
+      AddReceipt(**uow, schools[r.school], r.date, r.type, r.who);
+      committed.push_back(r);
+    }
+    ASSERT_TRUE((*uow)->Commit());
+    check("after " + std::to_string(committed.size()) + " receipts");
+    if (HasFailure()) return;
+  }
+  // A rolled-back insert leaves every total as it was.
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    AddReceipt(**uow, school_a_, "2025-06-01", domain::ReceiptType::kIncome, "Tierbedarf Süd");
+    AddReceipt(**uow, school_b_, "2026-01-01", domain::ReceiptType::kExpense, "Kunde X");
+  }
+  check("after a rollback");
+}
+
+// A database that already holds receipts when migration 0003 arrives: the counts are backfilled,
+// follow later inserts, and even follow a correction or deletion made by hand in SQL.
+TEST_P(RepositoryContract, ReceiptTotalsAfterMigratingADatabaseWithReceipts) {
+  DatabaseConfig old_config = config_;
+  std::unique_ptr<sql::Connection> conn;
+  std::string old_db;
+  if (IsPostgres()) {
+    old_db = db_name_ + "_old";
+    auto admin = PgConnection::Open(admin_url_);
+    ASSERT_TRUE(admin) << admin.error().message;
+    ASSERT_TRUE((*admin)->ExecScript("DROP DATABASE IF EXISTS " + old_db));
+    ASSERT_TRUE((*admin)->ExecScript("CREATE DATABASE " + old_db));
+    old_config.postgres.url = testing::WithDatabase(admin_url_, old_db);
+    auto pg = PgConnection::Open(old_config.postgres.url);
+    ASSERT_TRUE(pg) << pg.error().message;
+    conn = std::move(*pg);
+  } else {
+    old_config.sqlite.path = (dir_ / "old.sqlite").string();
+    auto lite = SqliteConnection::Open(old_config.sqlite.path, 5000);
+    ASSERT_TRUE(lite) << lite.error().message;
+    conn = std::move(*lite);
+  }
+  struct DropOld {
+    std::string admin_url, db;
+    ~DropOld() {
+      if (db.empty()) return;
+      if (auto admin = PgConnection::Open(admin_url)) {
+        (void)(*admin)->ExecScript("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+      }
+    }
+  } drop_old{admin_url_, old_db};
+
+  // The schema before the counts, with receipts written by that version.
+  auto applied = ApplyMigrations(*conn, EmbeddedMigrations(GetParam(), 2));
+  ASSERT_TRUE(applied) << applied.error().message;
+  ASSERT_EQ(*applied, 2);
+  const auto specs = TotalsReceipts();
+  for (const char* name : {"Alt A", "Alt B"}) {
+    ASSERT_TRUE(
+        conn->Exec("INSERT INTO schools (name, tax_mode, invoice_number_format, "
+                   "payment_term_days, price_entry, created_at) VALUES ($1, 'regular', "
+                   "'RE-{YYYY}-{NNNN}', 14, 'net', 0)",
+                   {std::string(name)}));
+  }
+  std::int64_t school_ids[2];
+  for (int i = 0; i < 2; ++i) {
+    auto row = sql::QueryOne(*conn, "SELECT id FROM schools WHERE name = $1",
+                             {std::string(i == 0 ? "Alt A" : "Alt B")});
+    ASSERT_TRUE(row && *row);
+    school_ids[i] = (**row).Int(0);
+  }
+  for (const auto& r : specs) {
+    ASSERT_TRUE(
+        conn->Exec("INSERT INTO receipts (school_id, type, date, counterparty, "
+                   "amount_gross_cents, amount_net_cents, amount_tax_cents, created_at) "
+                   "VALUES ($1, $2, $3, $4, 100, 100, 0, 0)",
+                   {school_ids[r.school], domain::ToString(r.type), r.date, r.who}));
+  }
+  conn.reset();
+
+  // Opening with the current version migrates: backfill.
+  auto db = OpenDatabase(old_config);
+  ASSERT_TRUE(db) << db.error().message;
+  std::vector<ReceiptSpec> expected = specs;
+  auto check = [&](const std::string& when) {
+    auto read = (*db)->Begin(app::TxKind::kRead);
+    ASSERT_TRUE(read);
+    for (int school = 0; school < 2; ++school) {
+      for (const auto& q : TotalsQueries()) {
+        auto page = (*read)->Receipts().List(school_ids[school], q);
+        ASSERT_TRUE(page) << page.error().message;
+        EXPECT_EQ(page->total, Expected(expected, school, q))
+            << when << ", school " << school << ", " << Describe(q);
+      }
+    }
+  };
+  check("after the migration");
+  {
+    auto uow = (*db)->Begin(app::TxKind::kWrite);
+    AddReceipt(**uow, school_ids[1], "2025-07-07", domain::ReceiptType::kExpense, "Tierbedarf Ost");
+    ASSERT_TRUE((*uow)->Commit());
+    expected.push_back({1, domain::ReceiptType::kExpense, "2025-07-07", "Tierbedarf Ost"});
+  }
+  check("after an insert");
+  db->reset();
+
+  // Hand-made corrections: the first receipt of school A moves to another type and day, the
+  // first expense of school B is deleted.
+  if (IsPostgres()) {
+    auto pg = PgConnection::Open(old_config.postgres.url);
+    ASSERT_TRUE(pg);
+    conn = std::move(*pg);
+  } else {
+    auto lite = SqliteConnection::Open(old_config.sqlite.path, 5000);
+    ASSERT_TRUE(lite);
+    conn = std::move(*lite);
+  }
+  auto first_a =
+      sql::QueryOne(*conn, "SELECT MIN(id) FROM receipts WHERE school_id = $1", {school_ids[0]});
+  ASSERT_TRUE(first_a && *first_a);
+  ASSERT_TRUE(conn->Exec("UPDATE receipts SET type = 'income', date = '2026-12-31' WHERE id = $1",
+                         {(**first_a).Int(0)}));
+  expected[0].type = domain::ReceiptType::kIncome;
+  expected[0].date = "2026-12-31";
+  auto first_b =
+      sql::QueryOne(*conn, "SELECT MIN(id) FROM receipts WHERE school_id = $1 AND type = 'expense'",
+                    {school_ids[1]});
+  ASSERT_TRUE(first_b && *first_b);
+  ASSERT_TRUE(conn->Exec("DELETE FROM receipts WHERE id = $1", {(**first_b).Int(0)}));
+  const auto first_b_spec = std::find_if(expected.begin(), expected.end(), [](const auto& r) {
+    return r.school == 1 && r.type == domain::ReceiptType::kExpense;
+  });
+  ASSERT_NE(first_b_spec, expected.end());
+  expected.erase(first_b_spec);
+  conn.reset();
+  db = OpenDatabase(old_config);
+  ASSERT_TRUE(db) << db.error().message;
+  check("after corrections by hand");
 }
 
 TEST_P(RepositoryContract, LikeWildcardsInSearchAreLiteral) {
