@@ -7,6 +7,9 @@
 #   scripts/postgres.sh stop ENV_FILE    stop the cluster of ENV_FILE and remove its data directory
 #
 # `source ENV_FILE` (or `set -a; . ENV_FILE`) exports the URL for the tests.
+#
+# HS_PG_DURABLE=1 (benchmarks): keep PostgreSQL's durable defaults (fsync, synchronous_commit,
+# full_page_writes on), so that commit latencies are those of a real server.
 set -euo pipefail
 
 cmd=${1:-}
@@ -54,9 +57,11 @@ start() {
   port=${HS_PG_PORT:-55432}
   while ! port_is_free "$port"; do port=$((port + 1)); done
   # fsync off: the cluster is thrown away; the durability of the product is not under test here.
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  if [[ ${HS_PG_DURABLE:-0} == 1 ]]; then durability=""; fi
   if ! as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
--c full_page_writes=off -c max_connections=300" start >/dev/null; then
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=300" \
+    start >/dev/null; then
     cat "$dir/server.log" >&2 || true
     rm -rf "$dir"
     exit 1
@@ -69,7 +74,7 @@ HS_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$port/hundeschule_test
 HS_PG_DIR=$dir
 HS_PG_PORT=$port
 EOF
-  echo "postgres.sh: PostgreSQL $pg_version on 127.0.0.1:$port (data in $dir)"
+  echo "postgres.sh: PostgreSQL $pg_version on 127.0.0.1:$port (data in $dir)$([[ -z $durability ]] && echo ", durable: fsync on")"
   echo "HS_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$port/hundeschule_test"
 }
 
