@@ -50,6 +50,7 @@ class TransferEngine {
  private:
   void WorkerLoop();
   void HeartbeatLoop();
+  void WakeOne();
   bool Stopping() const { return stopping_.load(); }
   Status Pace(std::int64_t school_id);
 
@@ -63,7 +64,11 @@ class TransferEngine {
   std::atomic<bool> stopping_{false};
   std::mutex wake_mutex_;
   std::condition_variable wake_cv_;
+  std::condition_variable idle_cv_;  // idle workers only (wake_cv_ also holds pacing workers)
   std::uint64_t wake_generation_ = 0;
+  // Backfill transfers being processed by this engine's workers; they may occupy all workers
+  // but one, which stays free for live transfers.
+  std::atomic<int> backfill_running_{0};
   std::vector<std::thread> workers_;
   std::thread heartbeat_;
 };

@@ -226,6 +226,7 @@ struct ClaimOptions {
   Instant now{};
   Instant lease_until{};
   int max_in_flight_per_school = 2;
+  bool live_only = false;  // the claimer's backfill share is used up: live transfers only
 };
 
 // The receipt as the engine needs it.

@@ -236,6 +236,7 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
   Result<std::optional<app::Transfer>> ClaimNext(const app::ClaimOptions& o) override {
     const std::int64_t now = Ms(o.now);
     for (std::int64_t priority : {0, 1}) {
+      if (priority == 1 && o.live_only) break;
       // Schools with due work at this priority, least recently served first (round-robin).
       auto schools = c_.Query(
           "SELECT c.school_id FROM sevdesk_connections c WHERE c.enabled = 1 AND c.state = 'ok' "

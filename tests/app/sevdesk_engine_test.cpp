@@ -782,5 +782,61 @@ TEST_F(SevdeskPacedTest, TheTokenBucketPacesTheCallsOfASchool) {
   sevdesk_->StopWorkers();
 }
 
+class SevdeskReservedWorkerTest : public SevdeskWorkersTest {
+ protected:
+  void Configure(WorldOptions& o) override {
+    SevdeskWorkersTest::Configure(o);
+    o.settings.workers = 2;
+    o.settings.max_in_flight_per_school = 2;
+    o.client_timeout = 10s;  // A's sevdesk is slow, not down
+  }
+  int Running(std::int64_t school, const std::vector<std::int64_t>& receipts) {
+    int n = 0;
+    for (auto r : receipts) {
+      auto t = TransferOf(school, r);
+      if (t && t->state == TransferState::kRunning) ++n;
+    }
+    return n;
+  }
+};
+
+// Issue 4, fairness: one worker is kept for live transfers. A's backfill may have 2 in flight,
+// but it gets 1 of the 2 workers, so B's live invoice is transferred at once instead of waiting
+// for one of A's transfers (5 calls of 1.5 s each for a new customer).
+TEST_F(SevdeskReservedWorkerTest, ALiveTransferDoesNotWaitBehindAnotherSchoolsBackfill) {
+  const auto a = NewSchool("A");
+  std::vector<std::int64_t> backlog;
+  for (int i = 0; i < 4; ++i) {
+    const auto c = NewCustomer(a.school_id, "Kunde" + std::to_string(i));
+    backlog.push_back(
+        ReceiptOf(a.school_id, Finalize(a.school_id, c.id, {{"Kurs", 1000 + 100 * i, 19}})));
+  }
+  Connect(a, kTokenA);
+  const auto b = ConnectedSchool("B", kTokenB);
+  const auto live = NewCustomer(b.school_id, "Live");
+  sevdesk::sandbox::FaultSettings slow;
+  slow.latency = 1500ms;
+  SetAccountFaults(kTokenA, slow);
+  ASSERT_TRUE(sevdesk_->StartWorkers());
+  BatchRequest req;
+  req.receipt_ids = backlog;
+  ASSERT_TRUE(sevdesk_->CreateBatch(a, req));
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (Running(a.school_id, backlog) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_EQ(Running(a.school_id, backlog), 1);
+  std::this_thread::sleep_for(200ms);  // time for a second worker to take A's backfill as well
+  EXPECT_EQ(Running(a.school_id, backlog), 1) << "backfill may occupy all workers but one";
+  const auto start = std::chrono::steady_clock::now();
+  const auto receipt = ReceiptOf(b.school_id, Finalize(b.school_id, live.id));
+  ASSERT_TRUE(WaitFor(b.school_id, receipt, "transferred", 10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_EQ(Running(a.school_id, backlog), 1);  // A's transfer is still in its slow calls
+  sevdesk_->StopWorkers();
+  // Stopping gives A's interrupted transfer back; nothing failed.
+  for (auto r : backlog) EXPECT_NE(StatusOf(a.school_id, r), "failed");
+}
+
 }  // namespace
 }  // namespace hs::app::testing
