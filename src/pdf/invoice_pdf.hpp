@@ -27,8 +27,8 @@ struct PdfSettings {
   // Must contain DejaVuSans.ttf and DejaVuSans-Bold.ttf (Debian: fonts-dejavu-core).
   std::string font_dir = "/usr/share/fonts/truetype/dejavu";
   // Only matters for the PDFs that embed DejaVu (text outside Windows-1252): flate-compressing
-  // the font program makes such a PDF about 2.5x smaller (~115 KB instead of ~300 KB) but
-  // costs ~10 ms more per render. Page content is always compressed.
+  // the font program makes such a PDF about 3x smaller (~90 KB instead of ~290 KB) but costs
+  // ~8 ms more per render (bench/pdf_bench.cpp). Page content is always compressed.
   bool compress_fonts = false;
 };
 
