@@ -373,8 +373,8 @@ TEST(InvoicePdfTest, LongInvoiceBreaksPagesAndRepeatsTheTableHeader) {
   auto pdf = Render(MakeSchool(), invoice);
   ASSERT_RENDERED(pdf);
   const int pages = PdfPages(*pdf);
-  // Measured layout: 15 rows (one of them a six-line row) fit on the first page, 24 on each
-  // continuation page, so the last page holds rows 110-120 and the totals.
+  // Measured layout (Helvetica metrics): 16 rows (one of them a five-line row) fit on the first
+  // page, 24-26 on each continuation page, so the last page holds rows 117-120 and the totals.
   EXPECT_EQ(pages, 6);
   const std::string text = PdfText(*pdf);
   for (int page = 1; page <= pages; ++page) {
