@@ -94,6 +94,10 @@ Status TransferEngine::Start() {
   // Several processes: renew our leases while a step runs long (slow sevdesk, pacing), so that
   // only a dead process's transfers are taken over.
   if (!s_.settings_.single_process) heartbeat_ = std::thread([this] { HeartbeatLoop(); });
+  // The owner name ties the "lease lost" lines of other processes to this one.
+  Log(LogLevel::kInfo, "sevdesk",
+      "transfer engine " + owner_ + " started with " + std::to_string(workers_.size()) +
+          " worker(s)");
   return {};
 }
 
@@ -485,6 +489,14 @@ void TransferEngine::Process(Transfer t) {
     if (auto st = Pace(t.school_id); !st) return tl::unexpected(st.error());
     return fn();
   };
+  // A create in sevdesk: paced first, then the fenced write that marks the create as possibly
+  // done, then the request. A process that lost its lease while it waited for its turn creates
+  // nothing; the window between the mark and the request is only the time to send it.
+  auto create = [&](auto&& mark, auto&& fn) -> decltype(fn()) {
+    if (auto st = Pace(t.school_id); !st) return tl::unexpected(st.error());
+    if (auto st = mark(); !st) return tl::unexpected(st.error());
+    return fn();
+  };
   if (auto st = save(
           event("started", "Übertragung gestartet (Versuch " + std::to_string(t.attempts) + ")."));
       !st && lease_lost) {
@@ -547,8 +559,8 @@ void TransferEngine::Process(Transfer t) {
       link.creating = true;
       // The version whose data this create sends: an adopted contact carries it.
       link.synced_version = w.customer.version;
-      if (auto st = save_link("", ""); !st) return fail(st.error());
-      auto created = call([&] { return s_.gateway_.CreateContact(w.token, contact); });
+      auto created = create([&] { return save_link("", ""); },
+                            [&] { return s_.gateway_.CreateContact(w.token, contact); });
       if (!created) return fail(created.error());
       link.contact_id = *created;
       link.creating = false;
@@ -591,8 +603,9 @@ void TransferEngine::Process(Transfer t) {
     }
     if (!adopted) {
       link.synced_address = "pending:" + address_fp;
-      if (auto st = save_link("", ""); !st) return fail(st.error());
-      auto id = call([&] { return s_.gateway_.CreateAddress(w.token, link.contact_id, contact); });
+      auto id =
+          create([&] { return save_link("", ""); },
+                 [&] { return s_.gateway_.CreateAddress(w.token, link.contact_id, contact); });
       if (!id) return fail(id.error());
       link.address_id = *id;
     }
@@ -614,9 +627,9 @@ void TransferEngine::Process(Transfer t) {
     }
     if (!adopted) {
       link.synced_email = "pending:" + w.customer.email;
-      if (auto st = save_link("", ""); !st) return fail(st.error());
-      auto id =
-          call([&] { return s_.gateway_.CreateEmail(w.token, link.contact_id, w.customer.email); });
+      auto id = create(
+          [&] { return save_link("", ""); },
+          [&] { return s_.gateway_.CreateEmail(w.token, link.contact_id, w.customer.email); });
       if (!id) return fail(id.error());
       link.email_id = *id;
     }
@@ -715,8 +728,7 @@ void TransferEngine::Process(Transfer t) {
     v.positions.push_back(std::move(p));
   }
   t.phase = TransferPhase::kPosting;
-  if (auto st = save(); !st) return fail(st.error());
-  auto saved = call([&] { return s_.gateway_.SaveVoucher(w.token, v); });
+  auto saved = create([&] { return save(); }, [&] { return s_.gateway_.SaveVoucher(w.token, v); });
   if (!saved) {
     const Error& e = saved.error();
     // sevdesk: "The file <name> was not found. Upload it with ... uploadTempFile first."

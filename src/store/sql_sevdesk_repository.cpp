@@ -198,17 +198,7 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
   }
 
   Status UpdateTransfer(const app::Transfer& t) override {
-    auto n = c_.Exec(
-        "UPDATE sevdesk_transfers SET state=$2, phase=$3, priority=$4, batch_id=$5, attempts=$6, "
-        "next_attempt_at=$7, lease_owner=$8, lease_until=$9, uploaded_filename=$10, "
-        "voucher_id=$11, last_error_code=$12, last_error_message=$13, last_error_hint=$14, "
-        "updated_at=$15, transferred_at=$16 WHERE id=$1",
-        {t.id, app::ToString(t.state),
-         std::string(t.phase == app::TransferPhase::kPosting ? "posting" : "none"),
-         std::int64_t{static_cast<int>(t.priority)}, sql::Nullable(t.batch_id),
-         std::int64_t{t.attempts}, Ms(t.next_attempt_at), t.lease_owner, OptMs(t.lease_until),
-         t.uploaded_filename, t.voucher_id, t.last_error_code, t.last_error_message,
-         t.last_error_hint, Ms(t.updated_at), OptMs(t.transferred_at)});
+    auto n = WriteTransfer(t, "", {});
     if (!n) return Propagate(n);
     if (*n == 0) return NotFound("Übertragung nicht gefunden.");
     return {};
@@ -217,18 +207,8 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
   Result<bool> UpdateClaimedTransfer(const app::Transfer& t, const std::string& owner) override {
     // Fenced: only the claim that is still running under this owner may write; a late write of
     // a process whose lease was taken over matches no row.
-    auto n = c_.Exec(
-        "UPDATE sevdesk_transfers SET state=$2, phase=$3, priority=$4, batch_id=$5, attempts=$6, "
-        "next_attempt_at=$7, lease_owner=$8, lease_until=$9, uploaded_filename=$10, "
-        "voucher_id=$11, last_error_code=$12, last_error_message=$13, last_error_hint=$14, "
-        "updated_at=$15, transferred_at=$16 WHERE id=$1 AND state='running' AND lease_owner=$17 "
-        "AND lease_claim=$18",
-        {t.id, app::ToString(t.state),
-         std::string(t.phase == app::TransferPhase::kPosting ? "posting" : "none"),
-         std::int64_t{static_cast<int>(t.priority)}, sql::Nullable(t.batch_id),
-         std::int64_t{t.attempts}, Ms(t.next_attempt_at), t.lease_owner, OptMs(t.lease_until),
-         t.uploaded_filename, t.voucher_id, t.last_error_code, t.last_error_message,
-         t.last_error_hint, Ms(t.updated_at), OptMs(t.transferred_at), owner, t.lease_claim});
+    auto n = WriteTransfer(t, " AND state='running' AND lease_owner=$17 AND lease_claim=$18",
+                           {owner, t.lease_claim});
     if (!n) return Propagate(n);
     return *n > 0;
   }
@@ -453,6 +433,36 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
   }
 
  private:
+  // UPDATE of every mutable column of `t` by id, plus `condition` on parameters $17 onwards.
+  Result<std::int64_t> WriteTransfer(const app::Transfer& t, const std::string& condition,
+                                     std::vector<Value> more) {
+    std::vector<Value> params{
+        t.id,
+        app::ToString(t.state),
+        std::string(t.phase == app::TransferPhase::kPosting ? "posting" : "none"),
+        std::int64_t{static_cast<int>(t.priority)},
+        sql::Nullable(t.batch_id),
+        std::int64_t{t.attempts},
+        Ms(t.next_attempt_at),
+        t.lease_owner,
+        OptMs(t.lease_until),
+        t.uploaded_filename,
+        t.voucher_id,
+        t.last_error_code,
+        t.last_error_message,
+        t.last_error_hint,
+        Ms(t.updated_at),
+        OptMs(t.transferred_at)};
+    for (auto& v : more) params.push_back(std::move(v));
+    return c_.Exec(
+        "UPDATE sevdesk_transfers SET state=$2, phase=$3, priority=$4, batch_id=$5, attempts=$6, "
+        "next_attempt_at=$7, lease_owner=$8, lease_until=$9, uploaded_filename=$10, "
+        "voucher_id=$11, last_error_code=$12, last_error_message=$13, last_error_hint=$14, "
+        "updated_at=$15, transferred_at=$16 WHERE id=$1" +
+            condition,
+        params);
+  }
+
   Result<std::optional<app::Transfer>> OneTransfer(const std::string& where,
                                                    const std::vector<Value>& params) {
     auto row = sql::QueryOne(

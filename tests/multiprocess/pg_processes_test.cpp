@@ -38,6 +38,7 @@
 #include "store/postgres/pg_connection.hpp"
 #include "support/binary_fixture.hpp"
 #include "support/child_process.hpp"
+#include "support/pg_test_database.hpp"
 
 namespace hs::testing {
 namespace {
@@ -66,16 +67,9 @@ Json Must(const Reply& r, int status, const std::string& what) {
 class PostgresProcesses : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* url = std::getenv("HS_TEST_POSTGRES_URL");
-    if (!url || !*url) GTEST_SKIP() << "HS_TEST_POSTGRES_URL is not set";
-    admin_url_ = url;
-    db_name_ = "hs_mp" + std::to_string(::getpid());
-    auto admin = store::PgConnection::Open(admin_url_);
-    ASSERT_TRUE(admin) << admin.error().message;
-    ASSERT_TRUE((*admin)->ExecScript("DROP DATABASE IF EXISTS " + db_name_));
-    ASSERT_TRUE((*admin)->ExecScript("CREATE DATABASE " + db_name_));
-    const auto slash = admin_url_.rfind('/');
-    url_ = admin_url_.substr(0, slash) + "/" + db_name_;
+    if (PgTestDatabase::AdminUrl().empty()) GTEST_SKIP() << "HS_TEST_POSTGRES_URL is not set";
+    database_ = std::make_unique<PgTestDatabase>("hs_mp");
+    url_ = database_->url();
     dir_ =
         (std::filesystem::temp_directory_path() / ("hs-mp-" + std::to_string(::getpid()))).string();
     std::filesystem::remove_all(dir_);
@@ -94,11 +88,7 @@ class PostgresProcesses : public ::testing::Test {
   void TearDown() override {
     for (auto& [_, c] : children_) c.reset();
     if (sandbox_) sandbox_->Stop();
-    if (!db_name_.empty()) {
-      if (auto admin = store::PgConnection::Open(admin_url_)) {
-        (void)(*admin)->ExecScript("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
-      }
-    }
+    database_.reset();
     if (!HasFailure() && !dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
@@ -166,7 +156,8 @@ class PostgresProcesses : public ::testing::Test {
     return (*row)->Int(0);
   }
 
-  std::string admin_url_, db_name_, url_, dir_, key_;
+  std::unique_ptr<PgTestDatabase> database_;
+  std::string url_, dir_, key_;
   std::unique_ptr<sevdesk::sandbox::Sandbox> sandbox_;
   std::map<std::string, std::unique_ptr<ChildProcess>> children_;
 };

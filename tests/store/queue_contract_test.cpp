@@ -490,9 +490,9 @@ TEST_P(QueueContract, RunTransactionRetriesConflictsOnlyAndBounded) {
   EXPECT_EQ(*value, 42);
 }
 
-// A real deadlock on PostgreSQL: two units lock two schools' connection rows in opposite order.
-// The server aborts one (40P01); RunTransaction re-runs it after the other committed, and both
-// units' changes are there.
+// A real deadlock on PostgreSQL: two units take two schools' invoice-number counters in opposite
+// order. The server aborts one (40P01); RunTransaction re-runs it after the other committed, and
+// both units' changes are there.
 TEST_P(PostgresQueueContract, DeadlockedUnitIsRunAgainWhole) {
   const auto x = CreateConnectedSchool("X");
   const auto y = CreateConnectedSchool("Y");
@@ -508,12 +508,11 @@ TEST_P(PostgresQueueContract, DeadlockedUnitIsRunAgainWhole) {
   ASSERT_TRUE(db) << db.error().message;
   std::atomic<int> first_done{0};
   std::atomic<int> runs{0};
+  // An atomic increment (no read-modify-write in the test, which READ COMMITTED would race).
   auto bump = [&](app::UnitOfWork& uow, std::int64_t school) -> Status {
-    auto c = uow.Sevdesk().GetConnection(school);
-    if (!c) return tl::unexpected(c.error());
-    app::SevdeskConnection conn = **c;
-    ++conn.consecutive_rejections;
-    return uow.Sevdesk().SaveConnection(conn);
+    auto n = uow.Invoices().NextSequence(school, 2026);
+    if (!n) return tl::unexpected(n.error());
+    return {};
   };
   auto unit = [&](std::int64_t one, std::int64_t two) {
     int attempt = 0;
@@ -536,9 +535,10 @@ TEST_P(PostgresQueueContract, DeadlockedUnitIsRunAgainWhole) {
   EXPECT_TRUE(a) << a.error().message;
   EXPECT_TRUE(b) << b.error().message;
   EXPECT_EQ(runs, 3) << "one of the two units should have been run again";
-  auto uow = (*db)->Begin(app::TxKind::kRead);
-  EXPECT_EQ((*(*uow)->Sevdesk().GetConnection(x))->consecutive_rejections, 2);
-  EXPECT_EQ((*(*uow)->Sevdesk().GetConnection(y))->consecutive_rejections, 2);
+  // Both units' increments are there, each once (the next number is the third).
+  auto uow = (*db)->Begin(app::TxKind::kWrite);
+  EXPECT_EQ(*(*uow)->Invoices().NextSequence(x, 2026), 3);
+  EXPECT_EQ(*(*uow)->Invoices().NextSequence(y, 2026), 3);
 }
 
 // A serialization failure (40001) is classified as a transaction conflict, too.

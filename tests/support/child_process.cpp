@@ -73,6 +73,10 @@ int ChildProcess::Kill(int sig) {
   return code_;
 }
 
+void ChildProcess::Signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
 void ChildProcess::Reaped(int status) {
   code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   pid_ = -1;

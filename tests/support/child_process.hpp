@@ -21,6 +21,8 @@ class ChildProcess {
   bool Exited();
   // Sends `sig` and waits (SIGKILL after 30 s); answers the exit code (128 + signal).
   int Kill(int sig);
+  // Sends `sig` without waiting (SIGSTOP/SIGCONT to pause a process).
+  void Signal(int sig);
   int code() const { return code_; }
 
  private:

@@ -1,0 +1,101 @@
+#pragma once
+// What the crash tests of the sevdesk integration share, whatever the engine and the number of
+// processes: a `hundeschule sevdesk-sandbox` process with the standard fault mix, one school
+// seeded over the JSON API, the backfill of all its income receipts, and the exact-once checks
+// afterwards (one voucher per receipt and one contact per customer in the sandbox, equal sums,
+// byte-identical PDFs).
+//
+// Environment: HS_CRASH_SEED (default: time-based, printed).
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "support/binary_fixture.hpp"
+#include "support/child_process.hpp"
+
+namespace hs::testing {
+
+int EnvInt(const char* name, int fallback);
+std::string ReadAll(const std::string& path);
+std::string Tail(const std::string& text, std::size_t max);
+double Seconds(std::chrono::steady_clock::time_point since);
+// Waits for a complete port file ("<port>\n") of `child`; throws when it exits first.
+int WaitForPort(ChildProcess& child, const std::string& port_file, const std::string& log);
+// The reply's JSON if it has `status`, else throws.
+Json Must(const Reply& reply, int status, const std::string& what);
+
+// What the app holds about one income receipt.
+struct Expected {
+  std::int64_t receipt_id = 0;
+  std::int64_t invoice_id = 0;
+  std::string number;
+  std::int64_t customer_number = 0;
+  std::int64_t net = 0, tax = 0, gross = 0;
+  std::map<int, std::array<std::int64_t, 3>> groups;  // rate -> net, tax, gross
+  std::string file_sha256;
+  std::string voucher_id;
+  std::string status;
+};
+
+class CrashHarness : public ::testing::Test {
+ protected:
+  static constexpr char kToken[] = "c0ffee00c0ffee00c0ffee00c0ffee00";
+  static constexpr int kCustomers = 50;
+
+  // `dir`: the folder for logs and port files.
+  void Init(const std::string& dir, int receipts, int kills);
+
+  void StartSandbox();
+  // The app's sevdesk flags of both crash tests: the sandbox, fast pacing, a 600 ms request
+  // time-out, up to 60 attempts with a 20 ms backoff base.
+  std::vector<std::string> SevdeskFlags() const;
+  // 10 % 500s (half after the write), 5 % time-outs (half after the write), 2 % 429s
+  // (Retry-After 1 s); a time-out answer is held back 2 s (the app gives up after 600 ms).
+  void FaultsOn();
+  void FaultsOff();
+  Json SandboxAccount();
+  std::int64_t SandboxVoucherCount();
+
+  // A logged-in client of the app at `app_url_` (sessions live in the database, so they
+  // survive restarts and are valid on every serve).
+  std::unique_ptr<ApiClient> Client();
+  // 50 customers (persons and companies, all with address and e-mail) and `receipts_`
+  // finalized invoices with one or two VAT rates, through the JSON API; four clients.
+  void Seed();
+  // All income receipts of the school (with their invoices' VAT groups of every 10th).
+  std::vector<Expected> LoadReceipts(bool with_groups);
+  // Token, "Verbindung testen", enable.
+  void ConnectSevdesk();
+  // Starts the backfill of all income receipts; answers the batch id.
+  std::int64_t StartBackfill();
+  // Polls the batch until finished; `alive` answers false when a process died by itself.
+  Json WaitForBatch(std::int64_t batch_id, const std::function<bool()>& alive);
+  // The exact-once checks: every receipt transferred, one voucher each with equal sums and the
+  // app's PDF, one contact (one address, one e-mail) per customer.
+  void VerifyExactlyOnce();
+
+  // The kill loop's pause before the next SIGKILL.
+  std::chrono::milliseconds NextPause(int min_ms, int max_ms);
+
+  std::string dir_;
+  std::string app_url_;
+  Account account_;
+  ApiClient session_{"http://127.0.0.1:1"};
+  std::unique_ptr<ChildProcess> sandbox_;
+  std::unique_ptr<ApiClient> sandbox_client_;
+  std::string sandbox_url_;
+  std::uint64_t seed_ = 1;
+  int receipts_ = 0;
+  int kills_ = 0;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace hs::testing
