@@ -8,7 +8,8 @@
 # Environment: BUILD_DIR (default build/rel-pg), JOBS (2000), CONCURRENCY (8), RATE (jobs/s added
 # in the latency phase, 50: below both queues' capacity, so the figure is wake-up and claim, not
 # queueing), ROUNDS (3), ASYNC_COMMIT=1 also runs the engine with synchronous_commit = off for its
-# non-durable writes (diagnosis; not part of PASS/FAIL).
+# non-durable writes (diagnosis; not part of PASS/FAIL), BASELINE=path/to/an/older/hs_queue_bench
+# also runs that binary's engine on the same server (before/after in one machine state).
 # Build: cmake -S . -B build/rel-pg -G Ninja -DCMAKE_BUILD_TYPE=Release -DHS_BUILD_TESTS=OFF &&
 #        cmake --build build/rel-pg -j2 --target hs_queue_bench
 # Method and figures: docs/benchmarks.md "PostgreSQL and several processes".
@@ -63,6 +64,10 @@ echo "== graphile-worker $(node -p 'require("'"$root"'/bench/graphile/node_modul
 (cd "$root/bench/graphile" &&
   DATABASE_URL=$graphile_url node bench.js --jobs "$jobs" --concurrency "$concurrency" \
     --rate "$rate" --rounds "$rounds") | tee "$work/graphile.txt"
+if [[ -n ${BASELINE:-} ]]; then
+  echo "== baseline: $BASELINE"
+  "$BASELINE" "${args[@]}" | tee "$work/baseline.txt"
+fi
 if [[ ${ASYNC_COMMIT:-0} == 1 ]]; then
   echo "== hundeschule transfer engine, non-durable writes with synchronous_commit = off"
   "$bench" "${args[@]}" --pg-async-commit | tee "$work/engine-async.txt"
@@ -91,3 +96,7 @@ awk -v e50="$e50" -v e99="$e99" -v ejs="$ejs" -v g50="$g50" -v g99="$g99" -v gjs
   printf "  ahead on jobs/s:                      %s\n", thr ? "PASS" : "FAIL"
   printf "  target ahead of graphile-worker on both: %s\n", (lat && thr) ? "PASS" : "FAIL"
 }'
+if [[ -n ${BASELINE:-} ]]; then
+  printf '  baseline engine: p50 %s ms, p99 %s ms, %s jobs/s\n' "$(field "$work/baseline.txt" p50_ms)" \
+    "$(field "$work/baseline.txt" p99_ms)" "$(field "$work/baseline.txt" jobs_per_s)"
+fi

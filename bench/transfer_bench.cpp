@@ -356,11 +356,11 @@ class CountingGateway final : public app::SevdeskGateway {
     ++calls;
     const bool probed = Probed(t);
     if (probed) {
-      // The claim and the "started" save are this thread's two newest committed writes.
+      // The claim (which also loads and records "started", ADR 0007) is this thread's newest
+      // committed write.
       std::lock_guard lock(g_probe.mutex);
-      const TxRecord* started = t_log.CommittedWrite(0);
-      const TxRecord* claim = t_log.CommittedWrite(1);
-      if (started && claim) {
+      const TxRecord* claim = t_log.CommittedWrite(0);
+      if (claim) {
         g_probe.claim_requested = claim->requested;
         g_probe.claim_begun = claim->begun;
         g_probe.claim_done = claim->ended;
@@ -381,11 +381,9 @@ class CountingGateway final : public app::SevdeskGateway {
     const TimePoint start = Steady::now();
     double saves_ms = 0;
     if (probed) {
-      const TxRecord* posting = t_log.CommittedWrite(0);
-      const TxRecord* uploaded = t_log.CommittedWrite(1);
-      if (posting && uploaded) {
-        saves_ms =
-            Ms(posting->ended - posting->requested) + Ms(uploaded->ended - uploaded->requested);
+      // The "posting" mark, which also stores the upload's result (ADR 0007).
+      if (const TxRecord* posting = t_log.CommittedWrite(0)) {
+        saves_ms = Ms(posting->ended - posting->requested);
       }
     }
     auto r = inner_.SaveVoucher(t, v);
@@ -441,10 +439,10 @@ struct Sample {
   bool parts = false;
   double finalize = 0, fin_lock = 0, fin_render = 0;  // Finalize call; its write-lock wait; PDF
   double to_claimed = 0, claim_lock = 0;  // commit -> claim committed; the claim's lock wait
-  double to_first_call = 0;               // claimed -> upload starts (load, "started" save, pace)
+  double to_first_call = 0;               // claim (with load, "started") committed -> upload (pace)
   double calls = 0;                       // upload + voucher request time
-  double between = 0;                     // between the calls ("uploaded", "posting" saves, pace)
-  double saves = 0;                       // of it: the two saves
+  double between = 0;                     // between the calls (the "posting" mark, pace)
+  double saves = 0;                       // of it: the "posting" mark (with the upload's result)
   double final_write = 0;                 // voucher answered -> "transferred" committed
   double seen = 0;                        // committed -> the bench's poll sees it
 };

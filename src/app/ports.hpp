@@ -196,10 +196,17 @@ class UnitOfWork {
   virtual Status Commit() = 0;
 };
 
+// Durability by role (ADR 0007). Both engines commit in one log (PostgreSQL WAL, SQLite WAL), so
+// the commits that survive a crash of the database server are always a prefix: a durable commit
+// also makes every earlier commit durable.
 enum class TxKind {
   kRead,
-  kWrite,
-  kDurableWrite,  // fsync before Commit returns (finalizations)
+  kWrite,         // the server's default durability (business writes)
+  kDurableWrite,  // flushed before Commit returns (finalizations, marks before a sevdesk create)
+  // May be lost in a crash of the database server (never reordered): bookkeeping whose loss
+  // only repeats work, e.g. the transfer engine's claims, progress and results, because every
+  // external effect is preceded by a kDurableWrite mark.
+  kRelaxedWrite,
 };
 
 class Database {

@@ -21,8 +21,10 @@ bool IsUncertain(const Error& e) {
   return e.code == ErrorCode::kUnavailable && e.reason == "sevdesk_uncertain";
 }
 
+}  // namespace
+
 // Everything one transfer needs, read in one transaction.
-struct Work {
+struct TransferEngine::Work {
   SevdeskConnection connection;
   domain::School school;
   domain::Receipt receipt;
@@ -33,7 +35,14 @@ struct Work {
   std::string token;
 };
 
-}  // namespace
+// A claimed transfer with what it needs: loaded, and its "started" record written, in the
+// claim's transaction (one transaction instead of three).
+struct TransferEngine::Claim {
+  Transfer transfer;
+  Work work;
+  Status loaded;         // the load's outcome
+  bool started = false;  // the "started" event was committed with the claim
+};
 
 std::chrono::milliseconds RateLimiter::Reserve(std::int64_t school_id, Instant now) {
   std::lock_guard lock(mutex_);
@@ -78,11 +87,12 @@ Status TransferEngine::Start() {
   if (!workers_.empty()) return {};
   stopping_ = false;
   {
-    auto uow = s_.db_.Begin(TxKind::kWrite);
+    auto uow = s_.db_.Begin(TxKind::kRelaxedWrite);
     if (!uow) return tl::unexpected(uow.error());
     auto n = (*uow)->Sevdesk().RecoverRunning(owner_, s_.clock_.Now(), s_.settings_.single_process);
     if (!n) return tl::unexpected(n.error());
     if (auto st = (*uow)->Commit(); !st) return st;
+    next_recovery_ms_ = ToUnixMillis(s_.clock_.Now() + RecoveryPeriod());
     if (*n > 0) {
       Log(LogLevel::kInfo, "sevdesk",
           "recovered " + std::to_string(*n) + " interrupted transfer(s)");
@@ -103,7 +113,13 @@ Status TransferEngine::Start() {
 
 void TransferEngine::Stop() {
   stopping_ = true;
-  Wake();
+  {
+    std::lock_guard lock(wake_mutex_);
+    ++wake_generation_;
+  }
+  // Everyone: idle workers, pacing workers and the heartbeat.
+  wake_cv_.notify_all();
+  idle_cv_.notify_all();
   for (auto& w : workers_) {
     if (w.joinable()) w.join();
   }
@@ -119,20 +135,19 @@ void TransferEngine::HeartbeatLoop() {
       std::unique_lock lock(wake_mutex_);
       if (wake_cv_.wait_for(lock, period, [this] { return Stopping(); })) return;
     }
-    auto uow = s_.db_.Begin(TxKind::kWrite);
+    auto uow = s_.db_.Begin(TxKind::kRelaxedWrite);
     if (!uow) continue;
     auto n = (*uow)->Sevdesk().RenewLeases(owner_, s_.clock_.Now() + s_.settings_.lease);
     if (n) (void)(*uow)->Commit();
   }
 }
 
+// New work (a NOTIFY, a finalization, a retry): one idle worker claims it; if it finds work it
+// wakes the next (WorkerLoop), so a burst fans out one worker at a time while a single new
+// transfer costs one claim, not one per idle worker. A worker that is not waiting right now sees
+// the new generation and claims again before it sleeps, so no wake-up is lost.
 void TransferEngine::Wake() {
-  {
-    std::lock_guard lock(wake_mutex_);
-    ++wake_generation_;
-  }
-  wake_cv_.notify_all();
-  idle_cv_.notify_all();
+  WakeOne();
 }
 
 void TransferEngine::WakeOne() {
@@ -141,6 +156,114 @@ void TransferEngine::WakeOne() {
     ++wake_generation_;
   }
   idle_cv_.notify_one();
+}
+
+std::chrono::milliseconds TransferEngine::RecoveryPeriod() const {
+  return std::max<std::chrono::milliseconds>(s_.settings_.lease / 3,
+                                             std::chrono::milliseconds(100));
+}
+
+std::optional<TransferEngine::Claim> TransferEngine::ClaimOne(bool live_only,
+                                                              std::optional<Instant>* next_due) {
+  const Instant now = s_.clock_.Now();
+  // Relaxed (ADR 0007): a claim lost in a crash of the database server only runs again; the
+  // writes after it are fenced by the claim, and every create in sevdesk is preceded by a
+  // durable mark.
+  auto uow = s_.db_.Begin(TxKind::kRelaxedWrite);
+  if (!uow) return std::nullopt;
+  auto& u = **uow;
+  auto c = u.Sevdesk().ClaimNext(
+      {owner_, now, now + s_.settings_.lease, s_.settings_.max_in_flight_per_school, live_only});
+  if (!c) {
+    Log(LogLevel::kError, "sevdesk", "claim failed: " + c.error().message);
+    return std::nullopt;
+  }
+  if (!*c) {
+    // Nothing claimable: when the next transfer is due, and (several processes) release the
+    // expired leases of dead processes, at most every lease/3 per process.
+    if (next_due) {
+      if (auto next = u.Sevdesk().NextDueAt()) *next_due = *next;
+    }
+    if (!s_.settings_.single_process) {
+      std::int64_t due = next_recovery_ms_.load();
+      const std::int64_t now_ms = ToUnixMillis(now);
+      if (now_ms >= due &&
+          next_recovery_ms_.compare_exchange_strong(due, ToUnixMillis(now + RecoveryPeriod()))) {
+        (void)u.Sevdesk().RecoverRunning(owner_, now, false);
+      }
+    }
+    (void)u.Commit();
+    return std::nullopt;
+  }
+  // A claim lost in a crash of the database server (relaxed) can be issued again with the same
+  // owner and claim number while a thread of ours still runs the lost one; the fencing token
+  // would not tell them apart. Never run a transfer twice in this engine: roll this claim back
+  // (the transfer stays due); the old thread's next write finds the row not running and stops.
+  if (!MarkRunning((*c)->id)) {
+    Log(LogLevel::kWarn, "sevdesk",
+        "transfer " + std::to_string((*c)->id) +
+            " claimed again while this engine still runs it; the claim is rolled back");
+    return std::nullopt;
+  }
+  Claim claim{**c, {}, {}, false};
+  claim.loaded = Load(u, claim.transfer, claim.work);
+  const Work& w = claim.work;
+  if (claim.loaded && w.connection.enabled && w.connection.state == ConnectionState::kOk) {
+    auto ev = u.Sevdesk().AddEvent(
+        {0, claim.transfer.id, now, "started", StartedMessage(claim.transfer)});
+    if (!ev) {
+      UnmarkRunning(claim.transfer.id);
+      return std::nullopt;  // rolled back: the transfer stays due
+    }
+    claim.started = true;
+  }
+  if (!u.Commit()) {
+    UnmarkRunning(claim.transfer.id);
+    return std::nullopt;
+  }
+  return claim;
+}
+
+bool TransferEngine::MarkRunning(std::int64_t transfer_id) {
+  std::lock_guard lock(running_mutex_);
+  return running_.insert(transfer_id).second;
+}
+
+void TransferEngine::UnmarkRunning(std::int64_t transfer_id) {
+  std::lock_guard lock(running_mutex_);
+  running_.erase(transfer_id);
+}
+
+std::string TransferEngine::StartedMessage(const Transfer& t) {
+  return "Übertragung gestartet (Versuch " + std::to_string(t.attempts) + ").";
+}
+
+Status TransferEngine::Load(UnitOfWork& u, const Transfer& t, Work& w) {
+  auto conn = u.Sevdesk().GetConnection(t.school_id);
+  if (!conn) return tl::unexpected(conn.error());
+  if (!*conn) return NotFound("no connection");
+  w.connection = **conn;
+  auto school = u.Schools().Get(t.school_id);
+  if (!school) return tl::unexpected(school.error());
+  w.school = *school;
+  auto receipt = u.Receipts().Get(t.school_id, t.receipt_id);
+  if (!receipt) return tl::unexpected(receipt.error());
+  w.receipt = *receipt;
+  if (!w.receipt.invoice_id) return Invalid({{"receipt", "Beleg ohne Rechnung"}});
+  auto invoice = u.Invoices().Get(t.school_id, *w.receipt.invoice_id);
+  if (!invoice) return tl::unexpected(invoice.error());
+  w.invoice = *invoice;
+  auto customer = u.Customers().Get(t.school_id, w.invoice.customer_id);
+  if (!customer) return tl::unexpected(customer.error());
+  w.customer = *customer;
+  auto link = u.Sevdesk().GetLink(t.school_id, w.invoice.customer_id);
+  if (!link) return tl::unexpected(link.error());
+  w.link = *link;
+  auto pdf = u.Invoices().GetPdf(t.school_id, w.invoice.id);
+  if (!pdf) return tl::unexpected(pdf.error());
+  if (!*pdf) return Internal("invoice without document");
+  w.pdf = **pdf;
+  return {};
 }
 
 Status TransferEngine::Pace(std::int64_t school_id) {
@@ -158,17 +281,9 @@ Status TransferEngine::Pace(std::int64_t school_id) {
 int TransferEngine::DrainOnce() {
   int processed = 0;
   for (;;) {
-    const Instant now = s_.clock_.Now();
-    std::optional<Transfer> claimed;
-    {
-      auto uow = s_.db_.Begin(TxKind::kWrite);
-      if (!uow) return processed;
-      auto c = (*uow)->Sevdesk().ClaimNext(
-          {owner_, now, now + s_.settings_.lease, s_.settings_.max_in_flight_per_school});
-      if (!c || !*c || !(*uow)->Commit()) return processed;
-      claimed = **c;
-    }
-    Process(*claimed);
+    auto claim = ClaimOne(false, nullptr);
+    if (!claim) return processed;
+    Run(std::move(*claim));
     ++processed;
   }
 }
@@ -185,33 +300,25 @@ void TransferEngine::WorkerLoop() {
       generation = wake_generation_;
     }
     const Instant now = s_.clock_.Now();
-    std::optional<Transfer> claimed;
     // The backfill slot is taken before the claim, so that concurrent claims never exceed it.
     const bool backfill_slot = backfill_running_.fetch_add(1) < backfill_share;
-    {
-      auto uow = s_.db_.Begin(TxKind::kWrite);
-      if (uow) {
-        auto c =
-            (*uow)->Sevdesk().ClaimNext({owner_, now, now + s_.settings_.lease,
-                                         s_.settings_.max_in_flight_per_school, !backfill_slot});
-        if (c && *c && (*uow)->Commit()) claimed = **c;
-        if (!c) Log(LogLevel::kError, "sevdesk", "claim failed: " + c.error().message);
-      }
-    }
-    const bool backfill = claimed && claimed->priority == TransferPriority::kBackfill;
+    std::optional<Instant> next_due;
+    auto claim = ClaimOne(!backfill_slot, &next_due);
+    const bool backfill = claim && claim->transfer.priority == TransferPriority::kBackfill;
     if (!backfill) --backfill_running_;
-    if (claimed) {
-      // The transfer finished before freed a slot of its school, its customer and possibly a
-      // backfill slot. This worker took other work than that transfer's kind and school, so an
-      // idle worker may claim the freed slot; otherwise this worker has retaken it and waking
-      // every idle worker after every transfer would only make them claim in vain.
-      if (finished &&
-          (finished->school_id != claimed->school_id || finished->priority != claimed->priority)) {
+    if (claim) {
+      // Wake one more idle worker when there may be more work than this worker takes: it came
+      // from idle (woken by new work, which may be a burst: it fans out one worker at a time),
+      // or the transfer it finished freed a slot of another school or kind than the one it took
+      // now. A worker that retook its own freed slot wakes nobody: the others would only claim
+      // in vain.
+      const Transfer& t = claim->transfer;
+      if (!finished || finished->school_id != t.school_id || finished->priority != t.priority) {
         WakeOne();
       }
-      Process(*claimed);
+      finished = t;
+      Run(std::move(*claim));
       if (backfill) --backfill_running_;
-      finished = std::move(claimed);
       continue;
     }
     finished.reset();
@@ -219,32 +326,37 @@ void TransferEngine::WorkerLoop() {
     // due already but not claimable (the school's in-flight limit, a busy customer, a throttle)
     // waits for a wake-up (new work, or a finished transfer whose slot its worker did not
     // retake) or the poll interval,
-    // instead of polling the database every few milliseconds. Expired leases of other processes
-    // are released on the way.
+    // instead of polling the database every few milliseconds.
+    // Expired leases of other processes are released by ClaimOne on the way (rate-limited).
     auto wait = s_.settings_.poll_interval;
-    {
-      auto uow = s_.db_.Begin(TxKind::kRead);
-      if (uow) {
-        auto next = (*uow)->Sevdesk().NextDueAt();
-        if (next && *next && **next > now) {
-          const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(**next - now);
-          wait = std::clamp(until, std::chrono::milliseconds(5), wait);
-        }
-      }
-    }
-    if (!s_.settings_.single_process) {
-      auto uow = s_.db_.Begin(TxKind::kWrite);
-      if (uow) {
-        auto n = (*uow)->Sevdesk().RecoverRunning(owner_, now, false);
-        if (n) (void)(*uow)->Commit();
-      }
+    if (next_due && *next_due > now) {
+      const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next_due - now);
+      wait = std::clamp(until, std::chrono::milliseconds(5), wait);
     }
     std::unique_lock lock(wake_mutex_);
     idle_cv_.wait_for(lock, wait, [&] { return Stopping() || wake_generation_ != generation; });
   }
 }
 
-void TransferEngine::Process(Transfer t) {
+void TransferEngine::Process(Transfer transfer) {
+  if (!MarkRunning(transfer.id)) return;  // runs in this engine already
+  Claim claim{std::move(transfer), {}, {}, false};
+  {
+    auto uow = s_.db_.Begin(TxKind::kRead);
+    claim.loaded =
+        uow ? Load(**uow, claim.transfer, claim.work) : Status(tl::unexpected(uow.error()));
+  }
+  Run(std::move(claim));
+}
+
+void TransferEngine::Run(Claim claim) {
+  struct Done {
+    TransferEngine& engine;
+    std::int64_t id;
+    ~Done() { engine.UnmarkRunning(id); }
+  } done{*this, claim.transfer.id};
+  Transfer& t = claim.transfer;
+  Work& w = claim.work;
   const SevdeskSettings& cfg = s_.settings_;
   auto now = [&] { return s_.clock_.Now(); };
 
@@ -259,17 +371,23 @@ void TransferEngine::Process(Transfer t) {
     return Fail(ErrorCode::kConflict, "lease_lost",
                 "Die Übertragung läuft in einem anderen Prozess.");
   };
-  auto save = [&](const std::function<Status(UnitOfWork&)>& more = {}) -> Status {
+  // Events of steps whose own save was folded into the next one (the upload's).
+  std::vector<TransferEvent> pending_events;
+  auto save_as = [&](TxKind kind, const std::function<Status(UnitOfWork&)>& more) -> Status {
     if (lease_lost) return lost();
     t.updated_at = now();
     if (t.state == TransferState::kRunning) t.lease_until = now() + cfg.lease;
-    auto st = RunTransaction(s_.db_, TxKind::kWrite, [&](UnitOfWork& uow) -> Status {
+    auto st = RunTransaction(s_.db_, kind, [&](UnitOfWork& uow) -> Status {
       auto applied = uow.Sevdesk().UpdateClaimedTransfer(t, claimed_by);
       if (!applied) return tl::unexpected(applied.error());
       if (!*applied) return lost();
+      for (const auto& e : pending_events) {
+        if (auto s1 = uow.Sevdesk().AddEvent(e); !s1) return s1;
+      }
       if (more) return more(uow);
       return {};
     });
+    if (st || st.error().reason == "lease_lost") pending_events.clear();
     if (!st && st.error().reason == "lease_lost") {
       lease_lost = true;
       Log(LogLevel::kWarn, "sevdesk",
@@ -278,6 +396,18 @@ void TransferEngine::Process(Transfer t) {
               " was taken over after it expired); abandoning this attempt without writing");
     }
     return st;
+  };
+  // Progress, results and failures (ADR 0007): relaxed. Lost in a crash of the database server,
+  // the transfer runs the lost steps again; a create whose result is lost is found by the next
+  // attempt through its durable mark.
+  auto save = [&](const std::function<Status(UnitOfWork&)>& more = {}) {
+    return save_as(TxKind::kRelaxedWrite, more);
+  };
+  // The mark "this create may be done" right before a create request: durable, as a duplicate in
+  // sevdesk depends on it. Being a commit in the same log, it also makes every earlier relaxed
+  // commit durable.
+  auto mark = [&](const std::function<Status(UnitOfWork&)>& more = {}) {
+    return save_as(TxKind::kDurableWrite, more);
   };
   auto event = [&](std::string kind, std::string message) {
     return [kind = std::move(kind), message = std::move(message), &t, &now](UnitOfWork& uow) {
@@ -425,40 +555,9 @@ void TransferEngine::Process(Transfer t) {
   };
 
   // ---------------------------------------------------------------- load
-  Work w;
   {
-    auto uow = s_.db_.Begin(TxKind::kRead);
-    auto load = [&]() -> Status {
-      if (!uow) return tl::unexpected(uow.error());
-      auto& u = **uow;
-      auto conn = u.Sevdesk().GetConnection(t.school_id);
-      if (!conn) return tl::unexpected(conn.error());
-      if (!*conn) return NotFound("no connection");
-      w.connection = **conn;
-      auto school = u.Schools().Get(t.school_id);
-      if (!school) return tl::unexpected(school.error());
-      w.school = *school;
-      auto receipt = u.Receipts().Get(t.school_id, t.receipt_id);
-      if (!receipt) return tl::unexpected(receipt.error());
-      w.receipt = *receipt;
-      if (!w.receipt.invoice_id) return Invalid({{"receipt", "Beleg ohne Rechnung"}});
-      auto invoice = u.Invoices().Get(t.school_id, *w.receipt.invoice_id);
-      if (!invoice) return tl::unexpected(invoice.error());
-      w.invoice = *invoice;
-      auto customer = u.Customers().Get(t.school_id, w.invoice.customer_id);
-      if (!customer) return tl::unexpected(customer.error());
-      w.customer = *customer;
-      auto link = u.Sevdesk().GetLink(t.school_id, w.invoice.customer_id);
-      if (!link) return tl::unexpected(link.error());
-      w.link = *link;
-      auto pdf = u.Invoices().GetPdf(t.school_id, w.invoice.id);
-      if (!pdf) return tl::unexpected(pdf.error());
-      if (!*pdf) return Internal("invoice without document");
-      w.pdf = **pdf;
-      return {};
-    };
-    if (auto st = load(); !st) {
-      Error e = st.error();
+    if (!claim.loaded) {
+      Error e = claim.loaded.error();
       if (e.code != ErrorCode::kUnavailable) {
         t.state = TransferState::kFailed;
         t.lease_owner.clear();
@@ -492,15 +591,13 @@ void TransferEngine::Process(Transfer t) {
   // A create in sevdesk: paced first, then the fenced write that marks the create as possibly
   // done, then the request. A process that lost its lease while it waited for its turn creates
   // nothing; the window between the mark and the request is only the time to send it.
-  auto create = [&](auto&& mark, auto&& fn) -> decltype(fn()) {
+  auto create = [&](auto&& intent, auto&& fn) -> decltype(fn()) {
     if (auto st = Pace(t.school_id); !st) return tl::unexpected(st.error());
-    if (auto st = mark(); !st) return tl::unexpected(st.error());
+    if (auto st = intent(); !st) return tl::unexpected(st.error());
     return fn();
   };
-  if (auto st = save(
-          event("started", "Übertragung gestartet (Versuch " + std::to_string(t.attempts) + ")."));
-      !st && lease_lost) {
-    return;
+  if (!claim.started) {
+    if (auto st = save(event("started", StartedMessage(t))); !st && lease_lost) return;
   }
 
   // ---------------------------------------------------------------- contact
@@ -521,6 +618,9 @@ void TransferEngine::Process(Transfer t) {
       if (kind.empty()) return {};
       return event(kind, message)(uow);
     });
+  };
+  auto mark_link = [&] {
+    return mark([&](UnitOfWork& uow) { return uow.Sevdesk().SaveLink(link); });
   };
   // sevdesk no longer knows the linked contact (deleted there, or the token now belongs to
   // another sevdesk account): forget the link, so that a retry creates the contact again.
@@ -559,8 +659,7 @@ void TransferEngine::Process(Transfer t) {
       link.creating = true;
       // The version whose data this create sends: an adopted contact carries it.
       link.synced_version = w.customer.version;
-      auto created = create([&] { return save_link("", ""); },
-                            [&] { return s_.gateway_.CreateContact(w.token, contact); });
+      auto created = create(mark_link, [&] { return s_.gateway_.CreateContact(w.token, contact); });
       if (!created) return fail(created.error());
       link.contact_id = *created;
       link.creating = false;
@@ -603,9 +702,8 @@ void TransferEngine::Process(Transfer t) {
     }
     if (!adopted) {
       link.synced_address = "pending:" + address_fp;
-      auto id =
-          create([&] { return save_link("", ""); },
-                 [&] { return s_.gateway_.CreateAddress(w.token, link.contact_id, contact); });
+      auto id = create(
+          mark_link, [&] { return s_.gateway_.CreateAddress(w.token, link.contact_id, contact); });
       if (!id) return fail(id.error());
       link.address_id = *id;
     }
@@ -627,9 +725,9 @@ void TransferEngine::Process(Transfer t) {
     }
     if (!adopted) {
       link.synced_email = "pending:" + w.customer.email;
-      auto id = create(
-          [&] { return save_link("", ""); },
-          [&] { return s_.gateway_.CreateEmail(w.token, link.contact_id, w.customer.email); });
+      auto id = create(mark_link, [&] {
+        return s_.gateway_.CreateEmail(w.token, link.contact_id, w.customer.email);
+      });
       if (!id) return fail(id.error());
       link.email_id = *id;
     }
@@ -656,6 +754,9 @@ void TransferEngine::Process(Transfer t) {
     t.last_error_hint.clear();
     auto st = save([&](UnitOfWork& uow) -> Status {
       if (auto s1 = event("transferred", message)(uow); !s1) return s1;
+      // A success ends a row of rejections; without one (as loaded) there is nothing to reset,
+      // which saves reading and writing the connection row on every transfer.
+      if (w.connection.consecutive_rejections == 0) return {};
       return update_connection([](SevdeskConnection& c) { c.consecutive_rejections = 0; })(uow);
     });
     if (!st) fail(st.error());
@@ -677,7 +778,8 @@ void TransferEngine::Process(Transfer t) {
         call([&] { return s_.gateway_.UploadDocument(w.token, w.receipt.file_name, w.pdf); });
     if (!name) return fail(name.error());
     t.uploaded_filename = *name;
-    if (auto st = save(event("uploaded", "PDF hochgeladen.")); !st) return fail(st.error());
+    // Stored with the next save, the voucher's mark: a lost upload only means uploading again.
+    pending_events.push_back({0, t.id, now(), "uploaded", "PDF hochgeladen."});
   }
   // Voucher positions: one per VAT rate, the invoice's own group sums.
   const int tax_rule = w.school.tax_mode == domain::TaxMode::kKleinunternehmer ? 11 : 1;
@@ -728,7 +830,7 @@ void TransferEngine::Process(Transfer t) {
     v.positions.push_back(std::move(p));
   }
   t.phase = TransferPhase::kPosting;
-  auto saved = create([&] { return save(); }, [&] { return s_.gateway_.SaveVoucher(w.token, v); });
+  auto saved = create([&] { return mark(); }, [&] { return s_.gateway_.SaveVoucher(w.token, v); });
   if (!saved) {
     const Error& e = saved.error();
     // sevdesk: "The file <name> was not found. Upload it with ... uploadTempFile first."

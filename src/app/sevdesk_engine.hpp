@@ -5,6 +5,8 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -41,13 +43,28 @@ class TransferEngine {
   ~TransferEngine();
   Status Start();
   void Stop();
+  // New work is due: wakes one idle worker (which wakes the next if it found work).
   void Wake();
-  // Processes one claimed transfer to its next resting state (used by workers and tests).
+  // Processes one claimed transfer to its next resting state (used by tests; the workers load
+  // the transfer in the claim's transaction instead).
   void Process(Transfer transfer);
   // Claims and processes due transfers until none is due; returns how many were processed.
   int DrainOnce();
 
  private:
+  struct Work;
+  struct Claim;
+  // Claims the next due transfer, loads it and records "started", in one relaxed transaction;
+  // when nothing is claimable, reads the next due time into `next_due` and releases expired
+  // leases of other processes (rate-limited) in that transaction instead.
+  std::optional<Claim> ClaimOne(bool live_only, std::optional<Instant>* next_due);
+  Status Load(UnitOfWork& uow, const Transfer& t, Work& w);
+  void Run(Claim claim);
+  // The transfers this engine's workers run right now (each at most once, see ClaimOne).
+  bool MarkRunning(std::int64_t transfer_id);
+  void UnmarkRunning(std::int64_t transfer_id);
+  static std::string StartedMessage(const Transfer& t);
+  std::chrono::milliseconds RecoveryPeriod() const;
   void WorkerLoop();
   void HeartbeatLoop();
   void WakeOne();
@@ -69,6 +86,10 @@ class TransferEngine {
   // Backfill transfers being processed by this engine's workers; they may occupy all workers
   // but one, which stays free for live transfers.
   std::atomic<int> backfill_running_{0};
+  // Unix ms before which no worker of this engine looks for expired leases again (lease/3).
+  std::atomic<std::int64_t> next_recovery_ms_{0};
+  std::mutex running_mutex_;
+  std::set<std::int64_t> running_;
   std::vector<std::thread> workers_;
   std::thread heartbeat_;
 };

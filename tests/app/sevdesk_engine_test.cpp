@@ -1,5 +1,7 @@
 // The transfer engine against every sevdesk error class, uncertain outcomes and crashes
 // (issue 4, sections 7 and 8, and the test list), against the sandbox over real HTTP.
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -836,6 +838,176 @@ TEST_F(SevdeskReservedWorkerTest, ALiveTransferDoesNotWaitBehindAnotherSchoolsBa
   sevdesk_->StopWorkers();
   // Stopping gives A's interrupted transfer back; nothing failed.
   for (auto r : backlog) EXPECT_NE(StatusOf(a.school_id, r), "failed");
+}
+
+// ------------------------------------------------------------------ durability by role
+
+// Records the kind of every committed transaction and every sevdesk call, in one sequence.
+struct DurabilityLog {
+  std::mutex mutex;
+  std::vector<std::string> entries;  // "commit:relaxed" ... or "call:CreateContact" ...
+  void Add(std::string e) {
+    std::lock_guard lock(mutex);
+    entries.push_back(std::move(e));
+  }
+};
+
+std::string KindName(TxKind k) {
+  switch (k) {
+    case TxKind::kRead:
+      return "read";
+    case TxKind::kWrite:
+      return "write";
+    case TxKind::kDurableWrite:
+      return "durable";
+    case TxKind::kRelaxedWrite:
+      return "relaxed";
+  }
+  return "?";
+}
+
+class RecordingUnitOfWork final : public UnitOfWork {
+ public:
+  RecordingUnitOfWork(std::unique_ptr<UnitOfWork> inner, TxKind kind, DurabilityLog& log)
+      : inner_(std::move(inner)), kind_(kind), log_(log) {}
+  SchoolRepository& Schools() override { return inner_->Schools(); }
+  UserRepository& Users() override { return inner_->Users(); }
+  SessionRepository& Sessions() override { return inner_->Sessions(); }
+  CustomerRepository& Customers() override { return inner_->Customers(); }
+  InvoiceRepository& Invoices() override { return inner_->Invoices(); }
+  ReceiptRepository& Receipts() override { return inner_->Receipts(); }
+  SevdeskRepository& Sevdesk() override { return inner_->Sevdesk(); }
+  Status Commit() override {
+    auto st = inner_->Commit();
+    if (st) log_.Add("commit:" + KindName(kind_));
+    return st;
+  }
+
+ private:
+  std::unique_ptr<UnitOfWork> inner_;
+  TxKind kind_;
+  DurabilityLog& log_;
+};
+
+class RecordingDatabase final : public Database {
+ public:
+  RecordingDatabase(Database& inner, DurabilityLog& log) : inner_(inner), log_(log) {}
+  Result<std::unique_ptr<UnitOfWork>> Begin(TxKind kind) override {
+    auto uow = inner_.Begin(kind);
+    if (!uow) return uow;
+    return std::unique_ptr<UnitOfWork>(new RecordingUnitOfWork(std::move(*uow), kind, log_));
+  }
+
+ private:
+  Database& inner_;
+  DurabilityLog& log_;
+};
+
+class RecordingGateway final : public SevdeskGateway {
+ public:
+  RecordingGateway(SevdeskGateway& inner, DurabilityLog& log) : inner_(inner), log_(log) {}
+  Result<std::string> BookkeepingVersion(const std::string& t) override {
+    return inner_.BookkeepingVersion(t);
+  }
+  Result<SevdeskAccountInfo> Inspect(const std::string& t) override { return inner_.Inspect(t); }
+  Result<std::optional<ContactRef>> FindContact(const std::string& t,
+                                                const std::string& n) override {
+    log_.Add("call:FindContact");
+    return inner_.FindContact(t, n);
+  }
+  Result<std::string> CreateContact(const std::string& t, const ContactData& c) override {
+    log_.Add("call:CreateContact");
+    return inner_.CreateContact(t, c);
+  }
+  Status UpdateContact(const std::string& t, const std::string& id, const ContactData& c) override {
+    log_.Add("call:UpdateContact");
+    return inner_.UpdateContact(t, id, c);
+  }
+  Result<std::vector<std::string>> FindAddresses(const std::string& t,
+                                                 const std::string& id) override {
+    log_.Add("call:FindAddresses");
+    return inner_.FindAddresses(t, id);
+  }
+  Result<std::string> CreateAddress(const std::string& t, const std::string& id,
+                                    const ContactData& c) override {
+    log_.Add("call:CreateAddress");
+    return inner_.CreateAddress(t, id, c);
+  }
+  Result<std::vector<std::string>> FindEmails(const std::string& t,
+                                              const std::string& id) override {
+    log_.Add("call:FindEmails");
+    return inner_.FindEmails(t, id);
+  }
+  Result<std::string> CreateEmail(const std::string& t, const std::string& id,
+                                  const std::string& e) override {
+    log_.Add("call:CreateEmail");
+    return inner_.CreateEmail(t, id, e);
+  }
+  Result<std::string> UploadDocument(const std::string& t, const std::string& n,
+                                     const std::string& b) override {
+    log_.Add("call:UploadDocument");
+    return inner_.UploadDocument(t, n, b);
+  }
+  Result<std::string> SaveVoucher(const std::string& t, const VoucherData& v) override {
+    log_.Add("call:SaveVoucher");
+    return inner_.SaveVoucher(t, v);
+  }
+  Result<std::vector<FoundVoucher>> FindVouchers(const std::string& t,
+                                                 const std::string& d) override {
+    log_.Add("call:FindVouchers");
+    return inner_.FindVouchers(t, d);
+  }
+
+ private:
+  SevdeskGateway& inner_;
+  DurabilityLog& log_;
+};
+
+// ADR 0007: the engine commits only the marks right before a create in sevdesk durably; its claim,
+// progress and results are relaxed. The first transfer of a customer creates contact, address,
+// e-mail and voucher (4 marks), the second only a voucher.
+TEST_F(SevdeskEngineTest, OnlyTheMarksBeforeCreatesAreDurableTheRestIsRelaxed) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Rex");
+  const auto first = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  const auto second = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  DurabilityLog log;
+  RecordingDatabase db(*db_, log);
+  RecordingGateway gateway(*gateway_, log);
+  SevdeskService service(db, *clock_, *random_, *crypto_, *box_, gateway, options_.settings);
+  TransferEngine engine(service);
+  EXPECT_EQ(engine.DrainOnce(), 2);
+  EXPECT_EQ(StatusOf(school.school_id, first), "transferred");
+  EXPECT_EQ(StatusOf(school.school_id, second), "transferred");
+
+  std::vector<std::string> entries;
+  {
+    std::lock_guard lock(log.mutex);
+    entries = log.entries;
+  }
+  std::map<std::string, int> commits;
+  std::vector<std::string> created;
+  std::string last_commit;
+  for (const auto& e : entries) {
+    if (e.rfind("commit:", 0) == 0) {
+      ++commits[e.substr(7)];
+      last_commit = e.substr(7);
+      continue;
+    }
+    const std::string call = e.substr(5);
+    if (call.rfind("Create", 0) == 0 || call == "SaveVoucher") {
+      created.push_back(call);
+      // The newest commit before a create is its durable mark.
+      EXPECT_EQ(last_commit, "durable") << call;
+      last_commit.clear();  // the next create needs a mark of its own
+    }
+  }
+  EXPECT_EQ(created, (std::vector<std::string>{"CreateContact", "CreateAddress", "CreateEmail",
+                                               "SaveVoucher", "SaveVoucher"}));
+  EXPECT_EQ(commits["durable"], 5);
+  EXPECT_EQ(commits["write"], 0);  // nothing at the server's default durability
+  // Per transfer at least the claim (with load and "started") and the result.
+  EXPECT_GE(commits["relaxed"], 2 * 2);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "app/transaction.hpp"
+#include "store/postgres/pg_database.hpp"
 #include "store_fixture.hpp"
 
 namespace hs::store {
@@ -562,6 +563,36 @@ TEST_P(PostgresQueueContract, SerializationFailureIsATransactionConflict) {
   EXPECT_TRUE(app::IsTransactionConflict(conflict.error())) << conflict.error().message;
   EXPECT_NE(conflict.error().message.find("40001"), std::string::npos);
   ASSERT_TRUE((*two)->ExecScript("ROLLBACK"));
+}
+
+// Durability by role (ADR 0007): the pool begins each kind with its own synchronous_commit, set
+// for that transaction only, so a relaxed transaction leaves the connection as it found it.
+TEST_P(PostgresQueueContract, SynchronousCommitFollowsTheTransactionKind) {
+  auto c = PgConnection::Open(config_.postgres.url);
+  ASSERT_TRUE(c);
+  // The throwaway test server may run with synchronous_commit off; the product's default is on.
+  ASSERT_TRUE((*c)->ExecScript("SET synchronous_commit = on"));
+  auto show = [&]() {
+    auto row = sql::QueryOne(**c, "SHOW synchronous_commit", {});
+    return row && *row ? (*row)->Text(0) : std::string("?");
+  };
+  const std::pair<app::TxKind, std::string> cases[] = {
+      {app::TxKind::kRelaxedWrite, "off"}, {app::TxKind::kDurableWrite, "on"},
+      {app::TxKind::kWrite, "on"},         {app::TxKind::kRead, "on"},
+      {app::TxKind::kRelaxedWrite, "off"},
+  };
+  for (const auto& [kind, expected] : cases) {
+    ASSERT_TRUE((*c)->ExecScript(PgBeginScript(kind)));
+    EXPECT_EQ(show(), expected) << "kind " << static_cast<int>(kind);
+    ASSERT_TRUE((*c)->ExecScript("COMMIT"));
+    EXPECT_EQ(show(), "on") << "after kind " << static_cast<int>(kind);
+  }
+  // A durable transaction on a server whose default is off is still synchronous.
+  ASSERT_TRUE((*c)->ExecScript("SET synchronous_commit = off"));
+  ASSERT_TRUE((*c)->ExecScript(PgBeginScript(app::TxKind::kDurableWrite)));
+  EXPECT_EQ(show(), "on");
+  ASSERT_TRUE((*c)->ExecScript("ROLLBACK"));
+  EXPECT_EQ(show(), "off");
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, QueueContract,

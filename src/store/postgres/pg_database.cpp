@@ -54,9 +54,7 @@ class PgDatabase final : public app::Database {
     if (!conn) return tl::unexpected(conn.error());
     PgConnection* c = *conn;
     // READ COMMITTED; writers that must not interleave take row locks (numbers, claims).
-    const char* begin =
-        kind == app::TxKind::kDurableWrite ? "BEGIN; SET LOCAL synchronous_commit = on" : "BEGIN";
-    if (auto st = c->ExecScript(begin); !st) {
+    if (auto st = c->ExecScript(PgBeginScript(kind)); !st) {
       Release(c);
       return tl::unexpected(st.error());
     }
@@ -104,6 +102,21 @@ class PgDatabase final : public app::Database {
 };
 
 }  // namespace
+
+const char* PgBeginScript(app::TxKind kind) {
+  // One round trip: BEGIN and the durability of this transaction. kWrite and kRead keep the
+  // server's setting (synchronous_commit = on unless an operator changed it).
+  switch (kind) {
+    case app::TxKind::kDurableWrite:
+      return "BEGIN; SET LOCAL synchronous_commit = on";
+    case app::TxKind::kRelaxedWrite:
+      return "BEGIN; SET LOCAL synchronous_commit = off";
+    case app::TxKind::kRead:
+    case app::TxKind::kWrite:
+      break;
+  }
+  return "BEGIN";
+}
 
 Result<int> MigratePostgres(const PostgresSettings& settings) {
   auto conn = PgConnection::Open(settings.url);

@@ -25,6 +25,10 @@ Result<std::unique_ptr<app::Database>> OpenPostgres(const PostgresSettings& sett
 // Applies pending migrations only; returns the number applied.
 Result<int> MigratePostgres(const PostgresSettings& settings);
 
+// The script that begins a transaction of `kind` on a pooled connection: synchronous_commit is
+// set per transaction (SET LOCAL, so it reverts at COMMIT/ROLLBACK) by durability role (ADR 0007).
+const char* PgBeginScript(app::TxKind kind);
+
 // The channel the database NOTIFYs on when a transfer becomes due (trigger in the migrations).
 inline constexpr const char* kTransferChannel = "hs_transfers";
 

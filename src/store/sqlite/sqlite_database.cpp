@@ -76,6 +76,9 @@ class SqliteDatabase final : public app::Database {
     if (write) write_lock = std::unique_lock(write_mutex_);
     SqliteConnection* conn = Acquire();
     auto release = [this, conn] { Release(conn); };
+    // WAL with synchronous=NORMAL (kWrite, kRelaxedWrite): no fsync per commit, a power loss may
+    // drop the newest commits (a suffix). FULL syncs the WAL at this commit, which also makes
+    // every earlier commit durable (ADR 0007).
     if (kind == app::TxKind::kDurableWrite) {
       if (auto st = conn->ExecScript("PRAGMA synchronous=FULL"); !st) {
         release();
