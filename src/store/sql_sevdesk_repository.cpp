@@ -228,43 +228,35 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
       if (!schools) return Propagate(schools);
       for (const auto& s : *schools) {
         const std::int64_t school_id = s.Int(0);
-        if (!c_.dialect().skip_locked.empty()) {
-          // Several processes (PostgreSQL): the claims of one school take turns on its
-          // connection row, so the in-flight limits below hold across processes; a school that
-          // another claimer is serving right now is skipped, not waited for.
-          auto turn =
-              sql::QueryOne(c_,
-                            "SELECT school_id FROM sevdesk_connections WHERE school_id = $1" +
-                                c_.dialect().skip_locked,
-                            {school_id});
-          if (!turn) return Propagate(turn);
-          if (!*turn) continue;
-        }
-        auto running = sql::QueryOne(
-            c_, "SELECT COUNT(*) FROM sevdesk_transfers WHERE school_id = $1 AND state = 'running'",
-            {school_id});
-        if (!running) return Propagate(running);
-        if ((*running)->Int(0) >= o.max_in_flight_per_school) continue;
-        auto pick = sql::QueryOne(
+        // The school's turn and its running transfers in one round trip. Several processes
+        // (PostgreSQL): the claims of one school take turns on its connection row (SKIP LOCKED),
+        // so the in-flight limits below hold across processes; a school that another claimer is
+        // serving right now is skipped, not waited for.
+        auto turn = sql::QueryOne(
             c_,
-            "SELECT t.id FROM sevdesk_transfers t WHERE t.school_id = $1 AND t.state IN "
-            "('queued', 'retry_wait') AND t.priority = $2 AND t.next_attempt_at <= $3 AND NOT "
-            "EXISTS (SELECT 1 FROM sevdesk_transfers r WHERE r.school_id = t.school_id AND "
-            "r.customer_id = t.customer_id AND r.state = 'running') ORDER BY t.next_attempt_at, "
-            "t.id LIMIT 1" +
+            "SELECT c.school_id, (SELECT COUNT(*) FROM sevdesk_transfers r WHERE r.school_id = "
+            "c.school_id AND r.state = 'running') FROM sevdesk_connections c WHERE c.school_id = "
+            "$1" +
                 c_.dialect().skip_locked,
-            {school_id, priority, now});
-        if (!pick) return Propagate(pick);
-        if (!*pick) continue;
-        const std::int64_t id = (*pick)->Int(0);
+            {school_id});
+        if (!turn) return Propagate(turn);
+        if (!*turn) continue;
+        if ((*turn)->Int(1) >= o.max_in_flight_per_school) continue;
+        // Pick and claim in one statement: the oldest due transfer of a customer without a
+        // running one (skipping rows another claimer has locked).
         auto claimed = sql::QueryOne(
             c_,
-            std::string("UPDATE sevdesk_transfers SET state = 'running', lease_owner = $2, "
-                        "lease_until = $3, attempts = attempts + 1, lease_claim = lease_claim + "
-                        "1, updated_at = $4 WHERE id = $1 AND state IN ('queued', 'retry_wait') "
-                        "RETURNING ") +
+            std::string(
+                "UPDATE sevdesk_transfers SET state = 'running', lease_owner = $4, lease_until = "
+                "$5, attempts = attempts + 1, lease_claim = lease_claim + 1, updated_at = $3 "
+                "WHERE id = (SELECT t.id FROM sevdesk_transfers t WHERE t.school_id = $1 AND "
+                "t.state IN ('queued', 'retry_wait') AND t.priority = $2 AND t.next_attempt_at <= "
+                "$3 AND NOT EXISTS (SELECT 1 FROM sevdesk_transfers r WHERE r.school_id = "
+                "t.school_id AND r.customer_id = t.customer_id AND r.state = 'running') ORDER BY "
+                "t.next_attempt_at, t.id LIMIT 1") +
+                c_.dialect().skip_locked + ") AND state IN ('queued', 'retry_wait') RETURNING " +
                 kTransferColumns + ", lease_claim",
-            {id, o.owner, Ms(o.lease_until), now});
+            {school_id, priority, now, o.owner, Ms(o.lease_until)});
         if (!claimed) return Propagate(claimed);
         if (!*claimed) continue;
         auto touch =
