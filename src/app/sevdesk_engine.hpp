@@ -54,7 +54,7 @@ class TransferEngine {
  private:
   struct Work;
   struct Claim;
-  // Claims the next due transfer, loads it and records "started", in one relaxed transaction;
+  // Claims the next due transfer and records "started" in one relaxed transaction, then loads it;
   // when nothing is claimable, reads the next due time into `next_due` and releases expired
   // leases of other processes (rate-limited) in that transaction instead.
   std::optional<Claim> ClaimOne(bool live_only, std::optional<Instant>* next_due);
