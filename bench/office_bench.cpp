@@ -46,6 +46,7 @@
 #include "http/server.hpp"
 #include "pdf/invoice_pdf.hpp"
 #include "sample_school.hpp"
+#include "spawn.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
@@ -996,20 +997,8 @@ class ChildServer {
                                      "sqlite:" + db_path, "--listen",   "127.0.0.1:0",
                                      "--port-file",       port_file,    "--password-cost",
                                      "minimum",           "--font-dir", o.font_dir};
-    pid_ = ::fork();
-    if (pid_ < 0) Die("fork failed");
-    if (pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (fd >= 0) {
-        (void)::dup2(fd, 1);
-        (void)::dup2(fd, 2);
-      }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      std::_Exit(127);
-    }
+    pid_ = SpawnWithLog(args, log);
+    if (pid_ < 0) Die("cannot start " + args[0] + " (log " + log + ")");
     for (int i = 0; i < 200; ++i) {
       std::ifstream in(port_file);
       int port = 0;

@@ -48,6 +48,7 @@
 #include "crypto/sodium_crypto.hpp"
 #include "pdf/invoice_pdf.hpp"
 #include "sevdesk/client/sevdesk_client.hpp"
+#include "spawn.hpp"
 #include "store/database_url.hpp"
 #include "store/postgres/pg_connection.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
@@ -106,25 +107,10 @@ std::string Token(int school_index) {
 class Child {
  public:
   Child(const std::vector<std::string>& args, const std::string& log) {
-    std::vector<std::string> storage{HS_BINARY};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : storage) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (log_fd < 0) Die("cannot open " + log);
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ < 0) Die("fork failed");
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(1);
-      ::dup2(log_fd, 1);
-      ::dup2(log_fd, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(log_fd);
+    std::vector<std::string> argv{HS_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_ = SpawnWithLog(std::move(argv), log);
+    if (pid_ < 0) Die("cannot start " + std::string(HS_BINARY) + " (log " + log + ")");
   }
   ~Child() {
     if (pid_ <= 0) return;

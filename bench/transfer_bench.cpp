@@ -43,6 +43,7 @@
 #include "crypto/sodium_crypto.hpp"
 #include "pdf/invoice_pdf.hpp"
 #include "sevdesk/client/sevdesk_client.hpp"
+#include "spawn.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
 #ifndef HS_HUNDESCHULE_BINARY
@@ -145,21 +146,8 @@ class SandboxProcess {
       args.push_back("--fault");
       args.push_back("rate_limit_requests=" + std::to_string(rate_limit));
     }
-    pid_ = ::fork();
-    if (pid_ < 0) Die("fork failed");
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (fd >= 0) {
-        (void)::dup2(fd, 1);
-        (void)::dup2(fd, 2);
-      }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      std::_Exit(127);
-    }
+    pid_ = SpawnWithLog(args, log);
+    if (pid_ < 0) Die("cannot start " + args[0] + " (log " + log + ")");
     for (int i = 0; i < 400 && port_ == 0; ++i) {
       std::ifstream in(port_file);
       int port = 0;

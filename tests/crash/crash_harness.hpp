@@ -24,8 +24,6 @@
 namespace hs::testing {
 
 int EnvInt(const char* name, int fallback);
-std::string ReadAll(const std::string& path);
-std::string Tail(const std::string& text, std::size_t max);
 double Seconds(std::chrono::steady_clock::time_point since);
 // Waits for a complete port file ("<port>\n") of `child`; throws when it exits first.
 int WaitForPort(ChildProcess& child, const std::string& port_file, const std::string& log);

@@ -48,16 +48,7 @@ using std::chrono::steady_clock;
 
 constexpr char kToken[] = "feedbeeffeedbeeffeedbeeffeedbeef";
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Tail(const std::string& text, std::size_t max = 3000) {
-  return text.size() <= max ? text : "...\n" + text.substr(text.size() - max);
-}
+constexpr std::size_t kLogTail = 3000;
 
 Json Must(const Reply& r, int status, const std::string& what) {
   if (r.status != status) throw std::runtime_error(what + ": " + r.Describe());
@@ -134,7 +125,7 @@ class PostgresProcesses : public ::testing::Test {
       }
       if (steady_clock::now() > deadline || children_[name]->Exited()) {
         throw std::runtime_error(name + " did not start:\n" +
-                                 Tail(ReadAll(dir_ + "/" + name + ".log")));
+                                 Tail(ReadAll(dir_ + "/" + name + ".log"), kLogTail));
       }
       std::this_thread::sleep_for(milliseconds(20));
     }
@@ -261,7 +252,7 @@ TEST_F(PostgresProcesses, TwoServesAndAWorkerShareNumbersAndTransfersAndSurviveS
     if (held.empty()) std::this_thread::sleep_for(milliseconds(50));
   }
   ASSERT_FALSE(held.empty()) << "the worker never claimed:\n"
-                             << Tail(ReadAll(dir_ + "/worker.log"));
+                             << Tail(ReadAll(dir_ + "/worker.log"), kLogTail);
   children_["worker"]->Kill(SIGKILL);
   const auto killed_at = steady_clock::now();
   const std::int64_t killed_ms = ToUnixMillis(SystemClock().Now());
@@ -315,8 +306,8 @@ TEST_F(PostgresProcesses, TwoServesAndAWorkerShareNumbersAndTransfersAndSurviveS
     std::this_thread::sleep_for(milliseconds(200));
   }
   ASSERT_EQ(done, kInvoices) << "serve-a:\n"
-                             << Tail(ReadAll(dir_ + "/serve-a.log")) << "\nworker:\n"
-                             << Tail(ReadAll(dir_ + "/worker.log"));
+                             << Tail(ReadAll(dir_ + "/serve-a.log"), kLogTail) << "\nworker:\n"
+                             << Tail(ReadAll(dir_ + "/worker.log"), kLogTail);
 
   // Exactly one voucher per invoice in the sandbox.
   ApiClient sandbox(sandbox_->BaseUrl());

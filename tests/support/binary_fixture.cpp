@@ -76,7 +76,9 @@ void CloseFd(int& fd) {
   fd = -1;
 }
 
-std::string ReadFile(const std::string& path) {
+}  // namespace
+
+std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();
@@ -86,8 +88,6 @@ std::string ReadFile(const std::string& path) {
 std::string Tail(const std::string& text, std::size_t max) {
   return text.size() <= max ? text : "...\n" + text.substr(text.size() - max);
 }
-
-}  // namespace
 
 std::string BinaryPath() {
   return HS_BINARY;
@@ -358,7 +358,7 @@ void BinaryFixture::Start(int threads) {
       throw std::runtime_error("serve exited with " + std::to_string(*exit_code_) + ":\n" +
                                ServerLog());
     }
-    const std::string text = ReadFile(port_file);
+    const std::string text = ReadAll(port_file);
     if (!text.empty() && text.back() == '\n') {
       port_ = std::atoi(text.c_str());
       if (port_ > 0) break;
@@ -413,7 +413,7 @@ std::string BinaryFixture::base_url() const {
 }
 
 std::string BinaryFixture::ServerLog() const {
-  return ReadFile(dir_ + "/server.log");
+  return ReadAll(dir_ + "/server.log");
 }
 
 std::unique_ptr<ApiClient> BinaryFixture::NewClient() const {

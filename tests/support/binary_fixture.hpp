@@ -24,6 +24,11 @@ using Json = nlohmann::json;
 // Path of the binary under test (set by CMake from $<TARGET_FILE:hundeschule>).
 std::string BinaryPath();
 
+// The whole file at `path` ("" when it cannot be read), and the last `max` bytes of a text: for
+// the logs of child processes in failure messages.
+std::string ReadAll(const std::string& path);
+std::string Tail(const std::string& text, std::size_t max);
+
 struct CommandResult {
   int exit_code = -1;  // 128 + signal when killed by a signal
   std::string out;
