@@ -135,9 +135,15 @@ void TransferEngine::HeartbeatLoop() {
       std::unique_lock lock(wake_mutex_);
       if (wake_cv_.wait_for(lock, period, [this] { return Stopping(); })) return;
     }
+    std::vector<std::int64_t> running;
+    {
+      std::lock_guard lock(running_mutex_);
+      running.assign(running_.begin(), running_.end());
+    }
+    if (running.empty()) continue;
     auto uow = s_.db_.Begin(TxKind::kRelaxedWrite);
     if (!uow) continue;
-    auto n = (*uow)->Sevdesk().RenewLeases(owner_, s_.clock_.Now() + s_.settings_.lease);
+    auto n = (*uow)->Sevdesk().RenewLeases(owner_, s_.clock_.Now() + s_.settings_.lease, running);
     if (n) (void)(*uow)->Commit();
   }
 }
@@ -164,7 +170,8 @@ std::chrono::milliseconds TransferEngine::RecoveryPeriod() const {
 }
 
 std::optional<TransferEngine::Claim> TransferEngine::ClaimOne(bool live_only,
-                                                              std::optional<Instant>* next_due) {
+                                                              std::optional<Instant>* next_due,
+                                                              bool* contended) {
   const Instant now = s_.clock_.Now();
   // Relaxed (ADR 0007): a claim lost in a crash of the database server only runs again; the
   // writes after it are fenced by the claim, and every create in sevdesk is preceded by a
@@ -172,8 +179,10 @@ std::optional<TransferEngine::Claim> TransferEngine::ClaimOne(bool live_only,
   auto uow = s_.db_.Begin(TxKind::kRelaxedWrite);
   if (!uow) return std::nullopt;
   auto& u = **uow;
-  auto c = u.Sevdesk().ClaimNext(
-      {owner_, now, now + s_.settings_.lease, s_.settings_.max_in_flight_per_school, live_only});
+  // The claim records "started" itself (on PostgreSQL in the same round trip).
+  auto c = u.Sevdesk().ClaimNext({owner_, now, now + s_.settings_.lease,
+                                  s_.settings_.max_in_flight_per_school, live_only, contended,
+                                  StartedMessage("{attempt}")});
   if (!c) {
     Log(LogLevel::kError, "sevdesk", "claim failed: " + c.error().message);
     return std::nullopt;
@@ -189,7 +198,10 @@ std::optional<TransferEngine::Claim> TransferEngine::ClaimOne(bool live_only,
       const std::int64_t now_ms = ToUnixMillis(now);
       if (now_ms >= due &&
           next_recovery_ms_.compare_exchange_strong(due, ToUnixMillis(now + RecoveryPeriod()))) {
-        (void)u.Sevdesk().RecoverRunning(owner_, now, false);
+        // Every owner's, this engine's too: the heartbeat renews only the transfers this
+        // engine's workers run, so an expired lease of ours is a transfer whose completion was
+        // lost (a crash of the database server), which would otherwise stay running for good.
+        (void)u.Sevdesk().RecoverRunning("", now, false);
       }
     }
     (void)u.Commit();
@@ -205,14 +217,7 @@ std::optional<TransferEngine::Claim> TransferEngine::ClaimOne(bool live_only,
             " claimed again while this engine still runs it; the claim is rolled back");
     return std::nullopt;
   }
-  Claim claim{**c, {}, {}, false};
-  auto ev =
-      u.Sevdesk().AddEvent({0, claim.transfer.id, now, "started", StartedMessage(claim.transfer)});
-  if (!ev) {
-    UnmarkRunning(claim.transfer.id);
-    return std::nullopt;  // rolled back: the transfer stays due
-  }
-  claim.started = true;
+  Claim claim{**c, {}, {}, true};
   if (!u.Commit()) {
     UnmarkRunning(claim.transfer.id);
     return std::nullopt;
@@ -221,7 +226,7 @@ std::optional<TransferEngine::Claim> TransferEngine::ClaimOne(bool live_only,
   // the school's turn (PostgreSQL) or the write lock (SQLite) while reading the PDF, which made
   // other workers' claims fail and sleep (measured: throughput halved on SQLite, a fifth on
   // PostgreSQL).
-  {
+  if (!s_.replaced_steps_) {
     auto read = s_.db_.Begin(TxKind::kRead);
     claim.loaded =
         read ? Load(**read, claim.transfer, claim.work) : Status(tl::unexpected(read.error()));
@@ -239,8 +244,8 @@ void TransferEngine::UnmarkRunning(std::int64_t transfer_id) {
   running_.erase(transfer_id);
 }
 
-std::string TransferEngine::StartedMessage(const Transfer& t) {
-  return "Übertragung gestartet (Versuch " + std::to_string(t.attempts) + ").";
+std::string TransferEngine::StartedMessage(const std::string& attempt) {
+  return "Übertragung gestartet (Versuch " + attempt + ").";
 }
 
 Status TransferEngine::Load(UnitOfWork& u, const Transfer& t, Work& w) {
@@ -298,6 +303,9 @@ void TransferEngine::WorkerLoop() {
   // another school's backfill for a free worker.
   const int backfill_share = std::max(1, s_.settings_.workers - 1);
   std::optional<Transfer> finished;  // the transfer this worker processed last, if it just did
+  // Claims in a row that found due work held by another claimer: the retry waits 1, 2, 4 ...
+  // ms, so a turn held for the length of a claim is retried at once, without spinning.
+  int contended_misses = 0;
   while (!Stopping()) {
     std::uint64_t generation = 0;
     {
@@ -308,7 +316,8 @@ void TransferEngine::WorkerLoop() {
     // The backfill slot is taken before the claim, so that concurrent claims never exceed it.
     const bool backfill_slot = backfill_running_.fetch_add(1) < backfill_share;
     std::optional<Instant> next_due;
-    auto claim = ClaimOne(!backfill_slot, &next_due);
+    bool contended = false;
+    auto claim = ClaimOne(!backfill_slot, &next_due, &contended);
     const bool backfill = claim && claim->transfer.priority == TransferPriority::kBackfill;
     if (!backfill) --backfill_running_;
     if (claim) {
@@ -322,6 +331,7 @@ void TransferEngine::WorkerLoop() {
         WakeOne();
       }
       finished = t;
+      contended_misses = 0;
       Run(std::move(*claim));
       if (backfill) --backfill_running_;
       continue;
@@ -337,6 +347,13 @@ void TransferEngine::WorkerLoop() {
     if (next_due && *next_due > now) {
       const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next_due - now);
       wait = std::clamp(until, std::chrono::milliseconds(5), wait);
+    }
+    if (contended) {
+      // Without this retry a worker that met a locked turn slept until the poll (1 s).
+      wait = std::min(wait, std::chrono::milliseconds(1 << std::min(contended_misses, 6)));
+      ++contended_misses;
+    } else {
+      contended_misses = 0;
     }
     std::unique_lock lock(wake_mutex_);
     idle_cv_.wait_for(lock, wait, [&] { return Stopping() || wake_generation_ != generation; });
@@ -559,6 +576,49 @@ void TransferEngine::Run(Claim claim) {
                      "Versuch " + std::to_string(t.attempts) + " fehlgeschlagen: " + e.message));
   };
 
+  auto mark_transferred = [&](const std::string& voucher_id, const std::string& message) {
+    {
+      std::lock_guard lock(throttle_mutex_);
+      throttle_streak_.erase(t.school_id);
+    }
+    t.state = TransferState::kTransferred;
+    t.phase = TransferPhase::kNone;
+    t.voucher_id = voucher_id;
+    t.lease_owner.clear();
+    t.lease_until.reset();
+    t.transferred_at = now();
+    t.last_error_code.clear();
+    t.last_error_message.clear();
+    t.last_error_hint.clear();
+    Status st;
+    if (w.connection.consecutive_rejections == 0 && !lease_lost) {
+      // The usual end: one fenced write with its events, not waited for (ADR 0008).
+      t.updated_at = now();
+      std::vector<TransferEvent> events = std::move(pending_events);
+      pending_events.clear();
+      events.push_back({0, t.id, now(), "transferred", message});
+      st = RunTransaction(s_.db_, TxKind::kRelaxedWrite, [&](UnitOfWork& uow) {
+        return uow.Sevdesk().CompleteClaimedTransfer(t, claimed_by, events);
+      });
+    } else {
+      st = save([&](UnitOfWork& uow) -> Status {
+        if (auto s1 = event("transferred", message)(uow); !s1) return s1;
+        // A success ends a row of rejections.
+        return update_connection([](SevdeskConnection& c) { c.consecutive_rejections = 0; })(uow);
+      });
+    }
+    if (!st) fail(st.error());
+  };
+  if (s_.replaced_steps_) {
+    if (!claim.started) {
+      if (auto st = save(event("started", StartedMessage(std::to_string(t.attempts)))); !st)
+        return fail(st.error());
+    }
+    auto voucher = s_.replaced_steps_(t);
+    if (!voucher) return fail(voucher.error());
+    return mark_transferred(*voucher, "In sevdesk als Beleg " + *voucher + " gespeichert.");
+  }
+
   // ---------------------------------------------------------------- load
   {
     if (!claim.loaded) {
@@ -602,7 +662,9 @@ void TransferEngine::Run(Claim claim) {
     return fn();
   };
   if (!claim.started) {
-    if (auto st = save(event("started", StartedMessage(t))); !st && lease_lost) return;
+    if (auto st = save(event("started", StartedMessage(std::to_string(t.attempts))));
+        !st && lease_lost)
+      return;
   }
 
   // ---------------------------------------------------------------- contact
@@ -743,29 +805,6 @@ void TransferEngine::Run(Claim claim) {
   }
 
   // ---------------------------------------------------------------- voucher
-  auto mark_transferred = [&](const std::string& voucher_id, const std::string& message) {
-    {
-      std::lock_guard lock(throttle_mutex_);
-      throttle_streak_.erase(t.school_id);
-    }
-    t.state = TransferState::kTransferred;
-    t.phase = TransferPhase::kNone;
-    t.voucher_id = voucher_id;
-    t.lease_owner.clear();
-    t.lease_until.reset();
-    t.transferred_at = now();
-    t.last_error_code.clear();
-    t.last_error_message.clear();
-    t.last_error_hint.clear();
-    auto st = save([&](UnitOfWork& uow) -> Status {
-      if (auto s1 = event("transferred", message)(uow); !s1) return s1;
-      // A success ends a row of rejections; without one (as loaded) there is nothing to reset,
-      // which saves reading and writing the connection row on every transfer.
-      if (w.connection.consecutive_rejections == 0) return {};
-      return update_connection([](SevdeskConnection& c) { c.consecutive_rejections = 0; })(uow);
-    });
-    if (!st) fail(st.error());
-  };
   const std::string description = w.receipt.number;
   if (t.phase == TransferPhase::kPosting) {
     // The last save may have been applied: adopt an exact match, create only when absent.

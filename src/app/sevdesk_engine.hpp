@@ -56,14 +56,16 @@ class TransferEngine {
   struct Claim;
   // Claims the next due transfer and records "started" in one relaxed transaction, then loads it;
   // when nothing is claimable, reads the next due time into `next_due` and releases expired
-  // leases of other processes (rate-limited) in that transaction instead.
-  std::optional<Claim> ClaimOne(bool live_only, std::optional<Instant>* next_due);
+  // leases of other processes (rate-limited) in that transaction instead. `contended`: due work
+  // was passed over because another claimer held its school's turn.
+  std::optional<Claim> ClaimOne(bool live_only, std::optional<Instant>* next_due,
+                                bool* contended = nullptr);
   Status Load(UnitOfWork& uow, const Transfer& t, Work& w);
   void Run(Claim claim);
   // The transfers this engine's workers run right now (each at most once, see ClaimOne).
   bool MarkRunning(std::int64_t transfer_id);
   void UnmarkRunning(std::int64_t transfer_id);
-  static std::string StartedMessage(const Transfer& t);
+  static std::string StartedMessage(const std::string& attempt);
   std::chrono::milliseconds RecoveryPeriod() const;
   void WorkerLoop();
   void HeartbeatLoop();

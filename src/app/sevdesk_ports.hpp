@@ -227,6 +227,13 @@ struct ClaimOptions {
   Instant lease_until{};
   int max_in_flight_per_school = 2;
   bool live_only = false;  // the claimer's backfill share is used up: live transfers only
+  // Set to true when due work was passed over because another claimer held it right then (SKIP
+  // LOCKED, several processes or workers on PostgreSQL): nothing claimed does not mean nothing
+  // claimable, so the caller tries again soon instead of sleeping until the poll.
+  bool* contended = nullptr;
+  // Recorded as the claimed transfer's "started" event in the claim's transaction when not
+  // empty; "{attempt}" is replaced by its attempt number.
+  std::string started_message = {};
 };
 
 // The receipt as the engine needs it.
@@ -255,6 +262,11 @@ class SevdeskRepository {
   // running under that claim (`owner` and `t.lease_claim` as ClaimNext answered them). Answers
   // false, writing nothing, when the lease was lost (expired and taken over meanwhile).
   virtual Result<bool> UpdateClaimedTransfer(const Transfer& t, const std::string& owner) = 0;
+  // The engine's last write of a transfer it claimed, with its events: fenced as
+  // UpdateClaimedTransfer, the events written only with it. Whether it applied is not answered
+  // (PostgreSQL sends it without waiting, ADR 0008): after a lost lease the new owner carries on.
+  virtual Status CompleteClaimedTransfer(const Transfer& t, const std::string& owner,
+                                         const std::vector<TransferEvent>& events) = 0;
   // Claims the next due transfer: live before backfill, round-robin over schools, at most
   // `max_in_flight_per_school` running per school and one per customer; skips paused, throttled
   // and disabled schools.
@@ -262,8 +274,11 @@ class SevdeskRepository {
   // Releases the leases of other owners that expired or belong to a dead process (start-up).
   virtual Result<std::int64_t> RecoverRunning(const std::string& except_owner, Instant now,
                                               bool all_other_owners) = 0;
-  // Heartbeat: extends every lease `owner` holds on a running transfer to `until`.
-  virtual Result<std::int64_t> RenewLeases(const std::string& owner, Instant until) = 0;
+  // Heartbeat: extends the leases `owner` holds on the running transfers `ids` (those its
+  // workers run right now) to `until`. A transfer the owner no longer runs (its completion lost
+  // in a crash of the database server) keeps its old lease, which expires.
+  virtual Result<std::int64_t> RenewLeases(const std::string& owner, Instant until,
+                                           const std::vector<std::int64_t>& ids) = 0;
   virtual Result<std::optional<Instant>> NextDueAt() = 0;
   virtual Status AddEvent(const TransferEvent& e) = 0;
   virtual Result<std::vector<TransferEvent>> Events(std::int64_t transfer_id) = 0;

@@ -174,6 +174,10 @@ SevdeskService::~SevdeskService() {
   StopWorkers();
 }
 
+void SevdeskService::ReplaceTransferStepsForBenchmark(TransferStep step) {
+  replaced_steps_ = std::move(step);
+}
+
 Status SevdeskService::StartWorkers() {
   return engine_->Start();
 }

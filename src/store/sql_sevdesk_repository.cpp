@@ -207,13 +207,50 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
   Result<bool> UpdateClaimedTransfer(const app::Transfer& t, const std::string& owner) override {
     // Fenced: only the claim that is still running under this owner may write; a late write of
     // a process whose lease was taken over matches no row.
-    auto n = WriteTransfer(t, " AND state='running' AND lease_owner=$17 AND lease_claim=$18",
-                           {owner, t.lease_claim});
+    auto n = WriteTransfer(t, kUnderClaim, {owner, t.lease_claim});
     if (!n) return Propagate(n);
     return *n > 0;
   }
 
+  Status CompleteClaimedTransfer(const app::Transfer& t, const std::string& owner,
+                                 const std::vector<app::TransferEvent>& events) override {
+    if (!c_.dialect().statements_are_round_trips) {
+      auto applied = UpdateClaimedTransfer(t, owner);
+      if (!applied) return tl::unexpected(applied.error());
+      if (!*applied) return {};
+      for (const auto& e : events) {
+        if (auto st = AddEvent(e); !st) return st;
+      }
+      return {};
+    }
+    // PostgreSQL: one statement, sent without waiting for its answer; the events are inserted
+    // only when the fenced update applied.
+    std::vector<Value> params = TransferParams(t);
+    params.push_back(owner);
+    params.push_back(t.lease_claim);
+    std::string sql =
+        std::string("WITH u AS (") + kUpdateTransfer + kUnderClaim + " RETURNING id) ";
+    if (events.empty()) {
+      sql += "SELECT id FROM u";
+    } else {
+      sql +=
+          "INSERT INTO sevdesk_transfer_events (transfer_id, at, kind, message) SELECT u.id, "
+          "e.at, e.kind, e.message FROM u, (VALUES ";
+      for (std::size_t i = 0; i < events.size(); ++i) {
+        const std::size_t p = params.size() + 1;
+        sql += (i ? ", ($" : "($") + std::to_string(p) + "::bigint, $" + std::to_string(p + 1) +
+               "::text, $" + std::to_string(p + 2) + "::text)";
+        params.push_back(Ms(events[i].at));
+        params.push_back(events[i].kind);
+        params.push_back(events[i].message);
+      }
+      sql += ") e(at, kind, message)";
+    }
+    return c_.ExecWithNext(sql, params);
+  }
+
   Result<std::optional<app::Transfer>> ClaimNext(const app::ClaimOptions& o) override {
+    if (c_.dialect().statements_are_round_trips) return ClaimNextInOneCall(o);
     const std::int64_t now = Ms(o.now);
     for (std::int64_t priority : {0, 1}) {
       if (priority == 1 && o.live_only) break;
@@ -240,7 +277,12 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
                 c_.dialect().skip_locked,
             {school_id});
         if (!turn) return Propagate(turn);
-        if (!*turn) continue;
+        if (!*turn) {
+          // Another claimer serves this school right now (its turn row is locked only for the
+          // length of a claim): worth another try soon.
+          if (o.contended) *o.contended = true;
+          continue;
+        }
         if ((*turn)->Int(1) >= o.max_in_flight_per_school) continue;
         // Pick and claim in one statement: the oldest due transfer of a customer without a
         // running one (skipping rows another claimer has locked).
@@ -265,10 +307,53 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
         if (!touch) return Propagate(touch);
         app::Transfer t = TransferFromRow(**claimed);
         t.lease_claim = (*claimed)->Int(20);
+        if (!o.started_message.empty()) {
+          if (auto st = AddEvent({0, t.id, o.now, "started", StartedMessage(o, t)}); !st) {
+            return tl::unexpected(st.error());
+          }
+        }
         return std::optional<app::Transfer>{std::move(t)};
       }
     }
     return std::optional<app::Transfer>{};
+  }
+
+  // PostgreSQL: the same steps in one round trip (migration 0005, hs_claim_transfer).
+  Result<std::optional<app::Transfer>> ClaimNextInOneCall(const app::ClaimOptions& o) {
+    static const std::string sql = [] {
+      std::string columns;
+      std::string all = std::string(kTransferColumns) + ", lease_claim";
+      for (std::size_t at = 0; at < all.size();) {
+        const std::size_t comma = all.find(", ", at);
+        const std::string name = all.substr(at, comma == std::string::npos ? comma : comma - at);
+        columns += (columns.empty() ? "" : ", ") + std::string("(r.claimed).") + name;
+        at = comma == std::string::npos ? all.size() : comma + 2;
+      }
+      return "SELECT " + columns +
+             ", r.contended FROM hs_claim_transfer($1::text, $2, $3, $4, $5 = 1, $6::text) r";
+    }();
+    sql::Value message = o.started_message.empty() ? sql::Value{} : sql::Value{o.started_message};
+    auto row = sql::QueryOne(
+        c_, sql,
+        {o.owner, Ms(o.now), Ms(o.lease_until), std::int64_t{o.max_in_flight_per_school},
+         std::int64_t{o.live_only ? 1 : 0}, message});
+    if (!row) return Propagate(row);
+    if (!*row) return Internal("hs_claim_transfer answered no row");
+    if ((*row)->IsNull(0)) {
+      if (o.contended && (*row)->Int(21) != 0) *o.contended = true;  // boolean, decoded 0/1
+      return std::optional<app::Transfer>{};
+    }
+    app::Transfer t = TransferFromRow(**row);
+    t.lease_claim = (*row)->Int(20);
+    return std::optional<app::Transfer>{std::move(t)};
+  }
+
+  static std::string StartedMessage(const app::ClaimOptions& o, const app::Transfer& t) {
+    std::string m = o.started_message;
+    if (auto at = m.find("{attempt}"); at != std::string::npos) {
+      m.replace(at, 9, std::to_string(t.attempts));
+    }
+    return m;
   }
 
   Result<std::int64_t> RecoverRunning(const std::string& except_owner, Instant now,
@@ -284,13 +369,18 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     return *n;
   }
 
-  Result<std::int64_t> RenewLeases(const std::string& owner, Instant until) override {
-    auto n = c_.Exec(
-        "UPDATE sevdesk_transfers SET lease_until = $2 WHERE state = 'running' AND lease_owner = "
-        "$1 AND lease_until < $2",
-        {owner, Ms(until)});
-    if (!n) return Propagate(n);
-    return *n;
+  Result<std::int64_t> RenewLeases(const std::string& owner, Instant until,
+                                   const std::vector<std::int64_t>& ids) override {
+    std::int64_t renewed = 0;
+    for (const std::int64_t id : ids) {
+      auto n = c_.Exec(
+          "UPDATE sevdesk_transfers SET lease_until = $2 WHERE id = $3 AND state = 'running' AND "
+          "lease_owner = $1 AND lease_until < $2",
+          {owner, Ms(until), id});
+      if (!n) return Propagate(n);
+      renewed += *n;
+    }
+    return renewed;
   }
 
   Result<std::optional<Instant>> NextDueAt() override {
@@ -305,12 +395,12 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
   }
 
   Status AddEvent(const app::TransferEvent& e) override {
-    auto n = c_.Exec(
+    // Nothing reads the insert's outcome but the transaction: sent with the next statement or
+    // the commit (PostgreSQL), one round trip less per event.
+    return c_.ExecWithNext(
         "INSERT INTO sevdesk_transfer_events (transfer_id, at, kind, message) VALUES "
         "($1,$2,$3,$4)",
         {e.transfer_id, Ms(e.at), e.kind, e.message});
-    if (!n) return Propagate(n);
-    return {};
   }
 
   Result<std::vector<app::TransferEvent>> Events(std::int64_t transfer_id) override {
@@ -426,33 +516,39 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
 
  private:
   // UPDATE of every mutable column of `t` by id, plus `condition` on parameters $17 onwards.
+  static std::vector<Value> TransferParams(const app::Transfer& t) {
+    return {t.id,
+            app::ToString(t.state),
+            std::string(t.phase == app::TransferPhase::kPosting ? "posting" : "none"),
+            std::int64_t{static_cast<int>(t.priority)},
+            sql::Nullable(t.batch_id),
+            std::int64_t{t.attempts},
+            Ms(t.next_attempt_at),
+            t.lease_owner,
+            OptMs(t.lease_until),
+            t.uploaded_filename,
+            t.voucher_id,
+            t.last_error_code,
+            t.last_error_message,
+            t.last_error_hint,
+            Ms(t.updated_at),
+            OptMs(t.transferred_at)};
+  }
+
+  static constexpr const char* kUpdateTransfer =
+      "UPDATE sevdesk_transfers SET state=$2, phase=$3, priority=$4, batch_id=$5, attempts=$6, "
+      "next_attempt_at=$7, lease_owner=$8, lease_until=$9, uploaded_filename=$10, "
+      "voucher_id=$11, last_error_code=$12, last_error_message=$13, last_error_hint=$14, "
+      "updated_at=$15, transferred_at=$16 WHERE id=$1";
+  // The fence of a claimed transfer's writes ($17, $18 after TransferParams).
+  static constexpr const char* kUnderClaim =
+      " AND state='running' AND lease_owner=$17 AND lease_claim=$18";
+
   Result<std::int64_t> WriteTransfer(const app::Transfer& t, const std::string& condition,
                                      std::vector<Value> more) {
-    std::vector<Value> params{
-        t.id,
-        app::ToString(t.state),
-        std::string(t.phase == app::TransferPhase::kPosting ? "posting" : "none"),
-        std::int64_t{static_cast<int>(t.priority)},
-        sql::Nullable(t.batch_id),
-        std::int64_t{t.attempts},
-        Ms(t.next_attempt_at),
-        t.lease_owner,
-        OptMs(t.lease_until),
-        t.uploaded_filename,
-        t.voucher_id,
-        t.last_error_code,
-        t.last_error_message,
-        t.last_error_hint,
-        Ms(t.updated_at),
-        OptMs(t.transferred_at)};
+    std::vector<Value> params = TransferParams(t);
     for (auto& v : more) params.push_back(std::move(v));
-    return c_.Exec(
-        "UPDATE sevdesk_transfers SET state=$2, phase=$3, priority=$4, batch_id=$5, attempts=$6, "
-        "next_attempt_at=$7, lease_owner=$8, lease_until=$9, uploaded_filename=$10, "
-        "voucher_id=$11, last_error_code=$12, last_error_message=$13, last_error_hint=$14, "
-        "updated_at=$15, transferred_at=$16 WHERE id=$1" +
-            condition,
-        params);
+    return c_.Exec(kUpdateTransfer + condition, params);
   }
 
   Result<std::optional<app::Transfer>> OneTransfer(const std::string& where,

@@ -710,6 +710,37 @@ TEST_F(SevdeskEngineTest, TwoSchoolsAreIsolated) {
   EXPECT_FALSE(sevdesk_->History(b.school_id, a1));
 }
 
+// The benchmark seam that measures the queue alone (bench/queue_bench.cpp "noop"): the replaced
+// steps run in place of sevdesk's, and the engine's own claim, retry, completion and history stay.
+TEST_F(SevdeskEngineTest, ReplacedStepsRunInsideTheEnginesQueueWithoutCallingSevdesk) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Leer");
+  const long calls_before = TotalCalls(kTokenA);
+  int runs = 0;
+  sevdesk_->ReplaceTransferStepsForBenchmark([&](const Transfer& t) -> Result<std::string> {
+    if (++runs == 1) return Fail(ErrorCode::kUnavailable, "sevdesk_unreachable", "weg");
+    return "noop-" + std::to_string(t.receipt_id);
+  });
+  const auto receipt = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  EXPECT_EQ(Drain(), 1);
+  auto t = TransferOf(school.school_id, receipt);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->state, TransferState::kRetryWait) << "a failed step is retried like a failed call";
+  EXPECT_EQ(t->attempts, 1);
+  AdvanceClock(options_.settings.backoff_cap);
+  Settle();
+  t = TransferOf(school.school_id, receipt);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->state, TransferState::kTransferred);
+  EXPECT_EQ(t->voucher_id, "noop-" + std::to_string(receipt));
+  EXPECT_EQ(runs, 2);
+  std::vector<std::string> kinds;
+  for (const auto& e : History(school.school_id, receipt).events) kinds.push_back(e.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"queued", "started", "retry_scheduled", "started",
+                                             "transferred"}));
+  EXPECT_EQ(TotalCalls(kTokenA), calls_before) << "the replaced steps must not call sevdesk";
+}
+
 // ------------------------------------------------------------------ real workers
 
 class SevdeskWorkersTest : public SevdeskEngineTest {

@@ -269,28 +269,38 @@ TEST_P(QueueContract, OldClaimOfTheSameOwnerIsFencedToo) {
   ASSERT_TRUE((*uow)->Commit());
 }
 
-TEST_P(QueueContract, HeartbeatRenewsOnlyTheOwnersLeases) {
+// The heartbeat renews the leases of the transfers the owner's workers run, no others: one the
+// owner still holds in the table but no longer runs (its completion lost in a crash of the
+// database server) expires and is released like a dead owner's, by any claimer's recovery.
+TEST_P(QueueContract, HeartbeatRenewsOnlyTheTransfersTheOwnerRuns) {
   const auto school = CreateConnectedSchool("A");
   Enqueue(school);
   Enqueue(school);
-  auto mine = Claim(*db_, "alive", now_);
-  auto theirs = Claim(*db_, "dead", now_);
-  ASSERT_TRUE(mine && theirs);
+  Enqueue(school);
+  auto mine = Claim(*db_, "alive", now_, 3);
+  auto orphan = Claim(*db_, "alive", now_, 3);
+  auto theirs = Claim(*db_, "dead", now_, 3);
+  ASSERT_TRUE(mine && orphan && theirs);
   {
     auto uow = db_->Begin(app::TxKind::kWrite);
-    auto n = (*uow)->Sevdesk().RenewLeases("alive", now_ + 50s);
+    auto n = (*uow)->Sevdesk().RenewLeases("alive", now_ + 50s, {mine->id});
     ASSERT_TRUE(n) << n.error().message;
     EXPECT_EQ(*n, 1);
     ASSERT_TRUE((*uow)->Commit());
   }
   auto uow = db_->Begin(app::TxKind::kWrite);
-  auto n = (*uow)->Sevdesk().RecoverRunning("other", now_ + 31s, false);
+  auto n = (*uow)->Sevdesk().RecoverRunning("", now_ + 31s, false);
   ASSERT_TRUE(n);
-  EXPECT_EQ(*n, 1);  // only the dead owner's transfer
+  EXPECT_EQ(*n, 2);  // the dead owner's and the orphan
   auto kept = (*uow)->Sevdesk().GetTransfer(mine->id);
   ASSERT_TRUE(kept && *kept);
   EXPECT_EQ((*kept)->state, app::TransferState::kRunning);
   EXPECT_EQ(ToUnixMillis(*(*kept)->lease_until), ToUnixMillis(now_ + 50s));
+  for (const auto& released : {orphan, theirs}) {
+    auto t = (*uow)->Sevdesk().GetTransfer(released->id);
+    ASSERT_TRUE(t && *t);
+    EXPECT_EQ((*t)->state, app::TransferState::kQueued);
+  }
 }
 
 TEST_P(QueueContract, ConcurrentClaimersNeverShareATransfer) {
@@ -464,6 +474,43 @@ TEST_P(PostgresQueueContract, CommittedTransferWakesListenersOfOtherProcesses) {
   for (int i = 0; i < 100 && wakes == before; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_GT(wakes, before);
   listener.Stop();
+}
+
+// A claimer that finds a school's turn held by another claimer passes it over and says so, so
+// that its worker tries again soon rather than sleeping until the poll; once the turn is free
+// the same transfer is claimed.
+TEST_P(PostgresQueueContract, ClaimPassesOverAHeldTurnAndReportsContention) {
+  const auto school = CreateConnectedSchool("A");
+  const auto id = Enqueue(school);
+  // Another claimer in the middle of its claim holds the school's turn row.
+  auto raw = PgConnection::Open(config_.postgres.url);
+  ASSERT_TRUE(raw);
+  ASSERT_TRUE((*raw)->ExecScript("BEGIN"));
+  ASSERT_TRUE(
+      (*raw)->Query("SELECT 1 FROM sevdesk_connections WHERE school_id = $1 FOR UPDATE", {school}));
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    ASSERT_TRUE(uow);
+    bool contended = false;
+    app::ClaimOptions o{"w", now_, now_ + 30s, 2};
+    o.contended = &contended;
+    auto c = (*uow)->Sevdesk().ClaimNext(o);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_FALSE(*c) << "claimed through a held turn";
+    EXPECT_TRUE(contended);
+  }
+  ASSERT_TRUE((*raw)->ExecScript("COMMIT"));
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    bool contended = false;
+    app::ClaimOptions o{"w", now_, now_ + 30s, 2};
+    o.contended = &contended;
+    auto c = (*uow)->Sevdesk().ClaimNext(o);
+    ASSERT_TRUE(c && *c);
+    EXPECT_EQ((*c)->id, id);
+    EXPECT_FALSE(contended);
+    ASSERT_TRUE((*uow)->Commit());
+  }
 }
 
 // A unit that keeps failing with a transaction conflict is run a bounded number of times; other

@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+
+#include "core/log.hpp"
 
 namespace hs::store {
 
@@ -21,7 +24,7 @@ constexpr Oid kFloat4Oid = 700;
 constexpr Oid kFloat8Oid = 701;
 constexpr Oid kNumericOid = 1700;
 
-const sql::Dialect kPostgresDialect{"postgresql", "ILIKE", " FOR UPDATE SKIP LOCKED", true};
+const sql::Dialect kPostgresDialect{"postgresql", "ILIKE", " FOR UPDATE SKIP LOCKED", true, true};
 
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -179,6 +182,9 @@ bool PgConnection::Healthy() const {
 
 bool PgConnection::Reset() {
   prepared_.clear();
+  start_.clear();
+  started_ = false;
+  unread_.clear();
   PQreset(conn_);
   if (!Healthy()) return false;
   return static_cast<bool>(ExecScript("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'"));
@@ -186,6 +192,17 @@ bool PgConnection::Reset() {
 
 Result<PgConnection::Outcome> PgConnection::Run(std::string_view sql,
                                                 const std::vector<sql::Value>& params) {
+  if (!start_.empty() || !unread_.empty()) {
+    // In a transaction that has not started on the server yet, or after ExecWithNext: one
+    // round trip for everything queued and this statement.
+    if (auto st = Send(sql, params); !st) {
+      ForgetPipeline();
+      return tl::unexpected(st.error());
+    }
+    Outcome out;
+    if (auto st = ReadUnread(&out); !st) return tl::unexpected(st.error());
+    return out;
+  }
   const Params p(params);
   const std::string key(sql);
   auto it = prepared_.find(key);
@@ -205,6 +222,156 @@ Result<PgConnection::Outcome> PgConnection::Run(std::string_view sql,
     return tl::unexpected(ErrorFrom(conn_, res.get(), sql));
   }
   return Outcome{std::move(res)};
+}
+
+Status PgConnection::Send(std::string_view sql, const std::vector<sql::Value>& params) {
+  auto broken = [&] { return tl::unexpected(ErrorFrom(conn_, nullptr, sql)); };
+  if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) != 1) {
+    return broken();
+  }
+  for (const auto& statement : start_) {
+    if (PQsendQueryParams(conn_, statement.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) !=
+        1) {
+      return broken();
+    }
+    unread_.push_back({statement, false, false, false});
+  }
+  if (!start_.empty()) started_ = true;
+  start_.clear();
+  const Params p(params);
+  const std::string key(sql);
+  auto it = prepared_.find(key);
+  if (it == prepared_.end()) {
+    const std::string name = "hs" + std::to_string(prepared_.size() + 1);
+    if (PQsendPrepare(conn_, name.c_str(), key.c_str(), static_cast<int>(params.size()),
+                      p.types.data()) != 1) {
+      return broken();
+    }
+    unread_.push_back({key, true, false, false});
+    it = prepared_.emplace(key, name).first;
+  }
+  if (PQsendQueryPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
+                          p.pointers.data(), p.lengths.data(), p.formats.data(), 0) != 1) {
+    return broken();
+  }
+  unread_.push_back({key, false, false, false});
+  return {};
+}
+
+Status PgConnection::Sync() {
+  if (PQpipelineSync(conn_) != 1) return tl::unexpected(ErrorFrom(conn_, nullptr, "pipeline sync"));
+  unread_.push_back({"sync", false, true, false});
+  return {};
+}
+
+Status PgConnection::ReadUnread(Outcome* last) {
+  if (unread_.empty() && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF) return {};
+  if (unread_.empty() || !unread_.back().sync) {
+    if (auto st = Sync(); !st) {
+      ForgetPipeline();
+      return st;
+    }
+  }
+  std::optional<Error> failure;
+  std::size_t last_command = unread_.size();
+  for (std::size_t i = 0; i < unread_.size(); ++i) {
+    if (!unread_[i].sync && !unread_[i].earlier) last_command = i;
+  }
+  auto fail = [&](const Unread& u, const PGresult* raw) {
+    if (u.prepare) prepared_.erase(u.sql);
+    Error e = ErrorFrom(conn_, raw, u.sql);
+    if (u.earlier) {
+      // Its transaction was rolled back by the server; the caller had accepted to lose it.
+      Log(LogLevel::kWarn, "postgres", "an unawaited commit failed: " + e.message);
+    } else if (!failure) {
+      failure = std::move(e);
+    }
+  };
+  for (std::size_t i = 0; i < unread_.size() && PQstatus(conn_) == CONNECTION_OK; ++i) {
+    const Unread& u = unread_[i];
+    if (u.sync) {
+      // A sync point's answer is one result of its own.
+      for (int tries = 0; tries < 2; ++tries) {
+        ResultPtr res(PQgetResult(conn_));
+        if (res) break;
+      }
+      continue;
+    }
+    // A command's answers end with a null result.
+    while (PGresult* raw = PQgetResult(conn_)) {
+      ResultPtr res(raw);
+      const auto status = PQresultStatus(raw);
+      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+        if (last && i == last_command) last->result = std::move(res);
+        continue;
+      }
+      if (status == PGRES_PIPELINE_SYNC) {
+        // The segment ended early (after a failure): go on after its sync point.
+        while (i + 1 < unread_.size() && !unread_[i + 1].sync) {
+          if (unread_[++i].prepare) prepared_.erase(unread_[i].sql);
+        }
+        ++i;
+        break;
+      }
+      // PIPELINE_ABORTED: skipped after an earlier failure, which is the one to report.
+      if (status != PGRES_PIPELINE_ABORTED) fail(u, raw);
+      if (status == PGRES_PIPELINE_ABORTED && u.prepare) prepared_.erase(u.sql);
+    }
+  }
+  if (!failure && PQstatus(conn_) != CONNECTION_OK) failure = ErrorFrom(conn_, nullptr, "pipeline");
+  ForgetPipeline();
+  if (failure) return tl::unexpected(*failure);
+  return {};
+}
+
+void PgConnection::ForgetPipeline() {
+  unread_.clear();
+  if (PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) (void)PQexitPipelineMode(conn_);
+}
+
+void PgConnection::Settle() {
+  for (auto& u : unread_) u.earlier = true;
+}
+
+void PgConnection::StartTransaction(std::vector<std::string> statements) {
+  Settle();
+  start_ = std::move(statements);
+  started_ = false;
+}
+
+Status PgConnection::FinishTransaction(bool commit, bool wait) {
+  if (!started_ && (unread_.empty() || unread_.back().earlier)) {
+    start_.clear();  // nothing was sent: no transaction exists on the server
+    return {};
+  }
+  start_.clear();
+  started_ = false;
+  const char* end = commit ? "COMMIT" : "ROLLBACK";
+  if (unread_.empty() && wait) return ExecScript(end);
+  if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) != 1) {
+    return tl::unexpected(ErrorFrom(conn_, nullptr, end));
+  }
+  if (PQsendQueryParams(conn_, end, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
+    Error e = ErrorFrom(conn_, nullptr, end);
+    ForgetPipeline();
+    return tl::unexpected(e);
+  }
+  unread_.push_back({end, false, false, false});
+  if (wait) return ReadUnread(nullptr);
+  // Sent now (the sync flushes); answered with the connection's next round trip.
+  if (auto st = Sync(); !st) {
+    ForgetPipeline();
+    return st;
+  }
+  return {};
+}
+
+Status PgConnection::ExecWithNext(std::string_view sql, const std::vector<sql::Value>& params) {
+  if (auto st = Send(sql, params); !st) {
+    ForgetPipeline();
+    return st;
+  }
+  return {};
 }
 
 Result<std::vector<sql::Row>> PgConnection::Query(std::string_view sql,
@@ -234,7 +401,15 @@ Result<std::int64_t> PgConnection::Exec(std::string_view sql,
 }
 
 Status PgConnection::ExecScript(std::string_view sql) {
-  const std::string text(sql);
+  std::string text;
+  // A transaction not yet started on the server starts with this script.
+  for (const auto& statement : start_) text += statement + "; ";
+  if (!start_.empty()) started_ = true;
+  start_.clear();
+  if (!unread_.empty()) {
+    if (auto st = ReadUnread(nullptr); !st) return st;
+  }
+  text += sql;
   ResultPtr res(PQexec(conn_, text.c_str()));
   const auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {

@@ -38,6 +38,10 @@ std::vector<Migration> PostgresMigrations() {
   return out;
 }
 
+class PgDatabase;
+// The pool and connection the current thread released last.
+thread_local std::pair<const PgDatabase*, PgConnection*> t_last{nullptr, nullptr};
+
 class PgDatabase final : public app::Database {
  public:
   PgDatabase(std::vector<std::unique_ptr<PgConnection>> connections,
@@ -53,13 +57,14 @@ class PgDatabase final : public app::Database {
     auto conn = Acquire();
     if (!conn) return tl::unexpected(conn.error());
     PgConnection* c = *conn;
-    // READ COMMITTED; writers that must not interleave take row locks (numbers, claims).
-    if (auto st = c->ExecScript(PgBeginScript(kind)); !st) {
-      Release(c);
-      return tl::unexpected(st.error());
-    }
-    auto finish = [this, c](bool commit) -> Status {
-      Status st = c->ExecScript(commit ? "COMMIT" : "ROLLBACK");
+    // READ COMMITTED; writers that must not interleave take row locks (numbers, claims). The
+    // BEGIN travels with the first statement (ADR 0008).
+    c->StartTransaction(PgBeginStatements(kind));
+    // Relaxed and read transactions do not wait for the answer to their COMMIT (ADR 0008): a
+    // relaxed one may be lost anyway (ADR 0007), a read one has nothing to lose.
+    const bool wait = kind == app::TxKind::kWrite || kind == app::TxKind::kDurableWrite;
+    auto finish = [this, c, wait](bool commit) -> Status {
+      Status st = c->FinishTransaction(commit, wait);
       if (!st && commit) (void)c->ExecScript("ROLLBACK");
       Release(c);
       return st;
@@ -76,8 +81,14 @@ class PgDatabase final : public app::Database {
         return Fail(ErrorCode::kUnavailable, "database_pool_exhausted",
                     "No free PostgreSQL connection within the time-out.");
       }
-      c = free_.back();
-      free_.pop_back();
+      // The connection this thread used last, when it is free: the thread's next transaction
+      // then runs behind its previous one on the same server session, which has processed an
+      // unawaited COMMIT (ADR 0008) before it, so the thread reads its own writes.
+      auto it =
+          std::find(free_.begin(), free_.end(), t_last.first == this ? t_last.second : nullptr);
+      if (it == free_.end()) it = free_.end() - 1;
+      c = *it;
+      free_.erase(it);
     }
     if (!c->Healthy() && !c->Reset()) {
       Release(c);
@@ -87,6 +98,7 @@ class PgDatabase final : public app::Database {
     return c;
   }
   void Release(PgConnection* c) {
+    t_last = {this, c};
     {
       std::lock_guard lock(mutex_);
       free_.push_back(c);
@@ -103,19 +115,27 @@ class PgDatabase final : public app::Database {
 
 }  // namespace
 
-const char* PgBeginScript(app::TxKind kind) {
-  // One round trip: BEGIN and the durability of this transaction. kWrite and kRead keep the
-  // server's setting (synchronous_commit = on unless an operator changed it).
+std::vector<std::string> PgBeginStatements(app::TxKind kind) {
+  // kWrite and kRead keep the server's setting (synchronous_commit = on unless an operator
+  // changed it).
   switch (kind) {
     case app::TxKind::kDurableWrite:
-      return "BEGIN; SET LOCAL synchronous_commit = on";
+      return {"BEGIN", "SET LOCAL synchronous_commit = on"};
     case app::TxKind::kRelaxedWrite:
-      return "BEGIN; SET LOCAL synchronous_commit = off";
+      return {"BEGIN", "SET LOCAL synchronous_commit = off"};
     case app::TxKind::kRead:
     case app::TxKind::kWrite:
       break;
   }
-  return "BEGIN";
+  return {"BEGIN"};
+}
+
+std::string PgBeginScript(app::TxKind kind) {
+  std::string script;
+  for (const auto& statement : PgBeginStatements(kind)) {
+    script += (script.empty() ? "" : "; ") + statement;
+  }
+  return script;
 }
 
 Result<int> MigratePostgres(const PostgresSettings& settings) {

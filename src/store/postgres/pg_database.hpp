@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/ports.hpp"
 #include "core/result.hpp"
@@ -27,7 +28,9 @@ Result<int> MigratePostgres(const PostgresSettings& settings);
 
 // The script that begins a transaction of `kind` on a pooled connection: synchronous_commit is
 // set per transaction (SET LOCAL, so it reverts at COMMIT/ROLLBACK) by durability role (ADR 0007).
-const char* PgBeginScript(app::TxKind kind);
+std::vector<std::string> PgBeginStatements(app::TxKind kind);
+// The same as one script.
+std::string PgBeginScript(app::TxKind kind);
 
 // The channel the database NOTIFYs on when a transfer becomes due (trigger in the migrations).
 inline constexpr const char* kTransferChannel = "hs_transfers";

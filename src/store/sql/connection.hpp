@@ -46,6 +46,9 @@ struct Dialect {
   std::string skip_locked = {};
   // Several processes may write the database at once (PostgreSQL).
   bool concurrent_writers = false;
+  // Each statement is a network round trip (PostgreSQL): the transfer claim runs as one call of
+  // the server-side function hs_claim_transfer (migration 0005) instead of its single steps.
+  bool statements_are_round_trips = false;
 };
 
 class Connection {
@@ -59,6 +62,14 @@ class Connection {
                                     const std::vector<Value>& params = {}) = 0;
   // Runs a script of several statements without parameters (migrations).
   virtual Status ExecScript(std::string_view sql) = 0;
+  // A write whose outcome the caller does not need before its next statement: PostgreSQL sends
+  // it with the next statement or the commit, in one round trip, and a failure is answered by
+  // that statement or the commit (the transaction fails as a whole). Elsewhere: Exec.
+  virtual Status ExecWithNext(std::string_view sql, const std::vector<Value>& params = {}) {
+    auto n = Exec(sql, params);
+    if (!n) return tl::unexpected(n.error());
+    return {};
+  }
 };
 
 // Convenience: the first row, or nullopt.
