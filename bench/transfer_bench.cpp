@@ -7,13 +7,15 @@
 //             over the backfill (target: flat, see BackfillSection)
 //   fairness  school B's finalize -> transferred p99 while school A backfills, against B's
 //             unloaded p99 (target <= 2 x unloaded p99 + one API round trip), with a breakdown
-//             of B's time into its parts
+//             of B's time into its parts; the sandbox at the backfill's 50 ms latency
+//             (--fairness-latency-ms 0: the stress variant)
 //
 // Everything is real: SQLite file, services, PDF renderer, libcurl client. The sevdesk sandbox
 // runs as its own process (`hundeschule sevdesk-sandbox`) over loopback HTTP, so this process's
 // resident memory is the app's alone (engine, SQLite, client), as in production.
 // Usage: hs_transfer_bench [--quick] [--section all|latency|backfill|fairness] [--receipts N]
-//                          [--rate R] [--samples N] [--gap-ms MS] [--hundeschule PATH]
+//                          [--rate R] [--samples N] [--gap-ms MS] [--fairness-latency-ms MS]
+//                          [--hundeschule PATH]
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
@@ -600,6 +602,10 @@ struct Options {
   double rate = 100;
   int samples = 200;
   int gap_ms = 100;
+  // The sandbox's added latency in the fairness section: by default the backfill section's 50 ms
+  // (the backfill that B runs beside); 0 is a stress variant where the shared CPU and
+  // disk, not the sevdesk calls, dominate.
+  int fairness_latency_ms = 50;
 };
 
 void LatencySection(const Options& o, std::chrono::milliseconds latency) {
@@ -805,7 +811,7 @@ void FairnessSection(const Options& o) {
   s.rate_per_second = o.rate;
   s.burst = 10;
   s.workers = 4;
-  World w("fairness", std::chrono::milliseconds(0), 0, s, 2);
+  World w("fairness", std::chrono::milliseconds(o.fairness_latency_ms), 0, s, 2);
   auto a = w.AddSchool(0, 50);
   auto b = w.AddSchool(1, 5);
   Must(w.sevdesk->StartWorkers(), "workers");
@@ -876,11 +882,12 @@ void FairnessSection(const Options& o) {
   }
   const double rtt = Percentile(trips, 0.5);
   std::printf(
-      "fairness rate %.0f req/s per school, 4 workers, B every %d ms; load %s -> %s\n"
+      "fairness sandbox +%d ms, rate %.0f req/s per school, 4 workers, B every %d ms; load %s -> "
+      "%s\n"
       "         while B was sampled under load (%.1f s): A transferred %.1f receipts/s; CPU app "
       "%.0f %%, sandbox %.0f %% (of one core); %.1f write transactions/s, of which %.1f/s "
       "found nothing to claim; SQLite write lock held %.0f %% of the time\n",
-      o.rate, o.gap_ms, load_start.c_str(), LoadAverage().c_str(), secs,
+      o.fairness_latency_ms, o.rate, o.gap_ms, load_start.c_str(), LoadAverage().c_str(), secs,
       static_cast<double>(a_done) / secs, 100 * cpu_app / secs, 100 * cpu_sb / secs,
       static_cast<double>(writes) / secs, static_cast<double>(empty) / secs, 100 * hold_s / secs);
   PrintBreakdown(bu, bl);
@@ -918,6 +925,8 @@ int main(int argc, char** argv) {
       o.rate = std::stod(next());
     } else if (a == "--samples") {
       o.samples = std::stoi(next());
+    } else if (a == "--fairness-latency-ms") {
+      o.fairness_latency_ms = std::stoi(next());
     } else if (a == "--gap-ms") {
       o.gap_ms = std::stoi(next());
     } else if (a == "--hundeschule") {
