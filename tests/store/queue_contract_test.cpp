@@ -612,6 +612,33 @@ TEST_P(PostgresQueueContract, SerializationFailureIsATransactionConflict) {
   ASSERT_TRUE((*two)->ExecScript("ROLLBACK"));
 }
 
+// A restart of the server drops every pooled connection; the next transaction on each finds its
+// connection dead at its first statement, which then runs once more on a new connection: no
+// request fails because of a connection the pool held from before.
+TEST_P(PostgresQueueContract, AFirstStatementOnADroppedConnectionRunsOnANewOne) {
+  const auto school = CreateConnectedSchool("A");
+  auto admin = PgConnection::Open(config_.postgres.url);
+  ASSERT_TRUE(admin);
+  auto terminated = sql::QueryOne(**admin,
+                                  "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                                  {});
+  ASSERT_TRUE(terminated && *terminated) << (terminated ? "" : terminated.error().message);
+  ASSERT_GT((*terminated)->Int(0), 0) << "the pool held no connection";
+  std::this_thread::sleep_for(100ms);  // the backends are gone
+  // More transactions than the pool has connections, of every kind.
+  for (int i = 0; i < 2 * config_.postgres.pool_size + 2; ++i) {
+    for (auto kind : {app::TxKind::kRead, app::TxKind::kWrite, app::TxKind::kRelaxedWrite}) {
+      auto uow = db_->Begin(kind);
+      ASSERT_TRUE(uow) << uow.error().message;
+      auto c = (*uow)->Sevdesk().GetConnection(school);
+      ASSERT_TRUE(c) << "transaction " << i << ": " << c.error().message;
+      ASSERT_TRUE(*c);
+      ASSERT_TRUE((*uow)->Commit());
+    }
+  }
+}
+
 // Durability by role (ADR 0007): the pool begins each kind with its own synchronous_commit, set
 // for that transaction only, so a relaxed transaction leaves the connection as it found it.
 TEST_P(PostgresQueueContract, SynchronousCommitFollowsTheTransactionKind) {

@@ -149,8 +149,18 @@ struct PgConnection::Outcome {
   ResultPtr result;
 };
 
+pg_conn* PgConnect(const std::string& url) {
+  // TCP keepalives: a connection whose server went away without closing it (a crashed host, a
+  // dropped network path) fails after about 25 s instead of blocking its thread forever.
+  // Settings in `url` come last and win.
+  const char* keywords[] = {"keepalives",       "keepalives_idle", "keepalives_interval",
+                            "keepalives_count", "dbname",          nullptr};
+  const char* values[] = {"1", "10", "5", "3", url.c_str(), nullptr};
+  return PQconnectdbParams(keywords, values, 1);
+}
+
 Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url) {
-  PGconn* conn = PQconnectdb(url.c_str());
+  PGconn* conn = PgConnect(url);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     std::string msg = conn ? PQerrorMessage(conn) : "out of memory";
     while (!msg.empty() && msg.back() == '\n') msg.pop_back();
@@ -195,12 +205,24 @@ Result<PgConnection::Outcome> PgConnection::Run(std::string_view sql,
   if (!start_.empty() || !unread_.empty()) {
     // In a transaction that has not started on the server yet, or after ExecWithNext: one
     // round trip for everything queued and this statement.
-    if (auto st = Send(sql, params); !st) {
-      ForgetPipeline();
-      return tl::unexpected(st.error());
+    const std::vector<std::string> start = start_;
+    auto once = [&]() -> Result<Outcome> {
+      if (auto st = Send(sql, params); !st) {
+        ForgetPipeline();
+        return tl::unexpected(st.error());
+      }
+      Outcome out;
+      if (auto st = ReadUnread(&out); !st) return tl::unexpected(st.error());
+      return out;
+    };
+    auto out = once();
+    // The first statement of a transaction found the connection dropped (a restart of the
+    // server since this pooled connection was last used): nothing of the transaction has run,
+    // so it runs once more on a new connection instead of failing the request.
+    if (!out && !start.empty() && !Healthy() && Reset()) {
+      start_ = start;
+      out = once();
     }
-    Outcome out;
-    if (auto st = ReadUnread(&out); !st) return tl::unexpected(st.error());
     return out;
   }
   const Params p(params);

@@ -70,6 +70,9 @@ class PgConnection final : public sql::Connection {
   std::vector<Unread> unread_;
 };
 
+// Opens a libpq connection with TCP keepalives (the listener's too).
+pg_conn* PgConnect(const std::string& url);
+
 // The dialect PostgreSQL statements are written for (shared with tests).
 const sql::Dialect& PostgresDialect();
 

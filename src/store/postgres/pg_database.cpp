@@ -174,7 +174,7 @@ struct PgListener::Impl {
 
   void Loop() {
     while (!stopping) {
-      PGconn* conn = PQconnectdb(url.c_str());
+      PGconn* conn = PgConnect(url);
       if (PQstatus(conn) == CONNECTION_OK) {
         char* quoted = PQescapeIdentifier(conn, channel.c_str(), channel.size());
         const std::string listen = std::string("LISTEN ") + (quoted ? quoted : "");
