@@ -15,6 +15,7 @@
 // resident memory is the app's alone (engine, SQLite, client), as in production.
 // Usage: hs_transfer_bench [--quick] [--section all|latency|backfill|fairness] [--receipts N]
 //                          [--rate R] [--samples N] [--gap-ms MS] [--fairness-latency-ms MS]
+//                          [--fairness-workers N] [--fairness-in-flight N]
 //                          [--hundeschule PATH]
 #include <fcntl.h>
 #include <malloc.h>
@@ -606,6 +607,11 @@ struct Options {
   // (the backfill that B runs beside); 0 is a stress variant where the shared CPU and
   // disk, not the sevdesk calls, dominate.
   int fairness_latency_ms = 50;
+  // Workers and the in-flight limit per school in the fairness section: by default the product's
+  // (4, 2); the backfill section's 12 and 12 let A's backfill use every worker but the one kept
+  // for live transfers.
+  int fairness_workers = 4;
+  int fairness_in_flight = 2;
 };
 
 void LatencySection(const Options& o, std::chrono::milliseconds latency) {
@@ -810,7 +816,8 @@ void FairnessSection(const Options& o) {
   app::SevdeskSettings s;
   s.rate_per_second = o.rate;
   s.burst = 10;
-  s.workers = 4;
+  s.workers = o.fairness_workers;
+  s.max_in_flight_per_school = o.fairness_in_flight;
   World w("fairness", std::chrono::milliseconds(o.fairness_latency_ms), 0, s, 2);
   auto a = w.AddSchool(0, 50);
   auto b = w.AddSchool(1, 5);
@@ -882,14 +889,15 @@ void FairnessSection(const Options& o) {
   }
   const double rtt = Percentile(trips, 0.5);
   std::printf(
-      "fairness sandbox +%d ms, rate %.0f req/s per school, 4 workers, B every %d ms; load %s -> "
-      "%s\n"
+      "fairness sandbox +%d ms, rate %.0f req/s per school, %d workers, %d in flight per school, "
+      "B every %d ms; load %s -> %s\n"
       "         while B was sampled under load (%.1f s): A transferred %.1f receipts/s; CPU app "
       "%.0f %%, sandbox %.0f %% (of one core); %.1f write transactions/s, of which %.1f/s "
       "found nothing to claim; SQLite write lock held %.0f %% of the time\n",
-      o.fairness_latency_ms, o.rate, o.gap_ms, load_start.c_str(), LoadAverage().c_str(), secs,
-      static_cast<double>(a_done) / secs, 100 * cpu_app / secs, 100 * cpu_sb / secs,
-      static_cast<double>(writes) / secs, static_cast<double>(empty) / secs, 100 * hold_s / secs);
+      o.fairness_latency_ms, o.rate, o.fairness_workers, o.fairness_in_flight, o.gap_ms,
+      load_start.c_str(), LoadAverage().c_str(), secs, static_cast<double>(a_done) / secs,
+      100 * cpu_app / secs, 100 * cpu_sb / secs, static_cast<double>(writes) / secs,
+      static_cast<double>(empty) / secs, 100 * hold_s / secs);
   PrintBreakdown(bu, bl);
   std::printf(
       "fairness school B unloaded p50 %.1f ms p99 %.1f ms; while A backfills (%lld of %lld still "
@@ -925,6 +933,10 @@ int main(int argc, char** argv) {
       o.rate = std::stod(next());
     } else if (a == "--samples") {
       o.samples = std::stoi(next());
+    } else if (a == "--fairness-workers") {
+      o.fairness_workers = std::stoi(next());
+    } else if (a == "--fairness-in-flight") {
+      o.fairness_in_flight = std::stoi(next());
     } else if (a == "--fairness-latency-ms") {
       o.fairness_latency_ms = std::stoi(next());
     } else if (a == "--gap-ms") {
