@@ -204,7 +204,18 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     return {};
   }
 
+  // PostgreSQL: the claim may have been committed without waiting (ADR 0008) on another
+  // connection whose COMMIT the server has not processed yet. A fenced UPDATE would then see the
+  // committed "queued" version, match nothing and not wait; a row lock first waits for the
+  // claim's transaction, and the UPDATE after it (a new snapshot) sees the claim. Sent with the
+  // UPDATE, no round trip of its own.
+  Status WaitForClaim(const app::Transfer& t) {
+    if (!c_.dialect().concurrent_writers) return {};
+    return c_.ExecWithNext("SELECT 1 FROM sevdesk_transfers WHERE id = $1 FOR UPDATE", {t.id});
+  }
+
   Result<bool> UpdateClaimedTransfer(const app::Transfer& t, const std::string& owner) override {
+    if (auto st = WaitForClaim(t); !st) return tl::unexpected(st.error());
     // Fenced: only the claim that is still running under this owner may write; a late write of
     // a process whose lease was taken over matches no row.
     auto n = WriteTransfer(t, kUnderClaim, {owner, t.lease_claim});
@@ -225,6 +236,7 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     }
     // PostgreSQL: one statement, sent without waiting for its answer; the events are inserted
     // only when the fenced update applied.
+    if (auto st = WaitForClaim(t); !st) return st;
     std::vector<Value> params = TransferParams(t);
     params.push_back(owner);
     params.push_back(t.lease_claim);

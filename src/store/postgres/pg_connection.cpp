@@ -281,7 +281,11 @@ Status PgConnection::Send(std::string_view sql, const std::vector<sql::Value>& p
 }
 
 Status PgConnection::Sync() {
-  if (PQpipelineSync(conn_) != 1) return tl::unexpected(ErrorFrom(conn_, nullptr, "pipeline sync"));
+  // PQpipelineSync leaves the commands in libpq's buffer until it is full or a result is read;
+  // an unawaited COMMIT must reach the server now, not at the connection's next use.
+  if (PQpipelineSync(conn_) != 1 || PQflush(conn_) != 0) {
+    return tl::unexpected(ErrorFrom(conn_, nullptr, "pipeline sync"));
+  }
   unread_.push_back({"sync", false, true, false});
   return {};
 }
