@@ -407,4 +407,39 @@ void CrashHarness::VerifyExactlyOnce() {
   EXPECT_EQ(checked_pdfs, receipts_);
 }
 
+std::unique_ptr<ChildProcess> CrashHarness::StartPostgresProcess(const std::string& name,
+                                                                 const std::string& database_url) {
+  std::vector<std::string> common = SevdeskFlags();
+  for (const std::string& a : std::vector<std::string>{
+           "--database", database_url, "--db-pool-size", "6", "--key-file", dir_ + "/secret.key",
+           "--sevdesk-lease-ms", "2000", "--workers", "2"}) {
+    common.push_back(a);
+  }
+  const std::string log = dir_ + "/" + name + ".log";
+  if (name == "worker") {
+    std::vector<std::string> args{"worker"};
+    for (auto& a : common) args.push_back(a);
+    return std::make_unique<ChildProcess>(args, log);
+  }
+  const std::string port_file = dir_ + "/" + name + ".port";
+  std::filesystem::remove(port_file);
+  std::vector<std::string> args{"serve",       "--listen",  "127.0.0.1:0",
+                                "--port-file", port_file,   "--password-cost",
+                                "minimum",     "--threads", "8"};
+  for (auto& a : common) args.push_back(a);
+  auto process = std::make_unique<ChildProcess>(args, log);
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(WaitForPort(*process, port_file, log));
+  ApiClient c(url);
+  const auto deadline = steady_clock::now() + std::chrono::seconds(60);
+  while (c.Get("/healthz", {.with_cookie = false, .with_csrf = false}).status != 200) {
+    if (steady_clock::now() > deadline || process->Exited()) {
+      throw std::runtime_error(name + " is not healthy:\n" + Tail(ReadAll(log), 4000));
+    }
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  app_url_ = url;
+  return process;
+}
+
 }  // namespace hs::testing

@@ -80,6 +80,12 @@ class CrashHarness : public ::testing::Test {
   // app's PDF, one contact (one address, one e-mail) per customer.
   void VerifyExactlyOnce();
 
+  // Starts `name` against the PostgreSQL database `database_url` with the crash tests' flags
+  // (pool 6, lease 2 s, 2 workers): "worker" runs `worker`, any other name a `serve` that is
+  // waited for until healthy and becomes the app at `app_url_`.
+  std::unique_ptr<ChildProcess> StartPostgresProcess(const std::string& name,
+                                                     const std::string& database_url);
+
   // The kill loop's pause before the next SIGKILL.
   std::chrono::milliseconds NextPause(int min_ms, int max_ms);
 

@@ -59,45 +59,9 @@ class CrashPostgresTest : public CrashHarness {
     if (!HasFailure() && !dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
-  std::vector<std::string> Common() const {
-    std::vector<std::string> args = SevdeskFlags();
-    for (const std::string& a : std::vector<std::string>{
-             "--database", url_, "--db-pool-size", "6", "--key-file", dir_ + "/secret.key",
-             "--sevdesk-lease-ms", "2000", "--workers", "2"}) {
-      args.push_back(a);
-    }
-    return args;
-  }
-
   // (Re)starts `name` ("serve-a", "serve-b" or "worker"); a serve is waited for until healthy
   // and becomes the app the test talks to.
-  void Start(const std::string& name) {
-    const std::string log = dir_ + "/" + name + ".log";
-    if (name == "worker") {
-      std::vector<std::string> args{"worker"};
-      for (auto& a : Common()) args.push_back(a);
-      processes_[name] = std::make_unique<ChildProcess>(args, log);
-      return;
-    }
-    const std::string port_file = dir_ + "/" + name + ".port";
-    std::filesystem::remove(port_file);
-    std::vector<std::string> args{"serve",       "--listen",  "127.0.0.1:0",
-                                  "--port-file", port_file,   "--password-cost",
-                                  "minimum",     "--threads", "8"};
-    for (auto& a : Common()) args.push_back(a);
-    processes_[name] = std::make_unique<ChildProcess>(args, log);
-    const std::string url =
-        "http://127.0.0.1:" + std::to_string(WaitForPort(*processes_[name], port_file, log));
-    ApiClient c(url);
-    const auto deadline = steady_clock::now() + std::chrono::seconds(60);
-    while (c.Get("/healthz", {.with_cookie = false, .with_csrf = false}).status != 200) {
-      if (steady_clock::now() > deadline || processes_[name]->Exited()) {
-        throw std::runtime_error(name + " is not healthy:\n" + Tail(ReadAll(log), 4000));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    app_url_ = url;
-  }
+  void Start(const std::string& name) { processes_[name] = StartPostgresProcess(name, url_); }
 
   // "owner:claim ..." of the running transfers (for the log of a pause).
   std::string Running() {
