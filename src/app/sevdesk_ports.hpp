@@ -271,6 +271,11 @@ class SevdeskRepository {
   // `max_in_flight_per_school` running per school and one per customer; skips paused, throttled
   // and disabled schools.
   virtual Result<std::optional<Transfer>> ClaimNext(const ClaimOptions& options) = 0;
+  // Up to `limit` claims as ClaimNext's in a row in this transaction, of them at most
+  // `backfill_limit` backfill (`options.live_only` is not read): one claimer takes work for all
+  // free workers at once (ADR 0009). Stops at the first claim that finds nothing.
+  virtual Result<std::vector<Transfer>> ClaimSeveral(const ClaimOptions& options, int limit,
+                                                     int backfill_limit) = 0;
   // Releases the leases of other owners that expired or belong to a dead process (start-up).
   virtual Result<std::int64_t> RecoverRunning(const std::string& except_owner, Instant now,
                                               bool all_other_owners) = 0;

@@ -330,20 +330,71 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     return std::optional<app::Transfer>{};
   }
 
-  // PostgreSQL: the same steps in one round trip (migration 0005, hs_claim_transfer).
-  Result<std::optional<app::Transfer>> ClaimNextInOneCall(const app::ClaimOptions& o) {
-    static const std::string sql = [] {
-      std::string columns;
+  Result<std::vector<app::Transfer>> ClaimSeveral(const app::ClaimOptions& options, int limit,
+                                                  int backfill_limit) override {
+    std::vector<app::Transfer> claimed;
+    if (limit <= 0) return claimed;
+    if (c_.dialect().statements_are_round_trips)
+      return ClaimSeveralInOneCall(options, limit, backfill_limit);
+    // SQLite: in-process statements under the write lock; the same claims one after another.
+    app::ClaimOptions o = options;
+    int backfill = 0;
+    while (static_cast<int>(claimed.size()) < limit) {
+      o.live_only = backfill >= backfill_limit;
+      auto t = ClaimNext(o);
+      if (!t) return Propagate(t);
+      if (!*t) break;
+      if ((*t)->priority == app::TransferPriority::kBackfill) ++backfill;
+      claimed.push_back(std::move(**t));
+    }
+    return claimed;
+  }
+
+  // "(r.claimed).id, (r.claimed).school_id, ...": the claim functions' transfer columns.
+  static const std::string& ClaimedColumns() {
+    static const std::string columns = [] {
+      std::string out;
       std::string all = std::string(kTransferColumns) + ", lease_claim";
       for (std::size_t at = 0; at < all.size();) {
         const std::size_t comma = all.find(", ", at);
         const std::string name = all.substr(at, comma == std::string::npos ? comma : comma - at);
-        columns += (columns.empty() ? "" : ", ") + std::string("(r.claimed).") + name;
+        out += (out.empty() ? "" : ", ") + std::string("(r.claimed).") + name;
         at = comma == std::string::npos ? all.size() : comma + 2;
       }
-      return "SELECT " + columns +
-             ", r.contended FROM hs_claim_transfer($1::text, $2, $3, $4, $5 = 1, $6::text) r";
+      return out;
     }();
+    return columns;
+  }
+
+  // PostgreSQL: ClaimSeveral in one round trip (migration 0006, hs_claim_transfers).
+  Result<std::vector<app::Transfer>> ClaimSeveralInOneCall(const app::ClaimOptions& o, int limit,
+                                                           int backfill_limit) {
+    static const std::string sql =
+        "SELECT " + ClaimedColumns() +
+        ", r.contended FROM hs_claim_transfers($1::text, $2, $3, $4, $5, $6, $7::text) r";
+    sql::Value message = o.started_message.empty() ? sql::Value{} : sql::Value{o.started_message};
+    auto rows = c_.Query(
+        sql, {o.owner, Ms(o.now), Ms(o.lease_until), std::int64_t{o.max_in_flight_per_school},
+              std::int64_t{limit}, std::int64_t{std::max(0, backfill_limit)}, message});
+    if (!rows) return Propagate(rows);
+    std::vector<app::Transfer> claimed;
+    for (const auto& row : *rows) {
+      if (row.IsNull(0)) {
+        if (o.contended && row.Int(21) != 0) *o.contended = true;  // boolean, decoded 0/1
+        continue;
+      }
+      app::Transfer t = TransferFromRow(row);
+      t.lease_claim = row.Int(20);
+      claimed.push_back(std::move(t));
+    }
+    return claimed;
+  }
+
+  // PostgreSQL: ClaimNext's steps in one round trip (migration 0005, hs_claim_transfer).
+  Result<std::optional<app::Transfer>> ClaimNextInOneCall(const app::ClaimOptions& o) {
+    static const std::string sql =
+        "SELECT " + ClaimedColumns() +
+        ", r.contended FROM hs_claim_transfer($1::text, $2, $3, $4, $5 = 1, $6::text) r";
     sql::Value message = o.started_message.empty() ? sql::Value{} : sql::Value{o.started_message};
     auto row = sql::QueryOne(
         c_, sql,

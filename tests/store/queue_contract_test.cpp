@@ -52,7 +52,8 @@ class QueueContract : public testing::StoreTest {
 
   // A customer, an income receipt and its queued transfer; returns the transfer id.
   std::int64_t Enqueue(std::int64_t school, std::optional<std::int64_t> customer = std::nullopt,
-                       Instant due = {}) {
+                       Instant due = {},
+                       app::TransferPriority priority = app::TransferPriority::kLive) {
     auto uow = db_->Begin(app::TxKind::kWrite);
     if (!customer) {
       domain::Customer c;
@@ -76,6 +77,7 @@ class QueueContract : public testing::StoreTest {
     t.customer_id = *customer;
     t.next_attempt_at = due == Instant{} ? now_ : due;
     t.created_at = now_;
+    t.priority = priority;
     auto id = (*uow)->Sevdesk().InsertTransfer(t);
     EXPECT_TRUE(id && *id) << (id ? "duplicate" : id.error().message);
     EXPECT_TRUE((*uow)->Commit());
@@ -93,6 +95,36 @@ class QueueContract : public testing::StoreTest {
     auto st = (*uow)->Commit();
     EXPECT_TRUE(st) << st.error().message;
     return **c;
+  }
+
+  // ClaimSeveral in a write transaction of its own, committed; answers the claimed ids in order.
+  std::vector<std::int64_t> ClaimSeveral(int limit, int backfill_limit, int max_in_flight = 2,
+                                         bool* contended = nullptr) {
+    std::vector<std::int64_t> ids;
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    EXPECT_TRUE(uow) << uow.error().message;
+    if (!uow) return ids;
+    app::ClaimOptions o{"w", now_, now_ + 30s, max_in_flight};
+    o.contended = contended;
+    o.started_message = "Übertragung gestartet (Versuch {attempt}).";
+    auto c = (*uow)->Sevdesk().ClaimSeveral(o, limit, backfill_limit);
+    EXPECT_TRUE(c) << c.error().message;
+    if (!c) return ids;
+    for (const auto& t : *c) {
+      EXPECT_EQ(t.state, app::TransferState::kRunning);
+      EXPECT_EQ(t.lease_owner, "w");
+      EXPECT_EQ(t.attempts, 1);
+      EXPECT_EQ(t.lease_claim, 1);
+      ids.push_back(t.id);
+    }
+    auto st = (*uow)->Commit();
+    EXPECT_TRUE(st) << st.error().message;
+    return ids;
+  }
+
+  std::int64_t CustomerOf(std::int64_t transfer_id) {
+    auto uow = db_->Begin(app::TxKind::kRead);
+    return (*(*uow)->Sevdesk().GetTransfer(transfer_id))->customer_id;
   }
 
   std::int64_t CountRunning() {
@@ -147,6 +179,54 @@ TEST_P(QueueContract, ClaimsDueWorkWithLeaseOnePerCustomerAndSchoolLimit) {
   EXPECT_EQ(c->id, third);
   EXPECT_FALSE(Claim(*db_, "w3", now_, 100));
   EXPECT_NE(later, 0);
+}
+
+// The claimer's batch (ADR 0009): one transfer per school and round, least recently served
+// school first, with every limit of the single claim, and the "started" events.
+TEST_P(QueueContract, ClaimSeveralServesSchoolsInTurnAndKeepsTheLimits) {
+  const auto a = CreateConnectedSchool("A");
+  const auto b = CreateConnectedSchool("B");
+  const auto c = CreateConnectedSchool("C");
+  const auto a1 = Enqueue(a);
+  const auto a2 = Enqueue(a, CustomerOf(a1));  // waits: its customer's transfer runs
+  const auto a3 = Enqueue(a);
+  const auto a4 = Enqueue(a);
+  const auto b1 = Enqueue(b);
+  const auto b2 = Enqueue(b);
+  const auto c1 = Enqueue(c);
+  Enqueue(c, std::nullopt, now_ + 1h);  // not due
+
+  // Round 1: A, B, C; round 2: A's next customer, B; the limit of 5 ends it.
+  EXPECT_EQ(ClaimSeveral(5, 5), (std::vector<std::int64_t>{a1, b1, c1, a3, b2}));
+  {
+    auto uow = db_->Begin(app::TxKind::kRead);
+    auto events = (*uow)->Sevdesk().Events(a3);
+    ASSERT_TRUE(events);
+    ASSERT_EQ(events->size(), 1u);
+    EXPECT_EQ((*events)[0].kind, "started");
+    EXPECT_EQ((*events)[0].message, "Übertragung gestartet (Versuch 1).");
+  }
+  // A and B are at their limit of 2, C has nothing due: nothing, and nothing held by others.
+  bool contended = false;
+  EXPECT_TRUE(ClaimSeveral(5, 5, 2, &contended).empty());
+  EXPECT_FALSE(contended);
+  // With room for more per school: A's fourth (a2's customer still runs a1).
+  EXPECT_EQ(ClaimSeveral(5, 5, 3), (std::vector<std::int64_t>{a4}));
+  EXPECT_EQ(CountRunning(), 6);
+  (void)a2;
+}
+
+TEST_P(QueueContract, ClaimSeveralTakesLiveFirstAndAtMostTheBackfillLimit) {
+  const auto school = CreateConnectedSchool("A");
+  const auto f1 = Enqueue(school, std::nullopt, {}, app::TransferPriority::kBackfill);
+  Enqueue(school, std::nullopt, {}, app::TransferPriority::kBackfill);
+  Enqueue(school, std::nullopt, {}, app::TransferPriority::kBackfill);
+  const auto live = Enqueue(school);
+  EXPECT_EQ(ClaimSeveral(4, 1, 10), (std::vector<std::int64_t>{live, f1}));
+  // The backfill share is used up: live transfers only, and there are none.
+  EXPECT_TRUE(ClaimSeveral(4, 0, 10).empty());
+  EXPECT_EQ(ClaimSeveral(1, 4, 10).size(), 1u);
+  EXPECT_TRUE(ClaimSeveral(0, 4, 10).empty());
 }
 
 TEST_P(QueueContract, ExpiredLeaseIsTakenOverAndOnlyThen) {
@@ -497,6 +577,11 @@ TEST_P(PostgresQueueContract, ClaimPassesOverAHeldTurnAndReportsContention) {
     auto c = (*uow)->Sevdesk().ClaimNext(o);
     ASSERT_TRUE(c) << c.error().message;
     EXPECT_FALSE(*c) << "claimed through a held turn";
+    EXPECT_TRUE(contended);
+  }
+  {
+    bool contended = false;
+    EXPECT_TRUE(ClaimSeveral(4, 4, 2, &contended).empty()) << "claimed through a held turn";
     EXPECT_TRUE(contended);
   }
   ASSERT_TRUE((*raw)->ExecScript("COMMIT"));
