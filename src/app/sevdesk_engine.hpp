@@ -43,7 +43,7 @@ class TransferEngine {
   ~TransferEngine();
   Status Start();
   void Stop();
-  // New work is due: wakes one idle worker (which wakes the next if it found work).
+  // New work is due: wakes the claimer, which claims for all free workers.
   void Wake();
   // Processes one claimed transfer to its next resting state (used by tests; the workers load
   // the transfer in the claim's transaction instead).
@@ -54,23 +54,31 @@ class TransferEngine {
  private:
   struct Work;
   struct Claim;
-  // Claims the next due transfer and records "started" in one relaxed transaction, then loads it;
-  // when nothing is claimable, reads the next due time into `next_due` and releases expired
-  // leases of other processes (rate-limited) in that transaction instead. `contended`: due work
+  // Claims up to `limit` due transfers (at most `backfill_limit` backfill) and records "started"
+  // in one relaxed transaction; marks them running in this engine and counts the backfill ones
+  // in backfill_running_. When nothing is claimable, reads the next due time into `next_due` and
+  // releases expired leases (rate-limited) in that transaction instead. `contended`: due work
   // was passed over because another claimer held its school's turn.
-  std::optional<Claim> ClaimOne(bool live_only, std::optional<Instant>* next_due,
-                                bool* contended = nullptr);
+  std::vector<Claim> ClaimSome(int limit, int backfill_limit, std::optional<Instant>* next_due,
+                               bool* contended = nullptr);
+  // Reads what a claimed transfer needs (its own read transaction, outside the claim's).
+  void LoadClaim(Claim& claim);
   Status Load(UnitOfWork& uow, const Transfer& t, Work& w);
   void Run(Claim claim);
-  // The transfers this engine's workers run right now (each at most once, see ClaimOne).
+  // The transfers this engine's workers run right now or will run next (each at most once, see
+  // ClaimSome).
   bool MarkRunning(std::int64_t transfer_id);
   void UnmarkRunning(std::int64_t transfer_id);
   static std::string StartedMessage(const std::string& attempt);
   std::chrono::milliseconds RecoveryPeriod() const;
+  // The one claimer of this engine (River's producer): claims for all free workers at once.
+  void ClaimerLoop();
   void WorkerLoop();
   void HeartbeatLoop();
-  void WakeOne();
+  void WakeClaimer();
   bool Stopping() const { return stopping_.load(); }
+  // Under wake_mutex_: workers waiting for work that no claim in ready_ is meant for.
+  int FreeWorkers() const;
   Status Pace(std::int64_t school_id);
 
   SevdeskService& s_;
@@ -82,9 +90,13 @@ class TransferEngine {
   std::map<std::int64_t, int> throttle_streak_;
   std::atomic<bool> stopping_{false};
   std::mutex wake_mutex_;
-  std::condition_variable wake_cv_;
-  std::condition_variable idle_cv_;  // idle workers only (wake_cv_ also holds pacing workers)
-  std::uint64_t wake_generation_ = 0;
+  std::condition_variable wake_cv_;     // pacing workers and the heartbeat (stop)
+  std::condition_variable claimer_cv_;  // the claimer: new work, a free worker, stop
+  std::condition_variable work_cv_;     // idle workers: a claim in ready_, stop
+  std::uint64_t wake_generation_ = 0;   // bumped by new work and by a worker that became free
+  std::vector<Claim> ready_;            // claimed for free workers, not yet taken (oldest first)
+  int idle_workers_ = 0;                // workers waiting on work_cv_
+  bool workers_stop_ = false;           // the claimer has stopped: idle workers end
   // Backfill transfers being processed by this engine's workers; they may occupy all workers
   // but one, which stays free for live transfers.
   std::atomic<int> backfill_running_{0};
@@ -93,6 +105,7 @@ class TransferEngine {
   std::mutex running_mutex_;
   std::set<std::int64_t> running_;
   std::vector<std::thread> workers_;
+  std::thread claimer_;
   std::thread heartbeat_;
 };
 
