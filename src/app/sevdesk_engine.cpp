@@ -100,13 +100,14 @@ Status TransferEngine::Start() {
   }
   {
     std::lock_guard lock(wake_mutex_);
-    workers_stop_ = false;
     idle_workers_ = 0;
+    claiming_ = false;
+    short_at_.reset();
+    claim_misses_ = 0;
   }
   for (int i = 0; i < std::max(1, s_.settings_.workers); ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }
-  claimer_ = std::thread([this] { ClaimerLoop(); });
   // Several processes: renew our leases while a step runs long (slow sevdesk, pacing), so that
   // only a dead process's transfers are taken over.
   if (!s_.settings_.single_process) heartbeat_ = std::thread([this] { HeartbeatLoop(); });
@@ -123,17 +124,11 @@ void TransferEngine::Stop() {
     std::lock_guard lock(wake_mutex_);
     ++wake_generation_;
   }
-  // Pacing workers and the heartbeat see the stop; the claimer ends first, so that no claim
-  // arrives in ready_ after the workers have gone. Workers run what it claimed (a transfer that
-  // is stopped before its first call to sevdesk goes back to the queue unchanged, see Run),
-  // then end.
+  // Pacing workers, idle workers and the heartbeat see the stop. A worker ends only when no
+  // claim is left in ready_, and the worker that claims takes from ready_ before it ends: what
+  // was claimed is run (a transfer that is stopped before its first call to sevdesk goes back
+  // to the queue unchanged, see Run).
   wake_cv_.notify_all();
-  claimer_cv_.notify_all();
-  if (claimer_.joinable()) claimer_.join();
-  {
-    std::lock_guard lock(wake_mutex_);
-    workers_stop_ = true;
-  }
   work_cv_.notify_all();
   for (auto& w : workers_) {
     if (w.joinable()) w.join();
@@ -175,7 +170,9 @@ void TransferEngine::WakeClaimer() {
     std::lock_guard lock(wake_mutex_);
     ++wake_generation_;
   }
-  claimer_cv_.notify_one();
+  // One idle worker claims; if a claim runs right now, its end wakes every idle worker, and
+  // they see the new generation.
+  work_cv_.notify_one();
 }
 
 int TransferEngine::FreeWorkers() const {
@@ -332,114 +329,111 @@ int TransferEngine::DrainOnce() {
   }
 }
 
-// One per engine. Claims as many transfers as workers are free, in one transaction (one round
-// trip on PostgreSQL), and hands them over: the workers never claim, so the claims of one process
-// do not compete for the schools' turns (measured at 16 workers: 2,425 of 4,000 claims had met a
-// turn held by a sibling), and a burst is claimed in one call instead of one per worker.
-void TransferEngine::ClaimerLoop() {
+// Leader and followers: a free worker that finds no claim waiting in ready_ and no claim running
+// claims itself, for every free worker at once, in one transaction (one round trip on
+// PostgreSQL), keeps one of the transfers and leaves the rest in ready_ for the others. So one
+// claim at a time runs per engine, and the claims of one process do not compete for the
+// schools' turns (measured at 16 workers with a claim per worker: 2,425 of 4,000 claims had met
+// a turn held by a sibling); a burst is claimed in one call instead of one per worker; and a new
+// transfer reaches a worker without a hand-over between threads.
+void TransferEngine::WorkerLoop() {
   // Backfill may occupy all workers but one, so that a school's live invoice never waits behind
   // another school's backfill for a free worker.
   const int backfill_share = std::max(1, s_.settings_.workers - 1);
-  // After a claim that found less than it asked for: the generation it started at, and how long
-  // to sleep unless new work (or a free worker) arrives first.
-  std::optional<std::uint64_t> short_at;
-  auto wait = s_.settings_.poll_interval;
-  // Short claims in a row that found due work not claimable right then (see below): the retry
-  // waits 1, 2, 4 ... ms, so a turn held for the length of a claim is retried at once, without
-  // spinning.
-  int misses = 0;
+  std::unique_lock lock(wake_mutex_);
   for (;;) {
-    int free = 0;
-    std::uint64_t generation = 0;
-    {
-      std::unique_lock lock(wake_mutex_);
-      if (short_at) {
-        // Work that is due already but not claimable (the school's in-flight limit, a busy
-        // customer, a throttle) waits for a wake-up (new work, a worker that finished) or the
-        // timer, instead of polling the database every few milliseconds.
-        const std::uint64_t at = *short_at;
-        claimer_cv_.wait_for(lock, wait, [&] {
-          return Stopping() || (wake_generation_ != at && FreeWorkers() > 0);
-        });
-      }
-      // Nothing to claim for while every worker is busy.
-      claimer_cv_.wait(lock, [&] { return Stopping() || FreeWorkers() > 0; });
-      if (Stopping()) return;
-      free = FreeWorkers();
-      generation = wake_generation_;
-    }
-    // Woken after a short claim, most often by one new transfer: a claim of one answers as soon
-    // as it has one, without the search for more that a claim for every free worker makes (it
-    // looks at backfill too); a claim that fills its limit is followed by one for the rest.
-    const int limit = short_at ? 1 : free;
-    const int backfill_limit = std::max(0, backfill_share - backfill_running_.load());
-    std::optional<Instant> next_due;
-    bool contended = false;
-    const Instant now = s_.clock_.Now();
-    auto claims = ClaimSome(limit, backfill_limit, &next_due, &contended);
-    const int claimed = static_cast<int>(claims.size());
-    if (claimed > 0) {
-      {
-        std::lock_guard lock(wake_mutex_);
-        for (Claim& claim : claims) ready_.push_back(std::move(claim));
-      }
-      if (claimed == 1) {
-        work_cv_.notify_one();
-      } else {
-        work_cv_.notify_all();
-      }
-    }
-    if (claimed == limit) {
-      // There may be more: claim again as soon as a worker is free.
-      short_at.reset();
-      misses = 0;
-      continue;
-    }
-    short_at = generation;
-    // Expired leases of other processes were released by ClaimSome on the way (rate-limited).
-    wait = s_.settings_.poll_interval;
-    if (next_due && *next_due > now) {
-      const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next_due - now);
-      wait = std::clamp(until, std::chrono::milliseconds(5), wait);
-    }
-    // Retried soon instead of at the poll (1 s): due work that another claimer held (its
-    // school's turn), or due work that was not claimable although nothing of ours runs that
-    // will wake us: the completions our workers sent just now without waiting (ADR 0008) may
-    // not have reached the server before this claim, so their customers still looked busy
-    // (measured: a round of 2,000 no-op jobs stalled for a second). Up to 7 retries, 1 to 64 ms
-    // apart; after that a school that cannot be served (throttled, at its limit) waits for a
-    // wake-up or the poll, as before.
-    const bool due_now = next_due && *next_due <= now && claimed == 0;
-    if ((contended || due_now) && misses < 7) {
-      wait = std::min(wait, std::chrono::milliseconds(1 << misses));
-      ++misses;
-    } else if (claimed > 0) {
-      misses = 0;
-    }
-  }
-}
-
-void TransferEngine::WorkerLoop() {
-  for (;;) {
+    // A free worker is news for the claim: its finished transfer may have freed a slot of its
+    // school or customer.
+    ++idle_workers_;
+    ++wake_generation_;
     std::optional<Claim> claim;
-    {
-      std::unique_lock lock(wake_mutex_);
-      // A free worker is news for the claimer: its finished transfer may have freed a slot of
-      // its school or customer.
-      ++idle_workers_;
-      ++wake_generation_;
-      claimer_cv_.notify_one();
-      work_cv_.wait(lock, [&] { return !ready_.empty() || workers_stop_; });
-      --idle_workers_;
-      if (ready_.empty()) return;  // stopped, and nothing claimed is left
-      claim.emplace(std::move(ready_.front()));
-      ready_.erase(ready_.begin());
+    for (;;) {
+      if (!ready_.empty()) {
+        claim.emplace(std::move(ready_.front()));
+        ready_.erase(ready_.begin());
+        break;
+      }
+      if (Stopping()) {
+        --idle_workers_;
+        return;
+      }
+      const auto steady_now = std::chrono::steady_clock::now();
+      // After a short claim, claim again only for new work or a newly free worker, or when the
+      // retry timer is up.
+      const bool due = !short_at_ || wake_generation_ != *short_at_ || steady_now >= retry_at_;
+      if (!claiming_ && due) {
+        ClaimForFreeWorkers(lock, backfill_share);
+        continue;  // take one of them, if there are any
+      }
+      if (claiming_ || !short_at_) {
+        work_cv_.wait(lock);
+      } else {
+        work_cv_.wait_until(lock, retry_at_);
+      }
     }
+    --idle_workers_;
+    lock.unlock();
     const bool backfill = claim->transfer.priority == TransferPriority::kBackfill;
     LoadClaim(*claim);
     Run(std::move(*claim));
     if (backfill) --backfill_running_;
+    lock.lock();
   }
+}
+
+void TransferEngine::ClaimForFreeWorkers(std::unique_lock<std::mutex>& lock, int backfill_share) {
+  claiming_ = true;
+  const int free = FreeWorkers();
+  const std::uint64_t generation = wake_generation_;
+  // Woken after a short claim, most often by one new transfer: a claim of one answers as soon as
+  // it has one, without the search for more that a claim for every free worker makes (it looks
+  // at backfill too); a claim that fills its limit is followed by one for the rest.
+  const int limit = short_at_ ? 1 : free;
+  lock.unlock();
+  const int backfill_limit = std::max(0, backfill_share - backfill_running_.load());
+  std::optional<Instant> next_due;
+  bool contended = false;
+  const Instant now = s_.clock_.Now();
+  auto claims = ClaimSome(limit, backfill_limit, &next_due, &contended);
+  const int claimed = static_cast<int>(claims.size());
+  lock.lock();
+  claiming_ = false;
+  for (Claim& c : claims) ready_.push_back(std::move(c));
+  // Every idle worker looks again: there are claims to take, or the claim is free to be made
+  // by another worker for a generation that arrived meanwhile.
+  work_cv_.notify_all();
+  if (claimed == limit) {
+    // There may be more: claim again as soon as a worker is free.
+    short_at_.reset();
+    claim_misses_ = 0;
+    return;
+  }
+  short_at_ = generation;
+  // Nothing (more) claimable: sleep until woken, the next due time, or the poll interval. Work
+  // that is due already but not claimable (the school's in-flight limit, a busy customer, a
+  // throttle) waits for a wake-up (new work, a worker that finished) or the poll interval,
+  // instead of polling the database every few milliseconds. Expired leases of other processes
+  // were released by ClaimSome on the way (rate-limited).
+  auto wait = s_.settings_.poll_interval;
+  if (next_due && *next_due > now) {
+    const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next_due - now);
+    wait = std::clamp(until, std::chrono::milliseconds(5), wait);
+  }
+  // Retried soon instead of at the poll (1 s): due work that another claimer held (its school's
+  // turn), or due work that was not claimable although nothing of ours runs that will wake us:
+  // the completions our workers sent just now without waiting (ADR 0008) may not have reached
+  // the server before this claim, so their customers still looked busy (measured: a round of
+  // 2,000 no-op jobs stalled for a second). Up to 7 retries, 1 to 64 ms apart; after that a
+  // school that cannot be served (throttled, at its limit) waits for a wake-up or the poll, as
+  // before.
+  const bool due_now = next_due && *next_due <= now && claimed == 0;
+  if ((contended || due_now) && claim_misses_ < 7) {
+    wait = std::min(wait, std::chrono::milliseconds(1 << claim_misses_));
+    ++claim_misses_;
+  } else if (claimed > 0) {
+    claim_misses_ = 0;
+  }
+  retry_at_ = std::chrono::steady_clock::now() + wait;
 }
 
 void TransferEngine::Process(Transfer transfer) {

@@ -43,7 +43,7 @@ class TransferEngine {
   ~TransferEngine();
   Status Start();
   void Stop();
-  // New work is due: wakes the claimer, which claims for all free workers.
+  // New work is due: wakes an idle worker, which claims for all free workers.
   void Wake();
   // Processes one claimed transfer to its next resting state (used by tests; the workers load
   // the transfer in the claim's transaction instead).
@@ -71,9 +71,10 @@ class TransferEngine {
   void UnmarkRunning(std::int64_t transfer_id);
   static std::string StartedMessage(const std::string& attempt);
   std::chrono::milliseconds RecoveryPeriod() const;
-  // The one claimer of this engine (River's producer): claims for all free workers at once.
-  void ClaimerLoop();
   void WorkerLoop();
+  // The claim of a free worker for every free worker (`lock` holds wake_mutex_; released while
+  // the claim runs): its claims go to ready_, and the retry state is set for the next claim.
+  void ClaimForFreeWorkers(std::unique_lock<std::mutex>& lock, int backfill_share);
   void HeartbeatLoop();
   void WakeClaimer();
   bool Stopping() const { return stopping_.load(); }
@@ -90,13 +91,18 @@ class TransferEngine {
   std::map<std::int64_t, int> throttle_streak_;
   std::atomic<bool> stopping_{false};
   std::mutex wake_mutex_;
-  std::condition_variable wake_cv_;     // pacing workers and the heartbeat (stop)
-  std::condition_variable claimer_cv_;  // the claimer: new work, a free worker, stop
-  std::condition_variable work_cv_;     // idle workers: a claim in ready_, stop
-  std::uint64_t wake_generation_ = 0;   // bumped by new work and by a worker that became free
-  std::vector<Claim> ready_;            // claimed for free workers, not yet taken (oldest first)
-  int idle_workers_ = 0;                // workers waiting on work_cv_
-  bool workers_stop_ = false;           // the claimer has stopped: idle workers end
+  std::condition_variable wake_cv_;    // pacing workers and the heartbeat (stop)
+  std::condition_variable work_cv_;    // idle workers: new work, a claim's end, stop
+  std::uint64_t wake_generation_ = 0;  // bumped by new work and by a worker that became free
+  std::vector<Claim> ready_;           // claimed for free workers, not yet taken (oldest first)
+  int idle_workers_ = 0;               // free workers (the one claiming included)
+  bool claiming_ = false;              // a worker claims right now (one at a time)
+  // After a claim that found less than it asked for: the generation it started at; the next
+  // claim waits for a newer one or for retry_at_. Claims in a row that found due work not
+  // claimable right then: their retries wait 1, 2, 4 ... ms.
+  std::optional<std::uint64_t> short_at_;
+  std::chrono::steady_clock::time_point retry_at_{};
+  int claim_misses_ = 0;
   // Backfill transfers being processed by this engine's workers; they may occupy all workers
   // but one, which stays free for live transfers.
   std::atomic<int> backfill_running_{0};
@@ -105,7 +111,6 @@ class TransferEngine {
   std::mutex running_mutex_;
   std::set<std::int64_t> running_;
   std::vector<std::thread> workers_;
-  std::thread claimer_;
   std::thread heartbeat_;
 };
 
