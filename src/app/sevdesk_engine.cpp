@@ -399,9 +399,13 @@ void TransferEngine::ClaimForFreeWorkers(std::unique_lock<std::mutex>& lock, int
   lock.lock();
   claiming_ = false;
   for (Claim& c : claims) ready_.push_back(std::move(c));
-  // Every idle worker looks again: there are claims to take, or the claim is free to be made
-  // by another worker for a generation that arrived meanwhile.
-  work_cv_.notify_all();
+  // This worker takes one claim itself. Woken: one idle worker per other claim, and one more
+  // to make the next claim (more may be due, or new work arrived while this claim ran: its
+  // wake-up found the claim running) or, after a short claim, to wait for the retry timer. Not
+  // every idle worker: on 2 cores the herd delayed this worker's own transfer.
+  const bool news = wake_generation_ != generation;
+  const int wake = std::max(0, claimed - 1) + (claimed > 0 || news ? 1 : 0);
+  for (int i = 0; i < wake; ++i) work_cv_.notify_one();
   if (claimed == limit) {
     // There may be more: claim again as soon as a worker is free.
     short_at_.reset();
