@@ -158,14 +158,14 @@ void TransferEngine::HeartbeatLoop() {
   }
 }
 
-// New work (a NOTIFY, a finalization, a retry): the claimer claims it for a free worker. A claimer
-// that is claiming right now sees the new generation afterwards and claims again before it
-// sleeps, so no wake-up is lost.
+// New work (a NOTIFY, a finalization, a retry): an idle worker claims it. When a claim runs right
+// now, its end sees the new generation and wakes a worker for another claim, so no wake-up is
+// lost.
 void TransferEngine::Wake() {
-  WakeClaimer();
+  WakeIdleWorker();
 }
 
-void TransferEngine::WakeClaimer() {
+void TransferEngine::WakeIdleWorker() {
   {
     std::lock_guard lock(wake_mutex_);
     ++wake_generation_;

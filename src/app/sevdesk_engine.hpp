@@ -45,8 +45,8 @@ class TransferEngine {
   void Stop();
   // New work is due: wakes an idle worker, which claims for all free workers.
   void Wake();
-  // Processes one claimed transfer to its next resting state (used by tests; the workers load
-  // the transfer in the claim's transaction instead).
+  // Processes one claimed transfer to its next resting state (used by tests; the workers run
+  // the transfers of their claims).
   void Process(Transfer transfer);
   // Claims and processes due transfers until none is due; returns how many were processed.
   int DrainOnce();
@@ -76,7 +76,7 @@ class TransferEngine {
   // the claim runs): its claims go to ready_, and the retry state is set for the next claim.
   void ClaimForFreeWorkers(std::unique_lock<std::mutex>& lock, int backfill_share);
   void HeartbeatLoop();
-  void WakeClaimer();
+  void WakeIdleWorker();
   bool Stopping() const { return stopping_.load(); }
   // Under wake_mutex_: workers waiting for work that no claim in ready_ is meant for.
   int FreeWorkers() const;
