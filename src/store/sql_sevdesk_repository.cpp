@@ -350,28 +350,22 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     return claimed;
   }
 
-  // "(r.claimed).id, (r.claimed).school_id, ...": the claim functions' transfer columns.
-  static const std::string& ClaimedColumns() {
-    static const std::string columns = [] {
-      std::string out;
+  // PostgreSQL: ClaimSeveral in one round trip (migration 0006, hs_claim_transfers).
+  Result<std::vector<app::Transfer>> ClaimSeveralInOneCall(const app::ClaimOptions& o, int limit,
+                                                           int backfill_limit) {
+    static const std::string sql = [] {
+      // "(r.claimed).id, (r.claimed).school_id, ...": the transfer columns of the answer.
+      std::string columns;
       std::string all = std::string(kTransferColumns) + ", lease_claim";
       for (std::size_t at = 0; at < all.size();) {
         const std::size_t comma = all.find(", ", at);
         const std::string name = all.substr(at, comma == std::string::npos ? comma : comma - at);
-        out += (out.empty() ? "" : ", ") + std::string("(r.claimed).") + name;
+        columns += (columns.empty() ? "" : ", ") + std::string("(r.claimed).") + name;
         at = comma == std::string::npos ? all.size() : comma + 2;
       }
-      return out;
+      return "SELECT " + columns +
+             ", r.contended FROM hs_claim_transfers($1::text, $2, $3, $4, $5, $6, $7::text) r";
     }();
-    return columns;
-  }
-
-  // PostgreSQL: ClaimSeveral in one round trip (migration 0006, hs_claim_transfers).
-  Result<std::vector<app::Transfer>> ClaimSeveralInOneCall(const app::ClaimOptions& o, int limit,
-                                                           int backfill_limit) {
-    static const std::string sql =
-        "SELECT " + ClaimedColumns() +
-        ", r.contended FROM hs_claim_transfers($1::text, $2, $3, $4, $5, $6, $7::text) r";
     sql::Value message = o.started_message.empty() ? sql::Value{} : sql::Value{o.started_message};
     auto rows = c_.Query(
         sql, {o.owner, Ms(o.now), Ms(o.lease_until), std::int64_t{o.max_in_flight_per_school},
@@ -390,25 +384,12 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     return claimed;
   }
 
-  // PostgreSQL: ClaimNext's steps in one round trip (migration 0005, hs_claim_transfer).
+  // PostgreSQL: a claim of one of hs_claim_transfers (the same rules in one round trip).
   Result<std::optional<app::Transfer>> ClaimNextInOneCall(const app::ClaimOptions& o) {
-    static const std::string sql =
-        "SELECT " + ClaimedColumns() +
-        ", r.contended FROM hs_claim_transfer($1::text, $2, $3, $4, $5 = 1, $6::text) r";
-    sql::Value message = o.started_message.empty() ? sql::Value{} : sql::Value{o.started_message};
-    auto row = sql::QueryOne(
-        c_, sql,
-        {o.owner, Ms(o.now), Ms(o.lease_until), std::int64_t{o.max_in_flight_per_school},
-         std::int64_t{o.live_only ? 1 : 0}, message});
-    if (!row) return Propagate(row);
-    if (!*row) return Internal("hs_claim_transfer answered no row");
-    if ((*row)->IsNull(0)) {
-      if (o.contended && (*row)->Int(21) != 0) *o.contended = true;  // boolean, decoded 0/1
-      return std::optional<app::Transfer>{};
-    }
-    app::Transfer t = TransferFromRow(**row);
-    t.lease_claim = (*row)->Int(20);
-    return std::optional<app::Transfer>{std::move(t)};
+    auto claimed = ClaimSeveralInOneCall(o, 1, o.live_only ? 0 : 1);
+    if (!claimed) return Propagate(claimed);
+    if (claimed->empty()) return std::optional<app::Transfer>{};
+    return std::optional<app::Transfer>{std::move(claimed->front())};
   }
 
   static std::string StartedMessage(const app::ClaimOptions& o, const app::Transfer& t) {

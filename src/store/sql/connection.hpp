@@ -47,7 +47,7 @@ struct Dialect {
   // Several processes may write the database at once (PostgreSQL).
   bool concurrent_writers = false;
   // Each statement is a network round trip (PostgreSQL): the transfer claim runs as one call of
-  // the server-side function hs_claim_transfer (migration 0005) instead of its single steps.
+  // the server-side function hs_claim_transfers (migration 0006) instead of its single steps.
   bool statements_are_round_trips = false;
 };
 
