@@ -56,6 +56,10 @@ struct ServeOptions {
   // A claimed transfer's lease; renewed at every stored step. A killed process's transfer is
   // taken over by another process at most this long after its last step.
   int sevdesk_lease_ms = 30000;
+  // After an uncertain create, how long a look-up that finds nothing stays inconclusive (ADR 0010).
+  int sevdesk_settle_ms = 60000;
+  std::string sevdesk_write_connection = "reuse";  // "reuse" (recent only) | "fresh"
+  std::string sevdesk_proxy;
   std::string voucher_link_template = "https://my.sevdesk.de/#/ex/detail/id/{id}";
 };
 
@@ -140,6 +144,16 @@ Result<std::string> DefaultKeyFile(const store::DatabaseConfig& db) {
 
 Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
                                             const ServeOptions& serve) {
+  // A request may be applied until the client gives up on it; only after that (and sevdesk's
+  // search lag) can a look-up tell "absent" (ADR 0010).
+  if (serve.sevdesk_settle_ms < serve.sevdesk_timeout_ms) {
+    return Fail(ErrorCode::kInvalidArgument, "bad_settle",
+                "--sevdesk-settle-ms must be at least --sevdesk-timeout-ms");
+  }
+  if (serve.sevdesk_write_connection != "reuse" && serve.sevdesk_write_connection != "fresh") {
+    return Fail(ErrorCode::kInvalidArgument, "bad_write_connection",
+                "--sevdesk-write-connection must be reuse or fresh");
+  }
   auto database = DatabaseFrom(db_options);
   if (!database) return tl::unexpected(database.error());
   std::string key_file = serve.key_file;
@@ -171,6 +185,10 @@ Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
   sevdesk::ClientSettings client;
   client.base_url = serve.sevdesk_base_url;
   client.timeout = std::chrono::milliseconds(serve.sevdesk_timeout_ms);
+  client.write_connection = serve.sevdesk_write_connection == "fresh"
+                                ? sevdesk::WriteConnection::kFresh
+                                : sevdesk::WriteConnection::kReuseRecent;
+  client.proxy = serve.sevdesk_proxy;
   office->gateway = sevdesk::MakeSevdeskClient(client);
   app::SevdeskSettings sd;
   sd.workers = serve.workers;
@@ -179,6 +197,7 @@ Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
   sd.max_attempts = serve.sevdesk_max_attempts;
   sd.backoff_base = std::chrono::milliseconds(serve.sevdesk_backoff_base_ms);
   sd.lease = std::chrono::milliseconds(std::max(1000, serve.sevdesk_lease_ms));
+  sd.settle = std::chrono::milliseconds(serve.sevdesk_settle_ms);
   // SQLite: one process, so every running row of another owner is a dead process's.
   // PostgreSQL: other owners are live processes; only expired leases are taken over.
   sd.single_process = database->engine == store::Engine::kSqlite;
@@ -317,6 +336,20 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   };
 
+  // What keeps sevdesk writes exactly once on a real network (ADR 0010): serve and worker alike.
+  auto add_write_safety = [&serve](CLI::App* cmd) {
+    cmd->add_option("--sevdesk-settle-ms", serve.sevdesk_settle_ms,
+                    "After an uncertain create, how long a look-up that finds nothing is not yet "
+                    "conclusive (sevdesk's search lag; at least --sevdesk-timeout-ms)")
+        ->capture_default_str();
+    cmd->add_option("--sevdesk-write-connection", serve.sevdesk_write_connection,
+                    "reuse: writes reuse a connection idle at most 2 s; fresh: a new connection "
+                    "per write. Either way a write is never re-sent silently")
+        ->capture_default_str();
+    cmd->add_option("--sevdesk-proxy", serve.sevdesk_proxy,
+                    "HTTP proxy for sevdesk (the environment's proxy is never used)");
+  };
+
   auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP server (UI, JSON API, metrics)");
   add_db(serve_cmd);
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (port 0 picks a free port)")
@@ -368,6 +401,7 @@ int main(int argc, char** argv) {
       ->add_option("--sevdesk-lease-ms", serve.sevdesk_lease_ms,
                    "Lease of a claimed transfer; a dead process's work is taken over after it")
       ->capture_default_str();
+  add_write_safety(serve_cmd);
 
   // `worker`: the same transfer settings as serve, no HTTP.
   auto* worker_cmd = app.add_subcommand("worker", "Run sevdesk transfer workers only (PostgreSQL)");
@@ -389,6 +423,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   worker_cmd->add_option("--sevdesk-lease-ms", serve.sevdesk_lease_ms, "lease of a transfer")
       ->capture_default_str();
+  add_write_safety(worker_cmd);
   worker_cmd
       ->add_option("--voucher-link-template", serve.voucher_link_template,
                    "Link to a voucher in sevdesk; {id} is replaced")

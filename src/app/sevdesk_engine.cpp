@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/transaction.hpp"
+#include "app/voucher_sums.hpp"
 #include "core/log.hpp"
 
 namespace hs::app {
@@ -17,8 +18,20 @@ std::string AddressFingerprint(const domain::Address& a) {
   return a.street + "|" + a.zip + "|" + a.city + "|" + a.country;
 }
 
+// Street, postcode and city: the country is mapped to sevdesk's ids lossily.
+bool SameAddress(const domain::Address& a, const domain::Address& b) {
+  return a.street == b.street && a.zip == b.zip && a.city == b.city;
+}
+
 bool IsUncertain(const Error& e) {
   return e.code == ErrorCode::kUnavailable && e.reason == "sevdesk_uncertain";
+}
+
+// sevdesk certainly did not apply the request: it refused it, or it never reached sevdesk.
+bool CertainlyNotApplied(const Error& e) {
+  return e.code == ErrorCode::kUnauthenticated || e.code == ErrorCode::kForbidden ||
+         e.code == ErrorCode::kInvalidArgument || e.code == ErrorCode::kRateLimited ||
+         (e.code == ErrorCode::kUnavailable && e.reason == "sevdesk_unreachable");
 }
 
 }  // namespace
@@ -656,7 +669,8 @@ void TransferEngine::Run(Claim claim) {
                      "Versuch " + std::to_string(t.attempts) + " fehlgeschlagen: " + e.message));
   };
 
-  auto mark_transferred = [&](const std::string& voucher_id, const std::string& message) {
+  auto mark_transferred = [&](const std::string& voucher_id, const std::string& message,
+                              const std::string& warning = {}) {
     {
       std::lock_guard lock(throttle_mutex_);
       throttle_streak_.erase(t.school_id);
@@ -670,6 +684,17 @@ void TransferEngine::Run(Claim claim) {
     t.last_error_code.clear();
     t.last_error_message.clear();
     t.last_error_hint.clear();
+    if (!warning.empty()) {
+      // Transferred, but never silently: the receipt shows both amounts until someone acts.
+      t.last_error_code = "sum_mismatch";
+      t.last_error_message = warning;
+      t.last_error_hint =
+          "Bitte den Beleg in sevdesk öffnen und die Beträge an die Rechnung anpassen; maßgeblich "
+          "ist die Rechnung.";
+      pending_events.push_back({0, t.id, now(), "sum_mismatch", warning});
+      Log(LogLevel::kWarn, "sevdesk",
+          "transfer " + std::to_string(t.id) + ": sums in sevdesk differ from the invoice");
+    }
     Status st;
     if (w.connection.consecutive_rejections == 0 && !lease_lost) {
       // The usual end: one fenced write with its events, not waited for (ADR 0008).
@@ -746,6 +771,17 @@ void TransferEngine::Run(Claim claim) {
         !st && lease_lost)
       return;
   }
+  // After an uncertain create, a look-up that finds nothing is conclusive only once sevdesk's
+  // search has had the settle time to show what the create made (ADR 0010).
+  auto settled = [&](const std::optional<Instant>& sent) {
+    return !sent || now() >= *sent + cfg.settle;
+  };
+  auto wait_until_settled = [&](Instant sent) {
+    (void)snooze(sent + cfg.settle, "settling",
+                 "Ob sevdesk die letzte Anfrage schon ausgeführt hat, zeigt seine Suche erst nach "
+                 "kurzer Zeit; danach wird nachgesehen statt doppelt angelegt.",
+                 "Nichts zu tun: es geht automatisch weiter.");
+  };
 
   // ---------------------------------------------------------------- contact
   ContactData contact;
@@ -755,9 +791,17 @@ void TransferEngine::Run(Claim claim) {
   contact.last_name = w.customer.last_name;
   contact.address = w.customer.address;
   contact.email = w.customer.email;
-  ContactLink link = w.link.value_or(ContactLink{t.school_id, w.customer.id,
+  ContactLink link = w.link.value_or(ContactLink{t.school_id,
+                                                 w.customer.id,
                                                  "HS-" + std::to_string(w.customer.customer_number),
-                                                 "", "", "", "", "", 0, false});
+                                                 "",
+                                                 "",
+                                                 "",
+                                                 "",
+                                                 "",
+                                                 0,
+                                                 false,
+                                                 {}});
   contact.customer_number = link.customer_number;
   auto save_link = [&](const std::string& kind, const std::string& message) {
     return save([&](UnitOfWork& uow) -> Status {
@@ -769,6 +813,15 @@ void TransferEngine::Run(Claim claim) {
   auto mark_link = [&] {
     return mark([&](UnitOfWork& uow) { return uow.Sevdesk().SaveLink(link); });
   };
+  // A create of the contact, its address or its e-mail failed: when sevdesk certainly did not
+  // apply it, a later look-up that finds nothing is conclusive at once (no settle time).
+  auto failed_create = [&](const Error& e) {
+    if (CertainlyNotApplied(e) && link.create_sent_at) {
+      link.create_sent_at.reset();
+      (void)save_link("", "");
+    }
+    fail(e);
+  };
   // sevdesk no longer knows the linked contact (deleted there, or the token now belongs to
   // another sevdesk account): forget the link, so that a retry creates the contact again.
   auto forget_gone_contact = [&](const Error& e) {
@@ -777,8 +830,8 @@ void TransferEngine::Run(Claim claim) {
       return;
     }
     const std::string stale = link.contact_id;
-    link =
-        ContactLink{t.school_id, w.customer.id, link.customer_number, "", "", "", "", "", 0, false};
+    link = ContactLink{
+        t.school_id, w.customer.id, link.customer_number, "", "", "", "", "", 0, false, {}};
     (void)save_link("contact_forgotten",
                     "Der sevdesk-Kontakt " + stale + " ist in sevdesk nicht mehr vorhanden.");
     rejected_hint =
@@ -793,6 +846,7 @@ void TransferEngine::Run(Claim claim) {
       if (*found) {
         link.contact_id = (*found)->id;
         link.creating = false;
+        link.create_sent_at.reset();  // the uncertain create is resolved
         link.synced_address = "pending:";
         link.synced_email = "pending:";
         if (auto st = save_link("contact_adopted",
@@ -800,16 +854,20 @@ void TransferEngine::Run(Claim claim) {
             !st) {
           return fail(st.error());
         }
+      } else if (!settled(link.create_sent_at)) {
+        return wait_until_settled(*link.create_sent_at);
       }
     }
     if (link.contact_id.empty()) {
       link.creating = true;
       // The version whose data this create sends: an adopted contact carries it.
       link.synced_version = w.customer.version;
+      link.create_sent_at = now();
       auto created = create(mark_link, [&] { return s_.gateway_.CreateContact(w.token, contact); });
-      if (!created) return fail(created.error());
+      if (!created) return failed_create(created.error());
       link.contact_id = *created;
       link.creating = false;
+      link.create_sent_at.reset();
       link.synced_version = w.customer.version;
       if (auto st =
               save_link("contact_created", "sevdesk-Kontakt " + link.contact_id + " angelegt.");
@@ -839,20 +897,26 @@ void TransferEngine::Run(Claim claim) {
     if (link.synced_address.rfind("pending:", 0) == 0) {
       auto found = call([&] { return s_.gateway_.FindAddresses(w.token, link.contact_id); });
       if (!found) return fail(found.error());
-      if (!found->empty() && link.synced_address == "pending:" + address_fp) {
-        link.address_id = found->back();
-        adopted = true;
-      } else if (!found->empty() && link.synced_address == "pending:") {
-        link.address_id = found->back();  // an adopted contact brings its address along
-        adopted = true;
+      // Only the address itself: an older one of the contact is not the one the create made.
+      for (const auto& a : *found) {
+        if (!adopted && SameAddress(a.address, w.customer.address)) {
+          link.address_id = a.id;
+          link.create_sent_at.reset();
+          adopted = true;
+        }
+      }
+      if (!adopted && !settled(link.create_sent_at)) {
+        return wait_until_settled(*link.create_sent_at);
       }
     }
     if (!adopted) {
       link.synced_address = "pending:" + address_fp;
+      link.create_sent_at = now();
       auto id = create(
           mark_link, [&] { return s_.gateway_.CreateAddress(w.token, link.contact_id, contact); });
-      if (!id) return fail(id.error());
+      if (!id) return failed_create(id.error());
       link.address_id = *id;
+      link.create_sent_at.reset();
     }
     link.synced_address = address_fp;
     if (auto st = save_link("address_synced", "Rechnungsanschrift in sevdesk eingetragen."); !st) {
@@ -864,19 +928,26 @@ void TransferEngine::Run(Claim claim) {
     if (link.synced_email.rfind("pending:", 0) == 0) {
       auto found = call([&] { return s_.gateway_.FindEmails(w.token, link.contact_id); });
       if (!found) return fail(found.error());
-      if (!found->empty() &&
-          (link.synced_email == "pending:" + w.customer.email || link.synced_email == "pending:")) {
-        link.email_id = found->back();
-        adopted = true;
+      for (const auto& e : *found) {
+        if (!adopted && e.value == w.customer.email) {
+          link.email_id = e.id;
+          link.create_sent_at.reset();
+          adopted = true;
+        }
+      }
+      if (!adopted && !settled(link.create_sent_at)) {
+        return wait_until_settled(*link.create_sent_at);
       }
     }
     if (!adopted) {
       link.synced_email = "pending:" + w.customer.email;
+      link.create_sent_at = now();
       auto id = create(mark_link, [&] {
         return s_.gateway_.CreateEmail(w.token, link.contact_id, w.customer.email);
       });
-      if (!id) return fail(id.error());
+      if (!id) return failed_create(id.error());
       link.email_id = *id;
+      link.create_sent_at.reset();
     }
     link.synced_email = w.customer.email;
     if (auto st = save_link("email_synced", "E-Mail-Adresse in sevdesk eingetragen."); !st) {
@@ -891,11 +962,17 @@ void TransferEngine::Run(Claim claim) {
     auto found = call([&] { return s_.gateway_.FindVouchers(w.token, description); });
     if (!found) return fail(found.error());
     for (const auto& v : *found) {
-      if (v.description == description && v.gross_cents == w.invoice.totals.gross_cents &&
-          v.contact_id == link.contact_id && (v.credit_debit.empty() || v.credit_debit == "D")) {
-        return mark_transferred(v.id, "In sevdesk vorhandenen Beleg " + v.id + " übernommen.");
+      // Our invoice number and contact identify it; a different sum is adopted with a warning
+      // (creating it again would be a duplicate).
+      if (v.description == description && v.contact_id == link.contact_id &&
+          (v.credit_debit.empty() || v.credit_debit == "D")) {
+        const SumMismatch mismatch =
+            CompareVoucherSums(w.invoice.totals, SavedVoucher{v.id, {}, {}, v.gross_cents});
+        return mark_transferred(v.id, "In sevdesk vorhandenen Beleg " + v.id + " übernommen.",
+                                mismatch.Any() ? SumMismatchMessage(mismatch) : std::string{});
       }
     }
+    if (!settled(t.create_sent_at)) return wait_until_settled(*t.create_sent_at);
   }
   if (t.uploaded_filename.empty()) {
     auto name =
@@ -943,9 +1020,6 @@ void TransferEngine::Run(Claim claim) {
     }
     p.account_id = *account;
     p.rate = g.rate;
-    p.net = w.invoice.price_entry == domain::PriceEntry::kNet;
-    p.net_cents = g.net_cents;
-    p.tax_cents = g.tax_cents;
     p.gross_cents = g.gross_cents;
     p.comment = (w.invoice.kind == domain::InvoiceKind::kCancellation
                      ? "Storno zu " + w.invoice.cancels_invoice_number.value_or("") + ", "
@@ -954,6 +1028,7 @@ void TransferEngine::Run(Claim claim) {
     v.positions.push_back(std::move(p));
   }
   t.phase = TransferPhase::kPosting;
+  t.create_sent_at = now();
   auto saved = create([&] { return mark(); }, [&] { return s_.gateway_.SaveVoucher(w.token, v); });
   if (!saved) {
     const Error& e = saved.error();
@@ -973,6 +1048,7 @@ void TransferEngine::Run(Claim claim) {
                         {},
                         {}});
     }
+    if (CertainlyNotApplied(e)) t.create_sent_at.reset();
     if (!IsUncertain(e) && e.code != ErrorCode::kUnavailable) t.phase = TransferPhase::kNone;
     if (e.code == ErrorCode::kUnavailable && e.reason == "sevdesk_unreachable") {
       t.phase = TransferPhase::kNone;  // certainly not sent
@@ -980,7 +1056,9 @@ void TransferEngine::Run(Claim claim) {
     forget_gone_contact(e);
     return fail(e);
   }
-  mark_transferred(*saved, "In sevdesk als Beleg " + *saved + " gespeichert.");
+  const SumMismatch mismatch = CompareVoucherSums(w.invoice.totals, *saved);
+  mark_transferred(saved->id, "In sevdesk als Beleg " + saved->id + " gespeichert.",
+                   mismatch.Any() ? SumMismatchMessage(mismatch) : std::string{});
 }
 
 }  // namespace hs::app

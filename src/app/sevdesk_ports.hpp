@@ -55,9 +55,8 @@ struct ContactRef {
 struct VoucherPosition {
   std::int64_t account_id = 0;
   int rate = 0;
-  bool net = true;  // amounts entered net (true) or gross
-  Cents net_cents = 0;
-  Cents tax_cents = 0;
+  // Positions are always sent gross: sevdesk derives net = gross / (1 + rate), which every sane
+  // rounding brings back to the invoice's own net per rate (ADR 0010).
   Cents gross_cents = 0;
   std::string comment;
 };
@@ -71,6 +70,25 @@ struct VoucherData {
   int tax_rule = 1;
   std::string filename;  // from UploadDocument
   std::vector<VoucherPosition> positions;
+};
+
+// What sevdesk answered to saveVoucher: the voucher's id and the sums sevdesk computed itself
+// (absent when the answer did not carry them).
+struct SavedVoucher {
+  std::string id;
+  std::optional<Cents> net_cents;
+  std::optional<Cents> tax_cents;
+  std::optional<Cents> gross_cents;
+};
+
+struct FoundAddress {
+  std::string id;
+  domain::Address address;  // country as ISO code ("" when sevdesk's country is unknown to us)
+};
+
+struct FoundEmail {
+  std::string id;
+  std::string value;
 };
 
 struct FoundVoucher {
@@ -101,18 +119,18 @@ class SevdeskGateway {
   virtual Result<std::string> CreateContact(const std::string& token, const ContactData& c) = 0;
   virtual Status UpdateContact(const std::string& token, const std::string& contact_id,
                                const ContactData& c) = 0;
-  virtual Result<std::vector<std::string>> FindAddresses(const std::string& token,
-                                                         const std::string& contact_id) = 0;
+  virtual Result<std::vector<FoundAddress>> FindAddresses(const std::string& token,
+                                                          const std::string& contact_id) = 0;
   virtual Result<std::string> CreateAddress(const std::string& token, const std::string& contact_id,
                                             const ContactData& c) = 0;
-  virtual Result<std::vector<std::string>> FindEmails(const std::string& token,
-                                                      const std::string& contact_id) = 0;
+  virtual Result<std::vector<FoundEmail>> FindEmails(const std::string& token,
+                                                     const std::string& contact_id) = 0;
   virtual Result<std::string> CreateEmail(const std::string& token, const std::string& contact_id,
                                           const std::string& email) = 0;
   // Uploads a document; returns the temporary file name for SaveVoucher.
   virtual Result<std::string> UploadDocument(const std::string& token, const std::string& file_name,
                                              const std::string& bytes) = 0;
-  virtual Result<std::string> SaveVoucher(const std::string& token, const VoucherData& v) = 0;
+  virtual Result<SavedVoucher> SaveVoucher(const std::string& token, const VoucherData& v) = 0;
   // Revenue vouchers whose description contains `description` (verify exactly yourself).
   virtual Result<std::vector<FoundVoucher>> FindVouchers(const std::string& token,
                                                          const std::string& description) = 0;
@@ -159,6 +177,9 @@ struct ContactLink {
   std::string synced_address;  // fingerprint of street|zip|city|country
   std::int64_t synced_version = 0;
   bool creating = false;  // a POST /Contact may be in flight: look up before creating again
+  // When the last create of the contact, its address or its e-mail was sent ("creating" or a
+  // "pending:" mark): a look-up finds nothing conclusive before the settle time has passed.
+  std::optional<Instant> create_sent_at;
 };
 
 enum class TransferState { kQueued, kRunning, kRetryWait, kFailed, kTransferred };
@@ -192,6 +213,8 @@ struct Transfer {
   Instant created_at{};
   Instant updated_at{};
   std::optional<Instant> transferred_at;
+  // When the voucher's create (phase kPosting) was sent; see ContactLink::create_sent_at.
+  std::optional<Instant> create_sent_at;
 };
 
 struct TransferEvent {
@@ -285,6 +308,8 @@ class SevdeskRepository {
   virtual Result<std::int64_t> RenewLeases(const std::string& owner, Instant until,
                                            const std::vector<std::int64_t>& ids) = 0;
   virtual Result<std::optional<Instant>> NextDueAt() = 0;
+  // Transferred receipts whose sums in sevdesk differ from the invoice (all schools; /metrics).
+  virtual Result<std::int64_t> CountSumMismatches() = 0;
   virtual Status AddEvent(const TransferEvent& e) = 0;
   virtual Result<std::vector<TransferEvent>> Events(std::int64_t transfer_id) = 0;
 

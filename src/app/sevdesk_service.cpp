@@ -606,6 +606,11 @@ Result<bool> SevdeskService::IsPaused(std::int64_t school_id) {
          ((*c)->state == ConnectionState::kPausedAuth || !(*c)->enabled);
 }
 
+Result<std::int64_t> SevdeskService::CountSumMismatches() {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  return (*uow)->Sevdesk().CountSumMismatches();
+}
+
 Result<TransferHistory> SevdeskService::History(std::int64_t school_id, std::int64_t receipt_id) {
   HS_TRY(uow, db_.Begin(TxKind::kRead));
   HS_CHECK((*uow)->Receipts().Get(school_id, receipt_id));

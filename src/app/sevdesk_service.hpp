@@ -34,6 +34,11 @@ struct SevdeskSettings {
   // Single process (SQLite): every running row of another owner belongs to a dead process.
   bool single_process = true;
   std::string voucher_link_template = "https://my.sevdesk.de/#/ex/detail/id/{id}";
+  // After an uncertain create (sent, no certain answer), a look-up that does not find the object
+  // counts as "absent" only this long after the create was sent: sevdesk's lists and searches
+  // may show a new object later than GET by id does, and a request may be applied up to the
+  // client's time-out after it was sent. So it must exceed that time-out (ADR 0010).
+  std::chrono::milliseconds settle{60'000};
 };
 
 // What the API shows of a connection (the token only masked).
@@ -135,6 +140,8 @@ class SevdeskService final : public FinalizeHook {
   Result<TransferHistory> Retry(std::int64_t school_id, std::int64_t receipt_id);
   // Whether the school's pending transfers currently wait for the connection (banner).
   Result<bool> IsPaused(std::int64_t school_id);
+  // For /metrics: receipts in sevdesk with other sums than their invoice (ADR 0010).
+  Result<std::int64_t> CountSumMismatches();
   ReceiptSevdeskStatus StatusOf(const std::optional<Transfer>& transfer, bool paused) const;
   std::vector<RevenueAccount> RevenueAccounts(const SevdeskConnection& connection) const;
 

@@ -59,7 +59,9 @@ app::SevdeskConnection ConnectionFromRow(const Row& r) {
 constexpr const char* kTransferColumns =
     "id, school_id, receipt_id, customer_id, state, phase, priority, batch_id, attempts, "
     "next_attempt_at, lease_owner, lease_until, uploaded_filename, voucher_id, last_error_code, "
-    "last_error_message, last_error_hint, created_at, updated_at, transferred_at";
+    "last_error_message, last_error_hint, created_at, updated_at, transferred_at, create_sent_at";
+// The column after kTransferColumns in the queries that also read the fencing token.
+constexpr std::size_t kLeaseClaimColumn = 21;
 
 }  // namespace
 
@@ -87,6 +89,7 @@ app::Transfer TransferFromRow(const Row& row, std::size_t o) {
   t.created_at = FromUnixMillis(I(17));
   t.updated_at = FromUnixMillis(I(18));
   t.transferred_at = OptInstant(row, o + 19);
+  t.create_sent_at = OptInstant(row, o + 20);
   return t;
 }
 
@@ -149,7 +152,8 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     auto row = sql::QueryOne(
         c_,
         "SELECT school_id, customer_id, customer_number, contact_id, address_id, email_id, "
-        "synced_email, synced_address, synced_version, creating FROM sevdesk_contact_links "
+        "synced_email, synced_address, synced_version, creating, create_sent_at FROM "
+        "sevdesk_contact_links "
         "WHERE school_id = $1 AND customer_id = $2",
         {school_id, customer_id});
     if (!row) return Propagate(row);
@@ -157,18 +161,20 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     const Row& r = **row;
     return std::optional<app::ContactLink>{
         app::ContactLink{r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6),
-                         r.Text(7), r.Int(8), r.Int(9) != 0}};
+                         r.Text(7), r.Int(8), r.Int(9) != 0, OptInstant(r, 10)}};
   }
 
   Status SaveLink(const app::ContactLink& l) override {
     auto n = c_.Exec(
         "INSERT INTO sevdesk_contact_links (school_id, customer_id, customer_number, contact_id, "
-        "address_id, email_id, synced_email, synced_address, synced_version, creating) VALUES "
-        "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (school_id, customer_id) DO UPDATE SET "
-        "customer_number=$3, contact_id=$4, address_id=$5, email_id=$6, synced_email=$7, "
-        "synced_address=$8, synced_version=$9, creating=$10",
+        "address_id, email_id, synced_email, synced_address, synced_version, creating, "
+        "create_sent_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (school_id, "
+        "customer_id) DO UPDATE SET customer_number=$3, contact_id=$4, address_id=$5, "
+        "email_id=$6, synced_email=$7, synced_address=$8, synced_version=$9, creating=$10, "
+        "create_sent_at=$11",
         {l.school_id, l.customer_id, l.customer_number, l.contact_id, l.address_id, l.email_id,
-         l.synced_email, l.synced_address, l.synced_version, std::int64_t{l.creating ? 1 : 0}});
+         l.synced_email, l.synced_address, l.synced_version, std::int64_t{l.creating ? 1 : 0},
+         OptMs(l.create_sent_at)});
     if (!n) return Propagate(n);
     return {};
   }
@@ -318,7 +324,7 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
                     {school_id, now});
         if (!touch) return Propagate(touch);
         app::Transfer t = TransferFromRow(**claimed);
-        t.lease_claim = (*claimed)->Int(20);
+        t.lease_claim = (*claimed)->Int(kLeaseClaimColumn);
         if (!o.started_message.empty()) {
           if (auto st = AddEvent({0, t.id, o.now, "started", StartedMessage(o, t)}); !st) {
             return tl::unexpected(st.error());
@@ -328,6 +334,14 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
       }
     }
     return std::optional<app::Transfer>{};
+  }
+
+  Result<std::int64_t> CountSumMismatches() override {
+    // Served by the partial index sevdesk_transfers_sum_mismatch (migration 0005/0007).
+    auto row = sql::QueryOne(
+        c_, "SELECT COUNT(*) FROM sevdesk_transfers WHERE last_error_code = 'sum_mismatch'", {});
+    if (!row) return Propagate(row);
+    return *row ? (*row)->Int(0) : 0;
   }
 
   Result<std::vector<app::Transfer>> ClaimSeveral(const app::ClaimOptions& options, int limit,
@@ -374,11 +388,13 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     std::vector<app::Transfer> claimed;
     for (const auto& row : *rows) {
       if (row.IsNull(0)) {
-        if (o.contended && row.Int(21) != 0) *o.contended = true;  // boolean, decoded 0/1
+        if (o.contended && row.Int(kLeaseClaimColumn + 1) != 0) {
+          *o.contended = true;  // boolean, decoded 0/1
+        }
         continue;
       }
       app::Transfer t = TransferFromRow(row);
-      t.lease_claim = row.Int(20);
+      t.lease_claim = row.Int(kLeaseClaimColumn);
       claimed.push_back(std::move(t));
     }
     return claimed;
@@ -559,7 +575,7 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
   }
 
  private:
-  // UPDATE of every mutable column of `t` by id, plus `condition` on parameters $17 onwards.
+  // UPDATE of every mutable column of `t` by id, plus `condition` on parameters $18 onwards.
   static std::vector<Value> TransferParams(const app::Transfer& t) {
     return {t.id,
             app::ToString(t.state),
@@ -576,17 +592,18 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
             t.last_error_message,
             t.last_error_hint,
             Ms(t.updated_at),
-            OptMs(t.transferred_at)};
+            OptMs(t.transferred_at),
+            OptMs(t.create_sent_at)};
   }
 
   static constexpr const char* kUpdateTransfer =
       "UPDATE sevdesk_transfers SET state=$2, phase=$3, priority=$4, batch_id=$5, attempts=$6, "
       "next_attempt_at=$7, lease_owner=$8, lease_until=$9, uploaded_filename=$10, "
       "voucher_id=$11, last_error_code=$12, last_error_message=$13, last_error_hint=$14, "
-      "updated_at=$15, transferred_at=$16 WHERE id=$1";
-  // The fence of a claimed transfer's writes ($17, $18 after TransferParams).
+      "updated_at=$15, transferred_at=$16, create_sent_at=$17 WHERE id=$1";
+  // The fence of a claimed transfer's writes ($18, $19 after TransferParams).
   static constexpr const char* kUnderClaim =
-      " AND state='running' AND lease_owner=$17 AND lease_claim=$18";
+      " AND state='running' AND lease_owner=$18 AND lease_claim=$19";
 
   Result<std::int64_t> WriteTransfer(const app::Transfer& t, const std::string& condition,
                                      std::vector<Value> more) {
@@ -604,7 +621,7 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     if (!row) return Propagate(row);
     if (!*row) return std::optional<app::Transfer>{};
     app::Transfer t = TransferFromRow(**row);
-    t.lease_claim = (*row)->Int(20);
+    t.lease_claim = (*row)->Int(kLeaseClaimColumn);
     return std::optional<app::Transfer>{std::move(t)};
   }
 

@@ -661,7 +661,7 @@ constexpr const char* kTransferColumnsT =
     "t.id, t.school_id, t.receipt_id, t.customer_id, t.state, t.phase, t.priority, t.batch_id, "
     "t.attempts, t.next_attempt_at, t.lease_owner, t.lease_until, t.uploaded_filename, "
     "t.voucher_id, t.last_error_code, t.last_error_message, t.last_error_hint, t.created_at, "
-    "t.updated_at, t.transferred_at";
+    "t.updated_at, t.transferred_at, t.create_sent_at";
 
 domain::Receipt ReceiptFromRow(const Row& r) {
   domain::Receipt x;

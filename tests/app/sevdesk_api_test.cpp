@@ -214,8 +214,17 @@ TEST_F(SevdeskApiTest, BulkTransferBatchStatusHistoryAndRetry) {
 
   // A failed one in the list and its retry.
   const auto gone = NewCustomer(school_.school_id, "Gelöscht");
-  SaveLink({school_.school_id, gone.id, "HS-" + std::to_string(gone.customer_number), "777", "", "",
-            gone.email, "Hauptstraße 5|20095|Hamburg|DE", gone.version, false});
+  SaveLink({school_.school_id,
+            gone.id,
+            "HS-" + std::to_string(gone.customer_number),
+            "777",
+            "",
+            "",
+            gone.email,
+            "Hauptstraße 5|20095|Hamburg|DE",
+            gone.version,
+            false,
+            {}});
   const auto failed = ReceiptOf(school_.school_id, Finalize(school_.school_id, gone.id));
   Drain();
   r = Call("GET", "/api/v1/receipts/" + std::to_string(failed) + "/sevdesk");

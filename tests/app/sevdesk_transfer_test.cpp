@@ -482,8 +482,17 @@ TEST_F(SevdeskTransferTest, EveryStatusWithReasonHintAttemptsAndTheListFilter) {
     EXPECT_TRUE(sevdesk_->UpdateConnection(school_, off));
     return inv;
   }());
-  SaveLink({school_.school_id, bogus.id, "HS-" + std::to_string(bogus.customer_number), "999", "",
-            "", bogus.email, "Hauptstraße 5|20095|Hamburg|DE", bogus.version, false});
+  SaveLink({school_.school_id,
+            bogus.id,
+            "HS-" + std::to_string(bogus.customer_number),
+            "999",
+            "",
+            "",
+            bogus.email,
+            "Hauptstraße 5|20095|Hamburg|DE",
+            bogus.version,
+            false,
+            {}});
   const auto rejected = ReceiptOf(school_.school_id, Finalize(school_.school_id, bogus.id));
   const auto retried = ReceiptOf(school_.school_id, Finalize(school_.school_id, customer.id));
   const auto done = ReceiptOf(school_.school_id, Finalize(school_.school_id, customer.id));

@@ -48,6 +48,10 @@ void SevdeskWorld::SetUp() {
   s.burst = 1e6;
   s.voucher_link_template = "https://my.sevdesk.de/#/ex/detail/id/{id}";
   Configure(options_);
+  // Just past the client's time-out (a settle time must cover it), unless a test chose one.
+  if (s.settle == SevdeskSettings{}.settle) {
+    s.settle = options_.client_timeout + std::chrono::milliseconds(100);
+  }
 
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   dir_ = fs::temp_directory_path() / ("hs-app-sevdesk-" + std::to_string(::getpid()) + "-" +
@@ -77,6 +81,8 @@ void SevdeskWorld::SetUp() {
   ss.seed = 42;
   ss.server_threads = 16;
   ss.faults.timeout_duration = options_.sandbox_hold;
+  // The sandbox's search lag runs on the world's clock (not owned: the world outlives it).
+  ss.clock = std::shared_ptr<const Clock>(clock_.get(), [](const Clock*) {});
   auto account = [](const char* token, const char* name) {
     sevdesk::sandbox::AccountSettings a;
     a.token = token;

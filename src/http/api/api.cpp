@@ -212,6 +212,11 @@ void Api::RegisterRoutes() {
   AddPublic("GET", "/healthz",
             [](const Request&) { return Response::Json(200, R"({"status":"ok"})"); });
   AddPublic("GET", "/metrics", [this](const Request&) {
+    if (s_.sevdesk) {
+      if (auto n = s_.sevdesk->CountSumMismatches()) {
+        s_.metrics.SetGauge("hundeschule_sevdesk_sum_mismatch_receipts", static_cast<double>(*n));
+      }
+    }
     return Response::Text(200, s_.metrics.RenderPrometheus(), "text/plain; version=0.0.4");
   });
 

@@ -315,6 +315,11 @@ Json ToJson(const app::ReceiptSevdeskStatus& s) {
     out["reason"] = t.last_error_message;
     out["hint"] = t.last_error_hint;
   }
+  if (s.status == "transferred" && t.last_error_code == "sum_mismatch") {
+    // In sevdesk, but with other sums than the invoice: never silent (ADR 0010).
+    out["warning"] = t.last_error_message;
+    out["hint"] = t.last_error_hint;
+  }
   if (s.status == "failed") {
     out["next_retry_at"] = t.state == app::TransferState::kRetryWait
                                ? Json(FormatIsoInstant(t.next_attempt_at))

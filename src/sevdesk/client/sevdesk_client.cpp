@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/log.hpp"
 #include "core/text.hpp"
 
 namespace hs::sevdesk {
@@ -104,14 +105,22 @@ Json Ref(const std::string& id, const char* object_name) {
   return Json{{"id", id}, {"objectName", object_name}};
 }
 
+constexpr std::pair<const char*, int> kCountryIds[] = {
+    {"DE", 1},  {"CH", 2},  {"AT", 3},  {"BE", 6},  {"FR", 11},
+    {"IT", 14}, {"LU", 17}, {"NL", 21}, {"PL", 24}, {"ES", 29}};
+
 int CountryId(const std::string& iso) {
-  static const std::pair<const char*, int> kIds[] = {{"DE", 1},  {"CH", 2},  {"AT", 3},  {"BE", 6},
-                                                     {"FR", 11}, {"IT", 14}, {"LU", 17}, {"NL", 21},
-                                                     {"PL", 24}, {"ES", 29}};
-  for (const auto& [code, id] : kIds) {
+  for (const auto& [code, id] : kCountryIds) {
     if (iso == code) return id;
   }
   return 1;
+}
+
+std::string CountryIso(const std::string& id) {
+  for (const auto& [code, country_id] : kCountryIds) {
+    if (id == std::to_string(country_id)) return code;
+  }
+  return {};
 }
 
 class SevdeskClient final : public app::SevdeskGateway {
@@ -155,6 +164,7 @@ class SevdeskClient final : public app::SevdeskGateway {
     if (!guide) return tl::unexpected(guide.error());
     bool rule1 = false, rule11 = false;
     for (const Json& a : (*guide)["objects"]) {
+      if (!a.is_object()) continue;  // sevdesk answers are not trusted
       app::RevenueAccount acc;
       try {
         acc.id = std::stoll(Str(a.value("accountDatevId", Json())));
@@ -197,6 +207,7 @@ class SevdeskClient final : public app::SevdeskGateway {
     if (!j) return tl::unexpected(j.error());
     // Unknown filters are silently ignored by sevdesk: verify the match ourselves.
     for (const Json& c : (*j)["objects"]) {
+      if (!c.is_object()) continue;  // sevdesk answers are not trusted
       if (Str(c.value("customerNumber", Json())) == number) {
         return std::optional<app::ContactRef>{app::ContactRef{Str(c.value("id", Json())), number}};
       }
@@ -217,11 +228,24 @@ class SevdeskClient final : public app::SevdeskGateway {
     return {};
   }
 
-  Result<std::vector<std::string>> FindAddresses(const std::string& token,
-                                                 const std::string& contact_id) override {
-    return ListIds(token,
-                   "/ContactAddress?contact[id]=" + contact_id + "&contact[objectName]=Contact",
-                   contact_id);
+  Result<std::vector<app::FoundAddress>> FindAddresses(const std::string& token,
+                                                       const std::string& contact_id) override {
+    auto rows = ListOfContact(
+        token, "/ContactAddress?contact[id]=" + contact_id + "&contact[objectName]=Contact",
+        contact_id);
+    if (!rows) return tl::unexpected(rows.error());
+    std::vector<app::FoundAddress> out;
+    for (const Json& x : *rows) {
+      app::FoundAddress a;
+      a.id = Str(x.value("id", Json()));
+      a.address.street = Str(x.value("street", Json()));
+      a.address.zip = Str(x.value("zip", Json()));
+      a.address.city = Str(x.value("city", Json()));
+      const Json country = x.value("country", Json());
+      if (country.is_object()) a.address.country = CountryIso(Str(country.value("id", Json())));
+      out.push_back(std::move(a));
+    }
+    return out;
   }
 
   Result<std::string> CreateAddress(const std::string& token, const std::string& contact_id,
@@ -238,12 +262,21 @@ class SevdeskClient final : public app::SevdeskGateway {
     return IdOf(*j);
   }
 
-  Result<std::vector<std::string>> FindEmails(const std::string& token,
-                                              const std::string& contact_id) override {
-    return ListIds(
+  Result<std::vector<app::FoundEmail>> FindEmails(const std::string& token,
+                                                  const std::string& contact_id) override {
+    auto rows = ListOfContact(
         token,
         "/CommunicationWay?contact[id]=" + contact_id + "&contact[objectName]=Contact&type=EMAIL",
         contact_id);
+    if (!rows) return tl::unexpected(rows.error());
+    std::vector<app::FoundEmail> out;
+    for (const Json& x : *rows) {
+      if (const std::string type = Str(x.value("type", Json())); !type.empty() && type != "EMAIL") {
+        continue;  // the type filter may be ignored too
+      }
+      out.push_back({Str(x.value("id", Json())), Str(x.value("value", Json()))});
+    }
+    return out;
   }
 
   Result<std::string> CreateEmail(const std::string& token, const std::string& contact_id,
@@ -273,7 +306,8 @@ class SevdeskClient final : public app::SevdeskGateway {
     return name;
   }
 
-  Result<std::string> SaveVoucher(const std::string& token, const app::VoucherData& v) override {
+  Result<app::SavedVoucher> SaveVoucher(const std::string& token,
+                                        const app::VoucherData& v) override {
     Json voucher = {{"objectName", "Voucher"},
                     {"mapAll", true},
                     {"voucherDate", SevdeskDate(v.voucher_date)},
@@ -288,13 +322,12 @@ class SevdeskClient final : public app::SevdeskGateway {
     if (v.delivery_date_until) voucher["deliveryDateUntil"] = SevdeskDate(*v.delivery_date_until);
     Json positions = Json::array();
     for (const auto& p : v.positions) {
+      // Gross only: sevdesk computes net and tax from it (ADR 0010).
       positions.push_back({{"objectName", "VoucherPos"},
                            {"mapAll", true},
                            {"accountDatev", Ref(std::to_string(p.account_id), "AccountDatev")},
                            {"taxRate", p.rate},
-                           {"net", p.net},
-                           {"sumNet", Decimal(p.net_cents)},
-                           {"sumTax", Decimal(p.tax_cents)},
+                           {"net", false},
                            {"sumGross", Decimal(p.gross_cents)},
                            {"comment", p.comment}});
     }
@@ -305,13 +338,19 @@ class SevdeskClient final : public app::SevdeskGateway {
     auto j = Call(token, "POST", "/Voucher/Factory/saveVoucher", body.dump());
     if (!j) return tl::unexpected(j.error());
     const Json& o = (*j)["objects"];
-    std::string id;
-    if (o.is_object() && o.contains("voucher")) id = Str(o["voucher"].value("id", Json()));
-    if (id.empty()) {
+    app::SavedVoucher saved;
+    if (o.is_object() && o.contains("voucher") && o["voucher"].is_object()) {
+      const Json& stored = o["voucher"];
+      saved.id = Str(stored.value("id", Json()));
+      saved.net_cents = Amount(stored.value("sumNet", Json()));
+      saved.tax_cents = Amount(stored.value("sumTax", Json()));
+      saved.gross_cents = Amount(stored.value("sumGross", Json()));
+    }
+    if (saved.id.empty()) {
       return tl::unexpected(Classified(ErrorCode::kUnavailable, "sevdesk_uncertain",
                                        "sevdesk hat keine Beleg-ID geliefert."));
     }
-    return id;
+    return saved;
   }
 
   Result<std::vector<app::FoundVoucher>> FindVouchers(const std::string& token,
@@ -322,6 +361,7 @@ class SevdeskClient final : public app::SevdeskGateway {
     if (!j) return tl::unexpected(j.error());
     std::vector<app::FoundVoucher> out;
     for (const Json& v : (*j)["objects"]) {
+      if (!v.is_object()) continue;  // sevdesk answers are not trusted
       app::FoundVoucher f;
       f.id = Str(v.value("id", Json()));
       f.description = Str(v.value("description", Json()));
@@ -376,16 +416,20 @@ class SevdeskClient final : public app::SevdeskGateway {
     return id;
   }
 
-  Result<std::vector<std::string>> ListIds(const std::string& token, const std::string& path,
-                                           const std::string& contact_id) {
+  // The objects of a list answer that belong to `contact_id`.
+  Result<std::vector<Json>> ListOfContact(const std::string& token, const std::string& path,
+                                          const std::string& contact_id) {
     auto j = Call(token, "GET", path);
     if (!j) return tl::unexpected(j.error());
-    std::vector<std::string> out;
-    for (const Json& x : (*j)["objects"]) {
+    std::vector<Json> out;
+    const Json& objects = (*j)["objects"];
+    if (!objects.is_array()) return out;
+    for (const Json& x : objects) {
+      if (!x.is_object()) continue;
       const Json contact = x.value("contact", Json());
       // Filters may be ignored: keep only rows of this contact.
       if (contact.is_object() && Str(contact.value("id", Json())) != contact_id) continue;
-      out.push_back(Str(x.value("id", Json())));
+      out.push_back(x);
     }
     return out;
   }
@@ -404,16 +448,22 @@ class SevdeskClient final : public app::SevdeskGateway {
     idle_.push_back(h);
   }
 
-  // One request; answers the parsed JSON on 2xx without an error object.
-  Result<Json> Call(const std::string& token, const std::string& method, const std::string& path,
-                    const std::string& body = {},
-                    std::optional<MultipartFile> file = std::nullopt) {
-    const bool write = method != "GET";
-    CURL* h = Handle();
-    if (h == nullptr) return Internal("curl_easy_init failed");
-    curl_easy_reset(h);
-    HttpAnswer answer;
-    const std::string url = settings_.base_url + path;
+  // Counts how often libcurl is about to send the request of one call. libcurl re-sends a
+  // request on a new connection when a reused one dies before the answer's first byte, whatever
+  // the method; for a write the second send is refused here, so sevdesk gets it at most once.
+  struct SendGuard {
+    int sends = 0;
+    bool write = false;
+  };
+  static int BeforeSend(void* user, char*, char*, int, int) {
+    auto* guard = static_cast<SendGuard*>(user);
+    ++guard->sends;
+    return guard->write && guard->sends > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+  }
+
+  // The options every request gets; the ones of a write make it impossible to send it twice.
+  void SetRequestOptions(CURL* h, const std::string& url, bool write, HttpAnswer& answer,
+                         SendGuard& guard) const {
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.timeout.count()));
@@ -424,26 +474,88 @@ class SevdeskClient final : public app::SevdeskGateway {
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer.body);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, ReadHeader);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &answer);
-    struct curl_slist* headers = nullptr;
-    // The token is a header value only; it never appears in a URL or a log line.
-    const std::string auth = "Authorization: " + token;
-    headers = curl_slist_append(headers, auth.c_str());
-    headers = curl_slist_append(headers, "Accept: application/json");
-    curl_mime* mime = nullptr;
+    // A redirect would send the request again elsewhere; sevdesk's API never redirects.
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    // Never the environment's proxy (see ClientSettings::proxy).
+    curl_easy_setopt(h, CURLOPT_PROXY, settings_.proxy.c_str());
+    guard.write = write;
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, BeforeSend);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, &guard);
+    if (!write) return;
+    if (settings_.write_connection == WriteConnection::kFresh) {
+      curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+    } else {
+      curl_easy_setopt(
+          h, CURLOPT_MAXAGE_CONN,
+          static_cast<long>(std::max<std::int64_t>(1, settings_.write_reuse_max_idle.count())));
+    }
+  }
+
+  // Headers and body; the mime part, if any, is returned for the caller to free.
+  static curl_mime* SetBody(CURL* h, const std::string& method, const std::string& body,
+                            const std::optional<MultipartFile>& file, curl_slist*& headers) {
+    // "Expect: 100-continue" (sent by libcurl for large bodies) waits for the server and, on a
+    // 417, sends the request again without it: never wanted.
+    headers = curl_slist_append(headers, "Expect:");
     if (file) {
-      mime = curl_mime_init(h);
+      curl_mime* mime = curl_mime_init(h);
       curl_mimepart* part = curl_mime_addpart(mime);
       curl_mime_name(part, "file");
       curl_mime_filename(part, file->name.c_str());
       curl_mime_type(part, "application/pdf");
       curl_mime_data(part, file->bytes.data(), file->bytes.size());
       curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
-    } else if (method == "POST" || method == "PUT") {
+      return mime;
+    }
+    if (method == "POST" || method == "PUT") {
       headers = curl_slist_append(headers, "Content-Type: application/json");
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-      if (method == "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
     }
+    if (method != "GET" && method != "POST") {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
+    return nullptr;
+  }
+
+  // A request that got no complete answer. A write may have been applied unless the
+  // connection was never made.
+  static Error TransportError(CURLcode rc, bool write, const SendGuard& guard) {
+    const bool never_sent = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                            rc == CURLE_COULDNT_RESOLVE_PROXY ||
+                            (rc == CURLE_SSL_CONNECT_ERROR && guard.sends == 0);
+    if (rc == CURLE_OPERATION_TIMEDOUT) {
+      return Classified(ErrorCode::kUnavailable, write ? "sevdesk_uncertain" : "sevdesk_timeout",
+                        "sevdesk hat nicht rechtzeitig geantwortet.");
+    }
+    if (write && rc == CURLE_ABORTED_BY_CALLBACK && guard.sends > 1) {
+      Log(LogLevel::kWarn, "sevdesk",
+          "a write's connection closed before any answer; its re-send was refused");
+      return Classified(ErrorCode::kUnavailable, "sevdesk_uncertain",
+                        "Die Verbindung zu sevdesk brach ab, bevor eine Antwort kam.");
+    }
+    return Classified(
+        ErrorCode::kUnavailable, never_sent || !write ? "sevdesk_unreachable" : "sevdesk_uncertain",
+        std::string("sevdesk ist nicht erreichbar (") + curl_easy_strerror(rc) + ").");
+  }
+
+  // One request; answers the parsed JSON on 2xx without an error object.
+  Result<Json> Call(const std::string& token, const std::string& method, const std::string& path,
+                    const std::string& body = {},
+                    std::optional<MultipartFile> file = std::nullopt) {
+    const bool write = method != "GET";
+    CURL* h = Handle();
+    if (h == nullptr) return Internal("curl_easy_init failed");
+    curl_easy_reset(h);
+    HttpAnswer answer;
+    SendGuard guard;
+    SetRequestOptions(h, settings_.base_url + path, write, answer, guard);
+    struct curl_slist* headers = nullptr;
+    // The token is a header value only; it never appears in a URL or a log line.
+    const std::string auth = "Authorization: " + token;
+    headers = curl_slist_append(headers, auth.c_str());
+    headers = curl_slist_append(headers, "Accept: application/json");
+    curl_mime* mime = SetBody(h, method, body, file, headers);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     const CURLcode rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &answer.status);
@@ -451,19 +563,12 @@ class SevdeskClient final : public app::SevdeskGateway {
     if (mime) curl_mime_free(mime);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
     Return(h);
+    if (rc != CURLE_OK) return tl::unexpected(TransportError(rc, write, guard));
+    return Classify(answer, write);
+  }
 
-    if (rc != CURLE_OK) {
-      const bool never_sent = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-                              rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR;
-      const bool timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-      Error e = Classified(ErrorCode::kUnavailable,
-                           never_sent || !write ? "sevdesk_unreachable" : "sevdesk_uncertain",
-                           timed_out ? "sevdesk hat nicht rechtzeitig geantwortet."
-                                     : std::string("sevdesk ist nicht erreichbar (") +
-                                           curl_easy_strerror(rc) + ").");
-      if (timed_out) e.reason = write ? "sevdesk_uncertain" : "sevdesk_timeout";
-      return tl::unexpected(e);
-    }
+  // Turns a complete HTTP answer into JSON or a classified error.
+  static Result<Json> Classify(const HttpAnswer& answer, bool write) {
     Json j = Json::parse(answer.body, nullptr, false);
     std::string message;
     if (j.is_object() && j.contains("error") && j["error"].is_object()) {
@@ -486,7 +591,7 @@ class SevdeskClient final : public app::SevdeskGateway {
     // sevdesk answered, but with an error: "sevdesk_error" for reads (nothing can have been
     // changed), "sevdesk_uncertain" for writes (the change may have been applied).
     const char* answered_error = write ? "sevdesk_uncertain" : "sevdesk_error";
-    if (s >= 500 || s == 0) {
+    if (s >= 500 || s == 0 || (s >= 300 && s < 400)) {
       return tl::unexpected(
           Classified(ErrorCode::kUnavailable, answered_error,
                      "sevdesk meldet einen Serverfehler (" + std::to_string(s) + ")."));

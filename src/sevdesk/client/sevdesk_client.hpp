@@ -10,11 +10,27 @@
 
 namespace hs::sevdesk {
 
+// How a write (POST/PUT/DELETE) gets its connection (ADR 0010). Either way a write is sent at
+// most once per call: libcurl re-sends a request by itself when a reused connection dies before
+// the answer's first byte, and the client aborts such a second send (an uncertain outcome that
+// the engine reconciles) instead of letting it reach sevdesk.
+enum class WriteConnection {
+  kReuseRecent,  // reuse a connection idle for at most write_reuse_max_idle, else a new one
+  kFresh,        // a new connection for every write
+};
+
 struct ClientSettings {
   std::string base_url = "https://my.sevdesk.de/api/v1";  // from server configuration only
   std::chrono::milliseconds timeout{30000};
   std::chrono::milliseconds connect_timeout{5000};
   std::string user_agent = "hundeschule sevdesk-connector";
+  WriteConnection write_connection = WriteConnection::kReuseRecent;
+  // Far below any server's keep-alive time-out, so that a reused connection is rarely one the
+  // server is closing at that moment (that would make the write uncertain, never a duplicate).
+  std::chrono::seconds write_reuse_max_idle{2};
+  // An HTTP proxy for sevdesk ("" = none). The environment's http(s)_proxy is never used: a
+  // proxy can repeat a request on its own, so one is used only when configured explicitly.
+  std::string proxy;
 };
 
 // Must be called once at start-up (curl_global_init).

@@ -21,7 +21,7 @@ const EVENT_LABEL = {
   queued: 'Vorgemerkt', started: 'Gestartet', contact_adopted: 'Kontakt übernommen', contact_created: 'Kontakt angelegt',
   address_synced: 'Anschrift', email_synced: 'E-Mail', uploaded: 'PDF hochgeladen', transferred: 'Übertragen',
   failed: 'Fehlgeschlagen', retry_scheduled: 'Neuer Versuch geplant', retry: 'Erneut versucht', paused: 'Pausiert',
-  waiting: 'Wartet', rate_limited: 'Gebremst', auth: 'Verbindung', receipt: 'Beleg', stopping: 'Dienst beendet',
+  waiting: 'Wartet', sum_mismatch: 'Beträge abweichend', rate_limited: 'Gebremst', auth: 'Verbindung', receipt: 'Beleg', stopping: 'Dienst beendet',
 };
 
 export function sevdeskStatus(sd, { withDetails = true } = {}) {
@@ -35,6 +35,11 @@ export function sevdeskStatus(sd, { withDetails = true } = {}) {
   }
   if (withDetails && (sd.status === 'failed' || sd.status === 'waiting') && sd.reason) {
     wrap.append(h('span', { class: 'sd-reason' }, sd.reason));
+  }
+  // In sevdesk, but with other sums than the invoice: shown wherever the status is, never silent.
+  if (sd.status === 'transferred' && sd.warning) {
+    wrap.classList.add('sd-warning');
+    wrap.append(h('span', { class: 'sd-reason', role: 'note' }, icon('alert', 'small'), ' ', sd.warning));
   }
   return wrap;
 }

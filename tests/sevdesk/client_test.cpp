@@ -1,0 +1,206 @@
+// The sevdesk client against a server that misbehaves like a real network: no write is ever
+// sent twice below the engine (issue 12, ADR 0010), and every answer is classified.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "scripted_http_server.hpp"
+#include "sevdesk/client/sevdesk_client.hpp"
+
+namespace hs::sevdesk {
+namespace {
+
+using test::JsonAnswer;
+using test::ScriptedAnswer;
+using test::ScriptedHttpServer;
+using test::ScriptedRequest;
+
+constexpr const char* kToken = "0123456789abcdef0123456789abcdef";
+constexpr const char* kVersion = R"({"objects":{"version":"2.0"}})";
+constexpr const char* kContact = R"({"objects":{"id":"42","objectName":"Contact"}})";
+
+std::unique_ptr<app::SevdeskGateway> Client(const ScriptedHttpServer& server,
+                                            WriteConnection mode = WriteConnection::kReuseRecent) {
+  static const bool initialized = [] {
+    InitHttpClient();
+    return true;
+  }();
+  (void)initialized;
+  ClientSettings settings;
+  settings.base_url = server.BaseUrl();
+  settings.timeout = std::chrono::milliseconds(5000);
+  settings.write_connection = mode;
+  return MakeSevdeskClient(settings);
+}
+
+app::ContactData Person() {
+  app::ContactData c;
+  c.first_name = "Anna";
+  c.last_name = "Müller";
+  c.customer_number = "HS-1";
+  return c;
+}
+
+class WriteConnectionTest : public ::testing::TestWithParam<WriteConnection> {};
+
+// The nastiest case: a write that the server applied, on a kept-alive connection, and then the
+// connection closes before any answer byte. libcurl by itself would send it again.
+TEST_P(WriteConnectionTest, AWriteWhoseConnectionDiesUnansweredIsSentOnceAndUncertain) {
+  ScriptedHttpServer server([](const ScriptedRequest& r) {
+    if (r.method == "POST") return test::CloseWithoutAnswer();
+    return JsonAnswer(200, kVersion);
+  });
+  auto client = Client(server, GetParam());
+  ASSERT_TRUE(client->BookkeepingVersion(kToken));  // leaves a kept-alive connection
+  auto created = client->CreateContact(kToken, Person());
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().reason, "sevdesk_uncertain");
+  EXPECT_EQ(server.CountRequests("POST"), 1);
+}
+
+TEST_P(WriteConnectionTest, AWriteWhoseAnswerStopsAfterItsHeadersIsSentOnceAndUncertain) {
+  ScriptedHttpServer server([](const ScriptedRequest& r) {
+    if (r.method != "POST") return JsonAnswer(200, kVersion);
+    ScriptedAnswer a = JsonAnswer(201, kContact);
+    a.kind = ScriptedAnswer::Kind::kHeadersThenClose;
+    a.body_bytes_sent = 10;
+    return a;
+  });
+  auto client = Client(server, GetParam());
+  ASSERT_TRUE(client->BookkeepingVersion(kToken));
+  auto created = client->CreateContact(kToken, Person());
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().reason, "sevdesk_uncertain");
+  EXPECT_EQ(server.CountRequests("POST"), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, WriteConnectionTest,
+                         ::testing::Values(WriteConnection::kReuseRecent, WriteConnection::kFresh),
+                         [](const ::testing::TestParamInfo<WriteConnection>& p) {
+                           return p.param == WriteConnection::kFresh ? "Fresh" : "ReuseRecent";
+                         });
+
+// Reads are idempotent: libcurl's own retry of a read on a dead kept-alive connection stays.
+TEST(SevdeskClientTest, AReadWhoseReusedConnectionDiesIsRetriedOnANewOne) {
+  int gets = 0;
+  ScriptedHttpServer server([&gets](const ScriptedRequest&) {
+    if (++gets == 2) return test::CloseWithoutAnswer();
+    return JsonAnswer(200, kVersion);
+  });
+  auto client = Client(server);
+  ASSERT_TRUE(client->BookkeepingVersion(kToken));
+  auto again = client->BookkeepingVersion(kToken);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(server.CountRequests("GET"), 3);
+}
+
+TEST(SevdeskClientTest, WritesReuseARecentConnectionOrAFreshOneAsConfigured) {
+  ScriptedHttpServer server([](const ScriptedRequest& r) {
+    return JsonAnswer(r.method == "POST" ? 201 : 200, r.method == "POST" ? kContact : kVersion);
+  });
+  auto reuse = Client(server, WriteConnection::kReuseRecent);
+  ASSERT_TRUE(reuse->BookkeepingVersion(kToken));
+  ASSERT_TRUE(reuse->CreateContact(kToken, Person()));
+  auto fresh = Client(server, WriteConnection::kFresh);
+  ASSERT_TRUE(fresh->BookkeepingVersion(kToken));
+  ASSERT_TRUE(fresh->CreateContact(kToken, Person()));
+  const auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_EQ(requests[1].connection, requests[0].connection);
+  EXPECT_NE(requests[3].connection, requests[2].connection);
+}
+
+TEST(SevdeskClientTest, ARedirectedWriteIsNotFollowedAndUncertain) {
+  ScriptedHttpServer server([](const ScriptedRequest&) {
+    ScriptedAnswer a = JsonAnswer(307, "{}");
+    a.headers.push_back("Location: /api/v1/Elsewhere");
+    return a;
+  });
+  auto client = Client(server);
+  auto created = client->CreateContact(kToken, Person());
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().reason, "sevdesk_uncertain");
+  EXPECT_EQ(server.Requests().size(), 1u);
+}
+
+TEST(SevdeskClientTest, AnUploadIsSentWithoutExpectContinue) {
+  ScriptedHttpServer server([](const ScriptedRequest&) {
+    return JsonAnswer(201, R"({"objects":{"filename":"abc.pdf"}})");
+  });
+  auto client = Client(server);
+  const std::string pdf = "%PDF-1.4\n" + std::string(2 * 1024 * 1024, 'x');
+  auto name = client->UploadDocument(kToken, "RE-1.pdf", pdf);
+  ASSERT_TRUE(name) << name.error().message;
+  const auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].head.find("Expect"), std::string::npos) << requests[0].head;
+  EXPECT_GT(requests[0].body.size(), pdf.size());
+}
+
+TEST(SevdeskClientTest, TheEnvironmentsProxyIsNeverUsed) {
+  ScriptedHttpServer proxy([](const ScriptedRequest&) { return JsonAnswer(502, "{}"); });
+  ScriptedHttpServer server([](const ScriptedRequest&) { return JsonAnswer(200, kVersion); });
+  const std::string proxy_url = "http://127.0.0.1:" + std::to_string(proxy.port());
+  ::setenv("http_proxy", proxy_url.c_str(), 1);
+  ::setenv("HTTP_PROXY", proxy_url.c_str(), 1);
+  auto client = Client(server);
+  auto version = client->BookkeepingVersion(kToken);
+  ::unsetenv("http_proxy");
+  ::unsetenv("HTTP_PROXY");
+  ASSERT_TRUE(version) << version.error().message;
+  EXPECT_EQ(proxy.Requests().size(), 0u);
+}
+
+TEST(SevdeskClientTest, SaveVoucherSendsGrossPositionsAndReadsSevdesksSums) {
+  ScriptedHttpServer server([](const ScriptedRequest&) {
+    return JsonAnswer(201, R"({"objects":{"voucher":{"id":"77","sumNet":"100.5","sumTax":"19.09",)"
+                           R"("sumGross":"119.59"},"voucherPos":[]}})");
+  });
+  auto client = Client(server);
+  app::VoucherData v;
+  v.voucher_date = Date{std::chrono::year{2026}, std::chrono::month{12}, std::chrono::day{5}};
+  v.description = "RE-2026-0001";
+  v.contact_id = "42";
+  v.filename = "abc.pdf";
+  v.positions.push_back({4400, 19, 11960, "Umsatz 19 %"});
+  auto saved = client->SaveVoucher(kToken, v);
+  ASSERT_TRUE(saved) << saved.error().message;
+  EXPECT_EQ(saved->id, "77");
+  EXPECT_EQ(saved->net_cents, 10050);
+  EXPECT_EQ(saved->tax_cents, 1909);
+  EXPECT_EQ(saved->gross_cents, 11959);
+  const auto body = nlohmann::json::parse(server.Requests().at(0).body);
+  const auto& pos = body["voucherPosSave"][0];
+  EXPECT_EQ(pos["net"], false);
+  EXPECT_EQ(pos["sumGross"], "119.60");
+  EXPECT_FALSE(pos.contains("sumNet"));
+  EXPECT_FALSE(pos.contains("sumTax"));
+}
+
+// Answers of the wrong shape are errors or empty results, never a crash.
+TEST(SevdeskClientTest, ListsOfTheWrongShapeAreHandled) {
+  ScriptedHttpServer server([](const ScriptedRequest& r) {
+    if (r.target.find("/Contact?") != std::string::npos) {
+      return JsonAnswer(200, R"({"objects":[1,"x",null,{"id":"5","customerNumber":"HS-1"}]})");
+    }
+    if (r.target.find("/Voucher?") != std::string::npos) {
+      return JsonAnswer(200, R"({"objects":{"id":"1"}})");
+    }
+    return JsonAnswer(200, R"({"objects":["a",{"id":"9","contact":{"id":"5"},"value":"a@b.de"}]})");
+  });
+  auto client = Client(server);
+  auto contact = client->FindContact(kToken, "HS-1");
+  ASSERT_TRUE(contact);
+  ASSERT_TRUE(contact->has_value());
+  EXPECT_EQ((*contact)->id, "5");
+  auto vouchers = client->FindVouchers(kToken, "RE-1");
+  ASSERT_TRUE(vouchers);
+  auto emails = client->FindEmails(kToken, "5");
+  ASSERT_TRUE(emails);
+  ASSERT_EQ(emails->size(), 1u);
+  EXPECT_EQ(emails->at(0).value, "a@b.de");
+}
+
+}  // namespace
+}  // namespace hs::sevdesk
