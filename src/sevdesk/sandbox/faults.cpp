@@ -23,9 +23,11 @@ constexpr KindName kKindNames[] = {
     {FaultKind::kReset, "reset"},
     {FaultKind::kResetAfterWrite, "reset_after_write"},
     {FaultKind::kErrorBody200, "error_body_200"},
+    {FaultKind::kCloseAfterWrite, "close_after_write"},
+    {FaultKind::kTruncatedAfterWrite, "truncated_after_write"},
 };
 
-// The probability fields, in draw order.
+// The probability fields, in draw order (new kinds go last, so a seed keeps its sequence).
 struct ProbabilityField {
   FaultKind kind;
   double FaultSettings::*field;
@@ -40,6 +42,8 @@ constexpr ProbabilityField kProbabilities[] = {
     {FaultKind::kReset, &FaultSettings::reset},
     {FaultKind::kResetAfterWrite, &FaultSettings::reset_after_write},
     {FaultKind::kErrorBody200, &FaultSettings::error_body_200},
+    {FaultKind::kCloseAfterWrite, &FaultSettings::close_after_write},
+    {FaultKind::kTruncatedAfterWrite, &FaultSettings::truncated_after_write},
 };
 
 struct MsField {
@@ -254,7 +258,8 @@ FaultKind DrawFault(const FaultSettings& faults, Random& random) {
 
 bool IsAfterWrite(FaultKind kind) {
   return kind == FaultKind::kError500AfterWrite || kind == FaultKind::kTimeoutAfterWrite ||
-         kind == FaultKind::kResetAfterWrite;
+         kind == FaultKind::kResetAfterWrite || kind == FaultKind::kCloseAfterWrite ||
+         kind == FaultKind::kTruncatedAfterWrite;
 }
 
 }  // namespace hs::sevdesk::sandbox
