@@ -55,6 +55,7 @@ constexpr MsField kMsFields[] = {
     {"jitter_ms", &FaultSettings::jitter},
     {"rate_limit_window_ms", &FaultSettings::rate_limit_window},
     {"timeout_ms", &FaultSettings::timeout_duration},
+    {"search_lag_ms", &FaultSettings::search_lag},
 };
 
 struct IntField {
@@ -228,10 +229,13 @@ std::string FaultKeysHelp() {
   std::string out = "Probabilities 0..1:";
   for (const auto& p : kProbabilities) out += " " + std::string(FaultKindName(p.kind));
   out += ". Milliseconds:";
-  for (const auto& m : kMsFields) out += " " + std::string(m.key);
+  for (const auto& m : kMsFields) {
+    if (m.field != &FaultSettings::search_lag) out += " " + std::string(m.key);
+  }
   out +=
       ". Integers: retry_after_seconds rate_limit_requests. scope=all|reads|writes, "
-      "endpoint=TEXT (route substring, e.g. saveVoucher).";
+      "endpoint=TEXT (route substring, e.g. saveVoucher). Not limited by scope or endpoint: "
+      "search_lag_ms=MS (lists and searches show creates and changes that late).";
   return out;
 }
 

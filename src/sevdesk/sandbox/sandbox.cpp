@@ -430,7 +430,12 @@ class Sandbox::Impl {
 
     {
       std::lock_guard lock(account->mu);
-      Ctx ctx{*account, request, probe.path_params, ids_, clock_->Now()};
+      Ctx ctx{.account = *account,
+              .request = request,
+              .params = probe.path_params,
+              .ids = ids_,
+              .now = clock_->Now(),
+              .search_lag = faults.search_lag};
       response = api_handlers_.at(route)(ctx);
     }
     if (is_write && response.status < 300) SaveState();

@@ -65,6 +65,9 @@ struct FaultSettings {
   FaultScope scope = FaultScope::kAll;
   // Only requests whose route (e.g. "POST /Voucher/Factory/saveVoucher") contains this text.
   std::string endpoint;
+  // Account behaviour, not drawn and independent of scope and endpoint: list and search answers
+  // show a create or change only this long after it (GET /X/{id} at once).
+  std::chrono::milliseconds search_lag{0};
 
   bool AnyProbability() const;
 };
