@@ -1,6 +1,14 @@
 #include "http/server.hpp"
 
 #include <httplib.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
 
 namespace hs::http {
 
@@ -29,6 +37,81 @@ Request ToRequest(const httplib::Request& in) {
   out.remote_addr = in.remote_addr;
   return out;
 }
+
+struct Endpoint {
+  std::string ip;
+  int port = -1;
+  bool operator==(const Endpoint&) const = default;
+};
+
+// A socket address as httplib reports it in Request::remote_addr/remote_port and local_*.
+std::optional<Endpoint> EndpointOf(const sockaddr_storage& addr, socklen_t length) {
+  char host[NI_MAXHOST];
+  char port[NI_MAXSERV];
+  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&addr), length, host, sizeof host, port,
+                    sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    return std::nullopt;
+  }
+  Endpoint out{host, -1};
+  std::from_chars(port, port + std::char_traits<char>::length(port), out.port);
+  return out;
+}
+
+bool IsConnectionOf(int fd, const httplib::Request& req) {
+  sockaddr_storage local{};
+  sockaddr_storage peer{};
+  socklen_t local_length = sizeof local;
+  socklen_t peer_length = sizeof peer;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length) != 0 ||
+      ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length) != 0) {
+    return false;
+  }
+  return EndpointOf(local, local_length) == Endpoint{req.local_addr, req.local_port} &&
+         EndpointOf(peer, peer_length) == Endpoint{req.remote_addr, req.remote_port};
+}
+
+// The socket a request came in on, or -1. httplib hands a handler neither the socket nor the
+// stream, and its per-connection loop (Server::process_and_close_socket) is private and compiled
+// into Debian's libcpp-httplib, so a subclass cannot wrap it; the socket is found among the
+// process's descriptors by the connection's two addresses instead (only for fault answers).
+int FindConnectionSocket(const httplib::Request& req) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
+    const std::string name = entry.path().filename().string();
+    int fd = -1;
+    const auto parsed = std::from_chars(name.data(), name.data() + name.size(), fd);
+    if (parsed.ec == std::errc{} && IsConnectionOf(fd, req)) return fd;
+  }
+  return -1;
+}
+
+// Promise a body and fail to deliver it: the client sees the connection closed mid-answer.
+void DropAfterHeaders(const std::string& content_type, httplib::Response& res) {
+  res.set_content_provider(1024, content_type,
+                           [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
+}
+
+// Shuts the connection down before httplib writes anything: the client reads EOF without a
+// single byte. httplib's writes then fail (it ignores SIGPIPE) and it closes the socket.
+void CloseWithoutAnswer(const httplib::Request& req, const Response& response,
+                        httplib::Response& res) {
+  DropAfterHeaders(response.content_type, res);  // in case the socket is not found
+  const int fd = FindConnectionSocket(req);
+  if (fd < 0 || ::shutdown(fd, SHUT_RDWR) != 0) {
+    std::fprintf(stderr, "http server: cannot find the socket to close; dropping the answer\n");
+  }
+}
+
+// The full Content-Length goes out with the headers, then only `keep` bytes of the body.
+void SendTruncated(Response response, std::size_t keep, httplib::Response& res) {
+  auto body = std::make_shared<const std::string>(std::move(response.body));
+  keep = std::min(keep, body->size());
+  res.set_content_provider(body->size(), response.content_type,
+                           [body, keep](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                             if (offset < keep) sink.write(body->data() + offset, keep - offset);
+                             return false;
+                           });
+}
 }  // namespace
 
 class Server::Impl {
@@ -46,7 +129,7 @@ class Server::Impl {
     // the body waits for the peer's delayed ACK (~40 ms on Linux) on every keep-alive request.
     server_.set_tcp_nodelay(true);
     auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
-      Respond(ToRequest(req), res);
+      Respond(req, res);
     };
     const std::string any = ".*";
     server_.Get(any, dispatch);
@@ -62,8 +145,8 @@ class Server::Impl {
         });
     server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       // Only reached for errors httplib detects itself (e.g. 413, 400); our handler answers
-      // everything else with a body.
-      if (!res.body.empty()) return;
+      // everything else with a body, or deliberately with a broken one (fault hooks).
+      if (!res.body.empty() || res.content_provider_) return;
       if (res.status == 413) {
         res.set_content(kTooLargeBody, "application/json; charset=utf-8");
       } else {
@@ -73,14 +156,22 @@ class Server::Impl {
     });
   }
 
-  void Respond(Request request, httplib::Response& res) {
+  void Respond(const httplib::Request& req, httplib::Response& res) {
+    const Request request = ToRequest(req);
     Response response = handler_(request);
     res.status = response.status;
     for (auto& [k, v] : response.headers) res.set_header(k, v);
+    if (response.close_without_answer) {
+      CloseWithoutAnswer(req, response, res);
+      return;
+    }
     if (response.drop_connection) {
-      // Promise a body and fail to deliver it: the client sees the connection closed mid-answer.
-      res.set_content_provider(1024, response.content_type,
-                               [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
+      DropAfterHeaders(response.content_type, res);
+      return;
+    }
+    if (response.truncate_body_at) {
+      const std::size_t keep = *response.truncate_body_at;
+      SendTruncated(std::move(response), keep, res);
       return;
     }
     if (request.method == "HEAD") {

@@ -329,6 +329,13 @@ TEST_F(FaultsTest, TheAdminApiRejectsBadFaultSettings) {
   EXPECT_EQ(Admin("PUT", "/faults", Json{{"error_500", 0.6}, {"reset", 0.6}}).status, 400);
   EXPECT_EQ(Admin("PUT", "/faults", Json{{"latency_ms", -1}}).status, 400);
   EXPECT_EQ(Admin("PUT", "/faults", Json{{"scope", "some"}}).status, 400);
+  EXPECT_EQ(Admin("PUT", "/faults", Json{{"search_lag_ms", -5}}).status, 400);
+  EXPECT_EQ(
+      Admin("PUT", "/faults", Json{{"close_after_write", 0.6}, {"truncated_after_write", 0.6}})
+          .status,
+      400);
+  EXPECT_EQ(Admin("POST", "/faults/next", Json{{"kind", "close_after_write"}, {"count", 0}}).status,
+            400);
   EXPECT_EQ(Admin("PUT", "/faults", Json::array()).status, 400);
   EXPECT_EQ(Admin("POST", "/faults/next", Json{{"kind", "meteor"}}).status, 400);
   EXPECT_EQ(Admin("POST", "/faults/next", Json{{"kind", "reset"}, {"count", 0}}).status, 400);
@@ -404,10 +411,11 @@ class ConfigFaultsTest : public SandboxTest {
                        .string();
     std::ofstream(config_path_) << R"({
       "seed": 99,
-      "faults": {"error_500": 1.0, "endpoint": "saveVoucher"},
+      "faults": {"error_500": 1.0, "endpoint": "saveVoucher", "search_lag_ms": 250},
       "accounts": [
         {"token": "f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5", "name": "Gedrosselt",
-         "faults": {"rate_limited": 1.0, "retry_after_seconds": 9}},
+         "faults": {"rate_limited": 1.0, "retry_after_seconds": 9,
+                    "close_after_write": 0}},
         {"token": "a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6", "tax_mode": "kleinunternehmer"}
       ]
     })";
@@ -417,6 +425,7 @@ class ConfigFaultsTest : public SandboxTest {
     std::filesystem::remove(config_path_);
     // The CLI applies each --fault flag like this, after the config file.
     flag_status_ = ApplyFaultAssignment("latency_ms=30", s.faults);
+    if (flag_status_) flag_status_ = ApplyFaultAssignment("truncated_after_write=0", s.faults);
     return s;
   }
   std::string config_path_;
@@ -444,6 +453,11 @@ TEST_F(ConfigFaultsTest, FaultsFromTheConfigFileAndFlags) {
   EXPECT_EQ(global.json["error_500"], 1.0);
   EXPECT_EQ(global.json["endpoint"], "saveVoucher");
   EXPECT_EQ(global.json["latency_ms"], 30);
+  EXPECT_EQ(global.json["search_lag_ms"], 250);
+  EXPECT_EQ(global.json["truncated_after_write"], 0);
+  ASSERT_TRUE(settings_.accounts[0].faults.has_value());  // close_after_write was accepted
+  EXPECT_EQ(settings_.accounts[0].faults->search_lag, milliseconds(0));
+  EXPECT_EQ(settings_.faults.search_lag, milliseconds(250));
 }
 
 TEST(FaultStartSettings, KeyValueAssignments) {
@@ -463,6 +477,15 @@ TEST(FaultStartSettings, KeyValueAssignments) {
   EXPECT_TRUE(ApplyFaultAssignment("timeout_after_write=0", f));
   EXPECT_TRUE(ApplyFaultAssignment("error_500=1", f));  // an integer probability
   EXPECT_EQ(f.error_500, 1.0);
+  EXPECT_TRUE(ApplyFaultAssignment("error_500=0", f));
+  EXPECT_TRUE(ApplyFaultAssignment("close_after_write=0.25", f));
+  EXPECT_EQ(f.close_after_write, 0.25);
+  EXPECT_TRUE(ApplyFaultAssignment("truncated_after_write=0.5", f));
+  EXPECT_EQ(f.truncated_after_write, 0.5);
+  EXPECT_TRUE(ApplyFaultAssignment("search_lag_ms=1500", f));
+  EXPECT_EQ(f.search_lag, milliseconds(1500));
+  EXPECT_FALSE(ApplyFaultAssignment("search_lag_ms=0.5", f));
+  EXPECT_FALSE(ApplyFaultAssignment("close_after_write=0.8", f));  // 0.5 + 0.8 > 1
   const FaultSettings before = f;
   EXPECT_FALSE(ApplyFaultAssignment("nonsense=1", f));
   EXPECT_FALSE(ApplyFaultAssignment("error_500=abc", f));
@@ -472,9 +495,10 @@ TEST(FaultStartSettings, KeyValueAssignments) {
   EXPECT_FALSE(ApplyFaultAssignment("scope=sometimes", f));
   EXPECT_EQ(f.error_500, before.error_500);
   EXPECT_FALSE(FaultKeysHelp().empty());
-  for (auto kind :
-       {"error_500", "error_500_after_write", "timeout", "timeout_after_write", "rate_limited",
-        "rate_limited_no_retry_after", "reset", "reset_after_write", "error_body_200"}) {
+  EXPECT_NE(FaultKeysHelp().find("search_lag_ms"), std::string::npos);
+  for (auto kind : {"error_500", "error_500_after_write", "timeout", "timeout_after_write",
+                    "rate_limited", "rate_limited_no_retry_after", "reset", "reset_after_write",
+                    "error_body_200", "close_after_write", "truncated_after_write"}) {
     ASSERT_TRUE(ParseFaultKind(kind).has_value()) << kind;
     EXPECT_EQ(FaultKindName(*ParseFaultKind(kind)), kind);
     EXPECT_NE(FaultKeysHelp().find(kind), std::string::npos) << kind;
@@ -494,6 +518,9 @@ TEST(FaultStartSettings, BadConfigFilesAreRefusedWithTheReason) {
   };
   EXPECT_NE(refused(R"({"faults":{"error_500":3}})").find("probability"), std::string::npos);
   EXPECT_NE(refused(R"({"colour":"red"})").find("colour"), std::string::npos);
+  EXPECT_NE(refused(R"({"accounts":[{"token":"x","faults":{"search_lag_ms":"soon"}}]})")
+                .find("search_lag_ms"),
+            std::string::npos);
   EXPECT_NE(refused(R"({"accounts":[{"name":"no token"}]})").find("token"), std::string::npos);
   EXPECT_NE(refused(R"({"accounts":[{"token":"x","tax_mode":"vat"}]})").find("tax_mode"),
             std::string::npos);

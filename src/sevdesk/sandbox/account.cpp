@@ -298,7 +298,10 @@ http::Response ListContacts(Ctx& ctx) {
   const auto category = req.Query("category[id]");
   const auto parent = req.Query("parent[id]");
   std::vector<Json> items;
-  for (const auto& [id, contact] : ctx.account.contacts) {
+  for (const auto& [id, current] : ctx.account.contacts) {
+    const ContactRec* listed = ListedVersion(current, ctx.now);
+    if (listed == nullptr) continue;
+    const ContactRec& contact = *listed;
     const Json& w = contact.wire;
     if (contact.person && !with_persons) continue;
     if (customer_number && StrOr(w["customerNumber"]) != *customer_number) continue;
@@ -349,6 +352,7 @@ http::Response CreateContact(Ctx& ctx) {
   const std::int64_t id = ctx.ids.Next(ctx.ids.contact);
   rec.wire = BuildContactWire(std::to_string(id), ctx.NowIso(), ctx.NowIso(),
                               ctx.account.SevClientRef(), values);
+  NoteChange(rec, nullptr, ctx.now, ctx.search_lag);
   Json answer = rec.wire;
   ctx.account.contacts.emplace(id, std::move(rec));
   return Objects(201, answer);
@@ -365,9 +369,11 @@ http::Response UpdateContact(Ctx& ctx) {
   if (std::string error = OverlayContactFields(*body, values); !error.empty()) {
     return Error(400, error);
   }
+  const ContactRec before = it->second;
   // Sending "name" on a person sets it, but the contact stays a person (measured).
   it->second.wire = BuildContactWire(raw, StrOr(values["create"]), ctx.NowIso(),
                                      ctx.account.SevClientRef(), values);
+  NoteChange(it->second, &before, ctx.now, ctx.search_lag);
   return Objects(200, it->second.wire);
 }
 
@@ -411,9 +417,11 @@ std::optional<std::int64_t> RequireContact(Ctx& ctx, const Json& body, const cha
 std::vector<Json> FilterByContact(const Ctx& ctx, const auto& records) {
   const auto contact = ctx.request.Query("contact[id]");
   std::vector<Json> out;
-  for (const auto& [id, rec] : records) {
-    if (contact && std::to_string(rec.contact_id) != *contact) continue;
-    out.push_back(rec.wire);
+  for (const auto& [id, current] : records) {
+    const auto* listed = ListedVersion(current, ctx.now);
+    if (listed == nullptr) continue;
+    if (contact && std::to_string(listed->contact_id) != *contact) continue;
+    out.push_back(listed->wire);
   }
   return out;
 }
@@ -457,7 +465,9 @@ http::Response CreateAddress(Ctx& ctx) {
     if (body->contains(key)) wire[key] = text(key);
   }
   wire["sevClient"] = ctx.account.SevClientRef();
-  ctx.account.addresses.emplace(id, AddressRec{wire, *contact_id});
+  AddressRec rec{wire, *contact_id};
+  NoteChange(rec, nullptr, ctx.now, ctx.search_lag);
+  ctx.account.addresses.emplace(id, std::move(rec));
   // The create answer embeds the full contact (recorded write_contact_address_create.json).
   Json answer = wire;
   answer["contact"] = ctx.account.contacts.at(*contact_id).wire;
@@ -511,7 +521,9 @@ http::Response CreateCommWay(Ctx& ctx) {
   wire["key"] = Ref(std::to_string(*key), "CommunicationWayKey");
   wire["main"] = ToWireFlag(body->value("main", Json(false)));
   wire["sevClient"] = ctx.account.SevClientRef();
-  ctx.account.comm_ways.emplace(id, CommWayRec{wire, *contact_id});
+  CommWayRec rec{wire, *contact_id};
+  NoteChange(rec, nullptr, ctx.now, ctx.search_lag);
+  ctx.account.comm_ways.emplace(id, std::move(rec));
   return Objects(201, wire);
 }
 

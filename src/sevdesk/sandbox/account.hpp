@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -33,19 +34,31 @@ struct IdCounters {
   void FromJson(const Json& json);
 };
 
+// search_lag_ms: list and search answers show a create or change of a record only from
+// `visible_from` on; until then they show `before`, the version it replaced (null: none, the
+// record was created then; `before` may itself still be lagging). GET /X/{id} reads the record.
+template <typename Rec>
+struct Listing {
+  Instant visible_from{};
+  std::shared_ptr<const Rec> before;
+};
+
 struct ContactRec {
   Json wire;  // reference-valued fields hold {"id","objectName"}
   bool person = false;
+  Listing<ContactRec> listing = {};
 };
 
 struct AddressRec {
   Json wire;  // "contact" as a reference
   std::int64_t contact_id = 0;
+  Listing<AddressRec> listing = {};
 };
 
 struct CommWayRec {
   Json wire;
   std::int64_t contact_id = 0;
+  Listing<CommWayRec> listing = {};
 };
 
 struct StoredFile {
@@ -67,7 +80,31 @@ struct VoucherRec {
   std::optional<std::int64_t> document_id;
   std::optional<std::int64_t> supplier_id;
   std::optional<std::int64_t> voucher_date_unix;
+  Listing<VoucherRec> listing = {};
 };
+
+// The version of `rec` that list and search answers show at `now`; nullptr: none yet.
+template <typename Rec>
+const Rec* ListedVersion(const Rec& rec, Instant now) {
+  const Rec* version = &rec;
+  while (version != nullptr && now < version->listing.visible_from) {
+    version = version->listing.before.get();
+  }
+  return version;
+}
+
+// Notes that `rec` was just created (`before` null) or changed from `*before` at `now`.
+template <typename Rec>
+void NoteChange(Rec& rec, std::type_identity_t<const Rec*> before, Instant now,
+                std::chrono::milliseconds lag) {
+  rec.listing.visible_from = now + lag;
+  rec.listing.before = nullptr;
+  if (before == nullptr || lag.count() <= 0) return;
+  auto previous = std::make_shared<Rec>(*before);
+  // Once a version is listed, what it replaced is never shown again.
+  if (now >= previous->listing.visible_from) previous->listing.before = nullptr;
+  rec.listing.before = std::move(previous);
+}
 
 struct Account {
   Account(AccountSettings s, std::int64_t client, std::int64_t user, std::uint64_t fault_seed)
@@ -110,6 +147,7 @@ struct Ctx {
   const std::map<std::string, std::string>& params;
   IdCounters& ids;
   Instant now;
+  std::chrono::milliseconds search_lag;  // FaultSettings::search_lag of this request
   std::string NowIso() const { return FormatBerlin(now); }
 };
 

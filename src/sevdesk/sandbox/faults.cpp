@@ -1,6 +1,8 @@
 #include "sevdesk/sandbox/faults.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <iterator>
 
 namespace hs::sevdesk::sandbox {
 
@@ -21,9 +23,11 @@ constexpr KindName kKindNames[] = {
     {FaultKind::kReset, "reset"},
     {FaultKind::kResetAfterWrite, "reset_after_write"},
     {FaultKind::kErrorBody200, "error_body_200"},
+    {FaultKind::kCloseAfterWrite, "close_after_write"},
+    {FaultKind::kTruncatedAfterWrite, "truncated_after_write"},
 };
 
-// The probability fields, in draw order.
+// The probability fields, in draw order (new kinds go last, so a seed keeps its sequence).
 struct ProbabilityField {
   FaultKind kind;
   double FaultSettings::*field;
@@ -38,6 +42,8 @@ constexpr ProbabilityField kProbabilities[] = {
     {FaultKind::kReset, &FaultSettings::reset},
     {FaultKind::kResetAfterWrite, &FaultSettings::reset_after_write},
     {FaultKind::kErrorBody200, &FaultSettings::error_body_200},
+    {FaultKind::kCloseAfterWrite, &FaultSettings::close_after_write},
+    {FaultKind::kTruncatedAfterWrite, &FaultSettings::truncated_after_write},
 };
 
 struct MsField {
@@ -49,6 +55,7 @@ constexpr MsField kMsFields[] = {
     {"jitter_ms", &FaultSettings::jitter},
     {"rate_limit_window_ms", &FaultSettings::rate_limit_window},
     {"timeout_ms", &FaultSettings::timeout_duration},
+    {"search_lag_ms", &FaultSettings::search_lag},
 };
 
 struct IntField {
@@ -60,8 +67,76 @@ constexpr IntField kIntFields[] = {
     {"rate_limit_requests", &FaultSettings::rate_limit_requests},
 };
 
+// The keys whose values are words, not numbers.
+constexpr std::string_view kTextKeys[] = {"scope", "endpoint"};
+
 Status Bad(std::string message) {
   return Fail(ErrorCode::kInvalidArgument, "bad_fault", std::move(message));
+}
+
+// Each Apply...Key sets one key of the JSON form on `f`; nullopt when it is not its key.
+std::optional<Status> ApplyMsKey(const std::string& key, const Json& value, FaultSettings& f) {
+  for (const auto& m : kMsFields) {
+    if (m.key != key) continue;
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
+      return Bad(key + " must be a non-negative integer (milliseconds)");
+    }
+    f.*m.field = std::chrono::milliseconds{value.get<std::int64_t>()};
+    return Status{};
+  }
+  return std::nullopt;
+}
+
+std::optional<Status> ApplyProbabilityKey(const std::string& key, const Json& value,
+                                          FaultSettings& f) {
+  for (const auto& p : kProbabilities) {
+    if (FaultKindName(p.kind) != key) continue;
+    if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 1) {
+      return Bad(key + " must be a probability between 0 and 1");
+    }
+    f.*p.field = value.get<double>();
+    return Status{};
+  }
+  return std::nullopt;
+}
+
+std::optional<Status> ApplyIntKey(const std::string& key, const Json& value, FaultSettings& f) {
+  for (const auto& i : kIntFields) {
+    if (i.key != key) continue;
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
+      return Bad(key + " must be a non-negative integer");
+    }
+    f.*i.field = static_cast<int>(value.get<std::int64_t>());
+    return Status{};
+  }
+  return std::nullopt;
+}
+
+std::optional<Status> ApplyTextKey(const std::string& key, const Json& value, FaultSettings& f) {
+  const std::string text = value.is_string() ? value.get<std::string>() : "";
+  if (key == "scope") {
+    auto scope = ParseFaultScope(text);
+    if (!value.is_string() || !scope) return Bad("scope must be all, reads or writes");
+    f.scope = *scope;
+    return Status{};
+  }
+  if (key == "endpoint") {
+    if (!value.is_string()) return Bad("endpoint must be a string");
+    f.endpoint = text;
+    return Status{};
+  }
+  return std::nullopt;
+}
+
+Status ApplyKey(const std::string& key, const Json& value, FaultSettings& f) {
+  for (auto apply : {ApplyMsKey, ApplyProbabilityKey, ApplyIntKey, ApplyTextKey}) {
+    if (auto applied = apply(key, value, f)) return *applied;
+  }
+  return Bad("unknown fault setting '" + key + "'");
+}
+
+bool IsTextKey(std::string_view key) {
+  return std::find(std::begin(kTextKeys), std::end(kTextKeys), key) != std::end(kTextKeys);
 }
 
 }  // namespace
@@ -120,43 +195,7 @@ Status FaultsFromJson(const Json& json, FaultSettings& f) {
   if (!json.is_object()) return Bad("faults must be a JSON object");
   FaultSettings next = f;
   for (const auto& [key, value] : json.items()) {
-    bool known = false;
-    for (const auto& m : kMsFields) {
-      if (m.key != key) continue;
-      known = true;
-      if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
-        return Bad(key + " must be a non-negative integer (milliseconds)");
-      }
-      next.*m.field = std::chrono::milliseconds{value.get<std::int64_t>()};
-    }
-    for (const auto& p : kProbabilities) {
-      if (FaultKindName(p.kind) != key) continue;
-      known = true;
-      if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 1) {
-        return Bad(key + " must be a probability between 0 and 1");
-      }
-      next.*p.field = value.get<double>();
-    }
-    for (const auto& i : kIntFields) {
-      if (i.key != key) continue;
-      known = true;
-      if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
-        return Bad(key + " must be a non-negative integer");
-      }
-      next.*i.field = static_cast<int>(value.get<std::int64_t>());
-    }
-    if (key == "scope") {
-      known = true;
-      auto scope = value.is_string() ? ParseFaultScope(value.get<std::string>()) : std::nullopt;
-      if (!scope) return Bad("scope must be all, reads or writes");
-      next.scope = *scope;
-    }
-    if (key == "endpoint") {
-      known = true;
-      if (!value.is_string()) return Bad("endpoint must be a string");
-      next.endpoint = value.get<std::string>();
-    }
-    if (!known) return Bad("unknown fault setting '" + key + "'");
+    if (auto applied = ApplyKey(key, value, next); !applied) return applied;
   }
   double total = 0;
   for (const auto& p : kProbabilities) total += next.*p.field;
@@ -172,7 +211,7 @@ Status ApplyFaultAssignment(std::string_view key_value, FaultSettings& faults) {
   const std::string key(key_value.substr(0, eq));
   const std::string value(key_value.substr(eq + 1));
   Json json = Json::object();
-  if (key == "scope" || key == "endpoint") {
+  if (IsTextKey(key)) {
     json[key] = value;
   } else {
     char* end = nullptr;
@@ -190,10 +229,13 @@ std::string FaultKeysHelp() {
   std::string out = "Probabilities 0..1:";
   for (const auto& p : kProbabilities) out += " " + std::string(FaultKindName(p.kind));
   out += ". Milliseconds:";
-  for (const auto& m : kMsFields) out += " " + std::string(m.key);
+  for (const auto& m : kMsFields) {
+    if (m.field != &FaultSettings::search_lag) out += " " + std::string(m.key);
+  }
   out +=
       ". Integers: retry_after_seconds rate_limit_requests. scope=all|reads|writes, "
-      "endpoint=TEXT (route substring, e.g. saveVoucher).";
+      "endpoint=TEXT (route substring, e.g. saveVoucher). Not limited by scope or endpoint: "
+      "search_lag_ms=MS (lists and searches show creates and changes that late).";
   return out;
 }
 
@@ -220,7 +262,8 @@ FaultKind DrawFault(const FaultSettings& faults, Random& random) {
 
 bool IsAfterWrite(FaultKind kind) {
   return kind == FaultKind::kError500AfterWrite || kind == FaultKind::kTimeoutAfterWrite ||
-         kind == FaultKind::kResetAfterWrite;
+         kind == FaultKind::kResetAfterWrite || kind == FaultKind::kCloseAfterWrite ||
+         kind == FaultKind::kTruncatedAfterWrite;
 }
 
 }  // namespace hs::sevdesk::sandbox

@@ -430,25 +430,38 @@ class Sandbox::Impl {
 
     {
       std::lock_guard lock(account->mu);
-      Ctx ctx{*account, request, probe.path_params, ids_, clock_->Now()};
+      Ctx ctx{.account = *account,
+              .request = request,
+              .params = probe.path_params,
+              .ids = ids_,
+              .now = clock_->Now(),
+              .search_lag = faults.search_lag};
       response = api_handlers_.at(route)(ctx);
     }
     if (is_write && response.status < 300) SaveState();
+    return Count(*account, route, AfterWrite(kind, faults, std::move(response)));
+  }
 
+  // The answer of a request whose change was applied, spoilt by an "after write" fault.
+  http::Response AfterWrite(FaultKind kind, const FaultSettings& faults, http::Response response) {
     switch (kind) {
       case FaultKind::kError500AfterWrite:
-        response = InternalError();
-        break;
+        return InternalError();
       case FaultKind::kTimeoutAfterWrite:
         SleepFor(faults.timeout_duration);
-        break;
+        return response;
       case FaultKind::kResetAfterWrite:
-        response = DroppedConnection(std::move(response));
-        break;
+        return DroppedConnection(std::move(response));
+      case FaultKind::kCloseAfterWrite:
+        response.close_without_answer = true;
+        return response;
+      case FaultKind::kTruncatedAfterWrite:
+        // Half of the real answer; the HTTP layer announces its full length.
+        response.truncate_body_at = response.body.size() / 2;
+        return response;
       default:
-        break;
+        return response;
     }
-    return Count(*account, route, std::move(response));
   }
 
   static http::Response Unauthenticated() {
@@ -491,8 +504,16 @@ class Sandbox::Impl {
     sleep_cv_.wait_for(lock, duration, [this] { return stopping_; });
   }
 
+  // The status an answer is counted under: its HTTP status, or what the client met instead.
+  static std::string StatsStatus(const http::Response& response) {
+    if (response.close_without_answer) return "closed";
+    if (response.drop_connection) return "reset";
+    if (response.truncate_body_at) return "truncated";
+    return std::to_string(response.status);
+  }
+
   http::Response Count(Account& account, const std::string& route, http::Response response) {
-    const std::string status = response.drop_connection ? "reset" : std::to_string(response.status);
+    const std::string status = StatsStatus(response);
     {
       std::lock_guard lock(account.mu);
       ++account.stats[route][status];

@@ -33,7 +33,9 @@ enum class FaultKind {
   kRateLimitedNoRetryAfter,  // 429 without Retry-After
   kReset,                    // connection closed mid-answer
   kResetAfterWrite,
-  kErrorBody200,  // HTTP 200 with an error envelope (write not applied)
+  kErrorBody200,         // HTTP 200 with an error envelope (write not applied)
+  kCloseAfterWrite,      // connection closed before a single byte of the answer
+  kTruncatedAfterWrite,  // status line, headers with the full Content-Length, half the body
 };
 
 std::string_view FaultKindName(FaultKind kind);  // "error_500_after_write", ...
@@ -52,6 +54,8 @@ struct FaultSettings {
   double reset = 0;
   double reset_after_write = 0;
   double error_body_200 = 0;
+  double close_after_write = 0;
+  double truncated_after_write = 0;
   int retry_after_seconds = 2;
   // Per-token rate limit (fixed window); 0 = unlimited. Exceeding it answers 429 + Retry-After.
   int rate_limit_requests = 0;
@@ -61,6 +65,9 @@ struct FaultSettings {
   FaultScope scope = FaultScope::kAll;
   // Only requests whose route (e.g. "POST /Voucher/Factory/saveVoucher") contains this text.
   std::string endpoint;
+  // Account behaviour, not drawn and independent of scope and endpoint: list and search answers
+  // show a create or change only this long after it (GET /X/{id} at once).
+  std::chrono::milliseconds search_lag{0};
 
   bool AnyProbability() const;
 };

@@ -441,9 +441,12 @@ http::Response SaveVoucher(Ctx& ctx) {
 
   // ---- All checks passed: apply. ----
   const std::string now = ctx.NowIso();
+  std::optional<VoucherRec> before;
   if (existing == nullptr) {
     voucher_id = ctx.ids.Next(ctx.ids.voucher);
     existing = &a.vouchers[voucher_id];
+  } else {
+    before = *existing;
   }
   VoucherRec& rec = *existing;
   const std::string create = rec.wire.is_object() ? StrOr(rec.wire["create"], now) : now;
@@ -532,6 +535,7 @@ http::Response SaveVoucher(Ctx& ctx) {
   }
   if (v2) w["taxRule"] = Ref(std::to_string(rule->id), "TaxRule");
   rec.wire = std::move(w);
+  NoteChange(rec, before ? &*before : nullptr, ctx.now, ctx.search_lag);
 
   Json answer = Json::object();
   answer["voucher"] = rec.wire;
@@ -553,7 +557,9 @@ http::Response ListVouchers(Ctx& ctx) {
   std::vector<Json> items;
   // Newest first, like the recorded invoice list.
   for (auto it = ctx.account.vouchers.rbegin(); it != ctx.account.vouchers.rend(); ++it) {
-    const VoucherRec& v = it->second;
+    const VoucherRec* listed = ListedVersion(it->second, ctx.now);
+    if (listed == nullptr) continue;
+    const VoucherRec& v = *listed;
     if (description &&
         ToLowerAscii(StrOr(v.wire["description"])).find(ToLowerAscii(*description)) ==
             std::string::npos) {
@@ -580,9 +586,11 @@ http::Response GetVoucher(Ctx& ctx) {
 http::Response ListVoucherPositions(Ctx& ctx) {
   const auto voucher = ctx.request.Query("voucher[id]");
   std::vector<Json> items;
-  for (const auto& [id, v] : ctx.account.vouchers) {
+  for (const auto& [id, current] : ctx.account.vouchers) {
     if (voucher && std::to_string(id) != *voucher) continue;
-    for (const auto& p : v.positions) items.push_back(p);
+    const VoucherRec* listed = ListedVersion(current, ctx.now);
+    if (listed == nullptr) continue;
+    for (const auto& p : listed->positions) items.push_back(p);
   }
   return Page(ctx.request, std::move(items));
 }
@@ -604,6 +612,7 @@ http::Response BookVoucherAmount(Ctx& ctx) {
   if (from != "100" && from != "750") {
     return Invalid("Only open vouchers can be paid; this voucher has status " + from, 751);
   }
+  const VoucherRec before = it->second;
   const Cents gross = ParseAmount(w["sumGross"]).value_or(0);
   const Cents paid = ParseAmount(w["paidAmount"]).value_or(0) + *amount;
   const bool full = StrOr(Field(*body, "type")) == "FULL_PAYMENT" || paid >= gross;
@@ -612,6 +621,7 @@ http::Response BookVoucherAmount(Ctx& ctx) {
   w["paidAmount"] = static_cast<double>(paid) / 100.0;
   w["payDate"] = FormatBerlin(*date);
   w["update"] = ctx.NowIso();
+  NoteChange(it->second, &before, ctx.now, ctx.search_lag);
   Json log = Json::object();
   log["id"] = std::to_string(ctx.ids.Next(ctx.ids.voucher_log));
   log["objectName"] = "VoucherLog";
