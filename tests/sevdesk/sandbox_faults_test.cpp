@@ -329,6 +329,8 @@ TEST_F(FaultsTest, TheAdminApiRejectsBadFaultSettings) {
   EXPECT_EQ(Admin("PUT", "/faults", Json{{"error_500", 0.6}, {"reset", 0.6}}).status, 400);
   EXPECT_EQ(Admin("PUT", "/faults", Json{{"latency_ms", -1}}).status, 400);
   EXPECT_EQ(Admin("PUT", "/faults", Json{{"scope", "some"}}).status, 400);
+  EXPECT_EQ(Admin("PUT", "/faults", Json{{"rounding", "float"}}).status, 400);
+  EXPECT_EQ(Admin("PUT", "/faults", Json{{"rounding", 1}}).status, 400);
   EXPECT_EQ(Admin("PUT", "/faults", Json{{"search_lag_ms", -5}}).status, 400);
   EXPECT_EQ(
       Admin("PUT", "/faults", Json{{"close_after_write", 0.6}, {"truncated_after_write", 0.6}})
@@ -414,7 +416,7 @@ class ConfigFaultsTest : public SandboxTest {
       "faults": {"error_500": 1.0, "endpoint": "saveVoucher", "search_lag_ms": 250},
       "accounts": [
         {"token": "f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5", "name": "Gedrosselt",
-         "faults": {"rate_limited": 1.0, "retry_after_seconds": 9,
+         "faults": {"rate_limited": 1.0, "retry_after_seconds": 9, "rounding": "binary",
                     "close_after_write": 0}},
         {"token": "a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6", "tax_mode": "kleinunternehmer"}
       ]
@@ -425,6 +427,7 @@ class ConfigFaultsTest : public SandboxTest {
     std::filesystem::remove(config_path_);
     // The CLI applies each --fault flag like this, after the config file.
     flag_status_ = ApplyFaultAssignment("latency_ms=30", s.faults);
+    if (flag_status_) flag_status_ = ApplyFaultAssignment("rounding=binary", s.faults);
     if (flag_status_) flag_status_ = ApplyFaultAssignment("truncated_after_write=0", s.faults);
     return s;
   }
@@ -454,8 +457,10 @@ TEST_F(ConfigFaultsTest, FaultsFromTheConfigFileAndFlags) {
   EXPECT_EQ(global.json["endpoint"], "saveVoucher");
   EXPECT_EQ(global.json["latency_ms"], 30);
   EXPECT_EQ(global.json["search_lag_ms"], 250);
+  EXPECT_EQ(global.json["rounding"], "binary");
   EXPECT_EQ(global.json["truncated_after_write"], 0);
   ASSERT_TRUE(settings_.accounts[0].faults.has_value());  // close_after_write was accepted
+  EXPECT_EQ(settings_.accounts[0].faults->rounding, Rounding::kBinary);
   EXPECT_EQ(settings_.accounts[0].faults->search_lag, milliseconds(0));
   EXPECT_EQ(settings_.faults.search_lag, milliseconds(250));
 }
@@ -484,6 +489,12 @@ TEST(FaultStartSettings, KeyValueAssignments) {
   EXPECT_EQ(f.truncated_after_write, 0.5);
   EXPECT_TRUE(ApplyFaultAssignment("search_lag_ms=1500", f));
   EXPECT_EQ(f.search_lag, milliseconds(1500));
+  EXPECT_EQ(f.rounding, Rounding::kDecimal);
+  EXPECT_TRUE(ApplyFaultAssignment("rounding=binary", f));
+  EXPECT_EQ(f.rounding, Rounding::kBinary);
+  EXPECT_TRUE(ApplyFaultAssignment("rounding=decimal", f));
+  EXPECT_EQ(f.rounding, Rounding::kDecimal);
+  EXPECT_FALSE(ApplyFaultAssignment("rounding=float", f));
   EXPECT_FALSE(ApplyFaultAssignment("search_lag_ms=0.5", f));
   EXPECT_FALSE(ApplyFaultAssignment("close_after_write=0.8", f));  // 0.5 + 0.8 > 1
   const FaultSettings before = f;
@@ -495,7 +506,9 @@ TEST(FaultStartSettings, KeyValueAssignments) {
   EXPECT_FALSE(ApplyFaultAssignment("scope=sometimes", f));
   EXPECT_EQ(f.error_500, before.error_500);
   EXPECT_FALSE(FaultKeysHelp().empty());
-  EXPECT_NE(FaultKeysHelp().find("search_lag_ms"), std::string::npos);
+  for (auto key : {"search_lag_ms", "rounding=decimal|binary"}) {
+    EXPECT_NE(FaultKeysHelp().find(key), std::string::npos) << key;
+  }
   for (auto kind : {"error_500", "error_500_after_write", "timeout", "timeout_after_write",
                     "rate_limited", "rate_limited_no_retry_after", "reset", "reset_after_write",
                     "error_body_200", "close_after_write", "truncated_after_write"}) {
@@ -518,6 +531,7 @@ TEST(FaultStartSettings, BadConfigFilesAreRefusedWithTheReason) {
   };
   EXPECT_NE(refused(R"({"faults":{"error_500":3}})").find("probability"), std::string::npos);
   EXPECT_NE(refused(R"({"colour":"red"})").find("colour"), std::string::npos);
+  EXPECT_NE(refused(R"({"faults":{"rounding":"float"}})").find("rounding"), std::string::npos);
   EXPECT_NE(refused(R"({"accounts":[{"token":"x","faults":{"search_lag_ms":"soon"}}]})")
                 .find("search_lag_ms"),
             std::string::npos);

@@ -148,6 +148,7 @@ struct Ctx {
   IdCounters& ids;
   Instant now;
   std::chrono::milliseconds search_lag;  // FaultSettings::search_lag of this request
+  Rounding rounding;                     // FaultSettings::rounding of this request
   std::string NowIso() const { return FormatBerlin(now); }
 };
 

@@ -68,7 +68,7 @@ constexpr IntField kIntFields[] = {
 };
 
 // The keys whose values are words, not numbers.
-constexpr std::string_view kTextKeys[] = {"scope", "endpoint"};
+constexpr std::string_view kTextKeys[] = {"scope", "endpoint", "rounding"};
 
 Status Bad(std::string message) {
   return Fail(ErrorCode::kInvalidArgument, "bad_fault", std::move(message));
@@ -125,6 +125,12 @@ std::optional<Status> ApplyTextKey(const std::string& key, const Json& value, Fa
     f.endpoint = text;
     return Status{};
   }
+  if (key == "rounding") {
+    auto rounding = ParseRounding(text);
+    if (!value.is_string() || !rounding) return Bad("rounding must be decimal or binary");
+    f.rounding = *rounding;
+    return Status{};
+  }
   return std::nullopt;
 }
 
@@ -152,6 +158,16 @@ std::optional<FaultKind> ParseFaultKind(std::string_view name) {
   for (const auto& k : kKindNames) {
     if (k.name == name) return k.kind;
   }
+  return std::nullopt;
+}
+
+std::string_view RoundingName(Rounding rounding) {
+  return rounding == Rounding::kBinary ? "binary" : "decimal";
+}
+
+std::optional<Rounding> ParseRounding(std::string_view name) {
+  if (name == "decimal") return Rounding::kDecimal;
+  if (name == "binary") return Rounding::kBinary;
   return std::nullopt;
 }
 
@@ -188,6 +204,7 @@ Json FaultsToJson(const FaultSettings& f) {
   for (const auto& i : kIntFields) out[std::string(i.key)] = f.*i.field;
   out["scope"] = FaultScopeName(f.scope);
   out["endpoint"] = f.endpoint;
+  out["rounding"] = RoundingName(f.rounding);
   return out;
 }
 
@@ -235,7 +252,8 @@ std::string FaultKeysHelp() {
   out +=
       ". Integers: retry_after_seconds rate_limit_requests. scope=all|reads|writes, "
       "endpoint=TEXT (route substring, e.g. saveVoucher). Not limited by scope or endpoint: "
-      "search_lag_ms=MS (lists and searches show creates and changes that late).";
+      "search_lag_ms=MS (lists and searches show creates and changes that late), "
+      "rounding=decimal|binary (saveVoucher's sums: exact, or like naive IEEE double code).";
   return out;
 }
 

@@ -435,7 +435,8 @@ class Sandbox::Impl {
               .params = probe.path_params,
               .ids = ids_,
               .now = clock_->Now(),
-              .search_lag = faults.search_lag};
+              .search_lag = faults.search_lag,
+              .rounding = faults.rounding};
       response = api_handlers_.at(route)(ctx);
     }
     if (is_write && response.status < 300) SaveState();

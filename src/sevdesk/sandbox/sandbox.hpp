@@ -38,6 +38,15 @@ enum class FaultKind {
   kTruncatedAfterWrite,  // status line, headers with the full Content-Length, half the body
 };
 
+// How saveVoucher rounds position sums to cents.
+enum class Rounding {
+  kDecimal,  // exact decimal arithmetic, half up (like sevdesk)
+  kBinary,   // like naive code computing in IEEE double (100.50 net at 19 % -> tax 19.09)
+};
+
+std::string_view RoundingName(Rounding rounding);  // "decimal", "binary"
+std::optional<Rounding> ParseRounding(std::string_view name);
+
 std::string_view FaultKindName(FaultKind kind);  // "error_500_after_write", ...
 std::optional<FaultKind> ParseFaultKind(std::string_view name);
 
@@ -68,6 +77,7 @@ struct FaultSettings {
   // Account behaviour, not drawn and independent of scope and endpoint: list and search answers
   // show a create or change only this long after it (GET /X/{id} at once).
   std::chrono::milliseconds search_lag{0};
+  Rounding rounding = Rounding::kDecimal;
 
   bool AnyProbability() const;
 };

@@ -1,6 +1,8 @@
 // Vouchers (Belege): temp-file upload, saveVoucher with sevdesk's validation, reads, bookAmount.
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <set>
 
 #include "core/text.hpp"
@@ -114,6 +116,62 @@ std::optional<std::string> FormatDateField(const Json& voucher, const char* key)
   const Json value = Field(voucher, key);
   if (value.is_null()) return std::nullopt;
   return FormatBerlin(*ParseSevdeskDate(value));  // validated before
+}
+
+struct Sums {
+  Cents net = 0;
+  Cents tax = 0;
+  Cents gross = 0;
+};
+
+// The sums a client sent for a position (any of them may be missing).
+struct Sent {
+  std::optional<Cents> net;
+  std::optional<Cents> tax;
+  std::optional<Cents> gross;
+};
+
+bool Agree(const Sent& sent, const Sums& sums) {
+  auto near = [](const std::optional<Cents>& a, Cents b) { return !a || std::llabs(*a - b) <= 1; };
+  return near(sent.net, sums.net) && near(sent.tax, sums.tax) && near(sent.gross, sums.gross);
+}
+
+// Exact decimal arithmetic, half up (rounding=decimal, like sevdesk). `rate` in 1/100 %.
+Sums DecimalSums(bool net_position, Cents amount, std::int64_t rate) {
+  if (net_position) {
+    const Cents tax = RoundDiv(amount * rate, 10000);
+    return {amount, tax, amount + tax};
+  }
+  const Cents net = RoundDiv(amount * 10000, 10000 + rate);
+  return {net, amount - net, amount};
+}
+
+// The exact value of a double, rounded half up to cents: floor(x * 100 + 0.5) with x * 100
+// computed exactly (in long double). In double, 19.094999999999998863 * 100 rounds to 1909.5
+// first and gives 19.10; printf("%.2f"), JavaScript's toFixed(2) and C on x87 give 19.09.
+Cents RoundDoubleToCents(double euros) {
+  static_assert(std::numeric_limits<long double>::digits >= 60,
+                "a double times 100 must be exact in long double");
+  return static_cast<Cents>(std::floor(static_cast<long double>(euros) * 100 + 0.5L));
+}
+
+// What naive code computing in IEEE double gets (rounding=binary): 100.50 net at 19 % gives
+// 100.5 * 19 / 100 = 19.094999999999998863 -> tax 19.09, gross 119.59 (exact: 19.10, 119.60).
+Sums BinarySums(bool net_position, Cents amount, std::int64_t rate) {
+  const double euros = static_cast<double>(amount) / 100;
+  const double percent = static_cast<double>(rate) / 100;
+  if (net_position) {
+    const Cents tax = RoundDoubleToCents(euros * percent / 100);
+    return {amount, tax, amount + tax};
+  }
+  const Cents net = RoundDoubleToCents(euros / (1 + percent / 100));
+  return {net, amount - net, amount};
+}
+
+// A position's sums from its net (net position) or gross amount (gross position).
+Sums PositionSums(Rounding rounding, bool net_position, Cents amount, std::int64_t rate) {
+  return rounding == Rounding::kBinary ? BinarySums(net_position, amount, rate)
+                                       : DecimalSums(net_position, amount, rate);
 }
 
 const std::set<std::int64_t>& V1DefaultRates() {
@@ -393,25 +451,22 @@ http::Response SaveVoucher(Ctx& ctx) {
       *slot = ParseAmount(p[key]);
       if (!*slot) return Invalid(where + "." + key + " is not a valid amount: " + p[key].dump());
     }
-    if (in.net) {
-      if (!net) return Invalid(where + ".sumNet is required for net positions");
-      in.sum_net = *net;
-      in.sum_tax = RoundDiv(*net * in.rate, 10000);
-      in.sum_gross = in.sum_net + in.sum_tax;
-    } else {
-      if (!gross) return Invalid(where + ".sumGross is required for gross positions");
-      in.sum_gross = *gross;
-      in.sum_net = RoundDiv(*gross * 10000, 10000 + in.rate);
-      in.sum_tax = in.sum_gross - in.sum_net;
+    if (in.net && !net) return Invalid(where + ".sumNet is required for net positions");
+    if (!in.net && !gross) return Invalid(where + ".sumGross is required for gross positions");
+    const Cents amount = in.net ? *net : *gross;
+    const Sums sums = PositionSums(ctx.rounding, in.net, amount, in.rate);
+    // Both sums (or the tax) sent: they must agree with the rate to the cent, rounded exactly
+    // or the way this account rounds.
+    const Sent sent{net, tax, gross};
+    if (!Agree(sent, sums) &&
+        !Agree(sent, PositionSums(Rounding::kDecimal, in.net, amount, in.rate))) {
+      return Invalid("Inconsistent sums in " + where + ": sumNet " + FormatAmount(sums.net) +
+                     " + sumTax " + FormatAmount(sums.tax) + " at " + FormatRate(in.rate) +
+                     "% gives sumGross " + FormatAmount(sums.gross));
     }
-    // Both sums (or the tax) sent: they must agree with the rate to the cent.
-    if ((net && std::llabs(*net - in.sum_net) > 1) ||
-        (gross && std::llabs(*gross - in.sum_gross) > 1) ||
-        (tax && std::llabs(*tax - in.sum_tax) > 1)) {
-      return Invalid("Inconsistent sums in " + where + ": sumNet " + FormatAmount(in.sum_net) +
-                     " + sumTax " + FormatAmount(in.sum_tax) + " at " + FormatRate(in.rate) +
-                     "% gives sumGross " + FormatAmount(in.sum_gross));
-    }
+    in.sum_net = sums.net;
+    in.sum_tax = sums.tax;
+    in.sum_gross = sums.gross;
     in.comment = Field(p, "comment").is_null() ? Json(nullptr) : ToWireString(p["comment"]);
     in.is_asset = IsTruthy(Field(p, "isAsset"));
     inputs.push_back(std::move(in));
