@@ -622,14 +622,15 @@ class TestOnlyGateway final : public app::SevdeskGateway {
   Status UpdateContact(const std::string&, const std::string&, const app::ContactData&) override {
     return Unused();
   }
-  Result<std::vector<std::string>> FindAddresses(const std::string&, const std::string&) override {
+  Result<std::vector<app::FoundAddress>> FindAddresses(const std::string&,
+                                                       const std::string&) override {
     return Unused();
   }
   Result<std::string> CreateAddress(const std::string&, const std::string&,
                                     const app::ContactData&) override {
     return Unused();
   }
-  Result<std::vector<std::string>> FindEmails(const std::string&, const std::string&) override {
+  Result<std::vector<app::FoundEmail>> FindEmails(const std::string&, const std::string&) override {
     return Unused();
   }
   Result<std::string> CreateEmail(const std::string&, const std::string&,
@@ -640,7 +641,7 @@ class TestOnlyGateway final : public app::SevdeskGateway {
                                      const std::string&) override {
     return Unused();
   }
-  Result<std::string> SaveVoucher(const std::string&, const app::VoucherData&) override {
+  Result<app::SavedVoucher> SaveVoucher(const std::string&, const app::VoucherData&) override {
     return Unused();
   }
   Result<std::vector<app::FoundVoucher>> FindVouchers(const std::string&,

@@ -322,8 +322,8 @@ class CountingGateway final : public app::SevdeskGateway {
     ++calls;
     return inner_.UpdateContact(t, id, c);
   }
-  Result<std::vector<std::string>> FindAddresses(const std::string& t,
-                                                 const std::string& id) override {
+  Result<std::vector<app::FoundAddress>> FindAddresses(const std::string& t,
+                                                       const std::string& id) override {
     ++calls;
     return inner_.FindAddresses(t, id);
   }
@@ -332,8 +332,8 @@ class CountingGateway final : public app::SevdeskGateway {
     ++calls;
     return inner_.CreateAddress(t, id, c);
   }
-  Result<std::vector<std::string>> FindEmails(const std::string& t,
-                                              const std::string& id) override {
+  Result<std::vector<app::FoundEmail>> FindEmails(const std::string& t,
+                                                  const std::string& id) override {
     ++calls;
     return inner_.FindEmails(t, id);
   }
@@ -366,7 +366,7 @@ class CountingGateway final : public app::SevdeskGateway {
     }
     return r;
   }
-  Result<std::string> SaveVoucher(const std::string& t, const app::VoucherData& v) override {
+  Result<app::SavedVoucher> SaveVoucher(const std::string& t, const app::VoucherData& v) override {
     ++calls;
     const bool probed = Probed(t);
     const TimePoint start = Steady::now();
