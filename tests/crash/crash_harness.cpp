@@ -93,6 +93,8 @@ void CrashHarness::Init(const std::string& dir, int receipts, int kills) {
       static_cast<int>(std::chrono::system_clock::now().time_since_epoch().count() % 1000000)));
   receipts_ = receipts;
   kills_ = kills;
+  customers_ = EnvInt("HS_CRASH_CUSTOMERS", 50);
+  search_lag_ms_ = EnvInt("HS_CRASH_SEARCH_LAG_MS", 3000);
   rng_.seed(seed_);
   std::cout << "[crash] seed " << seed_ << " (HS_CRASH_SEED), dir " << dir_ << std::endl;
 }
@@ -120,7 +122,9 @@ std::vector<std::string> CrashHarness::SevdeskFlags() const {
           "--sevdesk-max-attempts",
           "60",
           "--sevdesk-backoff-base-ms",
-          "20"};
+          "20",
+          "--sevdesk-settle-ms",
+          std::to_string(search_lag_ms_ + 1000)};
 }
 
 void CrashHarness::FaultsOn() {
@@ -130,8 +134,15 @@ void CrashHarness::FaultsOn() {
                                   {"timeout", 0.025},
                                   {"timeout_after_write", 0.025},
                                   {"rate_limited", 0.02},
+                                  {"reset", 0.01},
+                                  {"reset_after_write", 0.01},
+                                  {"close_after_write", 0.05},
+                                  {"truncated_after_write", 0.02},
+                                  {"error_body_200", 0.01},
                                   {"retry_after_seconds", 1},
-                                  {"timeout_ms", 2000}}
+                                  {"timeout_ms", 2000},
+                                  {"search_lag_ms", search_lag_ms_},
+                                  {"rounding", "binary"}}
                                  .dump()),
        200, "set faults");
 }
@@ -165,7 +176,7 @@ std::unique_ptr<ApiClient> CrashHarness::Client() {
 void CrashHarness::Seed() {
   auto c = Client();
   std::vector<std::int64_t> customers;
-  for (int i = 0; i < kCustomers; ++i) {
+  for (int i = 0; i < customers_; ++i) {
     Json body;
     if (i % 5 == 0) {
       body = {{"kind", "company"}, {"company_name", "Hundeverein " + std::to_string(i) + " e.V."}};
@@ -294,7 +305,8 @@ std::int64_t CrashHarness::StartBackfill() {
 }
 
 Json CrashHarness::WaitForBatch(std::int64_t batch_id, const std::function<bool()>& alive) {
-  const auto deadline = steady_clock::now() + std::chrono::seconds(240);
+  const auto deadline =
+      steady_clock::now() + std::chrono::seconds(EnvInt("HS_CRASH_BATCH_TIMEOUT_S", 240));
   for (;;) {
     auto c = Client();
     Json progress =
@@ -317,9 +329,12 @@ void CrashHarness::VerifyExactlyOnce() {
   // ---- The app's view: every receipt transferred.
   const std::vector<Expected> receipts = LoadReceipts(true);
   ASSERT_EQ(receipts.size(), static_cast<std::size_t>(receipts_));
+  Tally tally;
+  tally.receipts = static_cast<int>(receipts.size());
   for (const auto& e : receipts) {
     EXPECT_EQ(e.status, "transferred") << e.number;
     EXPECT_FALSE(e.voucher_id.empty()) << e.number;
+    if (e.status != "transferred" || e.voucher_id.empty()) ++tally.lost;
   }
 
   // ---- The sandbox's view: one contact per customer, one voucher per receipt.
@@ -328,23 +343,7 @@ void CrashHarness::VerifyExactlyOnce() {
       Must(sandbox_client_->Get(std::string("/__sandbox/accounts/") + kToken + "/stats"), 200,
            "sandbox stats");
   std::cout << "[crash] sandbox stats: " << stats.dump() << std::endl;
-  std::map<std::string, std::string> contact_by_number;  // customerNumber -> id
-  std::map<std::string, int> per_number;
-  for (const auto& c : acc["contacts"]) {
-    const std::string number = Str(c["customerNumber"]);
-    ++per_number[number];
-    contact_by_number[number] = Str(c["id"]);
-  }
-  EXPECT_EQ(acc["contacts"].size(), static_cast<std::size_t>(kCustomers));
-  for (const auto& [number, n] : per_number) EXPECT_EQ(n, 1) << "contacts with number " << number;
-  EXPECT_EQ(per_number.size(), static_cast<std::size_t>(kCustomers));
-  std::map<std::string, int> addresses, emails;
-  for (const auto& a : acc["contactAddresses"]) ++addresses[Str(a["contact"]["id"])];
-  for (const auto& w : acc["communicationWays"]) ++emails[Str(w["contact"]["id"])];
-  for (const auto& [number, id] : contact_by_number) {
-    EXPECT_EQ(addresses[id], 1) << "addresses of contact " << number;
-    EXPECT_EQ(emails[id], 1) << "e-mails of contact " << number;
-  }
+  const auto contact_by_number = VerifyContacts(acc, tally);
 
   std::map<std::string, std::vector<const Json*>> vouchers_by_description;
   for (const auto& v : acc["vouchers"]) {
@@ -353,58 +352,103 @@ void CrashHarness::VerifyExactlyOnce() {
   EXPECT_EQ(acc["vouchers"].size(), static_cast<std::size_t>(receipts_));
 
   auto app = Client();
-  int checked_pdfs = 0;
   for (const auto& e : receipts) {
     const auto it = vouchers_by_description.find(e.number);
     if (it == vouchers_by_description.end()) {
       ADD_FAILURE() << "no voucher for " << e.number;
+      ++tally.lost;
       continue;
     }
     EXPECT_EQ(it->second.size(), 1u) << "vouchers for " << e.number;
-    const Json& item = *it->second.front();
-    const Json& v = item["voucher"];
-    EXPECT_EQ(Str(v["id"]), e.voucher_id) << e.number;
-    EXPECT_EQ(Str(v["creditDebit"]), "D") << e.number;
-    const std::string contact = "HS-" + std::to_string(e.customer_number);
-    EXPECT_EQ(Str(v["supplier"]["id"]), contact_by_number[contact]) << e.number;
-    EXPECT_EQ(Cents(v["sumNet"]), e.net) << e.number;
-    EXPECT_EQ(Cents(v["sumTax"]), e.tax) << e.number;
-    EXPECT_EQ(Cents(v["sumGross"]), e.gross) << e.number;
-    std::map<int, std::array<std::int64_t, 3>> positions;
-    for (const auto& p : item["voucherPos"]) {
-      const int rate = static_cast<int>(Cents(p["taxRate"]) / 100);
-      auto& sums = positions[rate];
-      sums[0] += Cents(p["sumNet"]);
-      sums[1] += Cents(p["sumTax"]);
-      sums[2] += Cents(p["sumGross"]);
-    }
-    std::array<std::int64_t, 3> total{0, 0, 0};
-    for (const auto& [rate, sums] : positions) {
-      for (int k = 0; k < 3; ++k) total[k] += sums[k];
-    }
-    EXPECT_EQ(total, (std::array<std::int64_t, 3>{e.net, e.tax, e.gross}))
-        << "positions of " << e.number;
-    if (!e.groups.empty()) {
-      EXPECT_EQ(positions, e.groups) << "positions of " << e.number;
-    }
-    // The PDF: the sandbox's document has the sha256 of the app's stored file; every 10th is
-    // also downloaded on both sides and compared byte for byte.
-    if (item["document"].is_null()) {
-      ADD_FAILURE() << "voucher of " << e.number << " has no document";
-      continue;
-    }
-    EXPECT_EQ(item["document"]["sha256"].get<std::string>(), e.file_sha256) << e.number;
-    ++checked_pdfs;
-    if (e.groups.empty()) continue;
-    const Reply mine = app->Get("/api/v1/receipts/" + std::to_string(e.receipt_id) + "/file");
-    const Reply theirs = sandbox_client_->Get(item["document"]["url"].get<std::string>());
-    ASSERT_EQ(mine.status, 200) << mine.Describe();
-    ASSERT_EQ(theirs.status, 200) << theirs.Describe();
-    EXPECT_EQ(Sha256Hex(mine.body), e.file_sha256) << e.number;
-    EXPECT_EQ(Sha256Hex(theirs.body), Sha256Hex(mine.body)) << "PDF of " << e.number;
-    EXPECT_EQ(theirs.body, mine.body) << e.number;
+    tally.duplicate_vouchers += static_cast<int>(it->second.size()) - 1;
+    VerifyVoucher(e, *it->second.front(), contact_by_number, *app, tally);
   }
-  EXPECT_EQ(checked_pdfs, receipts_);
+  EXPECT_EQ(tally.pdfs_checked, receipts_);
+  std::cout << "[verify] receipts " << tally.receipts << ", lost " << tally.lost
+            << ", duplicate vouchers " << tally.duplicate_vouchers << ", duplicate contacts "
+            << tally.duplicate_contacts << ", duplicate addresses " << tally.duplicate_addresses
+            << ", duplicate e-mails " << tally.duplicate_emails << ", sums differing "
+            << tally.sums_differing << ", PDFs differing " << tally.pdfs_differing << " (of "
+            << tally.pdfs_checked << " checked, " << tally.pdfs_compared
+            << " compared byte for byte)" << std::endl;
+}
+
+std::map<std::string, std::string> CrashHarness::VerifyContacts(const Json& acc, Tally& tally) {
+  std::map<std::string, std::string> contact_by_number;  // customerNumber -> id
+  std::map<std::string, int> per_number;
+  for (const auto& c : acc["contacts"]) {
+    const std::string number = Str(c["customerNumber"]);
+    ++per_number[number];
+    contact_by_number[number] = Str(c["id"]);
+  }
+  EXPECT_EQ(acc["contacts"].size(), static_cast<std::size_t>(customers_));
+  for (const auto& [number, n] : per_number) {
+    EXPECT_EQ(n, 1) << "contacts with number " << number;
+    tally.duplicate_contacts += n - 1;
+  }
+  EXPECT_EQ(per_number.size(), static_cast<std::size_t>(customers_));
+  std::map<std::string, int> addresses, emails;
+  for (const auto& a : acc["contactAddresses"]) ++addresses[Str(a["contact"]["id"])];
+  for (const auto& w : acc["communicationWays"]) ++emails[Str(w["contact"]["id"])];
+  for (const auto& [number, id] : contact_by_number) {
+    EXPECT_EQ(addresses[id], 1) << "addresses of contact " << number;
+    EXPECT_EQ(emails[id], 1) << "e-mails of contact " << number;
+    tally.duplicate_addresses += std::max(0, addresses[id] - 1);
+    tally.duplicate_emails += std::max(0, emails[id] - 1);
+  }
+  return contact_by_number;
+}
+
+void CrashHarness::VerifyVoucher(const Expected& e, const Json& item,
+                                 const std::map<std::string, std::string>& contact_by_number,
+                                 ApiClient& app, Tally& tally) {
+  const Json& v = item["voucher"];
+  EXPECT_EQ(Str(v["id"]), e.voucher_id) << e.number;
+  EXPECT_EQ(Str(v["creditDebit"]), "D") << e.number;
+  const auto contact = contact_by_number.find("HS-" + std::to_string(e.customer_number));
+  EXPECT_TRUE(contact != contact_by_number.end() && Str(v["supplier"]["id"]) == contact->second)
+      << e.number;
+  std::map<int, std::array<std::int64_t, 3>> positions;
+  for (const auto& p : item["voucherPos"]) {
+    const int rate = static_cast<int>(Cents(p["taxRate"]) / 100);
+    auto& sums = positions[rate];
+    sums[0] += Cents(p["sumNet"]);
+    sums[1] += Cents(p["sumTax"]);
+    sums[2] += Cents(p["sumGross"]);
+  }
+  std::array<std::int64_t, 3> total{0, 0, 0};
+  for (const auto& [rate, sums] : positions) {
+    for (int k = 0; k < 3; ++k) total[k] += sums[k];
+  }
+  const std::array<std::int64_t, 3> expected{e.net, e.tax, e.gross};
+  const std::array<std::int64_t, 3> stored{Cents(v["sumNet"]), Cents(v["sumTax"]),
+                                           Cents(v["sumGross"])};
+  const bool sums_equal =
+      stored == expected && total == expected && (e.groups.empty() || positions == e.groups);
+  EXPECT_TRUE(sums_equal) << "sums of " << e.number;
+  if (!sums_equal) ++tally.sums_differing;
+  // The PDF: the sandbox's document has the sha256 of the app's stored file; every 10th is
+  // also downloaded on both sides and compared byte for byte.
+  if (item["document"].is_null()) {
+    ADD_FAILURE() << "voucher of " << e.number << " has no document";
+    ++tally.pdfs_differing;
+    return;
+  }
+  ++tally.pdfs_checked;
+  const bool same_hash = item["document"]["sha256"].get<std::string>() == e.file_sha256;
+  EXPECT_TRUE(same_hash) << e.number;
+  if (e.groups.empty()) {
+    if (!same_hash) ++tally.pdfs_differing;
+    return;
+  }
+  const Reply mine = app.Get("/api/v1/receipts/" + std::to_string(e.receipt_id) + "/file");
+  const Reply theirs = sandbox_client_->Get(item["document"]["url"].get<std::string>());
+  ASSERT_EQ(mine.status, 200) << mine.Describe();
+  ASSERT_EQ(theirs.status, 200) << theirs.Describe();
+  ++tally.pdfs_compared;
+  const bool same_bytes = theirs.body == mine.body && Sha256Hex(mine.body) == e.file_sha256;
+  EXPECT_TRUE(same_bytes) << "PDF of " << e.number;
+  if (!same_hash || !same_bytes) ++tally.pdfs_differing;
 }
 
 std::unique_ptr<ChildProcess> CrashHarness::StartPostgresProcess(const std::string& name,

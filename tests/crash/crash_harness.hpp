@@ -5,7 +5,8 @@
 // afterwards (one voucher per receipt and one contact per customer in the sandbox, equal sums,
 // byte-identical PDFs).
 //
-// Environment: HS_CRASH_SEED (default: time-based, printed).
+// Environment: HS_CRASH_SEED (default: time-based, printed), HS_CRASH_CUSTOMERS (50),
+// HS_CRASH_SEARCH_LAG_MS (3000: sevdesk's searches show new objects that much later).
 #include <gtest/gtest.h>
 
 #include <array>
@@ -46,7 +47,6 @@ struct Expected {
 class CrashHarness : public ::testing::Test {
  protected:
   static constexpr char kToken[] = "c0ffee00c0ffee00c0ffee00c0ffee00";
-  static constexpr int kCustomers = 50;
 
   // `dir`: the folder for logs and port files.
   void Init(const std::string& dir, int receipts, int kills);
@@ -56,7 +56,10 @@ class CrashHarness : public ::testing::Test {
   // time-out, up to 60 attempts with a 20 ms backoff base.
   std::vector<std::string> SevdeskFlags() const;
   // 10 % 500s (half after the write), 5 % time-outs (half after the write), 2 % 429s
-  // (Retry-After 1 s); a time-out answer is held back 2 s (the app gives up after 600 ms).
+  // (Retry-After 1 s), 2 % resets, 5 % writes applied and then closed without an answer, 2 %
+  // answers cut after the headers, 1 % errors in a 200; a time-out answer is held back 2 s (the
+  // app gives up after 600 ms); searches lag `search_lag_ms_`; sums rounded in binary floating
+  // point.
   void FaultsOn();
   void FaultsOff();
   Json SandboxAccount();
@@ -65,7 +68,7 @@ class CrashHarness : public ::testing::Test {
   // A logged-in client of the app at `app_url_` (sessions live in the database, so they
   // survive restarts and are valid on every serve).
   std::unique_ptr<ApiClient> Client();
-  // 50 customers (persons and companies, all with address and e-mail) and `receipts_`
+  // `customers_` customers (persons and companies, all with address and e-mail) and `receipts_`
   // finalized invoices with one or two VAT rates, through the JSON API; four clients.
   void Seed();
   // All income receipts of the school (with their invoices' VAT groups of every 10th).
@@ -79,6 +82,18 @@ class CrashHarness : public ::testing::Test {
   // The exact-once checks: every receipt transferred, one voucher each with equal sums and the
   // app's PDF, one contact (one address, one e-mail) per customer.
   void VerifyExactlyOnce();
+  // What VerifyExactlyOnce counts (printed as one "[verify]" line; bench/soak.sh reads it).
+  struct Tally {
+    int receipts = 0, lost = 0, duplicate_vouchers = 0, duplicate_contacts = 0;
+    int duplicate_addresses = 0, duplicate_emails = 0, sums_differing = 0;
+    int pdfs_checked = 0, pdfs_compared = 0, pdfs_differing = 0;
+  };
+  // One contact per customer with one address and one e-mail; customerNumber -> contact id.
+  std::map<std::string, std::string> VerifyContacts(const Json& account, Tally& tally);
+  // The voucher of receipt `e`: its contact, sums per rate and its PDF.
+  void VerifyVoucher(const Expected& e, const Json& item,
+                     const std::map<std::string, std::string>& contact_by_number, ApiClient& app,
+                     Tally& tally);
 
   // Starts `name` against the PostgreSQL database `database_url` with the crash tests' flags
   // (pool 6, lease 2 s, 2 workers): "worker" runs `worker`, any other name a `serve` that is
@@ -99,6 +114,8 @@ class CrashHarness : public ::testing::Test {
   std::uint64_t seed_ = 1;
   int receipts_ = 0;
   int kills_ = 0;
+  int customers_ = 50;        // HS_CRASH_CUSTOMERS (the soak, bench/soak.sh: 500)
+  int search_lag_ms_ = 3000;  // HS_CRASH_SEARCH_LAG_MS; the app's settle time is 1 s more
   std::mt19937_64 rng_;
 };
 

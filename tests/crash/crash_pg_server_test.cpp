@@ -168,7 +168,8 @@ class CrashPgServerTest : public CrashHarness {
     ASSERT_EQ(user.exit_code, 0) << user.err;
   }
 
-  // Half the standard fault mix (crash_harness's FaultsOn): the server crashes are the point.
+  // Half the standard fault mix (crash_harness's FaultsOn) with its search lag and rounding: the
+  // server crashes are the point.
   void LightFaultsOn() {
     Must(sandbox_client_->Send("PUT", "/__sandbox/faults",
                                Json{{"error_500", 0.025},
@@ -176,8 +177,12 @@ class CrashPgServerTest : public CrashHarness {
                                     {"timeout", 0.0125},
                                     {"timeout_after_write", 0.0125},
                                     {"rate_limited", 0.01},
+                                    {"close_after_write", 0.025},
+                                    {"truncated_after_write", 0.01},
                                     {"retry_after_seconds", 1},
-                                    {"timeout_ms", 2000}}
+                                    {"timeout_ms", 2000},
+                                    {"search_lag_ms", search_lag_ms_},
+                                    {"rounding", "binary"}}
                                    .dump()),
          200, "set faults");
   }
@@ -298,7 +303,7 @@ TEST_F(CrashPgServerTest, ServerCrashesDuringBackfillExactlyOnce) {
   Start("serve");
   Start("worker");
   Seed();
-  std::cout << "[crash-pg-server] seeded " << kCustomers << " customers, " << receipts_
+  std::cout << "[crash-pg-server] seeded " << customers_ << " customers, " << receipts_
             << " invoices in " << Seconds(t0) << " s" << std::endl;
   ASSERT_EQ(LoadReceipts(false).size(), static_cast<std::size_t>(receipts_));
   ConnectSevdesk();

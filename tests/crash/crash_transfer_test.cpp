@@ -96,7 +96,7 @@ TEST_F(CrashTransferTest, BackfillSurvivesSigkillAndFaultsExactlyOnce) {
   StartServe();
   WaitHealthy();
   Seed();
-  std::cout << "[crash] seeded " << kCustomers << " customers, " << receipts_ << " invoices in "
+  std::cout << "[crash] seeded " << customers_ << " customers, " << receipts_ << " invoices in "
             << Seconds(t0) << " s" << std::endl;
   {
     const auto before = LoadReceipts(false);
