@@ -67,7 +67,12 @@ class OwnCluster {
       : script_(std::string(HS_SOURCE_DIR) + "/scripts/postgres.sh"),
         env_file_(dir + "/pg.env"),
         log_(dir + "/postgres-sh.log") {
-    if (Run("HS_PG_DURABLE=1 bash " + Quote(script_) + " start " + Quote(env_file_)) != 0) {
+    // A first port of its own: while this cluster is down for a crash, its port is free, and a
+    // cluster that another test run starts meanwhile must not take it (the app would reconnect
+    // to the wrong server).
+    const std::string first_port = std::to_string(56000 + ::getpid() % 4000);
+    if (Run("HS_PG_DURABLE=1 HS_PG_PORT=" + first_port + " bash " + Quote(script_) + " start " +
+            Quote(env_file_)) != 0) {
       throw std::runtime_error("postgres.sh start failed:\n" + Tail(ReadAll(log_), 4000));
     }
     std::istringstream env(ReadAll(env_file_));
@@ -280,7 +285,11 @@ class CrashPgServerTest : public CrashHarness {
         threads.emplace_back([&] {
           auto c = Client();
           for (int k = 0; k < 3; ++k) {
-            if (c->Get("/api/v1/receipts?type=income&limit=1").status != 200) ++bad;
+            const Reply r = c->Get("/api/v1/receipts?type=income&limit=1");
+            if (r.status != 200) {
+              ++bad;
+              std::cerr << "[crash-pg-server] drain: " << r.Describe() << std::endl;
+            }
           }
         });
       }

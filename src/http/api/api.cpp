@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/log.hpp"
 #include "core/text.hpp"
 #include "http/api/json_mapping.hpp"
 
@@ -119,6 +120,7 @@ Response ErrorResponse(const hs::Error& error) {
   hs::Error shown = error;
   if (error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnavailable) {
     // Internal details (SQL, paths) are for the log, not for the school.
+    Log(LogLevel::kError, "api", error.reason + ": " + error.message);
     shown.message = error.code == ErrorCode::kUnavailable
                         ? "Der Dienst ist gerade nicht erreichbar. Bitte gleich noch einmal "
                           "versuchen."
