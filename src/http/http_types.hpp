@@ -1,6 +1,7 @@
 #pragma once
 // Library-independent HTTP request/response structs (the llama.cpp tools/server seam): handlers
 // and tests never see the HTTP library.
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <optional>
@@ -43,6 +44,12 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   // Test/fault hook: close the connection after the headers without a complete body.
   bool drop_connection = false;
+  // Test/fault hook: close the connection without sending a single byte of the answer (no status
+  // line), also on a kept-alive connection.
+  bool close_without_answer = false;
+  // Test/fault hook: send the status line and the headers with the full Content-Length, then only
+  // this many bytes of the body, then close the connection.
+  std::optional<std::size_t> truncate_body_at;
 
   static Response Json(int status, std::string body);
   static Response Text(int status, std::string body, std::string content_type);
