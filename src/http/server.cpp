@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/compression.hpp"
 #include "http/multipart.hpp"
 #include "http/wire.hpp"
 #include "http/worker_pool.hpp"
@@ -217,8 +218,9 @@ class Server::Impl {
   Impl(ServerSettings settings, Handler handler)
       : settings_(std::move(settings)),
         limits_{settings_.max_header_bytes, settings_.max_body_bytes},
-        pool_(std::move(handler),
-              [this](std::uint64_t id, Response res) { Finished(id, std::move(res)); }) {
+        pool_(std::move(handler), [this](std::uint64_t id, const Request& request, Response res) {
+          Finished(id, request, std::move(res));
+        }) {
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     Watch(wake_fd_, EPOLLIN, kWakeId);
@@ -281,8 +283,9 @@ class Server::Impl {
     if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof one);
   }
 
-  // Called on a worker thread.
-  void Finished(std::uint64_t id, Response res) {
+  // Called on a worker thread, which also compresses: the event loop only moves bytes.
+  void Finished(std::uint64_t id, const Request& request, Response res) {
+    compression::CompressIfWorthIt(request, res);
     {
       std::lock_guard lock(done_mu_);
       done_.emplace_back(id, std::move(res));

@@ -46,7 +46,7 @@ void WorkerPool::Run() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    finished_(job.connection, Call(job.request));
+    finished_(job.connection, job.request, Call(job.request));
   }
 }
 

@@ -15,8 +15,9 @@ namespace hs::http {
 
 class WorkerPool {
  public:
-  // `finished` is called on a worker thread with the connection id and the handler's answer.
-  using Finished = std::function<void(std::uint64_t, Response)>;
+  // `finished` is called on a worker thread with the connection id, the request and the
+  // handler's answer.
+  using Finished = std::function<void(std::uint64_t, const Request&, Response)>;
   WorkerPool(Handler handler, Finished finished)
       : handler_(std::move(handler)), finished_(std::move(finished)) {}
   ~WorkerPool() { StopAndJoin(); }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "http/client.hpp"
+#include "http/compression.hpp"
 #include "raw_socket.hpp"
 
 namespace hs::http {
@@ -431,6 +432,33 @@ TEST(ServerTest, BlockingHandlersDoNotBlockOtherConnections) {
   EXPECT_LT(SlowestOf(client, 10), 250ms);
   release = true;
   EXPECT_EQ(StatusOf(blocked.ReadAnswer(5s)), 200);
+}
+
+TEST(ServerTest, LargeTextAnswersAreGzippedForClientsThatAskForIt) {
+  const std::string json = "[" + std::string(5000, ' ') + "]";
+  Running server({}, [&json](const Request&) { return Response::Json(200, json); });
+  RawSocket plain(server.port());
+  ASSERT_TRUE(plain.Send("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  EXPECT_EQ(BodyOf(plain.ReadAnswer(5s)), json);
+  RawSocket gzip(server.port());
+  ASSERT_TRUE(gzip.Send("GET / HTTP/1.1\r\nHost: t\r\nAccept-Encoding: br;q=1, gzip\r\n\r\n"));
+  const std::string packed = gzip.ReadAnswer(5s);
+  EXPECT_NE(packed.find("Content-Encoding: gzip\r\n"), std::string::npos);
+  EXPECT_LT(BodyOf(packed).size(), 200u);
+  Client client(server.base(), 5s);  // sends Accept-Encoding and decompresses
+  auto res = client.Send("GET", "/", {});
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->body, json);
+}
+
+TEST(CompressionTest, AcceptEncodingWeights) {
+  EXPECT_TRUE(compression::AcceptsGzip("gzip, deflate, br"));
+  EXPECT_TRUE(compression::AcceptsGzip("br;q=1.0, GZIP;q=0.5"));
+  EXPECT_FALSE(compression::AcceptsGzip("gzip;q=0, br"));
+  EXPECT_FALSE(compression::AcceptsGzip("identity"));
+  EXPECT_TRUE(compression::Compressible("text/html; charset=utf-8"));
+  EXPECT_TRUE(compression::Compressible("application/json; charset=utf-8"));
+  EXPECT_FALSE(compression::Compressible("application/pdf"));
 }
 
 }  // namespace
