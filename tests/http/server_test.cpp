@@ -336,7 +336,9 @@ std::vector<RawSocket> OpenSlowClients(int port, int count) {
   return slow;
 }
 
-// Timed GETs on one keep-alive connection; returns the slowest.
+// Timed GETs on one keep-alive connection; returns the slowest. The tests allow 1 s, well above
+// what a loaded CI machine under ASan needs, and far below the previous server's "never" (each
+// slow client held a thread); the 100 ms target is the benchmark's (docs/benchmarks.md).
 Clock::duration SlowestOf(Client& client, int requests) {
   Clock::duration slowest{};
   for (int i = 0; i < requests; ++i) {
@@ -360,7 +362,7 @@ TEST(ServerTest, SlowAndIdleClientsNeitherStallOthersNorStayForever) {
   Client client(server.base(), 5s);
   for (int round = 0; round < 2; ++round) {
     for (auto& s : slow) s.Send("x");  // one header byte per client and second
-    EXPECT_LT(SlowestOf(client, 20), 250ms);
+    EXPECT_LT(SlowestOf(client, 20), 1s);
     std::this_thread::sleep_for(1s);
   }
   // Past the header deadline: every slow and idle client has been disconnected.
@@ -374,7 +376,7 @@ TEST(ServerTest, SlowAndIdleClientsNeitherStallOthersNorStayForever) {
     }
   }
   EXPECT_EQ(closed, 250);
-  EXPECT_LT(SlowestOf(client, 5), 250ms);
+  EXPECT_LT(SlowestOf(client, 5), 1s);
 }
 
 TEST(ServerTest, StopReturnsPromptlyWithSlowClientsConnected) {
@@ -429,7 +431,7 @@ TEST(ServerTest, BlockingHandlersDoNotBlockOtherConnections) {
   RawSocket blocked(server.port());
   ASSERT_TRUE(blocked.Send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n"));
   Client client(server.base(), 5s);
-  EXPECT_LT(SlowestOf(client, 10), 250ms);
+  EXPECT_LT(SlowestOf(client, 10), 1s);
   release = true;
   EXPECT_EQ(StatusOf(blocked.ReadAnswer(5s)), 200);
 }
