@@ -6,6 +6,10 @@ find_package(tl-expected REQUIRED)
 find_package(CURL REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(SQLite3 REQUIRED)
+# gzip for the HTTP server's answers (src/http/compression.cpp).
+find_package(ZLIB REQUIRED)
+# cpp-httplib serves nothing any more (the server is our own, ADR 0011); it is the loopback client
+# of tests and benchmarks (src/http/client.cpp).
 # Debian ships cpp-httplib as a shared library whose .pc carries the feature defines; a TU
 # without them sees other class layouts than the .so, so it must come through pkg-config.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

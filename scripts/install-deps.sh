@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev libsodium-dev libexpected-dev
-  libhpdf-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
+  libhpdf-dev libcurl4-openssl-dev libcli11-dev libfmt-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev
   fonts-dejavu-core poppler-utils clang-format curl chromium
   libpq-dev postgresql-15
