@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/sevdesk_ports.hpp"
@@ -208,6 +209,19 @@ enum class TxKind {
   // external effect is preceded by a kDurableWrite mark.
   kRelaxedWrite,
 };
+
+// The database adapters never put SQL or driver text into an Error's message (it may reach an
+// answer or a stored transfer message); they log it and use these German texts. A violated
+// constraint is ErrorCode::kConflict with reason "constraint".
+inline constexpr std::string_view kConstraintMessage =
+    "Die Änderung passt nicht zu den gespeicherten Daten (ein Eintrag ist schon vorhanden oder "
+    "wird noch verwendet). Bitte die Seite neu laden und erneut versuchen.";
+inline constexpr std::string_view kBusyMessage =
+    "Die Datenbank ist gerade ausgelastet. Bitte gleich noch einmal versuchen.";
+inline constexpr std::string_view kUnavailableMessage =
+    "Die Datenbank ist gerade nicht erreichbar. Bitte gleich noch einmal versuchen.";
+inline constexpr std::string_view kDatabaseErrorMessage =
+    "Die Datenbank hat einen Fehler gemeldet. Bitte später erneut versuchen.";
 
 class Database {
  public:

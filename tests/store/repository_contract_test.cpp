@@ -481,6 +481,30 @@ TEST_P(RepositoryContract, BlobsAndTextRoundTripByteExact) {
   EXPECT_EQ(file->content, pdf);
 }
 
+// A driver's error carries German text only; SQL and the driver's words go to the log (issue 13).
+TEST_P(RepositoryContract, DriverErrorsCarryGermanTextAndNoSql) {
+  std::int64_t user_id = 0;
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    auto id = (*uow)->Users().Create(app::User{0, school_a_, "a@example.org", "$hash", {}});
+    ASSERT_TRUE(id) << id.error().message;
+    user_id = *id;
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  const app::Session session{"same-hash", user_id,           school_a_,
+                             "csrf",      FromUnixMillis(0), FromUnixMillis(1)};
+  auto uow = db_->Begin(app::TxKind::kWrite);
+  ASSERT_TRUE((*uow)->Sessions().Create(session));
+  auto duplicate = (*uow)->Sessions().Create(session);
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(duplicate.error().reason, "constraint");
+  EXPECT_EQ(duplicate.error().message, std::string(app::kConstraintMessage));
+  for (const char* leak : {"SQLite", "PostgreSQL", "UNIQUE", "unique", "INSERT", "sessions"}) {
+    EXPECT_EQ(duplicate.error().message.find(leak), std::string::npos) << leak;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, RepositoryContract,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
                          testing::EngineName);

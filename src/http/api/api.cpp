@@ -115,16 +115,24 @@ Response JsonResponse(int status, const std::string& json_text) {
   return Response::Json(status, json_text);
 }
 
-Response ErrorResponse(const hs::Error& error) {
+hs::Error ShownError(const hs::Error& error) {
   hs::Error shown = error;
-  if (error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnavailable) {
-    // Internal details (SQL, paths) are for the log, not for the school.
-    shown.message = error.code == ErrorCode::kUnavailable
-                        ? "Der Dienst ist gerade nicht erreichbar. Bitte gleich noch einmal "
-                          "versuchen."
-                        : "Ein interner Fehler ist aufgetreten. Bitte später erneut versuchen.";
+  // Internal details (SQL, paths, driver text) are for the log, not for the school.
+  if (error.code == ErrorCode::kUnavailable) {
+    shown.message = "Der Dienst ist gerade nicht erreichbar. Bitte gleich noch einmal versuchen.";
+    shown.details.clear();
+  } else if (error.code == ErrorCode::kInternal) {
+    shown.message = "Ein interner Fehler ist aufgetreten. Bitte später erneut versuchen.";
+    shown.details.clear();
+  } else if (error.reason == "constraint") {
+    shown.message = std::string(app::kConstraintMessage);
     shown.details.clear();
   }
+  return shown;
+}
+
+Response ErrorResponse(const hs::Error& error) {
+  const hs::Error shown = ShownError(error);
   Response r = Response::Json(StatusFor(error.code), ErrorToJson(shown).dump());
   if (error.retry_after) r.AddHeader("Retry-After", std::to_string(error.retry_after->count()));
   return r;

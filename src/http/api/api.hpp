@@ -54,6 +54,9 @@ class Api {
 };
 
 // Helpers shared by API modules.
+// The error as the school sees it: internal and storage details are replaced by German text
+// (they belong in the log, where the storage adapters put them).
+hs::Error ShownError(const hs::Error& error);
 Response ErrorResponse(const hs::Error& error);
 Response JsonResponse(int status, const std::string& json_text);
 int StatusFor(ErrorCode code);

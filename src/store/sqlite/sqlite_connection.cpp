@@ -61,22 +61,17 @@ const sql::Dialect& SqliteConnection::dialect() const {
   return kSqliteDialect;
 }
 
-Error SqliteConnection::MakeError(int rc, std::string_view sql) const {
+Error SqliteConnection::MakeError(int rc, std::string_view sql, const char* text) const {
   const int primary = rc & 0xFF;
-  Error e;
-  e.message =
-      std::string("SQLite: ") + sqlite3_errmsg(db_) + " in: " + std::string(sql.substr(0, 200));
+  const std::string detail = std::string("SQLite: ") + (text ? text : sqlite3_errmsg(db_)) +
+                             " in: " + std::string(sql.substr(0, 200));
   if (primary == SQLITE_CONSTRAINT) {
-    e.code = ErrorCode::kConflict;
-    e.reason = "constraint";
-  } else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-    e.code = ErrorCode::kUnavailable;
-    e.reason = "database_busy";
-  } else {
-    e.code = ErrorCode::kInternal;
-    e.reason = "database_error";
+    return sql::DriverError(ErrorCode::kConflict, "constraint", detail);
   }
-  return e;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    return sql::DriverError(ErrorCode::kUnavailable, "database_busy", detail);
+  }
+  return sql::DriverError(ErrorCode::kInternal, "database_error", detail);
 }
 
 Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql) {
@@ -113,7 +108,9 @@ Status Bind(sqlite3_stmt* stmt, const std::vector<sql::Value>& params) {
         },
         params[i]);
     if (rc != SQLITE_OK) {
-      return Internal("SQLite bind failed for parameter " + std::to_string(idx));
+      return tl::unexpected(
+          sql::DriverError(ErrorCode::kInternal, "database_error",
+                           "SQLite bind failed for parameter " + std::to_string(idx)));
     }
   }
   return {};
@@ -183,11 +180,8 @@ Status SqliteConnection::ExecScript(std::string_view sql) {
   const std::string text(sql);
   const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
-    Error e = MakeError(rc, sql);
-    if (err) {
-      e.message = std::string("SQLite: ") + err;
-      sqlite3_free(err);
-    }
+    Error e = MakeError(rc, sql, err);
+    sqlite3_free(err);
     return tl::unexpected(e);
   }
   return {};
