@@ -230,6 +230,55 @@ Result<domain::Invoice> InvoiceService::Get(std::int64_t school_id, std::int64_t
 }
 
 namespace {
+// A format stored before formats needed the year (issue 13) would repeat numbers next year: such
+// a school must correct it before it finalizes again.
+Status CheckNumberFormat(const domain::School& school) {
+  auto st = domain::ValidateNumberFormat(school.invoice_number_format);
+  if (st) return {};
+  return Fail(ErrorCode::kConflict, "invoice_number_format_invalid",
+              "Das Format der Rechnungsnummer „" + school.invoice_number_format +
+                  "“ ist nicht mehr zulässig: " + st.error().message +
+                  " Bitte unter Einstellungen > Schule korrigieren.",
+              {{"invoice_number_format", st.error().message}});
+}
+
+// A number that is already taken (possible after a change of the format within a year) is
+// refused with its own reason; other errors pass unchanged.
+tl::unexpected<Error> NumberTakenOr(const Error& error, const std::string& number) {
+  if (error.reason != "constraint") return tl::unexpected(error);
+  return Fail(ErrorCode::kConflict, "invoice_number_taken",
+              "Die Rechnungsnummer " + number +
+                  " ist schon vergeben (das Nummernformat wurde in diesem Jahr geändert). "
+                  "Bitte unter Einstellungen > Schule ein Format wählen, das andere Nummern "
+                  "ergibt.");
+}
+
+// The income receipt of a finalized invoice (its document is the invoice's PDF).
+domain::Receipt IncomeReceiptOf(const domain::Invoice& invoice, std::size_t pdf_size, Instant now) {
+  domain::Receipt receipt;
+  receipt.school_id = invoice.school_id;
+  receipt.type = domain::ReceiptType::kIncome;
+  receipt.date = invoice.invoice_date;
+  receipt.number = *invoice.number;
+  receipt.counterparty = invoice.customer_snapshot.name;
+  receipt.description = invoice.kind == domain::InvoiceKind::kCancellation
+                            ? "Stornorechnung zu " + invoice.cancels_invoice_number.value_or("")
+                            : (invoice.lines.empty() ? "Rechnung" : invoice.lines.front().text);
+  if (receipt.description.size() > 500) receipt.description.resize(500);
+  receipt.amount_gross_cents = invoice.totals.gross_cents;
+  receipt.amount_net_cents = invoice.totals.net_cents;
+  receipt.amount_tax_cents = invoice.totals.tax_cents;
+  if (invoice.totals.groups.size() == 1) receipt.vat_rate = invoice.totals.groups.front().rate;
+  receipt.invoice_id = invoice.id;
+  receipt.customer_id = invoice.customer_id;
+  receipt.file_name = *invoice.number + ".pdf";
+  receipt.file_content_type = "application/pdf";
+  receipt.file_sha256 = invoice.pdf_sha256;
+  receipt.file_size = static_cast<std::int64_t>(pdf_size);
+  receipt.created_at = now;
+  return receipt;
+}
+
 // The customer must exist in the same school; an unknown id is a field error, not a 404 of the
 // invoice itself.
 Status CheckCustomer(UnitOfWork& uow, std::int64_t school_id, std::int64_t customer_id) {
@@ -297,6 +346,7 @@ Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::Scho
   if (invoice.kind == domain::InvoiceKind::kInvoice) {
     HS_CHECK(domain::ValidateDraft(invoice, school));
   }
+  HS_CHECK(CheckNumberFormat(school));
   const Instant now = clock_.Now();
   const int year = YearOf(invoice.invoice_date);
   HS_TRY(sequence, uow.Invoices().NextSequence(school.id, year));
@@ -318,32 +368,13 @@ Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::Scho
   HS_TRY(pdf, renderer_.Render(school, invoice));
   invoice.pdf_sha256 = crypto_.Sha256Hex(*pdf);
   if (invoice.id == 0) {
-    HS_TRY(id, uow.Invoices().InsertFinalized(invoice, *pdf));
+    auto id = uow.Invoices().InsertFinalized(invoice, *pdf);
+    if (!id) return NumberTakenOr(id.error(), *invoice.number);
     invoice.id = *id;
-  } else {
-    HS_CHECK(uow.Invoices().SaveFinalized(invoice, *pdf));
+  } else if (auto st = uow.Invoices().SaveFinalized(invoice, *pdf); !st) {
+    return NumberTakenOr(st.error(), *invoice.number);
   }
-  domain::Receipt receipt;
-  receipt.school_id = school.id;
-  receipt.type = domain::ReceiptType::kIncome;
-  receipt.date = invoice.invoice_date;
-  receipt.number = *invoice.number;
-  receipt.counterparty = invoice.customer_snapshot.name;
-  receipt.description = invoice.kind == domain::InvoiceKind::kCancellation
-                            ? "Stornorechnung zu " + invoice.cancels_invoice_number.value_or("")
-                            : (invoice.lines.empty() ? "Rechnung" : invoice.lines.front().text);
-  if (receipt.description.size() > 500) receipt.description.resize(500);
-  receipt.amount_gross_cents = invoice.totals.gross_cents;
-  receipt.amount_net_cents = invoice.totals.net_cents;
-  receipt.amount_tax_cents = invoice.totals.tax_cents;
-  if (invoice.totals.groups.size() == 1) receipt.vat_rate = invoice.totals.groups.front().rate;
-  receipt.invoice_id = invoice.id;
-  receipt.customer_id = invoice.customer_id;
-  receipt.file_name = *invoice.number + ".pdf";
-  receipt.file_content_type = "application/pdf";
-  receipt.file_sha256 = invoice.pdf_sha256;
-  receipt.file_size = static_cast<std::int64_t>(pdf->size());
-  receipt.created_at = now;
+  const domain::Receipt receipt = IncomeReceiptOf(invoice, pdf->size(), now);
   HS_TRY(receipt_id, uow.Receipts().Create(receipt, {}));
   if (hook_) HS_CHECK(hook_->OnIncomeReceipt(uow, invoice, *receipt_id));
   return {};
