@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include "http/body_framing.hpp"
+
 namespace hs::http {
 
 namespace {
@@ -9,6 +11,47 @@ constexpr const char* kInternalErrorBody =
     R"({"code":"internal","message":"Ein interner Fehler ist aufgetreten. Bitte später erneut versuchen.","details":[]})";
 constexpr const char* kTooLargeBody =
     R"({"code":"payload_too_large","message":"Die Anfrage ist zu groß.","details":[]})";
+constexpr const char* kLengthRequiredBody =
+    R"({"code":"length_required","message":"Die Anfrage braucht eine Längenangabe (Content-Length).","details":[]})";
+constexpr const char* kBadRequestBody =
+    R"({"code":"bad_request","message":"Ungültige Anfrage.","details":[]})";
+
+std::optional<std::string> HeaderOf(const httplib::Request& req, const char* name) {
+  if (!req.has_header(name)) return std::nullopt;
+  return req.get_header_value(name);
+}
+
+// Answers `body` and closes the connection, so that an unread request body is never read:
+// httplib keeps a connection unless writing the answer fails, so the provider writes the whole
+// answer, ends it and then reports a failure.
+void AnswerAndClose(httplib::Response& res, int status, std::string body) {
+  res.status = status;
+  res.set_header("Connection", "close");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_chunked_content_provider("application/json; charset=utf-8",
+                                   [body = std::move(body)](std::size_t, httplib::DataSink& sink) {
+                                     sink.write(body.data(), body.size());
+                                     sink.done();
+                                     return false;
+                                   });
+}
+
+// httplib 0.11.4 applies set_payload_max_length only to a body with a Content-Length, and even
+// reads that one to its end before answering 413; a chunked body, or one without a length (read
+// until the peer closes), it reads whole. Such requests are refused before their body is read.
+httplib::Server::HandlerResponse RefuseUnboundedBody(const httplib::Request& req,
+                                                     httplib::Response& res,
+                                                     std::size_t max_body_bytes) {
+  const int status = BodyRefusalStatus(
+      req.method, HeaderOf(req, "Transfer-Encoding"), HeaderOf(req, "Content-Length"),
+      req.get_header_value_count("Content-Length"), max_body_bytes);
+  if (status == 0) return httplib::Server::HandlerResponse::Unhandled;
+  AnswerAndClose(res, status,
+                 status == 413   ? kTooLargeBody
+                 : status == 411 ? kLengthRequiredBody
+                                 : kBadRequestBody);
+  return httplib::Server::HandlerResponse::Handled;
+}
 
 Request ToRequest(const httplib::Request& in) {
   Request out;
@@ -45,6 +88,9 @@ class Server::Impl {
     // httplib writes the headers and the body of an answer separately; with Nagle's algorithm on,
     // the body waits for the peer's delayed ACK (~40 ms on Linux) on every keep-alive request.
     server_.set_tcp_nodelay(true);
+    server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      return RefuseUnboundedBody(req, res, settings_.max_body_bytes);
+    });
     auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
       Respond(ToRequest(req), res);
     };
@@ -62,8 +108,8 @@ class Server::Impl {
         });
     server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       // Only reached for errors httplib detects itself (e.g. 413, 400); our handler answers
-      // everything else with a body.
-      if (!res.body.empty()) return;
+      // everything else with a body, and a refusal that closes the connection brings its own.
+      if (!res.body.empty() || res.has_header("Connection")) return;
       if (res.status == 413) {
         res.set_content(kTooLargeBody, "application/json; charset=utf-8");
       } else {
