@@ -257,8 +257,10 @@ void Api::RegisterRoutes() {
     auto st = s_.auth.Logout(req.Cookie(settings_.session_cookie).value_or(""));
     if (!st) return ErrorResponse(st.error());
     Response res = Response::Json(204, "");
-    res.AddHeader("Set-Cookie",
-                  settings_.session_cookie + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    std::string cookie =
+        settings_.session_cookie + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
+    if (settings_.secure_cookies) cookie += "; Secure";
+    res.AddHeader("Set-Cookie", cookie);
     return res;
   });
   AddAuthed("GET", "/api/v1/me", [this](const Request&, const app::Principal& p) {
