@@ -43,6 +43,7 @@ struct ServeOptions {
   std::size_t threads = 16;
   std::string font_dir = "/usr/share/fonts/truetype/dejavu";
   std::string password_cost = "moderate";
+  std::vector<std::string> trusted_proxies;
   // sevdesk: the base URL comes from server configuration only, never from a user.
   std::string sevdesk_base_url = "https://my.sevdesk.de/api/v1";
   std::string key_file;  // default: next to the SQLite file
@@ -249,9 +250,10 @@ int RunServer(Office& office, const ServeOptions& options, const sigset_t& signa
   auto listen = ParseListen(options.listen);
   if (!listen) return Die(listen.error().message);
   http::Metrics metrics;
-  http::api::Api api({*office.auth, *office.schools, *office.customers, *office.invoices,
-                      *office.receipts, metrics, office.sevdesk.get()},
-                     {.secure_cookies = options.secure_cookies});
+  http::api::Api api(
+      {*office.auth, *office.schools, *office.customers, *office.invoices, *office.receipts,
+       metrics, office.sevdesk.get()},
+      {.secure_cookies = options.secure_cookies, .trusted_proxies = options.trusted_proxies});
   api.SetFallback(http::ui::MakeStaticUiHandler());
   http::ServerSettings settings;
   settings.host = listen->first;
@@ -331,6 +333,9 @@ int main(int argc, char** argv) {
       ->add_option("--password-cost", serve.password_cost,
                    "argon2id cost: moderate, interactive, minimum (tests only)")
       ->capture_default_str();
+  serve_cmd->add_option("--trusted-proxy", serve.trusted_proxies,
+                        "Address of a reverse proxy whose X-Forwarded-For names the client "
+                        "(repeatable; for the login throttling)");
 
   serve_cmd
       ->add_option("--sevdesk-base-url", serve.sevdesk_base_url,

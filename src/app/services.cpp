@@ -34,27 +34,67 @@ tl::unexpected<Error> Propagate(const Result<T>& r) {
 
 // ------------------------------------------------------------------ auth
 
+namespace {
+Error TooManyAttempts(std::chrono::milliseconds wait) {
+  const auto seconds =
+      std::max(std::chrono::seconds{1}, std::chrono::ceil<std::chrono::seconds>(wait));
+  return Error{ErrorCode::kRateLimited,
+               "too_many_attempts",
+               "Zu viele fehlgeschlagene Anmeldeversuche. Bitte in " + GermanDuration(seconds) +
+                   " erneut versuchen.",
+               {},
+               seconds};
+}
+}  // namespace
+
+std::string GermanDuration(std::chrono::seconds duration) {
+  const auto s = duration.count();
+  if (s < 60) return std::to_string(s) + (s == 1 ? " Sekunde" : " Sekunden");
+  const auto minutes = (s + 59) / 60;
+  return std::to_string(minutes) + (minutes == 1 ? " Minute" : " Minuten");
+}
+
+Status CheckLoginInput(const std::string& email, const std::string& password) {
+  std::vector<FieldError> errors;
+  if (email.size() > kMaxLoginEmailBytes) {
+    errors.push_back({"email", "Höchstens " + std::to_string(kMaxLoginEmailBytes) + " Zeichen."});
+  }
+  if (password.size() > kMaxPasswordBytes) {
+    errors.push_back({"password", "Höchstens " + std::to_string(kMaxPasswordBytes) + " Zeichen."});
+  }
+  if (!errors.empty()) return Invalid(std::move(errors));
+  return {};
+}
+
 AuthService::AuthService(Database& db, const Clock& clock, const Crypto& crypto,
                          AuthSettings settings)
-    : db_(db), clock_(clock), crypto_(crypto), settings_(settings) {}
+    : db_(db), clock_(clock), crypto_(crypto), settings_(settings), throttle_(settings.throttle) {}
 
-Result<LoginResult> AuthService::Login(const std::string& email_in, const std::string& password) {
+Result<LoginResult> AuthService::Login(const std::string& email_in, const std::string& password,
+                                       const std::string& client_address) {
   const std::string email = ToLowerAscii(Trim(email_in));
+  HS_CHECK(CheckLoginInput(email, password));
   const Instant now = clock_.Now();
-  {
-    std::lock_guard lock(failures_mutex_);
-    auto& list = failures_[email];
-    std::erase_if(list, [&](Instant t) { return now - t > settings_.failure_window; });
-    if (static_cast<int>(list.size()) >= settings_.max_failures) {
-      Error e{ErrorCode::kRateLimited,
-              "too_many_attempts",
-              "Zu viele fehlgeschlagene Anmeldeversuche. Bitte in einigen Minuten erneut "
-              "versuchen.",
-              {},
-              std::chrono::duration_cast<std::chrono::seconds>(settings_.failure_window)};
-      return tl::unexpected(e);
-    }
+  // Admitting counts the attempt as failed at once, so parallel attempts cannot pass the limit.
+  if (auto wait = throttle_.Admit(email, client_address, now); wait.count() > 0) {
+    return tl::unexpected(TooManyAttempts(wait));
   }
+  auto user = CheckCredentials(email, password);
+  if (!user) {
+    throttle_.Withdraw(email, client_address);
+    return tl::unexpected(user.error());
+  }
+  if (!*user) {
+    return Fail(ErrorCode::kUnauthenticated, "invalid_credentials",
+                "E-Mail-Adresse oder Passwort ist falsch.");
+  }
+  throttle_.Succeeded(email, client_address);
+  return StartSession(**user, now);
+}
+
+// The user whose password matches; none for a wrong password and for an unknown e-mail alike.
+Result<std::optional<User>> AuthService::CheckCredentials(const std::string& email,
+                                                          const std::string& password) {
   std::optional<User> user;
   {
     HS_TRY(uow, db_.Begin(TxKind::kRead));
@@ -62,27 +102,23 @@ Result<LoginResult> AuthService::Login(const std::string& email_in, const std::s
     user = *found;
   }
   if (!user || !crypto_.VerifyPassword(user->password_hash, password)) {
-    std::lock_guard lock(failures_mutex_);
-    failures_[email].push_back(now);
-    return Fail(ErrorCode::kUnauthenticated, "invalid_credentials",
-                "E-Mail-Adresse oder Passwort ist falsch.");
+    return std::optional<User>{};
   }
-  {
-    std::lock_guard lock(failures_mutex_);
-    failures_.erase(email);
-  }
+  return user;
+}
+
+Result<LoginResult> AuthService::StartSession(const User& user, Instant now) {
   LoginResult result;
   result.session_token = crypto_.RandomToken();
   result.csrf_token = crypto_.RandomToken();
   Session session{
-      crypto_.Sha256Hex(result.session_token), user->id, user->school_id, result.csrf_token, now,
+      crypto_.Sha256Hex(result.session_token), user.id, user.school_id, result.csrf_token, now,
       now + settings_.session_lifetime};
   HS_TRY(uow, db_.Begin(TxKind::kWrite));
   HS_CHECK((*uow)->Sessions().DeleteExpired(now));
   HS_CHECK((*uow)->Sessions().Create(session));
   HS_CHECK((*uow)->Commit());
-  result.principal =
-      Principal{user->id, user->school_id, user->role, user->email, result.csrf_token};
+  result.principal = Principal{user.id, user.school_id, user.role, user.email, result.csrf_token};
   return result;
 }
 
@@ -146,7 +182,9 @@ Result<std::int64_t> SchoolService::AddUser(std::int64_t school_id, const std::s
     errors.push_back({"email", "Bitte eine gültige E-Mail-Adresse angeben."});
   }
   if (password.size() < 10) errors.push_back({"password", "Mindestens 10 Zeichen."});
-  if (password.size() > 1000) errors.push_back({"password", "Höchstens 1000 Zeichen."});
+  if (password.size() > kMaxPasswordBytes) {
+    errors.push_back({"password", "Höchstens " + std::to_string(kMaxPasswordBytes) + " Zeichen."});
+  }
   if (!errors.empty()) return Invalid(std::move(errors));
   HS_TRY(hash, crypto_.HashPassword(password));
   HS_TRY(uow, db_.Begin(TxKind::kWrite));
