@@ -254,6 +254,8 @@ int RunServer(Office& office, const ServeOptions& options, const sigset_t& signa
       {*office.auth, *office.schools, *office.customers, *office.invoices, *office.receipts,
        metrics, office.sevdesk.get()},
       {.secure_cookies = options.secure_cookies, .trusted_proxies = options.trusted_proxies});
+  // Unknown e-mails are checked against a dummy hash; make it before the first login.
+  office.auth->PrepareDummyHash();
   api.SetFallback(http::ui::MakeStaticUiHandler());
   http::ServerSettings settings;
   settings.host = listen->first;

@@ -92,7 +92,20 @@ Result<LoginResult> AuthService::Login(const std::string& email_in, const std::s
   return StartSession(**user, now);
 }
 
+void AuthService::PrepareDummyHash() {
+  (void)DummyHash();
+}
+
+const std::string& AuthService::DummyHash() {
+  std::call_once(dummy_once_, [this] {
+    auto hash = crypto_.HashPassword(crypto_.RandomToken());
+    if (hash) dummy_hash_ = std::move(*hash);
+  });
+  return dummy_hash_;
+}
+
 // The user whose password matches; none for a wrong password and for an unknown e-mail alike.
+// An unknown e-mail is checked against a dummy hash of the same cost, so both take equally long.
 Result<std::optional<User>> AuthService::CheckCredentials(const std::string& email,
                                                           const std::string& password) {
   std::optional<User> user;
@@ -101,9 +114,8 @@ Result<std::optional<User>> AuthService::CheckCredentials(const std::string& ema
     HS_TRY(found, (*uow)->Users().FindByEmail(email));
     user = *found;
   }
-  if (!user || !crypto_.VerifyPassword(user->password_hash, password)) {
-    return std::optional<User>{};
-  }
+  const bool matches = crypto_.VerifyPassword(user ? user->password_hash : DummyHash(), password);
+  if (!matches || !user) return std::optional<User>{};
   return user;
 }
 

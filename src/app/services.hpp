@@ -60,17 +60,23 @@ class AuthService {
                             const std::string& client_address = {});
   Result<Principal> Authenticate(const std::string& session_token);
   Status Logout(const std::string& session_token);
+  // Hashes the dummy password that unknown e-mails are checked against; the first login does it
+  // otherwise (and then takes longer than later ones).
+  void PrepareDummyHash();
 
  private:
   Result<std::optional<User>> CheckCredentials(const std::string& email,
                                                const std::string& password);
   Result<LoginResult> StartSession(const User& user, Instant now);
+  const std::string& DummyHash();
 
   Database& db_;
   const Clock& clock_;
   const Crypto& crypto_;
   AuthSettings settings_;
   LoginThrottle throttle_;
+  std::once_flag dummy_once_;
+  std::string dummy_hash_;
 };
 
 class SchoolService {

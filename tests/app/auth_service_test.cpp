@@ -86,6 +86,7 @@ class AuthServiceTest : public ::testing::Test {
     ASSERT_TRUE(id);
     ASSERT_TRUE(schools_->AddUser(*id, kEmail, kPassword, Role::kOwner));
     auth_ = std::make_unique<AuthService>(*db_, clock_, *crypto_, settings);
+    auth_->PrepareDummyHash();
   }
 
   FakeClock clock_{*ParseIsoInstant("2026-11-20T09:00:00.000Z")};
@@ -178,6 +179,48 @@ TEST_F(AuthServiceTest, OneClientTryingManyEmailsIsHeldBack) {
   }
   EXPECT_EQ(auth_->Login("user99@example.org", "x", "10.0.0.9").error().code,
             ErrorCode::kRateLimited);
+}
+
+double MillisOf(const std::function<void()>& call) {
+  const auto start = std::chrono::steady_clock::now();
+  call();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// The fastest of `n` alternating calls of each: the least disturbed by other load on the machine.
+std::pair<double, double> FastestOfAlternating(const std::function<void()>& a,
+                                               const std::function<void()>& b, int n) {
+  double best_a = 1e18;
+  double best_b = 1e18;
+  for (int i = 0; i < n; ++i) {
+    best_a = std::min(best_a, MillisOf(a));
+    best_b = std::min(best_b, MillisOf(b));
+  }
+  return {best_a, best_b};
+}
+
+TEST_F(AuthServiceTest, UnknownEmailsTakeAsLongAsWrongPasswords) {
+  // The interactive cost (64 MiB) makes the hash dominate the time, as in production.
+  AuthSettings settings;
+  settings.throttle.free_per_email = 1000;
+  settings.throttle.free_per_address = 1000;
+  Build(settings, crypto::PasswordCost::kInteractive);
+  auto known = [&] { (void)auth_->Login(kEmail, "falsches-passwort", "10.0.0.1"); };
+  auto unknown = [&] {
+    (void)auth_->Login("niemand@schule.example", "falsches-passwort", "10.0.0.1");
+  };
+  // Timing on a shared machine: a difference must show in each of three rounds to count.
+  double known_ms = 0;
+  double unknown_ms = 0;
+  for (int round = 0; round < 3; ++round) {
+    std::tie(known_ms, unknown_ms) = FastestOfAlternating(known, unknown, 7);
+    std::cout << "[timing] known e-mail, wrong password: " << known_ms
+              << " ms; unknown e-mail: " << unknown_ms << " ms\n";
+    if (std::abs(known_ms - unknown_ms) < 0.10 * std::max(known_ms, unknown_ms)) break;
+  }
+  EXPECT_LT(std::abs(known_ms - unknown_ms), 0.10 * std::max(known_ms, unknown_ms))
+      << "known " << known_ms << " ms, unknown " << unknown_ms << " ms";
 }
 
 }  // namespace
