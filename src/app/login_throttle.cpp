@@ -114,4 +114,39 @@ void LoginThrottle::DropOld(Instant now) {
   }
 }
 
+ConcurrencyLimit::ConcurrencyLimit(int slots) : slots_(std::max(1, slots)) {}
+
+ConcurrencyLimit::Slot::Slot(ConcurrencyLimit& limit, std::chrono::milliseconds wait)
+    : limit_(limit), held_(limit.Acquire(wait)) {}
+
+ConcurrencyLimit::Slot::~Slot() {
+  if (held_) limit_.Release();
+}
+
+bool ConcurrencyLimit::Acquire(std::chrono::milliseconds wait) {
+  std::unique_lock lock(mutex_);
+  if (!freed_.wait_for(lock, wait, [this] { return in_use_ < slots_; })) return false;
+  ++in_use_;
+  peak_ = std::max(peak_, in_use_);
+  return true;
+}
+
+void ConcurrencyLimit::Release() {
+  {
+    std::lock_guard lock(mutex_);
+    --in_use_;
+  }
+  freed_.notify_one();
+}
+
+int ConcurrencyLimit::in_use() const {
+  std::lock_guard lock(mutex_);
+  return in_use_;
+}
+
+int ConcurrencyLimit::peak() const {
+  std::lock_guard lock(mutex_);
+  return peak_;
+}
+
 }  // namespace hs::app

@@ -4,6 +4,7 @@
 // a client without failures is never held back by the failures of others, and the state is
 // bounded in size and forgets quiet keys.
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <list>
 #include <mutex>
@@ -80,6 +81,39 @@ class LoginThrottle {
   mutable std::mutex mutex_;
   Entries entries_;
   std::unordered_map<std::string, Entries::iterator> index_;
+};
+
+// Bounds how many password checks run at once (argon2id holds its memory for the whole check).
+class ConcurrencyLimit {
+ public:
+  explicit ConcurrencyLimit(int slots);
+
+  // A slot, held until destruction; empty when none became free within the wait.
+  class Slot {
+   public:
+    Slot(ConcurrencyLimit& limit, std::chrono::milliseconds wait);
+    ~Slot();
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    explicit operator bool() const { return held_; }
+
+   private:
+    ConcurrencyLimit& limit_;
+    bool held_ = false;
+  };
+
+  int in_use() const;
+  int peak() const;  // the most slots ever held at once
+
+ private:
+  bool Acquire(std::chrono::milliseconds wait);
+  void Release();
+
+  const int slots_;
+  mutable std::mutex mutex_;
+  std::condition_variable freed_;
+  int in_use_ = 0;
+  int peak_ = 0;
 };
 
 }  // namespace hs::app

@@ -68,7 +68,12 @@ Status CheckLoginInput(const std::string& email, const std::string& password) {
 
 AuthService::AuthService(Database& db, const Clock& clock, const Crypto& crypto,
                          AuthSettings settings)
-    : db_(db), clock_(clock), crypto_(crypto), settings_(settings), throttle_(settings.throttle) {}
+    : db_(db),
+      clock_(clock),
+      crypto_(crypto),
+      settings_(settings),
+      throttle_(settings.throttle),
+      password_checks_(settings.max_concurrent_password_checks) {}
 
 Result<LoginResult> AuthService::Login(const std::string& email_in, const std::string& password,
                                        const std::string& client_address) {
@@ -98,6 +103,7 @@ void AuthService::PrepareDummyHash() {
 
 const std::string& AuthService::DummyHash() {
   std::call_once(dummy_once_, [this] {
+    ConcurrencyLimit::Slot slot(password_checks_, settings_.password_check_wait);
     auto hash = crypto_.HashPassword(crypto_.RandomToken());
     if (hash) dummy_hash_ = std::move(*hash);
   });
@@ -114,9 +120,22 @@ Result<std::optional<User>> AuthService::CheckCredentials(const std::string& ema
     HS_TRY(found, (*uow)->Users().FindByEmail(email));
     user = *found;
   }
-  const bool matches = crypto_.VerifyPassword(user ? user->password_hash : DummyHash(), password);
-  if (!matches || !user) return std::optional<User>{};
+  HS_TRY(matches, VerifyLimited(user ? user->password_hash : DummyHash(), password));
+  if (!*matches || !user) return std::optional<User>{};
   return user;
+}
+
+Result<bool> AuthService::VerifyLimited(const std::string& hash, const std::string& password) {
+  ConcurrencyLimit::Slot slot(password_checks_, settings_.password_check_wait);
+  if (!slot) {
+    Error busy{ErrorCode::kUnavailable,
+               "login_busy",
+               "Gerade melden sich sehr viele an. Bitte in einigen Sekunden erneut versuchen.",
+               {},
+               std::chrono::seconds{2}};
+    return tl::unexpected(busy);
+  }
+  return crypto_.VerifyPassword(hash, password);
 }
 
 Result<LoginResult> AuthService::StartSession(const User& user, Instant now) {

@@ -50,6 +50,10 @@ Status CheckLoginInput(const std::string& email, const std::string& password);
 struct AuthSettings {
   std::chrono::hours session_lifetime{24 * 14};
   ThrottleSettings throttle;
+  // Password checks at once; each holds the argon2id memory of its hash (256 MiB at the moderate
+  // cost) for its duration. A check that finds no free slot within the wait answers 503.
+  int max_concurrent_password_checks = 2;
+  std::chrono::milliseconds password_check_wait{10000};
 };
 
 class AuthService {
@@ -63,10 +67,12 @@ class AuthService {
   // Hashes the dummy password that unknown e-mails are checked against; the first login does it
   // otherwise (and then takes longer than later ones).
   void PrepareDummyHash();
+  const ConcurrencyLimit& password_checks() const { return password_checks_; }
 
  private:
   Result<std::optional<User>> CheckCredentials(const std::string& email,
                                                const std::string& password);
+  Result<bool> VerifyLimited(const std::string& hash, const std::string& password);
   Result<LoginResult> StartSession(const User& user, Instant now);
   const std::string& DummyHash();
 
@@ -75,6 +81,7 @@ class AuthService {
   const Crypto& crypto_;
   AuthSettings settings_;
   LoginThrottle throttle_;
+  ConcurrencyLimit password_checks_;
   std::once_flag dummy_once_;
   std::string dummy_hash_;
 };

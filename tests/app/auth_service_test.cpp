@@ -117,7 +117,9 @@ TEST_F(AuthServiceTest, OverlongInputIsRefusedBeforeAnythingIsCountedOrChecked) 
 }
 
 TEST_F(AuthServiceTest, ParallelWrongLoginsCheckOnlyAsManyPasswordsAsTheLimit) {
-  Build();
+  AuthSettings settings;
+  settings.max_concurrent_password_checks = 12;
+  Build(settings);
   crypto_->set_extra_delay(std::chrono::milliseconds{50});
   const int checks_before = crypto_->checks();
   std::barrier start(12);
@@ -221,6 +223,45 @@ TEST_F(AuthServiceTest, UnknownEmailsTakeAsLongAsWrongPasswords) {
   }
   EXPECT_LT(std::abs(known_ms - unknown_ms), 0.10 * std::max(known_ms, unknown_ms))
       << "known " << known_ms << " ms, unknown " << unknown_ms << " ms";
+}
+
+TEST_F(AuthServiceTest, PasswordChecksAtOnceAreBoundedBySetting) {
+  AuthSettings settings;
+  settings.max_concurrent_password_checks = 2;
+  Build(settings);
+  crypto_->set_extra_delay(std::chrono::milliseconds{40});
+  std::barrier start(8);
+  std::atomic<int> answered{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      auto r = auth_->Login(kEmail, "falsch", "10.0.1." + std::to_string(i));
+      if (!r && r.error().code == ErrorCode::kUnauthenticated) ++answered;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(answered.load(), 8);
+  EXPECT_EQ(crypto_->peak(), 2);
+  EXPECT_EQ(auth_->password_checks().peak(), 2);
+}
+
+TEST_F(AuthServiceTest, ALoginThatFindsNoFreeCheckWithinTheWaitAnswersBusy) {
+  AuthSettings settings;
+  settings.max_concurrent_password_checks = 1;
+  settings.password_check_wait = std::chrono::milliseconds{10};
+  Build(settings);
+  crypto_->set_extra_delay(std::chrono::milliseconds{300});
+  std::thread slow([&] { (void)auth_->Login(kEmail, "falsch", "10.0.2.1"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  auto busy = auth_->Login(kEmail, kPassword, "10.0.2.2");
+  slow.join();
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(busy.error().reason, "login_busy");
+  // The busy attempt was not counted; the owner logs in once a check is free.
+  crypto_->set_extra_delay(std::chrono::milliseconds{0});
+  EXPECT_TRUE(auth_->Login(kEmail, kPassword, "10.0.2.2"));
 }
 
 }  // namespace

@@ -137,5 +137,20 @@ TEST(LoginThrottle, StateIsBoundedAndForgetsQuietKeys) {
   EXPECT_EQ(throttle.size(), 3u);
 }
 
+TEST(ConcurrencyLimit, HoldsAtMostItsSlotsAndTimesOut) {
+  ConcurrencyLimit limit(2);
+  {
+    ConcurrencyLimit::Slot a(limit, milliseconds{0});
+    ConcurrencyLimit::Slot b(limit, milliseconds{0});
+    ConcurrencyLimit::Slot c(limit, milliseconds{20});
+    EXPECT_TRUE(a);
+    EXPECT_TRUE(b);
+    EXPECT_FALSE(c);
+    EXPECT_EQ(limit.in_use(), 2);
+  }
+  EXPECT_EQ(limit.in_use(), 0);
+  EXPECT_EQ(limit.peak(), 2);
+}
+
 }  // namespace
 }  // namespace hs::app
