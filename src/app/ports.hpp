@@ -246,6 +246,9 @@ class SecretSealer {
   virtual ~SecretSealer() = default;
   virtual std::string Seal(std::string_view plaintext, std::string_view owner) const = 0;
   virtual Result<std::string> Open(std::string_view sealed, std::string_view owner) const = 0;
+  // A keyed fingerprint of a secret (e.g. which token was tested): equal secrets of one owner
+  // give equal fingerprints, and without the key nobody can check a guessed secret against it.
+  virtual std::string Fingerprint(std::string_view secret, std::string_view owner) const = 0;
 };
 
 class InvoiceRenderer {
