@@ -563,6 +563,21 @@ TEST_P(RepositoryContract, PlainTokenFingerprintsAreClearedByTheMigration) {
   }
 }
 
+TEST_P(RepositoryContract, NewSqliteFilesAreReadableByTheOwnerOnly) {
+  if (IsPostgres()) GTEST_SKIP() << "SQLite files only";
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    ASSERT_TRUE((*uow)->Sessions().DeleteExpired(FromUnixMillis(0)));
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  using std::filesystem::perms;
+  for (const std::string suffix : {"", "-wal", "-shm"}) {
+    const auto mode = std::filesystem::status(config_.sqlite.path + suffix).permissions();
+    EXPECT_EQ(mode & (perms::group_all | perms::others_all), perms::none) << suffix;
+    EXPECT_EQ(mode & perms::owner_all, perms::owner_read | perms::owner_write) << suffix;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, RepositoryContract,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
                          testing::EngineName);

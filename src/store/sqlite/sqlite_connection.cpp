@@ -1,6 +1,8 @@
 #include "store/sqlite/sqlite_connection.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 namespace hs::store {
 
@@ -14,6 +16,12 @@ struct Reset {
     sqlite3_clear_bindings(stmt);
   }
 };
+// A new database file is created readable by its owner only (0600): it holds personal data and
+// the session hashes. SQLite creates the -wal and -shm files with the mode of the database file.
+void CreateOwnerOnly(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+}
 }  // namespace
 
 std::string RewritePlaceholders(std::string_view sql) {
@@ -34,6 +42,7 @@ std::string RewritePlaceholders(std::string_view sql) {
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
                                                                  int busy_timeout_ms) {
+  CreateOwnerOnly(path);
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
