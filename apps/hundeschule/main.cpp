@@ -43,6 +43,9 @@ struct ServeOptions {
   std::size_t threads = 16;
   std::string font_dir = "/usr/share/fonts/truetype/dejavu";
   std::string password_cost = "moderate";
+  // Password checks at once; each holds its argon2id memory (256 MiB at the moderate cost).
+  int max_password_checks = 2;
+  std::vector<std::string> trusted_proxies;
   // sevdesk: the base URL comes from server configuration only, never from a user.
   std::string sevdesk_base_url = "https://my.sevdesk.de/api/v1";
   std::string key_file;  // default: next to the SQLite file
@@ -169,7 +172,10 @@ Result<std::unique_ptr<Office>> BuildOffice(const DatabaseOptions& db_options,
   if (!db) return tl::unexpected(db.error());
   office->db = std::move(*db);
   office->renderer = std::make_unique<PdfRendererAdapter>(pdf::PdfSettings{serve.font_dir});
-  office->auth = std::make_unique<app::AuthService>(*office->db, office->clock, *office->crypto);
+  app::AuthSettings auth;
+  auth.max_concurrent_password_checks = std::max(1, serve.max_password_checks);
+  office->auth =
+      std::make_unique<app::AuthService>(*office->db, office->clock, *office->crypto, auth);
   office->schools =
       std::make_unique<app::SchoolService>(*office->db, office->clock, *office->crypto);
   office->customers = std::make_unique<app::CustomerService>(*office->db, office->clock);
@@ -268,9 +274,12 @@ int RunServer(Office& office, const ServeOptions& options, const sigset_t& signa
   auto listen = ParseListen(options.listen);
   if (!listen) return Die(listen.error().message);
   http::Metrics metrics;
-  http::api::Api api({*office.auth, *office.schools, *office.customers, *office.invoices,
-                      *office.receipts, metrics, office.sevdesk.get()},
-                     {.secure_cookies = options.secure_cookies});
+  http::api::Api api(
+      {*office.auth, *office.schools, *office.customers, *office.invoices, *office.receipts,
+       metrics, office.sevdesk.get()},
+      {.secure_cookies = options.secure_cookies, .trusted_proxies = options.trusted_proxies});
+  // Unknown e-mails are checked against a dummy hash; make it before the first login.
+  office.auth->PrepareDummyHash();
   api.SetFallback(http::ui::MakeStaticUiHandler());
   http::ServerSettings settings;
   settings.host = listen->first;
@@ -364,6 +373,15 @@ int main(int argc, char** argv) {
       ->add_option("--password-cost", serve.password_cost,
                    "argon2id cost: moderate, interactive, minimum (tests only)")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-password-checks", serve.max_password_checks,
+                   "Password checks at once; each needs the memory of one argon2id hash "
+                   "(256 MiB at the moderate cost), further logins wait")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  serve_cmd->add_option("--trusted-proxy", serve.trusted_proxies,
+                        "Address of a reverse proxy whose X-Forwarded-For names the client "
+                        "(repeatable; for the login throttling)");
 
   serve_cmd
       ->add_option("--sevdesk-base-url", serve.sevdesk_base_url,

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/sevdesk_ports.hpp"
@@ -209,6 +210,19 @@ enum class TxKind {
   kRelaxedWrite,
 };
 
+// The database adapters never put SQL or driver text into an Error's message (it may reach an
+// answer or a stored transfer message); they log it and use these German texts. A violated
+// constraint is ErrorCode::kConflict with reason "constraint".
+inline constexpr std::string_view kConstraintMessage =
+    "Die Änderung passt nicht zu den gespeicherten Daten (ein Eintrag ist schon vorhanden oder "
+    "wird noch verwendet). Bitte die Seite neu laden und erneut versuchen.";
+inline constexpr std::string_view kBusyMessage =
+    "Die Datenbank ist gerade ausgelastet. Bitte gleich noch einmal versuchen.";
+inline constexpr std::string_view kUnavailableMessage =
+    "Die Datenbank ist gerade nicht erreichbar. Bitte gleich noch einmal versuchen.";
+inline constexpr std::string_view kDatabaseErrorMessage =
+    "Die Datenbank hat einen Fehler gemeldet. Bitte später erneut versuchen.";
+
 class Database {
  public:
   virtual ~Database() = default;
@@ -232,6 +246,9 @@ class SecretSealer {
   virtual ~SecretSealer() = default;
   virtual std::string Seal(std::string_view plaintext, std::string_view owner) const = 0;
   virtual Result<std::string> Open(std::string_view sealed, std::string_view owner) const = 0;
+  // A keyed fingerprint of a secret (e.g. which token was tested): equal secrets of one owner
+  // give equal fingerprints, and without the key nobody can check a guessed secret against it.
+  virtual std::string Fingerprint(std::string_view secret, std::string_view owner) const = 0;
 };
 
 class InvoiceRenderer {

@@ -34,55 +34,122 @@ tl::unexpected<Error> Propagate(const Result<T>& r) {
 
 // ------------------------------------------------------------------ auth
 
+namespace {
+Error TooManyAttempts(std::chrono::milliseconds wait) {
+  const auto seconds =
+      std::max(std::chrono::seconds{1}, std::chrono::ceil<std::chrono::seconds>(wait));
+  return Error{ErrorCode::kRateLimited,
+               "too_many_attempts",
+               "Zu viele fehlgeschlagene Anmeldeversuche. Bitte in " + GermanDuration(seconds) +
+                   " erneut versuchen.",
+               {},
+               seconds};
+}
+}  // namespace
+
+std::string GermanDuration(std::chrono::seconds duration) {
+  const auto s = duration.count();
+  if (s < 60) return std::to_string(s) + (s == 1 ? " Sekunde" : " Sekunden");
+  const auto minutes = (s + 59) / 60;
+  return std::to_string(minutes) + (minutes == 1 ? " Minute" : " Minuten");
+}
+
+Status CheckLoginInput(const std::string& email, const std::string& password) {
+  std::vector<FieldError> errors;
+  if (email.size() > kMaxLoginEmailBytes) {
+    errors.push_back({"email", "Höchstens " + std::to_string(kMaxLoginEmailBytes) + " Zeichen."});
+  }
+  if (password.size() > kMaxPasswordBytes) {
+    errors.push_back({"password", "Höchstens " + std::to_string(kMaxPasswordBytes) + " Zeichen."});
+  }
+  if (!errors.empty()) return Invalid(std::move(errors));
+  return {};
+}
+
 AuthService::AuthService(Database& db, const Clock& clock, const Crypto& crypto,
                          AuthSettings settings)
-    : db_(db), clock_(clock), crypto_(crypto), settings_(settings) {}
+    : db_(db),
+      clock_(clock),
+      crypto_(crypto),
+      settings_(settings),
+      throttle_(settings.throttle),
+      password_checks_(settings.max_concurrent_password_checks) {}
 
-Result<LoginResult> AuthService::Login(const std::string& email_in, const std::string& password) {
+Result<LoginResult> AuthService::Login(const std::string& email_in, const std::string& password,
+                                       const std::string& client_address) {
   const std::string email = ToLowerAscii(Trim(email_in));
+  HS_CHECK(CheckLoginInput(email, password));
   const Instant now = clock_.Now();
-  {
-    std::lock_guard lock(failures_mutex_);
-    auto& list = failures_[email];
-    std::erase_if(list, [&](Instant t) { return now - t > settings_.failure_window; });
-    if (static_cast<int>(list.size()) >= settings_.max_failures) {
-      Error e{ErrorCode::kRateLimited,
-              "too_many_attempts",
-              "Zu viele fehlgeschlagene Anmeldeversuche. Bitte in einigen Minuten erneut "
-              "versuchen.",
-              {},
-              std::chrono::duration_cast<std::chrono::seconds>(settings_.failure_window)};
-      return tl::unexpected(e);
-    }
+  // Admitting counts the attempt as failed at once, so parallel attempts cannot pass the limit.
+  if (auto wait = throttle_.Admit(email, client_address, now); wait.count() > 0) {
+    return tl::unexpected(TooManyAttempts(wait));
   }
+  auto user = CheckCredentials(email, password);
+  if (!user) {
+    throttle_.Withdraw(email, client_address);
+    return tl::unexpected(user.error());
+  }
+  if (!*user) {
+    return Fail(ErrorCode::kUnauthenticated, "invalid_credentials",
+                "E-Mail-Adresse oder Passwort ist falsch.");
+  }
+  throttle_.Succeeded(email, client_address);
+  return StartSession(**user, now);
+}
+
+void AuthService::PrepareDummyHash() {
+  (void)DummyHash();
+}
+
+const std::string& AuthService::DummyHash() {
+  std::call_once(dummy_once_, [this] {
+    ConcurrencyLimit::Slot slot(password_checks_, settings_.password_check_wait);
+    auto hash = crypto_.HashPassword(crypto_.RandomToken());
+    if (hash) dummy_hash_ = std::move(*hash);
+  });
+  return dummy_hash_;
+}
+
+// The user whose password matches; none for a wrong password and for an unknown e-mail alike.
+// An unknown e-mail is checked against a dummy hash of the same cost, so both take equally long.
+Result<std::optional<User>> AuthService::CheckCredentials(const std::string& email,
+                                                          const std::string& password) {
   std::optional<User> user;
   {
     HS_TRY(uow, db_.Begin(TxKind::kRead));
     HS_TRY(found, (*uow)->Users().FindByEmail(email));
     user = *found;
   }
-  if (!user || !crypto_.VerifyPassword(user->password_hash, password)) {
-    std::lock_guard lock(failures_mutex_);
-    failures_[email].push_back(now);
-    return Fail(ErrorCode::kUnauthenticated, "invalid_credentials",
-                "E-Mail-Adresse oder Passwort ist falsch.");
+  HS_TRY(matches, VerifyLimited(user ? user->password_hash : DummyHash(), password));
+  if (!*matches || !user) return std::optional<User>{};
+  return user;
+}
+
+Result<bool> AuthService::VerifyLimited(const std::string& hash, const std::string& password) {
+  ConcurrencyLimit::Slot slot(password_checks_, settings_.password_check_wait);
+  if (!slot) {
+    Error busy{ErrorCode::kUnavailable,
+               "login_busy",
+               "Gerade melden sich sehr viele an. Bitte in einigen Sekunden erneut versuchen.",
+               {},
+               std::chrono::seconds{2}};
+    return tl::unexpected(busy);
   }
-  {
-    std::lock_guard lock(failures_mutex_);
-    failures_.erase(email);
-  }
+  return crypto_.VerifyPassword(hash, password);
+}
+
+Result<LoginResult> AuthService::StartSession(const User& user, Instant now) {
   LoginResult result;
   result.session_token = crypto_.RandomToken();
   result.csrf_token = crypto_.RandomToken();
   Session session{
-      crypto_.Sha256Hex(result.session_token), user->id, user->school_id, result.csrf_token, now,
+      crypto_.Sha256Hex(result.session_token), user.id, user.school_id, result.csrf_token, now,
       now + settings_.session_lifetime};
   HS_TRY(uow, db_.Begin(TxKind::kWrite));
   HS_CHECK((*uow)->Sessions().DeleteExpired(now));
   HS_CHECK((*uow)->Sessions().Create(session));
   HS_CHECK((*uow)->Commit());
-  result.principal =
-      Principal{user->id, user->school_id, user->role, user->email, result.csrf_token};
+  result.principal = Principal{user.id, user.school_id, user.role, user.email, result.csrf_token};
   return result;
 }
 
@@ -146,7 +213,9 @@ Result<std::int64_t> SchoolService::AddUser(std::int64_t school_id, const std::s
     errors.push_back({"email", "Bitte eine gültige E-Mail-Adresse angeben."});
   }
   if (password.size() < 10) errors.push_back({"password", "Mindestens 10 Zeichen."});
-  if (password.size() > 1000) errors.push_back({"password", "Höchstens 1000 Zeichen."});
+  if (password.size() > kMaxPasswordBytes) {
+    errors.push_back({"password", "Höchstens " + std::to_string(kMaxPasswordBytes) + " Zeichen."});
+  }
   if (!errors.empty()) return Invalid(std::move(errors));
   HS_TRY(hash, crypto_.HashPassword(password));
   HS_TRY(uow, db_.Begin(TxKind::kWrite));
@@ -230,6 +299,55 @@ Result<domain::Invoice> InvoiceService::Get(std::int64_t school_id, std::int64_t
 }
 
 namespace {
+// A format stored before formats needed the year (issue 13) would repeat numbers next year: such
+// a school must correct it before it finalizes again.
+Status CheckNumberFormat(const domain::School& school) {
+  auto st = domain::ValidateNumberFormat(school.invoice_number_format);
+  if (st) return {};
+  return Fail(ErrorCode::kConflict, "invoice_number_format_invalid",
+              "Das Format der Rechnungsnummer „" + school.invoice_number_format +
+                  "“ ist nicht mehr zulässig: " + st.error().message +
+                  " Bitte unter Einstellungen > Schule korrigieren.",
+              {{"invoice_number_format", st.error().message}});
+}
+
+// A number that is already taken (possible after a change of the format within a year) is
+// refused with its own reason; other errors pass unchanged.
+tl::unexpected<Error> NumberTakenOr(const Error& error, const std::string& number) {
+  if (error.reason != "constraint") return tl::unexpected(error);
+  return Fail(ErrorCode::kConflict, "invoice_number_taken",
+              "Die Rechnungsnummer " + number +
+                  " ist schon vergeben (das Nummernformat wurde in diesem Jahr geändert). "
+                  "Bitte unter Einstellungen > Schule ein Format wählen, das andere Nummern "
+                  "ergibt.");
+}
+
+// The income receipt of a finalized invoice (its document is the invoice's PDF).
+domain::Receipt IncomeReceiptOf(const domain::Invoice& invoice, std::size_t pdf_size, Instant now) {
+  domain::Receipt receipt;
+  receipt.school_id = invoice.school_id;
+  receipt.type = domain::ReceiptType::kIncome;
+  receipt.date = invoice.invoice_date;
+  receipt.number = *invoice.number;
+  receipt.counterparty = invoice.customer_snapshot.name;
+  receipt.description = invoice.kind == domain::InvoiceKind::kCancellation
+                            ? "Stornorechnung zu " + invoice.cancels_invoice_number.value_or("")
+                            : (invoice.lines.empty() ? "Rechnung" : invoice.lines.front().text);
+  if (receipt.description.size() > 500) receipt.description.resize(500);
+  receipt.amount_gross_cents = invoice.totals.gross_cents;
+  receipt.amount_net_cents = invoice.totals.net_cents;
+  receipt.amount_tax_cents = invoice.totals.tax_cents;
+  if (invoice.totals.groups.size() == 1) receipt.vat_rate = invoice.totals.groups.front().rate;
+  receipt.invoice_id = invoice.id;
+  receipt.customer_id = invoice.customer_id;
+  receipt.file_name = *invoice.number + ".pdf";
+  receipt.file_content_type = "application/pdf";
+  receipt.file_sha256 = invoice.pdf_sha256;
+  receipt.file_size = static_cast<std::int64_t>(pdf_size);
+  receipt.created_at = now;
+  return receipt;
+}
+
 // The customer must exist in the same school; an unknown id is a field error, not a 404 of the
 // invoice itself.
 Status CheckCustomer(UnitOfWork& uow, std::int64_t school_id, std::int64_t customer_id) {
@@ -297,6 +415,7 @@ Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::Scho
   if (invoice.kind == domain::InvoiceKind::kInvoice) {
     HS_CHECK(domain::ValidateDraft(invoice, school));
   }
+  HS_CHECK(CheckNumberFormat(school));
   const Instant now = clock_.Now();
   const int year = YearOf(invoice.invoice_date);
   HS_TRY(sequence, uow.Invoices().NextSequence(school.id, year));
@@ -318,32 +437,13 @@ Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::Scho
   HS_TRY(pdf, renderer_.Render(school, invoice));
   invoice.pdf_sha256 = crypto_.Sha256Hex(*pdf);
   if (invoice.id == 0) {
-    HS_TRY(id, uow.Invoices().InsertFinalized(invoice, *pdf));
+    auto id = uow.Invoices().InsertFinalized(invoice, *pdf);
+    if (!id) return NumberTakenOr(id.error(), *invoice.number);
     invoice.id = *id;
-  } else {
-    HS_CHECK(uow.Invoices().SaveFinalized(invoice, *pdf));
+  } else if (auto st = uow.Invoices().SaveFinalized(invoice, *pdf); !st) {
+    return NumberTakenOr(st.error(), *invoice.number);
   }
-  domain::Receipt receipt;
-  receipt.school_id = school.id;
-  receipt.type = domain::ReceiptType::kIncome;
-  receipt.date = invoice.invoice_date;
-  receipt.number = *invoice.number;
-  receipt.counterparty = invoice.customer_snapshot.name;
-  receipt.description = invoice.kind == domain::InvoiceKind::kCancellation
-                            ? "Stornorechnung zu " + invoice.cancels_invoice_number.value_or("")
-                            : (invoice.lines.empty() ? "Rechnung" : invoice.lines.front().text);
-  if (receipt.description.size() > 500) receipt.description.resize(500);
-  receipt.amount_gross_cents = invoice.totals.gross_cents;
-  receipt.amount_net_cents = invoice.totals.net_cents;
-  receipt.amount_tax_cents = invoice.totals.tax_cents;
-  if (invoice.totals.groups.size() == 1) receipt.vat_rate = invoice.totals.groups.front().rate;
-  receipt.invoice_id = invoice.id;
-  receipt.customer_id = invoice.customer_id;
-  receipt.file_name = *invoice.number + ".pdf";
-  receipt.file_content_type = "application/pdf";
-  receipt.file_sha256 = invoice.pdf_sha256;
-  receipt.file_size = static_cast<std::int64_t>(pdf->size());
-  receipt.created_at = now;
+  const domain::Receipt receipt = IncomeReceiptOf(invoice, pdf->size(), now);
   HS_TRY(receipt_id, uow.Receipts().Create(receipt, {}));
   if (hook_) HS_CHECK(hook_->OnIncomeReceipt(uow, invoice, *receipt_id));
   return {};

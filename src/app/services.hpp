@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 
+#include "app/login_throttle.hpp"
 #include "app/ports.hpp"
 #include "core/clock.hpp"
 
@@ -36,26 +37,53 @@ struct LoginResult {
   Principal principal;
 };
 
+// The longest e-mail address (RFC 5321) and password a login accepts.
+inline constexpr std::size_t kMaxLoginEmailBytes = 254;
+inline constexpr std::size_t kMaxPasswordBytes = 1000;
+
+// "15 Sekunden", "1 Minute", "8 Minuten" (rounded up to whole minutes from one minute on).
+std::string GermanDuration(std::chrono::seconds duration);
+
+// Checks the lengths of login input: 422 naming the field that is too long.
+Status CheckLoginInput(const std::string& email, const std::string& password);
+
 struct AuthSettings {
   std::chrono::hours session_lifetime{24 * 14};
-  int max_failures = 5;  // per e-mail within the window
-  std::chrono::minutes failure_window{15};
+  ThrottleSettings throttle;
+  // Password checks at once; each holds the argon2id memory of its hash (256 MiB at the moderate
+  // cost) for its duration. A check that finds no free slot within the wait answers 503.
+  int max_concurrent_password_checks = 2;
+  std::chrono::milliseconds password_check_wait{10000};
 };
 
 class AuthService {
  public:
   AuthService(Database& db, const Clock& clock, const Crypto& crypto, AuthSettings settings = {});
-  Result<LoginResult> Login(const std::string& email, const std::string& password);
+  // `client_address` identifies the client for the throttling (the peer's IP address).
+  Result<LoginResult> Login(const std::string& email, const std::string& password,
+                            const std::string& client_address = {});
   Result<Principal> Authenticate(const std::string& session_token);
   Status Logout(const std::string& session_token);
+  // Hashes the dummy password that unknown e-mails are checked against; the first login does it
+  // otherwise (and then takes longer than later ones).
+  void PrepareDummyHash();
+  const ConcurrencyLimit& password_checks() const { return password_checks_; }
 
  private:
+  Result<std::optional<User>> CheckCredentials(const std::string& email,
+                                               const std::string& password);
+  Result<bool> VerifyLimited(const std::string& hash, const std::string& password);
+  Result<LoginResult> StartSession(const User& user, Instant now);
+  const std::string& DummyHash();
+
   Database& db_;
   const Clock& clock_;
   const Crypto& crypto_;
   AuthSettings settings_;
-  std::mutex failures_mutex_;
-  std::map<std::string, std::vector<Instant>> failures_;
+  LoginThrottle throttle_;
+  ConcurrencyLimit password_checks_;
+  std::once_flag dummy_once_;
+  std::string dummy_hash_;
 };
 
 class SchoolService {

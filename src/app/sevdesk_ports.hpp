@@ -154,7 +154,8 @@ struct SevdeskConnection {
   bool last_test_ok = false;
   std::string last_test_outcome;
   std::string last_test_message;
-  std::string token_fingerprint_tested;  // sha256 of the token the last successful test used
+  // SecretSealer::Fingerprint of the token the last successful test used ("tf1:…")
+  std::string token_fingerprint_tested;
   std::string bookkeeping_version;
   std::string sevdesk_user;
   std::string sevdesk_tax_mode;

@@ -390,7 +390,7 @@ Result<TestResult> SevdeskService::Test(const Principal& who) {
     c.revenue_accounts_text = EncodeAccounts(r.revenue_accounts);
   }
   if (r.ok) {
-    c.token_fingerprint_tested = crypto_.Sha256Hex(*token);
+    c.token_fingerprint_tested = sealer_.Fingerprint(*token, Owner(who.school_id));
     if (c.state == ConnectionState::kPausedAuth) {
       c.state = ConnectionState::kOk;
       c.paused_reason.clear();

@@ -135,6 +135,24 @@ std::string SecretBox::KeyCheck() const {
   return "kc1:" + HexEncode(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
 }
 
+std::string SecretBox::Fingerprint(std::string_view secret, std::string_view owner) const {
+  static_assert(crypto_kdf_KEYBYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+  unsigned char subkey[crypto_generichash_KEYBYTES];
+  crypto_kdf_derive_from_key(subkey, sizeof subkey, 1, "hs-tokfp", key_);
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, subkey, sizeof subkey, crypto_generichash_BYTES);
+  const unsigned char separator = 0;
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(owner.data()),
+                            owner.size());
+  crypto_generichash_update(&state, &separator, 1);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(secret.data()),
+                            secret.size());
+  unsigned char mac[crypto_generichash_BYTES];
+  crypto_generichash_final(&state, mac, sizeof mac);
+  sodium_memzero(subkey, sizeof subkey);
+  return "tf1:" + HexEncode(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
+}
+
 Result<std::string> SecretBox::Open(std::string_view sealed, std::string_view ad) const {
   auto fail = [] {
     return Fail(

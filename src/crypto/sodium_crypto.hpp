@@ -40,6 +40,8 @@ class SecretBox final : public app::SecretSealer {
   std::string Seal(std::string_view plaintext, std::string_view associated_data) const override;
   Result<std::string> Open(std::string_view sealed,
                            std::string_view associated_data) const override;
+  // "tf1:" + hex of a BLAKE2b of owner and secret, keyed with a subkey derived from the key.
+  std::string Fingerprint(std::string_view secret, std::string_view owner) const override;
   // "kc1:" + hex of a keyed BLAKE2b of a constant: identifies the key without revealing it, so
   // that processes can tell at start whether they share the key the stored tokens need.
   std::string KeyCheck() const;

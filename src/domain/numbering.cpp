@@ -2,40 +2,50 @@
 
 namespace hs::domain {
 
+namespace {
+tl::unexpected<Error> InvalidFormat(std::string message) {
+  return Fail(ErrorCode::kInvalidArgument, "invalid_number_format", std::move(message));
+}
+}  // namespace
+
 Status ValidateNumberFormat(const std::string& format) {
   if (format.empty() || format.size() > 50) {
-    return Fail(ErrorCode::kInvalidArgument, "invalid_number_format",
-                "Das Nummernformat muss 1 bis 50 Zeichen lang sein.");
+    return InvalidFormat("Das Nummernformat muss 1 bis 50 Zeichen lang sein.");
   }
   int sequences = 0;
+  int years = 0;
   for (std::size_t i = 0; i < format.size(); ++i) {
     if (format[i] == '}') {
-      return Fail(ErrorCode::kInvalidArgument, "invalid_number_format",
-                  "Unerwartete Klammer '}' im Nummernformat.");
+      return InvalidFormat("Unerwartete Klammer '}' im Nummernformat.");
     }
     if (format[i] != '{') continue;
     const auto close = format.find('}', i);
     if (close == std::string::npos) {
-      return Fail(ErrorCode::kInvalidArgument, "invalid_number_format",
-                  "Nicht geschlossene Klammer im Nummernformat.");
+      return InvalidFormat("Nicht geschlossene Klammer im Nummernformat.");
     }
     const std::string token = format.substr(i + 1, close - i - 1);
     if (!token.empty() && token.find_first_not_of('N') == std::string::npos) {
       if (token.size() > 10) {
-        return Fail(ErrorCode::kInvalidArgument, "invalid_number_format",
-                    "Höchstens 10 Stellen für die laufende Nummer.");
+        return InvalidFormat("Höchstens 10 Stellen für die laufende Nummer.");
       }
       ++sequences;
-    } else if (token != "YYYY" && token != "YY") {
-      return Fail(ErrorCode::kInvalidArgument, "invalid_number_format",
-                  "Unbekannter Platzhalter {" + token + "}. Erlaubt: {YYYY}, {YY}, {NNNN}.");
+    } else if (token == "YYYY" || token == "YY") {
+      ++years;
+    } else {
+      return InvalidFormat("Unbekannter Platzhalter {" + token +
+                           "}. Erlaubt: {YYYY}, {YY}, {NNNN}.");
     }
     i = close;
   }
   if (sequences != 1) {
-    return Fail(ErrorCode::kInvalidArgument, "invalid_number_format",
-                "Das Nummernformat braucht genau einen Platzhalter für die laufende Nummer, "
-                "z. B. {NNNN}.");
+    return InvalidFormat(
+        "Das Nummernformat braucht genau einen Platzhalter für die laufende Nummer, z. B. "
+        "{NNNN}.");
+  }
+  if (years == 0) {
+    return InvalidFormat(
+        "Das Nummernformat braucht das Jahr ({YYYY} oder {YY}): Die laufende Nummer beginnt "
+        "jedes Jahr wieder bei 1, ohne Jahr würden sich die Rechnungsnummern wiederholen.");
   }
   return {};
 }

@@ -21,7 +21,42 @@ int HexValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
+bool IsTrusted(std::string_view address, const std::vector<std::string>& trusted) {
+  for (const auto& t : trusted) {
+    if (t == address) return true;
+  }
+  return false;
+}
+bool LooksLikeIpAddress(std::string_view text) {
+  return !text.empty() && text.size() <= 45 &&
+         text.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+}
+// Every X-Forwarded-For entry in order, over all such headers.
+std::vector<std::string> ForwardedFor(const Request& request) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : request.headers) {
+    if (!EqualsIgnoreCase(k, "X-Forwarded-For")) continue;
+    std::string_view rest = v;
+    while (true) {
+      const auto comma = rest.find(',');
+      out.push_back(Trim(std::string(rest.substr(0, comma))));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return out;
+}
 }  // namespace
+
+std::string ClientAddress(const Request& request, const std::vector<std::string>& trusted_proxies) {
+  if (!IsTrusted(request.remote_addr, trusted_proxies)) return request.remote_addr;
+  const auto forwarded = ForwardedFor(request);
+  for (auto it = forwarded.rbegin(); it != forwarded.rend(); ++it) {
+    if (!LooksLikeIpAddress(*it)) break;
+    if (!IsTrusted(*it, trusted_proxies)) return *it;
+  }
+  return request.remote_addr;
+}
 
 std::optional<std::string> Request::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {

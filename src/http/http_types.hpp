@@ -60,6 +60,11 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
+// The address of the client: the peer's, or, when the peer is one of `trusted_proxies`, the
+// right-most X-Forwarded-For entry that is not a trusted proxy (each proxy appends the address it
+// received the request from, so entries further left may be forged by the client).
+std::string ClientAddress(const Request& request, const std::vector<std::string>& trusted_proxies);
+
 // "a=1&b=%C3%A4" -> pairs; '+' is a space.
 std::multimap<std::string, std::string> ParseQueryString(std::string_view query);
 std::string UrlEncode(std::string_view text);

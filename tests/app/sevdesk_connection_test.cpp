@@ -250,6 +250,11 @@ TEST_F(SevdeskConnectionTest, TokenIsSealedAtRestMaskedInAnswersAndNeverLogged) 
   // Bound to its school: the sealed token does not open as another school's.
   EXPECT_FALSE(box_->Open(conn.token_sealed, "school:" + std::to_string(school.school_id + 1)));
   EXPECT_EQ(*box_->Open(conn.token_sealed, "school:" + std::to_string(school.school_id)), kTokenA);
+  // The fingerprint of the tested token is keyed: not a plain hash that a database copy could
+  // check guessed tokens against (issue 13).
+  const std::string owner = "school:" + std::to_string(school.school_id);
+  EXPECT_EQ(conn.token_fingerprint_tested, box_->Fingerprint(kTokenA, owner));
+  EXPECT_EQ(conn.token_fingerprint_tested.find(crypto_->Sha256Hex(kTokenA)), std::string::npos);
 
   // Answers: only masked (the view has no field that could carry the token).
   auto view = sevdesk_->GetConnection(school.school_id);

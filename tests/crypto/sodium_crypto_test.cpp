@@ -51,6 +51,26 @@ TEST_F(CryptoTest, KeyCheckIdentifiesTheKeyWithoutRevealingIt) {
   EXPECT_EQ(check.find("6b6b6b6b"), std::string::npos);  // not the key ('k' = 0x6b) in hex
 }
 
+TEST_F(CryptoTest, TokenFingerprintsAreKeyedAndBoundToTheOwner) {
+  SodiumCrypto c(PasswordCost::kMinimum);
+  auto box = SecretBox::FromKeyBytes(std::string(32, 'k'));
+  const std::string token = "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0";
+  const std::string fp = box->Fingerprint(token, "school:1");
+  EXPECT_EQ(fp.rfind("tf1:", 0), 0u) << fp;
+  EXPECT_EQ(fp.size(), 4u + 64u);
+  // Stable for one key, owner and token ...
+  EXPECT_EQ(SecretBox::FromKeyBytes(std::string(32, 'k'))->Fingerprint(token, "school:1"), fp);
+  // ... but nobody without the key can compute it: not the plain SHA-256 of the token, and
+  // another key, owner or token gives another value.
+  EXPECT_EQ(fp.find(c.Sha256Hex(token)), std::string::npos);
+  EXPECT_NE(SecretBox::FromKeyBytes(std::string(32, 'x'))->Fingerprint(token, "school:1"), fp);
+  EXPECT_NE(box->Fingerprint(token, "school:2"), fp);
+  EXPECT_NE(box->Fingerprint(token + "b", "school:1"), fp);
+  // Owner and token are separated: ("school:1", "0...") is not ("school:10", "...").
+  EXPECT_NE(box->Fingerprint("0" + token, "school:1"), box->Fingerprint(token, "school:10"));
+  EXPECT_NE(box->KeyCheck().substr(4), fp.substr(4, 32));
+}
+
 TEST_F(CryptoTest, KeyFileIsCreatedPrivateAndReused) {
   const auto path =
       std::filesystem::temp_directory_path() / ("hs-key-" + std::to_string(::getpid()));

@@ -1105,6 +1105,10 @@ TEST_F(OpenApiConformance, RequestErrorsConform) {
   ExpectError(Send({.method = "POST", .path = "/api/v1/session", .raw_body = empty_email.dump()}),
               400, "bad_request", "empty e-mail");
   ExpectDocumentRejects("POST", "/api/v1/session", empty_email);
+  const Json long_email = {{"email", std::string(250, 'a') + "@b.de"}, {"password", "x"}};
+  ExpectError(Send({.method = "POST", .path = "/api/v1/session", .raw_body = long_email.dump()}),
+              422, "validation_failed", "e-mail longer than 254 bytes");
+  ExpectDocumentRejects("POST", "/api/v1/session", long_email);
   // Bad query parameters (Auth::kCookieOnly equals the documented security of a GET and skips
   // the check that the test's own query conforms).
   ExpectError(Send({.method = "GET",

@@ -481,6 +481,103 @@ TEST_P(RepositoryContract, BlobsAndTextRoundTripByteExact) {
   EXPECT_EQ(file->content, pdf);
 }
 
+// A driver's error carries German text only; SQL and the driver's words go to the log (issue 13).
+TEST_P(RepositoryContract, DriverErrorsCarryGermanTextAndNoSql) {
+  std::int64_t user_id = 0;
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    auto id = (*uow)->Users().Create(app::User{0, school_a_, "a@example.org", "$hash", {}});
+    ASSERT_TRUE(id) << id.error().message;
+    user_id = *id;
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  const app::Session session{"same-hash", user_id,           school_a_,
+                             "csrf",      FromUnixMillis(0), FromUnixMillis(1)};
+  auto uow = db_->Begin(app::TxKind::kWrite);
+  ASSERT_TRUE((*uow)->Sessions().Create(session));
+  auto duplicate = (*uow)->Sessions().Create(session);
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(duplicate.error().reason, "constraint");
+  EXPECT_EQ(duplicate.error().message, std::string(app::kConstraintMessage));
+  for (const char* leak : {"SQLite", "PostgreSQL", "UNIQUE", "unique", "INSERT", "sessions"}) {
+    EXPECT_EQ(duplicate.error().message.find(leak), std::string::npos) << leak;
+  }
+}
+
+// Migration 0005 (SQLite) / 0007 (PostgreSQL): plain SHA-256 fingerprints of sevdesk tokens are
+// cleared, keyed ones and everything else of the connection stay.
+TEST_P(RepositoryContract, PlainTokenFingerprintsAreClearedByTheMigration) {
+  const int before = IsPostgres() ? 6 : 4;
+  DatabaseConfig old_config = config_;
+  std::unique_ptr<sql::Connection> conn;
+  if (IsPostgres()) {
+    auto admin = PgConnection::Open(admin_url_);
+    ASSERT_TRUE(admin) << admin.error().message;
+    ASSERT_TRUE((*admin)->ExecScript("DROP DATABASE IF EXISTS " + db_name_ + "_fp"));
+    ASSERT_TRUE((*admin)->ExecScript("CREATE DATABASE " + db_name_ + "_fp"));
+    old_config.postgres.url = testing::WithDatabase(admin_url_, db_name_ + "_fp");
+    auto pg = PgConnection::Open(old_config.postgres.url);
+    ASSERT_TRUE(pg) << pg.error().message;
+    conn = std::move(*pg);
+  } else {
+    old_config.sqlite.path = (dir_ / "old_fp.sqlite").string();
+    auto lite = SqliteConnection::Open(old_config.sqlite.path, 5000);
+    ASSERT_TRUE(lite) << lite.error().message;
+    conn = std::move(*lite);
+  }
+  ASSERT_TRUE(ApplyMigrations(*conn, EmbeddedMigrations(GetParam(), before)));
+  for (const char* name : {"Alt", "Neu"}) {
+    ASSERT_TRUE(conn->Exec(
+        "INSERT INTO schools (name, tax_mode, invoice_number_format, payment_term_days, "
+        "price_entry, created_at) VALUES ($1, 'regular', 'RE-{YYYY}-{NNNN}', 14, 'net', 0)",
+        {std::string(name)}));
+  }
+  const std::string plain(64, 'a');
+  const std::string keyed = "tf1:" + std::string(64, 'b');
+  ASSERT_TRUE(
+      conn->Exec("INSERT INTO sevdesk_connections (school_id, token_sealed, enabled, last_test_ok, "
+                 "token_fingerprint_tested, updated_at) SELECT id, 'v1:sealed', 1, 1, "
+                 "CASE WHEN name = 'Alt' THEN $1 ELSE $2 END, 0 FROM schools",
+                 {plain, keyed}));
+  auto applied = ApplyMigrations(*conn, EmbeddedMigrations(GetParam(), 1000));
+  ASSERT_TRUE(applied) << applied.error().message;
+  auto rows = conn->Query(
+      "SELECT s.name, c.token_fingerprint_tested, c.enabled, c.last_test_ok, c.token_sealed "
+      "FROM sevdesk_connections c JOIN schools s ON s.id = c.school_id ORDER BY s.name",
+      {});
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].Text(1), "");     // Alt: the plain fingerprint is gone
+  EXPECT_EQ((*rows)[1].Text(1), keyed);  // Neu: kept
+  for (const auto& row : *rows) {
+    EXPECT_EQ(row.Int(2), 1);  // still enabled and tested: nothing decides on the fingerprint
+    EXPECT_EQ(row.Int(3), 1);
+    EXPECT_EQ(row.Text(4), "v1:sealed");
+  }
+  conn.reset();
+  if (IsPostgres()) {
+    if (auto admin = PgConnection::Open(admin_url_)) {
+      (void)(*admin)->ExecScript("DROP DATABASE IF EXISTS " + db_name_ + "_fp WITH (FORCE)");
+    }
+  }
+}
+
+TEST_P(RepositoryContract, NewSqliteFilesAreReadableByTheOwnerOnly) {
+  if (IsPostgres()) GTEST_SKIP() << "SQLite files only";
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    ASSERT_TRUE((*uow)->Sessions().DeleteExpired(FromUnixMillis(0)));
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  using std::filesystem::perms;
+  for (const std::string suffix : {"", "-wal", "-shm"}) {
+    const auto mode = std::filesystem::status(config_.sqlite.path + suffix).permissions();
+    EXPECT_EQ(mode & (perms::group_all | perms::others_all), perms::none) << suffix;
+    EXPECT_EQ(mode & perms::owner_all, perms::owner_read | perms::owner_write) << suffix;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, RepositoryContract,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
                          testing::EngineName);

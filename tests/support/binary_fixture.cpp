@@ -323,7 +323,7 @@ Account BinaryFixture::AddUser(std::int64_t school_id, const std::string& email,
   return account;
 }
 
-void BinaryFixture::Start(int threads) {
+void BinaryFixture::Start(int threads, const std::vector<std::string>& extra_args) {
   if (running()) return;
   const std::string port_file = dir_ + "/port";
   std::filesystem::remove(port_file);
@@ -331,6 +331,7 @@ void BinaryFixture::Start(int threads) {
                                    database_url(), "--listen",  "127.0.0.1:0",
                                    "--port-file",  port_file,   "--password-cost",
                                    "minimum",      "--threads", std::to_string(threads)};
+  storage.insert(storage.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv = MakeArgv(storage);
   const std::string log_path = dir_ + "/server.log";
   int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

@@ -114,12 +114,14 @@ class BinaryFixture {
   Account AddUser(std::int64_t school_id, const std::string& email,
                   const std::string& password = "ein-sehr-geheimes-passwort");
 
-  // Starts `hundeschule serve` and waits until it answers /healthz; throws on failure.
-  void Start(int threads = 16);
+  // Starts `hundeschule serve` (with `extra_args`) and waits until it answers /healthz; throws
+  // on failure.
+  void Start(int threads = 16, const std::vector<std::string>& extra_args = {});
   // SIGTERM, wait (SIGKILL after a grace period); returns the exit code (128 + signal when
   // killed). Idempotent; returns the first result again.
   int Stop();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   const std::string& dir() const { return dir_; }
   std::string database_url() const { return "sqlite:" + dir_ + "/hundeschule.db"; }

@@ -70,6 +70,28 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+struct Credentials {
+  std::string email;
+  std::string password;
+};
+
+// E-mail and password of a login body: missing ones are a 400, too long ones a 422 before
+// anything else looks at them.
+Result<Credentials> ReadCredentials(const Request& req) {
+  auto body = JsonBody(req);
+  if (!body) return tl::unexpected(body.error());
+  std::vector<FieldError> errors;
+  ObjectReader r(*body, "", errors);
+  auto email = r.String("email");
+  auto password = r.RawString("password");
+  r.Finish();
+  if (!email || email->empty()) errors.push_back({"email", "Bitte die E-Mail-Adresse angeben."});
+  if (!password || password->empty()) errors.push_back({"password", "Bitte das Passwort angeben."});
+  if (!errors.empty()) return BadRequest(std::move(errors));
+  if (auto st = app::CheckLoginInput(*email, *password); !st) return tl::unexpected(st.error());
+  return Credentials{*email, *password};
+}
+
 // Cursor "YYYY-MM-DD.<id>" (opaque to clients).
 std::string EncodeCursor(Date date, std::int64_t id) {
   return FormatIsoDate(date) + "." + std::to_string(id);
@@ -116,17 +138,27 @@ Response JsonResponse(int status, const std::string& json_text) {
   return Response::Json(status, json_text);
 }
 
-Response ErrorResponse(const hs::Error& error) {
+hs::Error ShownError(const hs::Error& error) {
   hs::Error shown = error;
-  if (error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnavailable) {
-    // Internal details (SQL, paths) are for the log, not for the school.
+  // Internal details (SQL, paths, driver text) are for the log, not for the school.
+  if (error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kInternal) {
     Log(LogLevel::kError, "api", error.reason + ": " + error.message);
-    shown.message = error.code == ErrorCode::kUnavailable
-                        ? "Der Dienst ist gerade nicht erreichbar. Bitte gleich noch einmal "
-                          "versuchen."
-                        : "Ein interner Fehler ist aufgetreten. Bitte später erneut versuchen.";
+  }
+  if (error.code == ErrorCode::kUnavailable) {
+    shown.message = "Der Dienst ist gerade nicht erreichbar. Bitte gleich noch einmal versuchen.";
+    shown.details.clear();
+  } else if (error.code == ErrorCode::kInternal) {
+    shown.message = "Ein interner Fehler ist aufgetreten. Bitte später erneut versuchen.";
+    shown.details.clear();
+  } else if (error.reason == "constraint") {
+    shown.message = std::string(app::kConstraintMessage);
     shown.details.clear();
   }
+  return shown;
+}
+
+Response ErrorResponse(const hs::Error& error) {
+  const hs::Error shown = ShownError(error);
   Response r = Response::Json(StatusFor(error.code), ErrorToJson(shown).dump());
   if (error.retry_after) r.AddHeader("Retry-After", std::to_string(error.retry_after->count()));
   return r;
@@ -209,57 +241,52 @@ Response Api::Handle(const Request& incoming) {
   return res;
 }
 
+std::string Api::SessionCookie(const std::string& value, const char* max_age) const {
+  std::string cookie = settings_.session_cookie + "=" + value +
+                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + max_age;
+  if (settings_.secure_cookies) cookie += "; Secure";
+  return cookie;
+}
+
+Response Api::Login(const Request& req) {
+  auto credentials = ReadCredentials(req);
+  if (!credentials) return ErrorResponse(credentials.error());
+  auto login = s_.auth.Login(credentials->email, credentials->password,
+                             ClientAddress(req, settings_.trusted_proxies));
+  if (!login) return ErrorResponse(login.error());
+  auto school = s_.schools.Get(login->principal.school_id);
+  if (!school) return ErrorResponse(school.error());
+  Json out = {{"csrf_token", login->csrf_token},
+              {"user",
+               {{"id", login->principal.user_id},
+                {"email", login->principal.email},
+                {"role", app::ToString(login->principal.role)}}},
+              {"school", {{"id", school->id}, {"name", school->name}}}};
+  Response res = Ok(200, out);
+  res.AddHeader("Set-Cookie", SessionCookie(login->session_token, "1209600"));
+  return res;
+}
+
+Response Api::Logout(const Request& req) {
+  auto st = s_.auth.Logout(req.Cookie(settings_.session_cookie).value_or(""));
+  if (!st) return ErrorResponse(st.error());
+  Response res = Response::Json(204, "");
+  res.AddHeader("Set-Cookie", SessionCookie("", "0"));
+  return res;
+}
+
 void Api::RegisterRoutes() {
   // ---------------------------------------------------------------- health & metrics
   AddPublic("GET", "/healthz",
             [](const Request&) { return Response::Json(200, R"({"status":"ok"})"); });
   AddPublic("GET", "/metrics", [this](const Request&) {
-    if (s_.sevdesk) {
-      if (auto n = s_.sevdesk->CountSumMismatches()) {
-        s_.metrics.SetGauge("hundeschule_sevdesk_sum_mismatch_receipts", static_cast<double>(*n));
-      }
-    }
     return Response::Text(200, s_.metrics.RenderPrometheus(), "text/plain; version=0.0.4");
   });
 
   // ---------------------------------------------------------------- session
-  AddPublic("POST", "/api/v1/session", [this](const Request& req) {
-    auto body = JsonBody(req);
-    if (!body) return ErrorResponse(body.error());
-    std::vector<FieldError> errors;
-    ObjectReader r(*body, "", errors);
-    auto email = r.String("email");
-    auto password = r.RawString("password");
-    r.Finish();
-    if (!email || email->empty()) errors.push_back({"email", "Bitte die E-Mail-Adresse angeben."});
-    if (!password || password->empty())
-      errors.push_back({"password", "Bitte das Passwort angeben."});
-    if (!errors.empty()) return ErrorResponse(BadRequest(std::move(errors)).value());
-    auto login = s_.auth.Login(*email, *password);
-    if (!login) return ErrorResponse(login.error());
-    auto school = s_.schools.Get(login->principal.school_id);
-    if (!school) return ErrorResponse(school.error());
-    Json out = {{"csrf_token", login->csrf_token},
-                {"user",
-                 {{"id", login->principal.user_id},
-                  {"email", login->principal.email},
-                  {"role", app::ToString(login->principal.role)}}},
-                {"school", {{"id", school->id}, {"name", school->name}}}};
-    Response res = Ok(200, out);
-    std::string cookie = settings_.session_cookie + "=" + login->session_token +
-                         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=1209600";
-    if (settings_.secure_cookies) cookie += "; Secure";
-    res.AddHeader("Set-Cookie", cookie);
-    return res;
-  });
-  AddAuthed("DELETE", "/api/v1/session", [this](const Request& req, const app::Principal&) {
-    auto st = s_.auth.Logout(req.Cookie(settings_.session_cookie).value_or(""));
-    if (!st) return ErrorResponse(st.error());
-    Response res = Response::Json(204, "");
-    res.AddHeader("Set-Cookie",
-                  settings_.session_cookie + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-    return res;
-  });
+  AddPublic("POST", "/api/v1/session", [this](const Request& req) { return Login(req); });
+  AddAuthed("DELETE", "/api/v1/session",
+            [this](const Request& req, const app::Principal&) { return Logout(req); });
   AddAuthed("GET", "/api/v1/me", [this](const Request&, const app::Principal& p) {
     auto school = s_.schools.Get(p.school_id);
     if (!school) return ErrorResponse(school.error());

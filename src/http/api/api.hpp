@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/services.hpp"
 #include "app/sevdesk_service.hpp"
@@ -17,6 +18,8 @@ struct ApiSettings {
   bool secure_cookies = false;  // set behind TLS so the session cookie is marked Secure
   std::size_t max_json_bytes = 1024 * 1024;
   std::string session_cookie = "hs_session";
+  // Reverse proxies whose X-Forwarded-For names the client (for the login throttling).
+  std::vector<std::string> trusted_proxies;
 };
 
 struct ApiServices {
@@ -47,6 +50,9 @@ class Api {
  private:
   void RegisterRoutes();
   void RegisterSevdeskRoutes();
+  Response Login(const Request& req);
+  Response Logout(const Request& req);
+  std::string SessionCookie(const std::string& value, const char* max_age) const;
   ApiServices s_;
   ApiSettings settings_;
   Router router_;
@@ -54,6 +60,9 @@ class Api {
 };
 
 // Helpers shared by API modules.
+// The error as the school sees it: internal and storage details are replaced by German text
+// (they belong in the log, where the storage adapters put them).
+hs::Error ShownError(const hs::Error& error);
 Response ErrorResponse(const hs::Error& error);
 Response JsonResponse(int status, const std::string& json_text);
 int StatusFor(ErrorCode code);

@@ -31,35 +31,31 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
+// The error's code and reason by SQLSTATE (and the connection's state).
+std::pair<ErrorCode, const char*> ClassifySqlState(const std::string& sqlstate, bool connected) {
+  if (sqlstate.rfind("23", 0) == 0) return {ErrorCode::kConflict, "constraint"};
+  // Serialization failure or deadlock: the server aborted this transaction because of a
+  // concurrent one; running the whole unit again may succeed (app::RunTransaction).
+  if (sqlstate == "40001" || sqlstate == "40P01") {
+    return {ErrorCode::kUnavailable, "transaction_conflict"};
+  }
+  if (sqlstate == "55P03") return {ErrorCode::kUnavailable, "database_busy"};
+  if (sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 || !connected) {
+    return {ErrorCode::kUnavailable, "database_unavailable"};
+  }
+  return {ErrorCode::kInternal, "database_error"};
+}
+
 Error ErrorFrom(PGconn* conn, const PGresult* res, std::string_view sql) {
-  Error e;
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   const std::string sqlstate = state ? state : "";
   std::string text = res ? PQresultErrorMessage(res) : "";
   if (text.empty()) text = PQerrorMessage(conn);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  e.message = "PostgreSQL: " + text + (sqlstate.empty() ? "" : " [" + sqlstate + "]") +
-              " in: " + std::string(sql.substr(0, 200));
-  if (sqlstate.rfind("23", 0) == 0) {
-    e.code = ErrorCode::kConflict;
-    e.reason = "constraint";
-  } else if (sqlstate == "40001" || sqlstate == "40P01") {
-    // Serialization failure or deadlock: the server aborted this transaction because of a
-    // concurrent one; running the whole unit again may succeed (app::RunTransaction).
-    e.code = ErrorCode::kUnavailable;
-    e.reason = "transaction_conflict";
-  } else if (sqlstate == "55P03") {
-    e.code = ErrorCode::kUnavailable;
-    e.reason = "database_busy";
-  } else if (sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 ||
-             PQstatus(conn) != CONNECTION_OK) {
-    e.code = ErrorCode::kUnavailable;
-    e.reason = "database_unavailable";
-  } else {
-    e.code = ErrorCode::kInternal;
-    e.reason = "database_error";
-  }
-  return e;
+  const auto [code, reason] = ClassifySqlState(sqlstate, PQstatus(conn) == CONNECTION_OK);
+  return sql::DriverError(code, reason,
+                          "PostgreSQL: " + text + (sqlstate.empty() ? "" : " [" + sqlstate + "]") +
+                              " in: " + std::string(sql.substr(0, 200)));
 }
 
 sql::Value Decode(const PGresult* res, int row, int col) {

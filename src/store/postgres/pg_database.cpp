@@ -78,8 +78,9 @@ class PgDatabase final : public app::Database {
     {
       std::unique_lock lock(mutex_);
       if (!cv_.wait_for(lock, acquire_timeout_, [this] { return !free_.empty(); })) {
-        return Fail(ErrorCode::kUnavailable, "database_pool_exhausted",
-                    "No free PostgreSQL connection within the time-out.");
+        return tl::unexpected(sql::DriverError(ErrorCode::kUnavailable, "database_pool_exhausted",
+                                               "No free PostgreSQL connection within the "
+                                               "time-out."));
       }
       // The connection this thread used last, when it is free: the thread's next transaction
       // then runs behind its previous one on the same server session, which has processed an
@@ -92,8 +93,8 @@ class PgDatabase final : public app::Database {
     }
     if (!c->Healthy() && !c->Reset()) {
       Release(c);
-      return Fail(ErrorCode::kUnavailable, "database_unavailable",
-                  "The PostgreSQL server is not reachable.");
+      return tl::unexpected(sql::DriverError(ErrorCode::kUnavailable, "database_unavailable",
+                                             "The PostgreSQL server is not reachable."));
     }
     return c;
   }

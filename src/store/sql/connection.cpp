@@ -1,8 +1,28 @@
 #include "store/sql/connection.hpp"
 
+#include "app/ports.hpp"
+#include "core/log.hpp"
 #include "core/text.hpp"
 
 namespace hs::store::sql {
+
+namespace {
+std::string_view GermanMessageFor(ErrorCode code, std::string_view reason) {
+  if (reason == "constraint") return app::kConstraintMessage;
+  if (reason == "database_busy" || reason == "transaction_conflict") return app::kBusyMessage;
+  if (code == ErrorCode::kUnavailable) return app::kUnavailableMessage;
+  return app::kDatabaseErrorMessage;
+}
+}  // namespace
+
+Error DriverError(ErrorCode code, std::string reason, std::string_view detail) {
+  Log(LogLevel::kWarn, "store", reason + ": " + std::string(detail));
+  Error e;
+  e.code = code;
+  e.message = std::string(GermanMessageFor(code, reason));
+  e.reason = std::move(reason);
+  return e;
+}
 
 std::int64_t Row::Int(std::size_t i) const {
   if (const auto* v = std::get_if<std::int64_t>(&values_[i])) return *v;

@@ -72,6 +72,11 @@ class Connection {
   }
 };
 
+// An error of a database driver: `detail` (the driver's text, the statement) goes to the log; the
+// Error carries only German text for its reason (app::kConstraintMessage, ...), so that no SQL
+// or driver text reaches an answer or a stored message.
+Error DriverError(ErrorCode code, std::string reason, std::string_view detail);
+
 // Convenience: the first row, or nullopt.
 Result<std::optional<Row>> QueryOne(Connection& c, std::string_view sql,
                                     const std::vector<Value>& params = {});

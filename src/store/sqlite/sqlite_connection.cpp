@@ -1,6 +1,8 @@
 #include "store/sqlite/sqlite_connection.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 namespace hs::store {
 
@@ -14,6 +16,12 @@ struct Reset {
     sqlite3_clear_bindings(stmt);
   }
 };
+// A new database file is created readable by its owner only (0600): it holds personal data and
+// the session hashes. SQLite creates the -wal and -shm files with the mode of the database file.
+void CreateOwnerOnly(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+}
 }  // namespace
 
 std::string RewritePlaceholders(std::string_view sql) {
@@ -34,6 +42,7 @@ std::string RewritePlaceholders(std::string_view sql) {
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
                                                                  int busy_timeout_ms) {
+  CreateOwnerOnly(path);
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -61,22 +70,17 @@ const sql::Dialect& SqliteConnection::dialect() const {
   return kSqliteDialect;
 }
 
-Error SqliteConnection::MakeError(int rc, std::string_view sql) const {
+Error SqliteConnection::MakeError(int rc, std::string_view sql, const char* text) const {
   const int primary = rc & 0xFF;
-  Error e;
-  e.message =
-      std::string("SQLite: ") + sqlite3_errmsg(db_) + " in: " + std::string(sql.substr(0, 200));
+  const std::string detail = std::string("SQLite: ") + (text ? text : sqlite3_errmsg(db_)) +
+                             " in: " + std::string(sql.substr(0, 200));
   if (primary == SQLITE_CONSTRAINT) {
-    e.code = ErrorCode::kConflict;
-    e.reason = "constraint";
-  } else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-    e.code = ErrorCode::kUnavailable;
-    e.reason = "database_busy";
-  } else {
-    e.code = ErrorCode::kInternal;
-    e.reason = "database_error";
+    return sql::DriverError(ErrorCode::kConflict, "constraint", detail);
   }
-  return e;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    return sql::DriverError(ErrorCode::kUnavailable, "database_busy", detail);
+  }
+  return sql::DriverError(ErrorCode::kInternal, "database_error", detail);
 }
 
 Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql) {
@@ -113,7 +117,9 @@ Status Bind(sqlite3_stmt* stmt, const std::vector<sql::Value>& params) {
         },
         params[i]);
     if (rc != SQLITE_OK) {
-      return Internal("SQLite bind failed for parameter " + std::to_string(idx));
+      return tl::unexpected(
+          sql::DriverError(ErrorCode::kInternal, "database_error",
+                           "SQLite bind failed for parameter " + std::to_string(idx)));
     }
   }
   return {};
@@ -183,11 +189,8 @@ Status SqliteConnection::ExecScript(std::string_view sql) {
   const std::string text(sql);
   const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
-    Error e = MakeError(rc, sql);
-    if (err) {
-      e.message = std::string("SQLite: ") + err;
-      sqlite3_free(err);
-    }
+    Error e = MakeError(rc, sql, err);
+    sqlite3_free(err);
     return tl::unexpected(e);
   }
   return {};

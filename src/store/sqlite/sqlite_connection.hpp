@@ -25,7 +25,8 @@ class SqliteConnection final : public sql::Connection {
  private:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
   Result<sqlite3_stmt*> Prepare(std::string_view sql);
-  Error MakeError(int rc, std::string_view sql) const;
+  // `text`: the driver's message when it differs from sqlite3_errmsg (sqlite3_exec).
+  Error MakeError(int rc, std::string_view sql, const char* text = nullptr) const;
 
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/log.hpp"
 #include "store/sql_unit_of_work.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 
@@ -137,6 +138,19 @@ Status EnsureFolder(const std::string& path) {
   return {};
 }
 
+// Files created before databases were created 0600 keep their mode; say so once at start.
+void WarnIfReadableByOthers(const std::string& path) {
+  std::error_code ec;
+  const auto mode = std::filesystem::status(path, ec).permissions();
+  if (ec) return;
+  using std::filesystem::perms;
+  if ((mode & (perms::group_all | perms::others_all)) != perms::none) {
+    Log(LogLevel::kWarn, "sqlite",
+        "the database file " + path +
+            " is readable by other users; restrict it with chmod 600 (see docs/operations.md)");
+  }
+}
+
 }  // namespace
 
 Result<int> MigrateSqlite(const SqliteSettings& settings) {
@@ -156,6 +170,7 @@ Result<std::unique_ptr<app::Database>> OpenSqlite(const SqliteSettings& settings
   }
   auto migrated = MigrateSqlite(settings);
   if (!migrated) return tl::unexpected(migrated.error());
+  WarnIfReadableByOthers(settings.path);
   std::vector<std::unique_ptr<SqliteConnection>> connections;
   for (int i = 0; i < std::max(1, settings.pool_size); ++i) {
     auto c = SqliteConnection::Open(settings.path, settings.busy_timeout_ms);

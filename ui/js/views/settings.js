@@ -43,7 +43,7 @@ export async function renderSchoolSettings(main, ctx) {
     h('section', { class: 'card' }, h('h2', {}, 'Rechnungen'),
       h('div', { class: 'grid' },
         field({ label: 'Format der Rechnungsnummer', name: 'invoice_number_format', value: s.invoice_number_format,
-          hint: 'Platzhalter: {YYYY} Jahr, {YY} Jahr zweistellig, {NNNN} laufende Nummer (Anzahl N = Stellen). Beispiel: RE-{YYYY}-{NNNN} ergibt RE-2026-0001' }),
+          hint: 'Platzhalter: {YYYY} Jahr, {YY} Jahr zweistellig, {NNNN} laufende Nummer (Anzahl N = Stellen). Das Jahr gehört hinein, weil die laufende Nummer jedes Jahr neu beginnt. Beispiel: RE-{YYYY}-{NNNN} ergibt RE-2026-0001' }),
         field({ label: 'Zahlungsziel (Tage)', name: 'payment_term_days', type: 'number', value: s.payment_term_days, attrs: { min: 0, max: 365, inputmode: 'numeric' } }),
         field({ label: 'Preise eingeben als', name: 'price_entry', type: 'select', value: s.price_entry, attrs: { options: [['gross', 'Bruttopreise (inkl. USt)'], ['net', 'Nettopreise (zzgl. USt)']] } }))),
     h('div', { class: 'form-actions sticky' }, submit));
