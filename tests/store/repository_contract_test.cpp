@@ -505,10 +505,10 @@ TEST_P(RepositoryContract, DriverErrorsCarryGermanTextAndNoSql) {
   }
 }
 
-// Migration 0005 (SQLite) / 0007 (PostgreSQL): plain SHA-256 fingerprints of sevdesk tokens are
+// Migration 0006 (SQLite) / 0008 (PostgreSQL): plain SHA-256 fingerprints of sevdesk tokens are
 // cleared, keyed ones and everything else of the connection stay.
 TEST_P(RepositoryContract, PlainTokenFingerprintsAreClearedByTheMigration) {
-  const int before = IsPostgres() ? 6 : 4;
+  const int before = IsPostgres() ? 7 : 5;
   DatabaseConfig old_config = config_;
   std::unique_ptr<sql::Connection> conn;
   if (IsPostgres()) {
