@@ -40,7 +40,11 @@ std::pair<ErrorCode, const char*> ClassifySqlState(const std::string& sqlstate, 
     return {ErrorCode::kUnavailable, "transaction_conflict"};
   }
   if (sqlstate == "55P03") return {ErrorCode::kUnavailable, "database_busy"};
-  if (sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 || !connected) {
+  // Every error the server sends has a SQLSTATE; one without is libpq's own, about the
+  // connection (e.g. "server closed the connection unexpectedly" read from a pipeline, while
+  // PQstatus still says CONNECTION_OK).
+  if (sqlstate.empty() || sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 ||
+      !connected) {
     return {ErrorCode::kUnavailable, "database_unavailable"};
   }
   return {ErrorCode::kInternal, "database_error"};
@@ -215,7 +219,8 @@ Result<PgConnection::Outcome> PgConnection::Run(std::string_view sql,
     // The first statement of a transaction found the connection dropped (a restart of the
     // server since this pooled connection was last used): nothing of the transaction has run,
     // so it runs once more on a new connection instead of failing the request.
-    if (!out && !start.empty() && !Healthy() && Reset()) {
+    if (!out && !start.empty() && (!Healthy() || out.error().reason == "database_unavailable") &&
+        Reset()) {
       start_ = start;
       out = once();
     }
