@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include "http/tokens.hpp"
+
 namespace hs::http::compression {
 
 namespace {
@@ -14,32 +16,18 @@ constexpr std::size_t kMinBytes = 1024;
 constexpr int kGzipWindowBits = 15 + 16;  // deflate window with a gzip header
 constexpr int kMemLevel = 8;
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  });
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // "gzip;q=0" and "gzip; q=0.000" refuse gzip; any other weight admits it.
 bool ZeroWeight(std::string_view params) {
-  const auto q = Lower(params).find("q=");
+  const auto q = LowerAscii(params).find("q=");
   if (q == std::string::npos) return false;
-  const std::string_view value = Trim(params.substr(q + 2));
+  const std::string_view value = TrimOws(params.substr(q + 2));
   return !value.empty() && value.find_first_not_of("0.") == std::string_view::npos;
 }
 
 bool HasHeader(const Response& res, std::string_view name) {
-  const std::string want = Lower(name);
+  const std::string want = LowerAscii(name);
   return std::any_of(res.headers.begin(), res.headers.end(),
-                     [&want](const auto& h) { return Lower(h.first) == want; });
+                     [&want](const auto& h) { return LowerAscii(h.first) == want; });
 }
 
 }  // namespace
@@ -47,9 +35,9 @@ bool HasHeader(const Response& res, std::string_view name) {
 bool AcceptsGzip(std::string_view accept_encoding) {
   while (!accept_encoding.empty()) {
     const auto comma = accept_encoding.find(',');
-    const std::string_view item = Trim(accept_encoding.substr(0, comma));
+    const std::string_view item = TrimOws(accept_encoding.substr(0, comma));
     const auto semi = item.find(';');
-    const std::string coding = Lower(Trim(item.substr(0, semi)));
+    const std::string coding = LowerAscii(TrimOws(item.substr(0, semi)));
     const std::string_view params = semi == std::string_view::npos ? "" : item.substr(semi + 1);
     if ((coding == "gzip" || coding == "x-gzip") && !ZeroWeight(params)) return true;
     if (comma == std::string_view::npos) break;
@@ -59,7 +47,7 @@ bool AcceptsGzip(std::string_view accept_encoding) {
 }
 
 bool Compressible(std::string_view content_type) {
-  const std::string type = Lower(Trim(content_type.substr(0, content_type.find(';'))));
+  const std::string type = LowerAscii(TrimOws(content_type.substr(0, content_type.find(';'))));
   static constexpr std::array<std::string_view, 5> kTypes = {
       "application/json", "application/javascript", "application/xml", "image/svg+xml",
       "application/problem+json"};

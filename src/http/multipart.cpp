@@ -2,26 +2,14 @@
 
 #include <algorithm>
 
+#include "http/tokens.hpp"
+
 namespace hs::http::multipart {
 
 namespace {
 
 constexpr std::string_view kCrlf = "\r\n";
 constexpr std::size_t kMaxParts = 256;
-
-std::string LowerAscii(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  });
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 // Splits "a; b=\"x;y\"; c" at the semicolons outside quoted strings.
 std::vector<std::string_view> SplitParameters(std::string_view text) {
@@ -34,11 +22,11 @@ std::vector<std::string_view> SplitParameters(std::string_view text) {
     } else if (text[i] == '"') {
       quoted = !quoted;
     } else if (text[i] == ';' && !quoted) {
-      out.push_back(Trim(text.substr(start, i - start)));
+      out.push_back(TrimOws(text.substr(start, i - start)));
       start = i + 1;
     }
   }
-  out.push_back(Trim(text.substr(start)));
+  out.push_back(TrimOws(text.substr(start)));
   return out;
 }
 
@@ -60,8 +48,8 @@ void ApplyDisposition(std::string_view value, UploadedFile& part) {
   for (std::size_t i = 1; i < params.size(); ++i) {
     const auto eq = params[i].find('=');
     if (eq == std::string_view::npos) continue;
-    const std::string key = LowerAscii(Trim(params[i].substr(0, eq)));
-    const std::string_view raw = Trim(params[i].substr(eq + 1));
+    const std::string key = LowerAscii(TrimOws(params[i].substr(0, eq)));
+    const std::string_view raw = TrimOws(params[i].substr(eq + 1));
     if (key == "name") part.name = Unquote(raw);
     if (key == "filename") part.filename = Unquote(raw);
   }
@@ -74,8 +62,8 @@ bool ApplyPartHeaders(std::string_view headers, UploadedFile& part) {
     headers = end == std::string_view::npos ? std::string_view{} : headers.substr(end + 2);
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) return false;
-    const std::string name = LowerAscii(Trim(line.substr(0, colon)));
-    const std::string_view value = Trim(line.substr(colon + 1));
+    const std::string name = LowerAscii(TrimOws(line.substr(0, colon)));
+    const std::string_view value = TrimOws(line.substr(colon + 1));
     if (name == "content-disposition") ApplyDisposition(value, part);
     if (name == "content-type") part.content_type = std::string(value);
   }
@@ -116,8 +104,8 @@ std::optional<std::string> Boundary(std::string_view content_type) {
   for (std::size_t i = 1; i < params.size(); ++i) {
     const auto eq = params[i].find('=');
     if (eq == std::string_view::npos) continue;
-    if (LowerAscii(Trim(params[i].substr(0, eq))) != "boundary") continue;
-    std::string boundary = Unquote(Trim(params[i].substr(eq + 1)));
+    if (LowerAscii(TrimOws(params[i].substr(0, eq))) != "boundary") continue;
+    std::string boundary = Unquote(TrimOws(params[i].substr(eq + 1)));
     if (boundary.empty() || boundary.size() > 200) return std::nullopt;
     return boundary;
   }
