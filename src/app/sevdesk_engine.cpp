@@ -712,7 +712,12 @@ void TransferEngine::Run(Claim claim) {
         return update_connection([](SevdeskConnection& c) { c.consecutive_rejections = 0; })(uow);
       });
     }
-    if (!st) fail(st.error());
+    if (!st) {
+      // The voucher is in sevdesk, but its completion was not stored: the next attempt must
+      // look it up and adopt it, not save it again (the posting mark stays).
+      if (!voucher_id.empty() && t.phase == TransferPhase::kNone) t.phase = TransferPhase::kPosting;
+      fail(st.error());
+    }
   };
   if (s_.replaced_steps_) {
     if (!claim.started) {
