@@ -497,8 +497,8 @@ void TransferEngine::Finish(TransferWriter& writer, Outcome outcome,
   }
   if (writer.LeaseLost()) return;  // the new owner carries on
   if (outcome.ending == Ending::kRateLimited) outcome.throttle_streak = CountThrottle(school_id);
-  const Decision decision =
-      Decide(writer.transfer(), outcome, s_.clock_.Now(), s_.settings_, s_.random_);
+  const Transfer before = writer.transfer();
+  const Decision decision = Decide(before, outcome, s_.clock_.Now(), s_.settings_, s_.random_);
   if (!decision.log_warning.empty()) Log(LogLevel::kWarn, "sevdesk", decision.log_warning);
   auto stored = writer.Store(decision);
   if (stored || writer.LeaseLost()) return;
@@ -506,9 +506,11 @@ void TransferEngine::Finish(TransferWriter& writer, Outcome outcome,
       "transfer " + std::to_string(writer.transfer().id) +
           ": cannot store its next state: " + stored.error().message);
   if (outcome.ending != Ending::kTransferred) return;
-  // The completion failed: the failure is decided like a failed step.
-  const Decision retry = Decide(writer.transfer(), OutcomeOf(stored.error()), s_.clock_.Now(),
-                                s_.settings_, s_.random_);
+  // The voucher exists but its completion was not written: retried from the state before it,
+  // whose posting mark makes the next attempt look the voucher up and adopt it. (Retried from
+  // the completed state, without the mark, the next attempt would save a second voucher.)
+  const Decision retry =
+      Decide(before, OutcomeOf(stored.error()), s_.clock_.Now(), s_.settings_, s_.random_);
   (void)writer.Store(retry);
 }
 
