@@ -148,6 +148,27 @@ std::chrono::milliseconds TransferEngine::RecoveryPeriod() const {
                                              std::chrono::milliseconds(100));
 }
 
+// Nothing claimable: when the next transfer is due, and (several processes) release the expired
+// leases of dead processes, at most every lease/3 per process; then commits the claim's unit.
+void TransferEngine::WhenNothingClaimable(UnitOfWork& u, Instant now,
+                                          std::optional<Instant>* next_due) {
+  if (next_due) {
+    if (auto next = u.Sevdesk().NextDueAt()) *next_due = *next;
+  }
+  if (!s_.settings_.single_process) {
+    std::int64_t due = next_recovery_ms_.load();
+    const std::int64_t now_ms = ToUnixMillis(now);
+    if (now_ms >= due &&
+        next_recovery_ms_.compare_exchange_strong(due, ToUnixMillis(now + RecoveryPeriod()))) {
+      // Every owner's, this engine's too: the heartbeat renews only the transfers this engine's
+      // workers run, so an expired lease of ours is a transfer whose completion was lost (a
+      // crash of the database server), which would otherwise stay running for good.
+      (void)u.Sevdesk().RecoverRunning("", now, false);
+    }
+  }
+  (void)u.Commit();
+}
+
 std::vector<TransferEngine::Claim> TransferEngine::ClaimSome(int limit, int backfill_limit,
                                                              std::optional<Instant>* next_due,
                                                              bool* contended) {
@@ -169,23 +190,7 @@ std::vector<TransferEngine::Claim> TransferEngine::ClaimSome(int limit, int back
     return claims;
   }
   if (c->empty()) {
-    // Nothing claimable: when the next transfer is due, and (several processes) release the
-    // expired leases of dead processes, at most every lease/3 per process.
-    if (next_due) {
-      if (auto next = u.Sevdesk().NextDueAt()) *next_due = *next;
-    }
-    if (!s_.settings_.single_process) {
-      std::int64_t due = next_recovery_ms_.load();
-      const std::int64_t now_ms = ToUnixMillis(now);
-      if (now_ms >= due &&
-          next_recovery_ms_.compare_exchange_strong(due, ToUnixMillis(now + RecoveryPeriod()))) {
-        // Every owner's, this engine's too: the heartbeat renews only the transfers this
-        // engine's workers run, so an expired lease of ours is a transfer whose completion was
-        // lost (a crash of the database server), which would otherwise stay running for good.
-        (void)u.Sevdesk().RecoverRunning("", now, false);
-      }
-    }
-    (void)u.Commit();
+    WhenNothingClaimable(u, now, next_due);
     return claims;
   }
   // A claim lost in a crash of the database server (relaxed) can be issued again with the same

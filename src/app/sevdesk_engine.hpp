@@ -43,6 +43,7 @@ class TransferEngine {
   // was passed over because another claimer held its school's turn.
   std::vector<Claim> ClaimSome(int limit, int backfill_limit, std::optional<Instant>* next_due,
                                bool* contended = nullptr);
+  void WhenNothingClaimable(UnitOfWork& u, Instant now, std::optional<Instant>* next_due);
   // Reads what a claimed transfer needs (its own read transaction, outside the claim's).
   void LoadClaim(Claim& claim);
   Status Load(UnitOfWork& uow, const Transfer& t, Work& w);
