@@ -1,6 +1,8 @@
 #pragma once
 // The transfer engine: workers that claim due transfers with a lease and run the steps
-// contact -> upload -> post, each result stored before the next step.
+// contact -> upload -> post, each result stored before the next step. The queue lives here; an
+// attempt's steps are ContactSync and VoucherTransfer, its decisions transfer_policy.hpp and its
+// writes TransferWriter (ADR 0012).
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -10,32 +12,12 @@
 #include <thread>
 #include <vector>
 
+#include "app/paced_gateway.hpp"
 #include "app/sevdesk_service.hpp"
+#include "app/transfer_policy.hpp"
+#include "app/transfer_writer.hpp"
 
 namespace hs::app {
-
-// A per-school token bucket (calls per second with a burst).
-class RateLimiter {
- public:
-  RateLimiter(double rate_per_second, double burst) : rate_(rate_per_second), burst_(burst) {}
-  // How long to wait before a call may go out; reserves the token when the answer is zero.
-  std::chrono::milliseconds Reserve(std::int64_t school_id, Instant now);
-
- private:
-  struct Bucket {
-    double tokens = 0;
-    Instant refilled{};
-    bool init = false;
-  };
-  double rate_;
-  double burst_;
-  std::mutex mutex_;
-  std::map<std::int64_t, Bucket> buckets_;
-};
-
-// Full jitter over min(cap, base * 2^(attempt-1)) (AWS architecture blog).
-std::chrono::milliseconds BackoffDelay(int attempt, std::chrono::milliseconds base,
-                                       std::chrono::milliseconds cap, Random& random);
 
 class TransferEngine {
  public:
@@ -61,10 +43,17 @@ class TransferEngine {
   // was passed over because another claimer held its school's turn.
   std::vector<Claim> ClaimSome(int limit, int backfill_limit, std::optional<Instant>* next_due,
                                bool* contended = nullptr);
+  void WhenNothingClaimable(UnitOfWork& u, Instant now, std::optional<Instant>* next_due);
   // Reads what a claimed transfer needs (its own read transaction, outside the claim's).
   void LoadClaim(Claim& claim);
   Status Load(UnitOfWork& uow, const Transfer& t, Work& w);
+  // One attempt of a claimed transfer: its steps, then the policy's decision, stored.
   void Run(Claim claim);
+  Outcome Attempt(Claim& claim, TransferWriter& writer);
+  // Before the first call: the load, our side of the connection, the token, "started".
+  std::optional<Outcome> Prepare(Claim& claim, TransferWriter& writer);
+  Outcome RunReplacedSteps(Claim& claim, TransferWriter& writer);
+  void Finish(TransferWriter& writer, Outcome outcome, const SevdeskConnection& connection);
   // The transfers this engine's workers run right now or will run next (each at most once, see
   // ClaimSome).
   bool MarkRunning(std::int64_t transfer_id);
@@ -80,11 +69,25 @@ class TransferEngine {
   bool Stopping() const { return stopping_.load(); }
   // Under wake_mutex_: workers waiting for work that no claim in ready_ is meant for.
   int FreeWorkers() const;
-  Status Pace(std::int64_t school_id);
+  // 429s of a school in a row (this one counted) and their end by a success.
+  int CountThrottle(std::int64_t school_id);
+  void EndThrottle(std::int64_t school_id);
+
+  // Pacing waits on wake_cv_, so that a stop ends the wait at once.
+  class WakeSleeper final : public Sleeper {
+   public:
+    explicit WakeSleeper(TransferEngine& engine) : engine_(engine) {}
+    bool Stopping() const override { return engine_.Stopping(); }
+    void Sleep(std::chrono::milliseconds how_long) override;
+
+   private:
+    TransferEngine& engine_;
+  };
 
   SevdeskService& s_;
   std::string owner_;
   RateLimiter limiter_;
+  WakeSleeper sleeper_{*this};
   // 429s without Retry-After in a row per school: their backoff grows with the streak (the
   // transfer's own attempt counter is given back on a 429). In memory: a restart starts over.
   std::mutex throttle_mutex_;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/date.hpp"
@@ -99,15 +100,34 @@ struct FoundVoucher {
   std::string credit_debit;
 };
 
+// The reasons the gateway gives its errors (Error::reason). The engine decides on the code and
+// these reasons alone, never on sevdesk's message text, which only the client reads.
+namespace sevdesk_reason {
+inline constexpr std::string_view kAuth = "sevdesk_auth";                 // 401
+inline constexpr std::string_view kForbidden = "sevdesk_forbidden";       // 403
+inline constexpr std::string_view kRateLimited = "sevdesk_rate_limited";  // 429
+inline constexpr std::string_view kRejected = "sevdesk_rejected";         // another 4xx
+// A 4xx because the contact the request names does not exist (any more) in sevdesk.
+inline constexpr std::string_view kContactGone = "sevdesk_contact_gone";
+// saveVoucher refused because the uploaded temporary file is gone (it expires).
+inline constexpr std::string_view kFileGone = "sevdesk_file_gone";
+inline constexpr std::string_view kUnreachable = "sevdesk_unreachable";
+inline constexpr std::string_view kTimeout = "sevdesk_timeout";
+inline constexpr std::string_view kError = "sevdesk_error";
+inline constexpr std::string_view kUncertain = "sevdesk_uncertain";
+}  // namespace sevdesk_reason
+
 // Errors are classified for the engine:
 //  kUnauthenticated / kForbidden: token wrong or plan without API -> pause the school;
 //  kInvalidArgument: sevdesk rejected the request (400/404/422) -> permanent, message kept;
+//  reason kContactGone or kFileGone when the client recognised the missing object, else
+//  kRejected;
 //  kRateLimited: 429, retry_after when sent;
-//  kUnavailable with reason "sevdesk_unreachable": certainly not applied (connect failed, or a
-//  read without an answer); "sevdesk_timeout": a read without an answer in time;
-//  "sevdesk_error": a read answered with a 5xx, an error body or an unreadable body;
-//  kUnavailable with reason "sevdesk_uncertain": may have been applied (time-out after sending,
-//  5xx, connection reset, 200 with an error body) -> look up before creating again.
+//  kUnavailable with reason kUnreachable: certainly not applied (connect failed, or a read
+//  without an answer); kTimeout: a read without an answer in time; kError: a read answered with
+//  a 5xx, an error body or an unreadable body;
+//  kUnavailable with reason kUncertain: may have been applied (time-out after sending, 5xx,
+//  connection reset, 200 with an error body) -> look up before creating again.
 class SevdeskGateway {
  public:
   virtual ~SevdeskGateway() = default;

@@ -12,34 +12,10 @@
 
 #include "app/ports.hpp"
 #include "app/services.hpp"
+#include "app/sevdesk_settings.hpp"
 #include "core/clock.hpp"
 
 namespace hs::app {
-
-struct SevdeskSettings {
-  int workers = 4;
-  std::chrono::milliseconds lease{60'000};
-  std::chrono::milliseconds poll_interval{1'000};
-  int max_attempts = 10;
-  std::chrono::milliseconds backoff_base{2'000};
-  std::chrono::milliseconds backoff_cap{10 * 60'000};
-  // Per-school token bucket for sevdesk calls. sevdesk publishes no limit but blocks tokens that
-  // send many failing requests; 5/s sustained with a burst of 10 is far below what was measured
-  // to be accepted (11-18 sequential requests/s).
-  double rate_per_second = 5;
-  double burst = 10;
-  int max_in_flight_per_school = 2;
-  int breaker_threshold = 5;  // consecutive rejected requests
-  std::chrono::milliseconds breaker_pause{15 * 60'000};
-  // Single process (SQLite): every running row of another owner belongs to a dead process.
-  bool single_process = true;
-  std::string voucher_link_template = "https://my.sevdesk.de/#/ex/detail/id/{id}";
-  // After an uncertain create (sent, no certain answer), a look-up that does not find the object
-  // counts as "absent" only this long after the create was sent: sevdesk's lists and searches
-  // may show a new object later than GET by id does, and a request may be applied up to the
-  // client's time-out after it was sent. So it must exceed that time-out (ADR 0010).
-  std::chrono::milliseconds settle{60'000};
-};
 
 // What the API shows of a connection (the token only masked).
 struct ConnectionView {

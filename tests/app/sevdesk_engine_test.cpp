@@ -1048,5 +1048,51 @@ TEST_F(SevdeskEngineTest, OnlyTheMarksBeforeCreatesAreDurableTheRestIsRelaxed) {
   EXPECT_GE(commits["relaxed"], 2 * 2);
 }
 
+// A database whose first relaxed transaction after a durable one cannot begin (SQLite busy, a
+// PostgreSQL connection lost): for a known customer that is the completion right after saveVoucher.
+class CompletionFailsDatabase final : public Database {
+ public:
+  explicit CompletionFailsDatabase(Database& inner) : inner_(inner) {}
+  Result<std::unique_ptr<UnitOfWork>> Begin(TxKind kind) override {
+    if (kind == TxKind::kDurableWrite) after_mark_ = true;
+    if (kind == TxKind::kRelaxedWrite && after_mark_ && failures_left_ > 0) {
+      after_mark_ = false;
+      --failures_left_;
+      return tl::unexpected(
+          Error{ErrorCode::kUnavailable, "database_busy", "Die Datenbank ist belegt.", {}, {}});
+    }
+    return inner_.Begin(kind);
+  }
+
+ private:
+  Database& inner_;
+  bool after_mark_ = false;
+  int failures_left_ = 1;
+};
+
+// The voucher was saved but its completion could not be written: the transfer is retried with
+// its posting mark, so the next attempt finds the voucher and adopts it instead of saving a
+// second one.
+TEST_F(SevdeskEngineTest, AFailedCompletionLooksTheVoucherUpInsteadOfSavingItAgain) {
+  const auto school = ConnectedSchool("Pfote", kTokenA);
+  const auto c = NewCustomer(school.school_id, "Rex");
+  const auto first = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  Settle();
+  ASSERT_EQ(StatusOf(school.school_id, first), "transferred");
+  const auto second = ReceiptOf(school.school_id, Finalize(school.school_id, c.id));
+  CompletionFailsDatabase db(*db_);
+  SevdeskService service(db, *clock_, *random_, *crypto_, *box_, *gateway_, options_.settings);
+  TransferEngine engine(service);
+  EXPECT_EQ(engine.DrainOnce(), 1);
+  EXPECT_EQ(Account(kTokenA)["vouchers"].size(), 2u);
+  auto t = TransferOf(school.school_id, second);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->state, TransferState::kRetryWait);
+  EXPECT_EQ(t->phase, TransferPhase::kPosting);
+  Settle();
+  EXPECT_EQ(StatusOf(school.school_id, second), "transferred");
+  EXPECT_EQ(Account(kTokenA)["vouchers"].size(), 2u);  // one per receipt
+}
+
 }  // namespace
 }  // namespace hs::app::testing

@@ -202,5 +202,51 @@ TEST(SevdeskClientTest, ListsOfTheWrongShapeAreHandled) {
   EXPECT_EQ(emails->at(0).value, "a@b.de");
 }
 
+// The engine decides on reasons, never on sevdesk's texts: the client tells the missing objects
+// apart. Texts: the sandbox's, and the recorded "not found" (error_404_code_151.json).
+TEST(SevdeskClientTest, RejectionsNameTheObjectThatIsGone) {
+  struct Row {
+    const char* path;
+    const char* message;
+    std::string_view reason;
+  };
+  const Row rows[] = {
+      {"/Voucher/Factory/saveVoucher",
+       "The file 0000.pdf was not found. Upload it with Voucher/Factory/uploadTempFile first.",
+       app::sevdesk_reason::kFileGone},
+      {"/Voucher/Factory/saveVoucher", "No Model_Contact with the id 901 was found",
+       app::sevdesk_reason::kContactGone},
+      {"/Contact/901", "No Model_Contact with the id 901 was found",
+       app::sevdesk_reason::kContactGone},
+      {"/ContactAddress", "No Model_Contact with the id 901 was found",
+       app::sevdesk_reason::kContactGone},
+      {"/CheckAccountTransaction/1", "No Model_CheckAccountTransaction with the id 1 was found",
+       app::sevdesk_reason::kRejected},
+      {"/Voucher/Factory/saveVoucher", "voucherPosSave[0].taxRate 7 is not allowed for taxRule 11",
+       app::sevdesk_reason::kRejected},
+      // Only a voucher's save names an uploaded file.
+      {"/Contact", "The file x was not found", app::sevdesk_reason::kRejected},
+      {"/Voucher/Factory/saveVoucher", "", app::sevdesk_reason::kRejected},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(std::string(row.path) + ": " + row.message);
+    EXPECT_EQ(RejectionReason(row.path, row.message), row.reason);
+  }
+}
+
+// The reason travels with the classified error of a real answer.
+TEST(SevdeskClientTest, AContactGoneIsClassifiedFromTheAnswer) {
+  ScriptedHttpServer server([](const ScriptedRequest&) {
+    return JsonAnswer(404, R"({"error":{"message":"No Model_Contact with the id 7 was found",)"
+                           R"("code":151,"responseCode":404},"objects":null})");
+  });
+  auto client = Client(server);
+  auto updated = client->UpdateContact(kToken, "7", Person());
+  ASSERT_FALSE(updated);
+  EXPECT_EQ(updated.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(updated.error().reason, app::sevdesk_reason::kContactGone);
+  EXPECT_EQ(updated.error().message, "No Model_Contact with the id 7 was found");
+}
+
 }  // namespace
 }  // namespace hs::sevdesk

@@ -52,8 +52,12 @@ size_t ReadHeader(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-Error Classified(ErrorCode code, std::string reason, std::string message) {
-  return Error{code, std::move(reason), std::move(message), {}, std::nullopt};
+Error Classified(ErrorCode code, std::string_view reason, std::string message) {
+  return Error{code, std::string(reason), std::move(message), {}, std::nullopt};
+}
+
+bool Contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
 }
 
 // Parses a sevdesk scalar that may come as string, number or bool.
@@ -300,7 +304,7 @@ class SevdeskClient final : public app::SevdeskGateway {
     const std::string name = o.is_object() ? Str(o.value("filename", Json())) : std::string{};
     if (name.empty()) {
       return tl::unexpected(
-          Classified(ErrorCode::kUnavailable, "sevdesk_uncertain",
+          Classified(ErrorCode::kUnavailable, app::sevdesk_reason::kUncertain,
                      "sevdesk hat keinen Dateinamen für das Dokument geliefert."));
     }
     return name;
@@ -347,7 +351,7 @@ class SevdeskClient final : public app::SevdeskGateway {
       saved.gross_cents = Amount(stored.value("sumGross", Json()));
     }
     if (saved.id.empty()) {
-      return tl::unexpected(Classified(ErrorCode::kUnavailable, "sevdesk_uncertain",
+      return tl::unexpected(Classified(ErrorCode::kUnavailable, app::sevdesk_reason::kUncertain,
                                        "sevdesk hat keine Beleg-ID geliefert."));
     }
     return saved;
@@ -410,7 +414,7 @@ class SevdeskClient final : public app::SevdeskGateway {
     if (o.is_array() && !o.empty() && o.front().is_object())
       id = Str(o.front().value("id", Json()));
     if (id.empty()) {
-      return tl::unexpected(Classified(ErrorCode::kUnavailable, "sevdesk_uncertain",
+      return tl::unexpected(Classified(ErrorCode::kUnavailable, app::sevdesk_reason::kUncertain,
                                        "sevdesk hat keine ID geliefert."));
     }
     return id;
@@ -525,17 +529,19 @@ class SevdeskClient final : public app::SevdeskGateway {
                             rc == CURLE_COULDNT_RESOLVE_PROXY ||
                             (rc == CURLE_SSL_CONNECT_ERROR && guard.sends == 0);
     if (rc == CURLE_OPERATION_TIMEDOUT) {
-      return Classified(ErrorCode::kUnavailable, write ? "sevdesk_uncertain" : "sevdesk_timeout",
+      return Classified(ErrorCode::kUnavailable,
+                        write ? app::sevdesk_reason::kUncertain : app::sevdesk_reason::kTimeout,
                         "sevdesk hat nicht rechtzeitig geantwortet.");
     }
     if (write && rc == CURLE_ABORTED_BY_CALLBACK && guard.sends > 1) {
       Log(LogLevel::kWarn, "sevdesk",
           "a write's connection closed before any answer; its re-send was refused");
-      return Classified(ErrorCode::kUnavailable, "sevdesk_uncertain",
+      return Classified(ErrorCode::kUnavailable, app::sevdesk_reason::kUncertain,
                         "Die Verbindung zu sevdesk brach ab, bevor eine Antwort kam.");
     }
     return Classified(
-        ErrorCode::kUnavailable, never_sent || !write ? "sevdesk_unreachable" : "sevdesk_uncertain",
+        ErrorCode::kUnavailable,
+        never_sent || !write ? app::sevdesk_reason::kUnreachable : app::sevdesk_reason::kUncertain,
         std::string("sevdesk ist nicht erreichbar (") + curl_easy_strerror(rc) + ").");
   }
 
@@ -564,11 +570,11 @@ class SevdeskClient final : public app::SevdeskGateway {
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
     Return(h);
     if (rc != CURLE_OK) return tl::unexpected(TransportError(rc, write, guard));
-    return Classify(answer, write);
+    return Classify(answer, path, write);
   }
 
   // Turns a complete HTTP answer into JSON or a classified error.
-  static Result<Json> Classify(const HttpAnswer& answer, bool write) {
+  static Result<Json> Classify(const HttpAnswer& answer, const std::string& path, bool write) {
     Json j = Json::parse(answer.body, nullptr, false);
     std::string message;
     if (j.is_object() && j.contains("error") && j["error"].is_object()) {
@@ -576,28 +582,30 @@ class SevdeskClient final : public app::SevdeskGateway {
     }
     const long s = answer.status;
     if (s == 401) {
-      return tl::unexpected(Classified(ErrorCode::kUnauthenticated, "sevdesk_auth",
+      return tl::unexpected(Classified(ErrorCode::kUnauthenticated, app::sevdesk_reason::kAuth,
                                        message.empty() ? "Authentication required" : message));
     }
     if (s == 403) {
-      return tl::unexpected(Classified(ErrorCode::kForbidden, "sevdesk_forbidden", message));
+      return tl::unexpected(
+          Classified(ErrorCode::kForbidden, app::sevdesk_reason::kForbidden, message));
     }
     if (s == 429) {
-      Error e = Classified(ErrorCode::kRateLimited, "sevdesk_rate_limited",
+      Error e = Classified(ErrorCode::kRateLimited, app::sevdesk_reason::kRateLimited,
                            "sevdesk bremst zu viele Anfragen (429).");
       e.retry_after = answer.retry_after;
       return tl::unexpected(e);
     }
     // sevdesk answered, but with an error: "sevdesk_error" for reads (nothing can have been
     // changed), "sevdesk_uncertain" for writes (the change may have been applied).
-    const char* answered_error = write ? "sevdesk_uncertain" : "sevdesk_error";
+    const std::string_view answered_error =
+        write ? app::sevdesk_reason::kUncertain : app::sevdesk_reason::kError;
     if (s >= 500 || s == 0 || (s >= 300 && s < 400)) {
       return tl::unexpected(
           Classified(ErrorCode::kUnavailable, answered_error,
                      "sevdesk meldet einen Serverfehler (" + std::to_string(s) + ")."));
     }
     if (s >= 400) {
-      return tl::unexpected(Classified(ErrorCode::kInvalidArgument, "sevdesk_rejected",
+      return tl::unexpected(Classified(ErrorCode::kInvalidArgument, RejectionReason(path, message),
                                        message.empty() ? "HTTP " + std::to_string(s) : message));
     }
     if (j.is_discarded() || !j.is_object()) {
@@ -618,6 +626,20 @@ class SevdeskClient final : public app::SevdeskGateway {
 };
 
 }  // namespace
+
+std::string_view RejectionReason(std::string_view path, std::string_view message) {
+  // saveVoucher names an uploaded temporary file that sevdesk no longer has (it expires): "The
+  // file <name> was not found. Upload it with Voucher/Factory/uploadTempFile first." The real
+  // wording is not recorded, so any mention of the file name or the upload counts.
+  if (path == "/Voucher/Factory/saveVoucher" &&
+      (Contains(message, "ilename") || Contains(message, "uploadTempFile") ||
+       (Contains(message, "file") && Contains(message, "not found")))) {
+    return app::sevdesk_reason::kFileGone;
+  }
+  // sevdesk's "not found" (code 151) names the model: "No Model_Contact with the id 7 was found".
+  if (Contains(message, "Model_Contact with the id")) return app::sevdesk_reason::kContactGone;
+  return app::sevdesk_reason::kRejected;
+}
 
 std::unique_ptr<app::SevdeskGateway> MakeSevdeskClient(ClientSettings settings) {
   return std::make_unique<SevdeskClient>(std::move(settings));

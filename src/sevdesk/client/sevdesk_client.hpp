@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "app/sevdesk_ports.hpp"
 
@@ -32,6 +33,11 @@ struct ClientSettings {
   // proxy can repeat a request on its own, so one is used only when configured explicitly.
   std::string proxy;
 };
+
+// The reason (app::sevdesk_reason) of a request that sevdesk refused with a 4xx other than 401,
+// 403 and 429: which object was missing, read from sevdesk's message text. Only the client reads
+// that text; the engine decides on the reason.
+std::string_view RejectionReason(std::string_view path, std::string_view message);
 
 // Must be called once at start-up (curl_global_init).
 void InitHttpClient();
