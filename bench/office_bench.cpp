@@ -461,7 +461,7 @@ std::vector<std::int64_t> SeedDrafts(Office& office, std::int64_t school_id,
                                      const std::vector<std::int64_t>& customers, int count) {
   std::vector<std::int64_t> ids;
   ids.reserve(static_cast<std::size_t>(count));
-  const Date today = DateOf(office.clock.Now());
+  const Date today = BerlinDateOf(office.clock.Now());
   for (int i = 0; i < count; ++i) {
     domain::Invoice inv;
     inv.customer_id = customers[static_cast<std::size_t>(i) % customers.size()];

@@ -325,7 +325,7 @@ struct Site {
   std::int64_t Draft(const School& s, int i) {
     domain::Invoice inv;
     inv.customer_id = s.customers[static_cast<std::size_t>(i) % s.customers.size()];
-    inv.invoice_date = DateOf(clock.Now());
+    inv.invoice_date = BerlinDateOf(clock.Now());
     inv.lines = {{"Einzelstunde", 1000, "Stunde", 5500, 19}, {"Fachbuch", 1000, "Stk", 1869, 7}};
     return Must(invoices->CreateDraft(s.id, inv), "draft").id;
   }

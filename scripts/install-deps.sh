@@ -8,7 +8,7 @@ packages=(
   libhpdf-dev libcurl4-openssl-dev libcli11-dev libfmt-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev
   fonts-dejavu-core poppler-utils clang-format curl chromium
-  libpq-dev postgresql-15
+  libpq-dev postgresql-15 libhowardhinnant-date-dev tzdata
 )
 # Browser tests: node and npm from Debian, unless a node with npm is installed already.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -17,6 +17,7 @@
 #include "app/sevdesk_service.hpp"
 #include "app/transaction.hpp"
 #include "core/clock.hpp"
+#include "core/date.hpp"
 #include "core/log.hpp"
 #include "crypto/sodium_crypto.hpp"
 #include "http/api/api.hpp"
@@ -331,6 +332,8 @@ int main(int argc, char** argv) {
   using namespace hs;
   const sigset_t signals = BlockShutdownSignals();
   if (auto st = crypto::InitCrypto(); !st) return Die(st.error().message);
+  // Documents and numbers are dated in Europe/Berlin: without the zone data, refuse to start.
+  if (auto why = CheckTimeZoneData()) return Die(*why);
   sevdesk::InitHttpClient();
 
   CLI::App app{"hundeschule – Kunden, Rechnungen und Belege für Hundeschulen, mit sevdesk"};

@@ -117,7 +117,7 @@ Result<DemoResult> CreateDemoSchool(SchoolService& schools, CustomerService& cus
     ++result.customers;
   }
 
-  const Date today = DateOf(clock.Now());
+  const Date today = BerlinDateOf(clock.Now());
   std::vector<std::int64_t> finalized;
   for (int i = 0; i < settings.invoices; ++i) {
     domain::Invoice inv;

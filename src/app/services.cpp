@@ -466,7 +466,7 @@ Result<domain::Invoice> InvoiceService::Cancel(std::int64_t school_id, std::int6
   HS_TRY(original, (*uow)->Invoices().Get(school_id, id));
   HS_CHECK(domain::CanCancel(*original));
   // The cancellation is dated today unless that lies before the original invoice.
-  Date date = DateOf(clock_.Now());
+  Date date = BerlinDateOf(clock_.Now());
   if (std::chrono::sys_days{date} < std::chrono::sys_days{original->invoice_date}) {
     date = original->invoice_date;
   }

@@ -47,7 +47,7 @@ int YearOf(Date date) {
   return static_cast<int>(date.year());
 }
 
-Date DateOf(Instant instant) {
+Date UtcDateOf(Instant instant) {
   return Date{std::chrono::floor<std::chrono::days>(instant)};
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Civil dates (no time zone) and UTC instants.
+// Civil dates (no time zone), UTC instants, and the civil date in Europe/Berlin.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -14,7 +14,14 @@ std::optional<Date> ParseIsoDate(std::string_view text);  // "2026-11-27", valid
 std::string FormatIsoDate(Date date);                     // "2026-11-27"
 std::string FormatDateDe(Date date);                      // "27.11.2026"
 int YearOf(Date date);
-Date DateOf(Instant instant);  // the UTC civil date of an instant
+Date UtcDateOf(Instant instant);  // the UTC civil date of an instant (wire formats, tests)
+// The civil date of an instant in Europe/Berlin, the schools' time zone: every "today" that
+// reaches a document, a number or sevdesk. Between 00:00 and 01:00/02:00 German time the UTC
+// date is still yesterday's (and on 1 January, last year's).
+Date BerlinDateOf(Instant instant);
+// Nothing when the time zone database is usable; otherwise why not (checked at start-up, so a
+// machine without tzdata fails loudly instead of dating documents wrongly).
+std::optional<std::string> CheckTimeZoneData();
 Date AddDays(Date date, int days);
 
 std::string FormatIsoInstant(Instant instant);  // "2026-11-27T04:42:45.123Z"

@@ -224,6 +224,31 @@ TEST_F(SevdeskTransferTest, CancellationIsTransferredAndNetsToZero) {
   EXPECT_EQ(VoucherDocument(token_, storno["voucher"]["id"]), *pdf);
 }
 
+// Issue 14.5: "today" is the German civil date. At 00:30 on New Year's Day in Germany it is still
+// 31 December in UTC; the cancellation must carry the new year's date, number and voucher date.
+TEST_F(SevdeskTransferTest, ACancellationJustAfterGermanMidnightOnNewYearIsDatedTheNewYear) {
+  Connected();
+  const auto customer = NewCustomer(school_.school_id, "Silvester");
+  const auto inv = Finalize(school_.school_id, customer.id, {{"Einzelstunde", 5500, 19}},
+                            *ParseIsoDate("2026-11-20"));
+  Drain();
+  const Instant german_new_year = *ParseIsoInstant("2026-12-31T23:30:00.000Z");  // 00:30 CET
+  AdvanceClock(std::chrono::duration_cast<std::chrono::milliseconds>(german_new_year - Now()));
+  auto cancellation = invoices_->Cancel(school_.school_id, inv.id);
+  ASSERT_TRUE(cancellation) << cancellation.error().message;
+  EXPECT_EQ(FormatIsoDate(cancellation->invoice_date), "2027-01-01");
+  ASSERT_TRUE(cancellation->number);
+  EXPECT_NE(cancellation->number->find("2027"), std::string::npos) << *cancellation->number;
+  Drain();
+  bool found = false;
+  for (const auto& v : Vouchers(token_)) {
+    if (v["voucher"]["description"] != *cancellation->number) continue;
+    found = true;
+    EXPECT_EQ(v["voucher"]["voucherDate"].get<std::string>().substr(0, 10), "2027-01-01");
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST_F(SevdeskTransferTest, ContactCreatedOnceAndAKnownCustomerCostsTwoCalls) {
   Connected();
   const auto customer = NewCustomer(school_.school_id, "Wiederkehr");
@@ -311,11 +336,11 @@ TEST_F(SevdeskTransferTest, NotEnabledMeansNoOutboxAndStatusNotTransferred) {
 TEST_F(SevdeskTransferTest, TransferStartDateLeavesOlderInvoicesAlone) {
   Connected();
   ConnectionUpdate u;
-  u.transfer_start_date = std::optional<Date>{AddDays(DateOf(Now()), -5)};
+  u.transfer_start_date = std::optional<Date>{AddDays(BerlinDateOf(Now()), -5)};
   ASSERT_TRUE(sevdesk_->UpdateConnection(school_, u));
   const auto customer = NewCustomer(school_.school_id, "Datum");
-  const auto old_inv =
-      Finalize(school_.school_id, customer.id, {{"Alt", 1000, 19}}, AddDays(DateOf(Now()), -10));
+  const auto old_inv = Finalize(school_.school_id, customer.id, {{"Alt", 1000, 19}},
+                                AddDays(BerlinDateOf(Now()), -10));
   const auto new_inv = Finalize(school_.school_id, customer.id, {{"Neu", 1000, 19}});
   EXPECT_FALSE(TransferOf(school_.school_id, ReceiptOf(school_.school_id, old_inv)));
   EXPECT_TRUE(TransferOf(school_.school_id, ReceiptOf(school_.school_id, new_inv)));
@@ -407,7 +432,7 @@ TEST_F(SevdeskTransferTest, BulkTransferByFilterAndProgress) {
   school_ = NewSchool("Pfote");
   token_ = kTokenA;
   const auto customer = NewCustomer(school_.school_id, "Filter");
-  const Date today = DateOf(Now());
+  const Date today = BerlinDateOf(Now());
   const auto old_inv =
       Finalize(school_.school_id, customer.id, {{"Alt", 1000, 19}}, AddDays(today, -60));
   std::vector<std::int64_t> in_range;

@@ -194,7 +194,7 @@ domain::Invoice SevdeskWorld::NewDraft(std::int64_t school_id, std::int64_t cust
                                        const std::vector<Line>& lines, Date date) {
   domain::Invoice inv;
   inv.customer_id = customer_id;
-  inv.invoice_date = date.ok() ? date : DateOf(clock_->Now());
+  inv.invoice_date = date.ok() ? date : BerlinDateOf(clock_->Now());
   inv.service_date = AddDays(inv.invoice_date, -2);
   for (const auto& l : lines) {
     inv.lines.push_back({l.text, l.quantity, "Stk", l.unit_price_cents, l.vat_rate});
@@ -229,7 +229,7 @@ std::int64_t SevdeskWorld::ReceiptOf(std::int64_t school_id, const domain::Invoi
 
 std::int64_t SevdeskWorld::AddExpense(std::int64_t school_id) {
   domain::NewExpense e;
-  e.date = DateOf(clock_->Now());
+  e.date = BerlinDateOf(clock_->Now());
   e.amount_gross_cents = 11900;
   e.vat_rate = 19;
   e.description = "Leckerlis";

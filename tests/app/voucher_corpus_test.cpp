@@ -62,7 +62,7 @@ class VoucherCorpus : public SevdeskWorld,
                                         const CorpusInvoice& c) {
     domain::Invoice draft;
     draft.customer_id = customer_id;
-    draft.invoice_date = DateOf(Now());
+    draft.invoice_date = BerlinDateOf(Now());
     draft.price_entry = c.price_entry;
     draft.lines = c.lines;
     auto created = invoices_->CreateDraft(school_id, draft);
