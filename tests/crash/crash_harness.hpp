@@ -103,6 +103,14 @@ class CrashHarness : public ::testing::Test {
 
   // The kill loop's pause before the next SIGKILL.
   std::chrono::milliseconds NextPause(int min_ms, int max_ms);
+  // Waits for kill `index` (0-based, of kills_): kill points follow the backfill's progress, not
+  // the wall clock, so the test means the same on a fast and on a slow machine, and the backfill
+  // can never end before the last kill. Kill `index` comes once the sandbox holds
+  // (index + 1) / (kills_ + 1) of 90 % of the receipts, after a seeded pause of up to
+  // `max_pause_ms` (kills also land during start-up and inside requests). Returns false when
+  // `alive` turns false or nothing moved for two minutes (a stall is a bug, reported by the
+  // caller).
+  bool WaitForKillPoint(int index, int max_pause_ms, const std::function<bool()>& alive);
 
   std::string dir_;
   std::string app_url_;

@@ -325,8 +325,9 @@ TEST_F(CrashPgServerTest, ServerCrashesDuringBackfillExactlyOnce) {
   int lost_bookkeeping = 0;  // crashes after which the server had less than just before
   int lost_wal_crashes = 0;  // crashes that lost WAL inserted before them
   for (int i = 0; i < kills_; ++i) {
-    std::this_thread::sleep_for(NextPause(i == 0 ? 500 : 1500, 4000));
+    const bool reached = WaitForKillPoint(i, 1500, [&] { return AllAlive(); });
     ASSERT_TRUE(AllAlive());
+    ASSERT_TRUE(reached) << "the backfill stalled";
     const Bookkeeping before = ReadBookkeeping();
     const std::int64_t vouchers = SandboxVoucherCount();
     const auto crash_start = steady_clock::now();

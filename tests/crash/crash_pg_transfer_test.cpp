@@ -156,8 +156,9 @@ TEST_F(CrashPostgresTest, ThreeProcessesSurviveRandomSigkillsExactlyOnce) {
   int kill_number = 0;
   for (std::size_t i = 0; i < victims.size(); ++i) {
     const std::string& victim = victims[i];
-    std::this_thread::sleep_for(NextPause(300, 3000));
+    const bool reached = WaitForKillPoint(static_cast<int>(i), 1500, [&] { return AllAlive(); });
     ASSERT_TRUE(AllAlive());
+    ASSERT_TRUE(reached) << "the backfill stalled";
     if (i == pauses[0] || i == pauses[1]) {
       // Pause the process that holds a running transfer (any, if none is running now).
       std::string paused =

@@ -111,8 +111,9 @@ TEST_F(CrashTransferTest, BackfillSurvivesSigkillAndFaultsExactlyOnce) {
   // Kill serve with SIGKILL at random moments and restart it.
   int kills = 0;
   for (; kills < kills_; ++kills) {
-    std::this_thread::sleep_for(NextPause(300, 6000));
+    const bool reached = WaitForKillPoint(kills, 1500, [&] { return !serve_->Exited(); });
     ASSERT_FALSE(serve_->Exited()) << "serve died by itself (" << serve_->code() << ")";
+    ASSERT_TRUE(reached) << "the backfill stalled";
     EXPECT_EQ(serve_->Kill(SIGKILL), 128 + SIGKILL);
     std::cout << "[crash] kill " << kills + 1 << " at " << Seconds(backfill_start)
               << " s, vouchers in sandbox: " << SandboxVoucherCount() << std::endl;
