@@ -1,4 +1,4 @@
-// The sevdesk routes of the JSON API (src/http/api/sevdesk_api.cpp), served in-process by the
+// The sevdesk routes of the JSON API (src/http/api/sevdesk_handlers.cpp), served in-process by the
 // real http::Server on a free loopback port, with a real login (cookie + CSRF token).
 #include <thread>
 

@@ -1,5 +1,6 @@
 #pragma once
-// The JSON API (/api/v1): one route table, authentication, CSRF, error mapping, metrics.
+// The JSON API (/api/v1): the route table (routes.hpp) registered with authentication and CSRF,
+// error mapping, metrics.
 #include <functional>
 #include <memory>
 #include <string>
@@ -8,6 +9,7 @@
 #include "app/services.hpp"
 #include "app/sevdesk_service.hpp"
 #include "core/clock.hpp"
+#include "http/api/routes.hpp"
 #include "http/http_types.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -37,6 +39,7 @@ using AuthedHandler = std::function<Response(const Request&, const app::Principa
 class Api {
  public:
   Api(ApiServices services, ApiSettings settings);
+  ~Api();
 
   // The handler for http::Server.
   Response Handle(const Request& request);
@@ -48,13 +51,14 @@ class Api {
   void SetFallback(Handler handler) { fallback_ = std::move(handler); }
 
  private:
-  void RegisterRoutes();
-  void RegisterSevdeskRoutes();
-  Response Login(const Request& req);
-  Response Logout(const Request& req);
-  std::string SessionCookie(const std::string& value, const char* max_age) const;
+  void Register(std::span<const Route> routes);
+  // Runs `handler` for the session's principal; 401 without a session, 403 when a state-changing
+  // request lacks the session's CSRF token.
+  Response Authenticated(const Request& req, bool state_changing,
+                         const AuthedHandler& handler) const;
   ApiServices s_;
   ApiSettings settings_;
+  std::unique_ptr<Handlers> handlers_;
   Router router_;
   Handler fallback_;
 };

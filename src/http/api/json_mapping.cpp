@@ -381,6 +381,38 @@ Status ApplyCustomer(const Json& body, domain::Customer& c, bool creating) {
   return {};
 }
 
+namespace {
+
+// One entry of "lines" (`p`: "lines[i]."); errors are recorded.
+domain::InvoiceLine ReadInvoiceLine(const Json& l, const std::string& p,
+                                    std::vector<FieldError>& errors) {
+  ObjectReader lr(l, p, errors, {"amount_cents"});
+  domain::InvoiceLine line;
+  if (auto v = lr.String("text")) line.text = *v;
+  if (auto v = lr.Decimal("quantity")) {
+    if (auto q = ParseQuantity(*v)) {
+      line.quantity = *q;
+    } else {
+      lr.Error("quantity", "Menge mit höchstens 3 Nachkommastellen erwartet, z. B. \"1.5\".");
+    }
+  }
+  if (auto v = lr.String("unit")) line.unit = *v;
+  if (auto v = lr.Int("unit_price_cents")) {
+    line.unit_price_cents = *v;
+  } else if (!lr.Has("unit_price_cents")) {
+    lr.Error("unit_price_cents", "Bitte einen Einzelpreis in Cent angeben.");
+  }
+  if (auto v = lr.Int("vat_rate")) {
+    line.vat_rate = static_cast<int>(std::clamp<std::int64_t>(*v, -1, 1000));
+  } else if (!lr.Has("vat_rate")) {
+    lr.Error("vat_rate", "Bitte einen Steuersatz angeben (0, 7 oder 19).");
+  }
+  lr.Finish();
+  return line;
+}
+
+}  // namespace
+
 Status ApplyInvoice(const Json& body, domain::Invoice& inv, bool creating) {
   std::vector<FieldError> errors;
   ObjectReader r(body, "", errors,
@@ -425,29 +457,7 @@ Status ApplyInvoice(const Json& body, domain::Invoice& inv, bool creating) {
           errors.push_back({p.substr(0, p.size() - 1), "Objekt erwartet."});
           continue;
         }
-        ObjectReader lr(l, p, errors, {"amount_cents"});
-        domain::InvoiceLine line;
-        if (auto v = lr.String("text")) line.text = *v;
-        if (auto v = lr.Decimal("quantity")) {
-          if (auto q = ParseQuantity(*v)) {
-            line.quantity = *q;
-          } else {
-            lr.Error("quantity", "Menge mit höchstens 3 Nachkommastellen erwartet, z. B. \"1.5\".");
-          }
-        }
-        if (auto v = lr.String("unit")) line.unit = *v;
-        if (auto v = lr.Int("unit_price_cents")) {
-          line.unit_price_cents = *v;
-        } else if (!lr.Has("unit_price_cents")) {
-          lr.Error("unit_price_cents", "Bitte einen Einzelpreis in Cent angeben.");
-        }
-        if (auto v = lr.Int("vat_rate")) {
-          line.vat_rate = static_cast<int>(std::clamp<std::int64_t>(*v, -1, 1000));
-        } else if (!lr.Has("vat_rate")) {
-          lr.Error("vat_rate", "Bitte einen Steuersatz angeben (0, 7 oder 19).");
-        }
-        lr.Finish();
-        inv.lines.push_back(std::move(line));
+        inv.lines.push_back(ReadInvoiceLine(l, p, errors));
       }
     }
   }

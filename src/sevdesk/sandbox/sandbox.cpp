@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <shared_mutex>
+#include <span>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -120,6 +121,41 @@ Json StatsJson(const Stats& stats) {
   }
   return out;
 }
+
+struct ApiRoute {
+  const char* method;
+  const char* pattern;  // below /api/v1
+  ApiHandler handler;
+};
+
+// The sevdesk API the sandbox answers (handlers in account.cpp and vouchers.cpp).
+constexpr ApiRoute kApiRoutes[] = {
+    {"GET", "/Tools/bookkeepingSystemVersion", GetBookkeepingVersion},
+    {"GET", "/SevUser", GetSevUsers},
+    {"GET", "/ReceiptGuidance/forRevenue", GetRevenueGuidance},
+    {"GET", "/ReceiptGuidance/forExpense", GetExpenseGuidance},
+    {"GET", "/StaticCountry", GetStaticCountries},
+    {"GET", "/PaymentMethod", GetPaymentMethods},
+    {"GET", "/Contact", ListContacts},
+    {"POST", "/Contact", CreateContact},
+    {"GET", "/Contact/Factory/getNextCustomerNumber", NextCustomerNumber},
+    {"GET", "/Contact/Factory/checkCustomerNumberAvailability", CheckCustomerNumber},
+    {"GET", "/Contact/Mapper/checkCustomerNumberAvailability", CheckCustomerNumber},
+    {"GET", "/Contact/{contactId}", GetContact},
+    {"PUT", "/Contact/{contactId}", UpdateContact},
+    {"GET", "/ContactAddress", ListAddresses},
+    {"POST", "/ContactAddress", CreateAddress},
+    {"GET", "/ContactAddress/{contactAddressId}", GetAddress},
+    {"GET", "/CommunicationWay", ListCommWays},
+    {"POST", "/CommunicationWay", CreateCommWay},
+    {"GET", "/CommunicationWay/{communicationWayId}", GetCommWay},
+    {"POST", "/Voucher/Factory/uploadTempFile", UploadTempFile},
+    {"POST", "/Voucher/Factory/saveVoucher", SaveVoucher},
+    {"GET", "/Voucher", ListVouchers},
+    {"GET", "/Voucher/{voucherId}", GetVoucher},
+    {"PUT", "/Voucher/{voucherId}/bookAmount", BookVoucherAmount},
+    {"GET", "/VoucherPos", ListVoucherPositions},
+};
 
 }  // namespace
 
@@ -266,37 +302,13 @@ class Sandbox::Impl {
  private:
   // ---- Routing ---------------------------------------------------------------------------------
 
-  void Api(const char* method, const char* pattern, ApiHandler handler) {
-    api_router_.Add(method, pattern, [](const http::Request&) { return http::Response{}; });
-    api_handlers_[std::string(method) + " " + pattern] = handler;
-  }
-
   void RegisterApiRoutes() {
-    Api("GET", "/Tools/bookkeepingSystemVersion", GetBookkeepingVersion);
-    Api("GET", "/SevUser", GetSevUsers);
-    Api("GET", "/ReceiptGuidance/forRevenue", GetRevenueGuidance);
-    Api("GET", "/ReceiptGuidance/forExpense", GetExpenseGuidance);
-    Api("GET", "/StaticCountry", GetStaticCountries);
-    Api("GET", "/PaymentMethod", GetPaymentMethods);
-    Api("GET", "/Contact", ListContacts);
-    Api("POST", "/Contact", CreateContact);
-    Api("GET", "/Contact/Factory/getNextCustomerNumber", NextCustomerNumber);
-    Api("GET", "/Contact/Factory/checkCustomerNumberAvailability", CheckCustomerNumber);
-    Api("GET", "/Contact/Mapper/checkCustomerNumberAvailability", CheckCustomerNumber);
-    Api("GET", "/Contact/{contactId}", GetContact);
-    Api("PUT", "/Contact/{contactId}", UpdateContact);
-    Api("GET", "/ContactAddress", ListAddresses);
-    Api("POST", "/ContactAddress", CreateAddress);
-    Api("GET", "/ContactAddress/{contactAddressId}", GetAddress);
-    Api("GET", "/CommunicationWay", ListCommWays);
-    Api("POST", "/CommunicationWay", CreateCommWay);
-    Api("GET", "/CommunicationWay/{communicationWayId}", GetCommWay);
-    Api("POST", "/Voucher/Factory/uploadTempFile", UploadTempFile);
-    Api("POST", "/Voucher/Factory/saveVoucher", SaveVoucher);
-    Api("GET", "/Voucher", ListVouchers);
-    Api("GET", "/Voucher/{voucherId}", GetVoucher);
-    Api("PUT", "/Voucher/{voucherId}/bookAmount", BookVoucherAmount);
-    Api("GET", "/VoucherPos", ListVoucherPositions);
+    for (const ApiRoute& route : kApiRoutes) {
+      // The router finds the pattern; the handler runs by "METHOD pattern" under the lock.
+      api_router_.Add(route.method, route.pattern,
+                      [](const http::Request&) { return http::Response{}; });
+      api_handlers_[std::string(route.method) + " " + route.pattern] = route.handler;
+    }
   }
 
   http::Response Handle(const http::Request& request) {
@@ -333,9 +345,9 @@ class Sandbox::Impl {
     probe.method = request.method;
     probe.path = request.path.substr(kApiPrefix.size());
     const auto match = api_router_.Find(probe);
+    const bool matched = match.handler != nullptr;
     const std::string method = request.method == "HEAD" ? "GET" : request.method;
-    const std::string route =
-        method + " " + (match.handler ? match.pattern : std::string("(unknown)"));
+    const std::string route = method + " " + (matched ? match.pattern : std::string("(unknown)"));
     const bool is_write = request.method != "GET" && request.method != "HEAD";
 
     const auto token = request.Header("Authorization");
@@ -345,102 +357,138 @@ class Sandbox::Impl {
       CountGlobal(route, "401");
       return Unauthenticated();
     }
+    const Admission admission = Admit(*account, is_write, route, matched);
+    if (auto refused = Refuse(admission, matched, request.method, probe.path)) {
+      return Count(*account, route, std::move(*refused));
+    }
+    if (admission.delay.count() > 0) SleepFor(admission.delay);
+    if (auto faulted = FaultBeforeWrite(admission.kind, admission.faults)) {
+      return Count(*account, route, std::move(*faulted));
+    }
+    http::Response response =
+        RunHandler(*account, request, probe.path_params, route, admission.faults);
+    if (is_write && response.status < 300) SaveState();
+    return Count(*account, route,
+                 AfterWrite(admission.kind, admission.faults, std::move(response)));
+  }
 
-    FaultKind kind = FaultKind::kNone;
-    std::chrono::milliseconds delay{0};
-    std::optional<int> limited_retry_after;
-    FaultSettings faults;
+  // What the sandbox decided about a request before its handler runs.
+  struct Admission {
     bool revoked = false;
     bool api_access = true;
-    {
-      std::lock_guard lock(account->mu);
-      revoked = account->revoked;
-      api_access = account->settings.api_access;
-      faults = account->settings.faults ? *account->settings.faults : *GlobalFaults();
-      if (faults.rate_limit_requests > 0 && !revoked && api_access) {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - account->window_start >= faults.rate_limit_window) {
-          account->window_start = now;
-          account->window_count = 0;
-        }
-        if (++account->window_count > faults.rate_limit_requests) {
-          const auto left = account->window_start + faults.rate_limit_window - now;
-          limited_retry_after = static_cast<int>(std::max<std::int64_t>(
-              1,
-              (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 999) / 1000));
-        }
-      }
-      if (!revoked && api_access && !limited_retry_after && match.handler) {
-        kind = TakeScripted(*account, is_write, route);
-        const bool applies = FaultApplies(faults, is_write, route);
-        if (kind == FaultKind::kNone && applies) kind = DrawFault(faults, *account->random);
-        if (applies) {
-          delay = faults.latency;
-          if (faults.jitter.count() > 0) {
-            delay += std::chrono::milliseconds(
-                account->random->Below(static_cast<std::uint64_t>(faults.jitter.count()) + 1));
-          }
-        }
-      }
-      if (kind != FaultKind::kNone) ++account->faults_injected[std::string(FaultKindName(kind))];
-    }
-    if (revoked) return Count(*account, route, Unauthenticated());
-    if (!api_access) {
-      // Assumption (undocumented in sevdesk): a plan below Buchhaltung Pro gets 403.
-      return Count(*account, route,
-                   Error(403,
-                         "Your sevdesk plan does not include API access. API access "
-                         "requires the plan Buchhaltung Pro or higher."));
-    }
-    if (limited_retry_after) {
-      auto response = Error(429, "Too Many Requests");
-      response.AddHeader("Retry-After", std::to_string(*limited_retry_after));
-      return Count(*account, route, std::move(response));
-    }
-    if (!match.handler) {
-      return Count(*account, route,
-                   Error(404, "Resource " + probe.path + " not found for " + request.method));
-    }
-    if (delay.count() > 0) SleepFor(delay);
+    std::optional<int> limited_retry_after;  // set: the account's rate limit is exceeded
+    FaultSettings faults;                    // the account's, else the global ones
+    FaultKind kind = FaultKind::kNone;       // the fault this request meets
+    std::chrono::milliseconds delay{0};
+  };
 
-    http::Response response;
+  // Under the account's lock: its state, its rate limit and the fault this request meets.
+  Admission Admit(Account& account, bool is_write, const std::string& route, bool matched) {
+    Admission admission;
+    std::lock_guard lock(account.mu);
+    admission.revoked = account.revoked;
+    admission.api_access = account.settings.api_access;
+    admission.faults = account.settings.faults ? *account.settings.faults : *GlobalFaults();
+    if (admission.faults.rate_limit_requests > 0 && !admission.revoked && admission.api_access) {
+      admission.limited_retry_after = CountInWindow(account, admission.faults);
+    }
+    if (!admission.revoked && admission.api_access && !admission.limited_retry_after && matched) {
+      ChooseFault(account, is_write, route, admission);
+    }
+    if (admission.kind != FaultKind::kNone) {
+      ++account.faults_injected[std::string(FaultKindName(admission.kind))];
+    }
+    return admission;
+  }
+
+  // Counts a request in the account's rate-limit window; over the limit: Retry-After seconds.
+  static std::optional<int> CountInWindow(Account& account, const FaultSettings& faults) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - account.window_start >= faults.rate_limit_window) {
+      account.window_start = now;
+      account.window_count = 0;
+    }
+    if (++account.window_count <= faults.rate_limit_requests) return std::nullopt;
+    const auto left = account.window_start + faults.rate_limit_window - now;
+    return static_cast<int>(std::max<std::int64_t>(
+        1, (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 999) / 1000));
+  }
+
+  // A scripted fault first, else a drawn one; the latency of the faults that apply.
+  void ChooseFault(Account& account, bool is_write, const std::string& route,
+                   Admission& admission) {
+    const FaultSettings& faults = admission.faults;
+    admission.kind = TakeScripted(account, is_write, route);
+    const bool applies = FaultApplies(faults, is_write, route);
+    if (admission.kind == FaultKind::kNone && applies) {
+      admission.kind = DrawFault(faults, *account.random);
+    }
+    if (!applies) return;
+    admission.delay = faults.latency;
+    if (faults.jitter.count() > 0) {
+      admission.delay += std::chrono::milliseconds(
+          account.random->Below(static_cast<std::uint64_t>(faults.jitter.count()) + 1));
+    }
+  }
+
+  // The answer to an account that may not call now, or to an unknown resource; none: go on.
+  static std::optional<http::Response> Refuse(const Admission& admission, bool matched,
+                                              const std::string& method, const std::string& path) {
+    if (admission.revoked) return Unauthenticated();
+    if (!admission.api_access) {
+      // Assumption (undocumented in sevdesk): a plan below Buchhaltung Pro gets 403.
+      return Error(403,
+                   "Your sevdesk plan does not include API access. API access "
+                   "requires the plan Buchhaltung Pro or higher.");
+    }
+    if (admission.limited_retry_after) {
+      auto response = Error(429, "Too Many Requests");
+      response.AddHeader("Retry-After", std::to_string(*admission.limited_retry_after));
+      return response;
+    }
+    if (!matched) return Error(404, "Resource " + path + " not found for " + method);
+    return std::nullopt;
+  }
+
+  // The answer of a fault that strikes before the handler runs; none: run the handler.
+  std::optional<http::Response> FaultBeforeWrite(FaultKind kind, const FaultSettings& faults) {
     switch (kind) {
       case FaultKind::kError500:
-        return Count(*account, route, InternalError());
+        return InternalError();
       case FaultKind::kTimeout:
         SleepFor(faults.timeout_duration);
-        return Count(*account, route, Error(504, "Gateway Timeout"));
+        return Error(504, "Gateway Timeout");
       case FaultKind::kRateLimited: {
-        response = Error(429, "Too Many Requests");
+        auto response = Error(429, "Too Many Requests");
         response.AddHeader("Retry-After", std::to_string(faults.retry_after_seconds));
-        return Count(*account, route, std::move(response));
+        return response;
       }
       case FaultKind::kRateLimitedNoRetryAfter:
-        return Count(*account, route, Error(429, "Too Many Requests"));
+        return Error(429, "Too Many Requests");
       case FaultKind::kReset:
-        return Count(*account, route, DroppedConnection(http::Response::Json(200, "")));
+        return DroppedConnection(http::Response::Json(200, ""));
       case FaultKind::kErrorBody200: {
         // Like sevdesk's refusals that arrive as HTTP 200 (e.g. code 390): nothing was changed.
         Json body = ErrorBody(200, "The request could not be processed", 390);
-        return Count(*account, route, http::Response::Json(200, body.dump()));
+        return http::Response::Json(200, body.dump());
       }
       default:
-        break;
+        return std::nullopt;
     }
+  }
 
-    {
-      std::lock_guard lock(account->mu);
-      Ctx ctx{.account = *account,
-              .request = request,
-              .params = probe.path_params,
-              .ids = ids_,
-              .now = clock_->Now(),
-              .search_lag = faults.search_lag,
-              .rounding = faults.rounding};
-      response = api_handlers_.at(route)(ctx);
-    }
-    if (is_write && response.status < 300) SaveState();
-    return Count(*account, route, AfterWrite(kind, faults, std::move(response)));
+  http::Response RunHandler(Account& account, const http::Request& request,
+                            const std::map<std::string, std::string>& params,
+                            const std::string& route, const FaultSettings& faults) {
+    std::lock_guard lock(account.mu);
+    Ctx ctx{.account = account,
+            .request = request,
+            .params = params,
+            .ids = ids_,
+            .now = clock_->Now(),
+            .search_lag = faults.search_lag,
+            .rounding = faults.rounding};
+    return api_handlers_.at(route)(ctx);
   }
 
   // The answer of a request whose change was applied, spoilt by an "after write" fault.
@@ -531,178 +579,226 @@ class Sandbox::Impl {
   // ---- Admin API
   // ---------------------------------------------------------------------------------
 
-  using AdminHandler = std::function<http::Response(const http::Request&)>;
+  using AdminMethod = http::Response (Impl::*)(const http::Request&);
 
-  void Admin(const char* method, const char* pattern, AdminHandler handler) {
-    admin_router_.Add(method, std::string(kAdminPrefix) + pattern, std::move(handler));
+  struct AdminRoute {
+    const char* method;
+    const char* pattern;  // below /__sandbox
+    AdminMethod handler;
+  };
+
+  // The admin API of tests and demo (docs: the sandbox's README).
+  static std::span<const AdminRoute> AdminRoutes() {
+    static constexpr AdminRoute kRoutes[] = {
+        {"GET", "", &Impl::Overview},
+        {"GET", "/accounts", &Impl::ListAccounts},
+        {"POST", "/accounts", &Impl::CreateAccount},
+        {"GET", "/accounts/{account}", &Impl::GetAccount},
+        {"PUT", "/accounts/{account}/settings", &Impl::UpdateAccountSettings},
+        {"POST", "/accounts/{account}/reset", &Impl::ResetAccount},
+        {"POST", "/accounts/{account}/revoke", &Impl::Revoke},
+        {"POST", "/accounts/{account}/reinstate", &Impl::Reinstate},
+        {"POST", "/accounts/{account}/token", &Impl::RotateToken},
+        {"GET", "/accounts/{account}/stats", &Impl::GetAccountStats},
+        {"GET", "/accounts/{account}/faults", &Impl::GetAccountFaults},
+        {"PUT", "/accounts/{account}/faults", &Impl::PutAccountFaults},
+        {"DELETE", "/accounts/{account}/faults", &Impl::DeleteAccountFaults},
+        {"GET", "/accounts/{account}/vouchers/{voucherId}/document", &Impl::VoucherDocument},
+        {"GET", "/accounts/{account}/documents/{documentId}", &Impl::Document},
+        {"GET", "/faults", &Impl::GetFaults},
+        {"PUT", "/faults", &Impl::PutFaults},
+        {"DELETE", "/faults", &Impl::DeleteFaults},
+        {"POST", "/faults/next", &Impl::InjectNextFault},
+        {"GET", "/stats", &Impl::GetStats},
+        {"POST", "/reset", &Impl::ResetAll},
+    };
+    return kRoutes;
+  }
+
+  void RegisterAdminRoutes() {
+    for (const AdminRoute& route : AdminRoutes()) {
+      admin_router_.Add(route.method, std::string(kAdminPrefix) + route.pattern,
+                        [this, handler = route.handler](const http::Request& request) {
+                          return (this->*handler)(request);
+                        });
+    }
   }
 
   std::shared_ptr<Account> AccountParam(const http::Request& request) const {
     return FindAccount(request.PathParam("account"));
   }
 
-  void RegisterAdminRoutes() {
-    Admin("GET", "", [this](const http::Request&) { return Overview(); });
-    Admin("GET", "/accounts", [this](const http::Request&) {
-      Json out = Json::array();
-      for (const auto& a : Accounts()) {
-        std::lock_guard lock(a->mu);
-        out.push_back(AccountSummary(*a));
-      }
-      return AdminJson(200, out);
-    });
-    Admin("POST", "/accounts", [this](const http::Request& request) {
-      Json body = Json::parse(request.body, nullptr, false);
-      auto settings = AccountFromJson(body);
+  http::Response ListAccounts(const http::Request&) {
+    Json out = Json::array();
+    for (const auto& a : Accounts()) {
+      std::lock_guard lock(a->mu);
+      out.push_back(AccountSummary(*a));
+    }
+    return AdminJson(200, out);
+  }
+
+  http::Response CreateAccount(const http::Request& request) {
+    Json body = Json::parse(request.body, nullptr, false);
+    auto settings = AccountFromJson(body);
+    if (!settings) return AdminError(400, settings.error().message);
+    if (auto s = AddAccount(*settings); !s) return AdminStatus(s);
+    auto account = FindAccount(settings->token);
+    std::lock_guard lock(account->mu);
+    return AdminJson(201, AccountSummary(*account));
+  }
+
+  http::Response GetAccount(const http::Request& request) {
+    auto account = AccountParam(request);
+    if (!account) return AdminError(404, "Unknown sandbox account");
+    std::lock_guard lock(account->mu);
+    return AdminJson(200, AccountDetail(*account));
+  }
+
+  http::Response UpdateAccountSettings(const http::Request& request) {
+    auto account = AccountParam(request);
+    if (!account) return AdminError(404, "Unknown sandbox account");
+    Json body = Json::parse(request.body, nullptr, false);
+    if (body.is_object() && body.contains("token")) {
+      return AdminError(400, "The token of an account cannot be changed");
+    }
+    {
+      std::lock_guard lock(account->mu);
+      auto settings = AccountFromJson(body, account->settings);
       if (!settings) return AdminError(400, settings.error().message);
-      if (auto s = AddAccount(*settings); !s) return AdminStatus(s);
-      auto account = FindAccount(settings->token);
+      account->settings = *settings;
+    }
+    SaveState();
+    std::lock_guard lock(account->mu);
+    return AdminJson(200, AccountSummary(*account));
+  }
+
+  http::Response ResetAccount(const http::Request& request) {
+    auto account = AccountParam(request);
+    if (!account) return AdminError(404, "Unknown sandbox account");
+    {
       std::lock_guard lock(account->mu);
-      return AdminJson(201, AccountSummary(*account));
-    });
-    Admin("GET", "/accounts/{account}", [this](const http::Request& request) {
-      auto account = AccountParam(request);
-      if (!account) return AdminError(404, "Unknown sandbox account");
-      std::lock_guard lock(account->mu);
-      return AdminJson(200, AccountDetail(*account));
-    });
-    Admin("PUT", "/accounts/{account}/settings", [this](const http::Request& request) {
-      auto account = AccountParam(request);
-      if (!account) return AdminError(404, "Unknown sandbox account");
-      Json body = Json::parse(request.body, nullptr, false);
-      if (body.is_object() && body.contains("token")) {
-        return AdminError(400, "The token of an account cannot be changed");
-      }
-      {
-        std::lock_guard lock(account->mu);
-        auto settings = AccountFromJson(body, account->settings);
-        if (!settings) return AdminError(400, settings.error().message);
-        account->settings = *settings;
-      }
-      SaveState();
-      std::lock_guard lock(account->mu);
-      return AdminJson(200, AccountSummary(*account));
-    });
-    Admin("POST", "/accounts/{account}/reset", [this](const http::Request& request) {
-      auto account = AccountParam(request);
-      if (!account) return AdminError(404, "Unknown sandbox account");
-      {
-        std::lock_guard lock(account->mu);
-        account->ClearData();
-      }
-      SaveState();
-      return AdminJson(200, Json{{"ok", true}});
-    });
-    Admin("POST", "/accounts/{account}/revoke",
-          [this](const http::Request& request) { return SetRevoked(request, true); });
-    Admin("POST", "/accounts/{account}/reinstate",
-          [this](const http::Request& request) { return SetRevoked(request, false); });
-    Admin("POST", "/accounts/{account}/token",
-          [this](const http::Request& request) { return RotateToken(request); });
-    Admin("GET", "/accounts/{account}/stats", [this](const http::Request& request) {
-      auto account = AccountParam(request);
-      if (!account) return AdminError(404, "Unknown sandbox account");
-      std::lock_guard lock(account->mu);
-      return AdminJson(200, AccountStats(*account));
-    });
-    Admin("GET", "/accounts/{account}/faults", [this](const http::Request& request) {
-      auto account = AccountParam(request);
-      if (!account) return AdminError(404, "Unknown sandbox account");
-      std::lock_guard lock(account->mu);
-      return AdminJson(
-          200, account->settings.faults ? FaultsToJson(*account->settings.faults) : Json(nullptr));
-    });
-    Admin("PUT", "/accounts/{account}/faults", [this](const http::Request& request) {
-      auto account = AccountParam(request);
-      if (!account) return AdminError(404, "Unknown sandbox account");
-      Json body = Json::parse(request.body, nullptr, false);
-      FaultSettings faults;  // a PUT replaces: unspecified keys are off
-      if (auto s = FaultsFromJson(body, faults); !s) return AdminStatus(s);
-      std::lock_guard lock(account->mu);
-      account->settings.faults = faults;
-      return AdminJson(200, FaultsToJson(faults));
-    });
-    Admin("DELETE", "/accounts/{account}/faults", [this](const http::Request& request) {
-      auto account = AccountParam(request);
-      if (!account) return AdminError(404, "Unknown sandbox account");
-      std::lock_guard lock(account->mu);
-      account->settings.faults.reset();
-      return AdminJson(200, Json{{"ok", true}});
-    });
-    Admin("GET", "/accounts/{account}/vouchers/{voucherId}/document",
-          [this](const http::Request& request) { return DocumentBytes(request, true); });
-    Admin("GET", "/accounts/{account}/documents/{documentId}",
-          [this](const http::Request& request) { return DocumentBytes(request, false); });
-    Admin("GET", "/faults", [this](const http::Request&) {
-      Json out = FaultsToJson(*GlobalFaults());
-      std::lock_guard lock(faults_mu_);
-      Json next = Json::array();
-      for (const auto& s : scripted_) {
-        next.push_back(Json{{"kind", FaultKindName(s.kind)},
-                            {"count", s.remaining},
-                            {"scope", FaultScopeName(s.scope)},
-                            {"endpoint", s.endpoint},
-                            {"account", s.account}});
-      }
-      out["next"] = std::move(next);
-      return AdminJson(200, out);
-    });
-    Admin("PUT", "/faults", [this](const http::Request& request) {
-      Json body = Json::parse(request.body, nullptr, false);
-      FaultSettings faults;
-      if (auto s = FaultsFromJson(body, faults); !s) return AdminStatus(s);
-      SetGlobalFaults(faults);
-      return AdminJson(200, FaultsToJson(faults));
-    });
-    Admin("DELETE", "/faults", [this](const http::Request&) {
-      SetGlobalFaults(FaultSettings{});
+      account->ClearData();
+    }
+    SaveState();
+    return AdminJson(200, Json{{"ok", true}});
+  }
+
+  http::Response Revoke(const http::Request& request) { return SetRevoked(request, true); }
+  http::Response Reinstate(const http::Request& request) { return SetRevoked(request, false); }
+
+  http::Response GetAccountStats(const http::Request& request) {
+    auto account = AccountParam(request);
+    if (!account) return AdminError(404, "Unknown sandbox account");
+    std::lock_guard lock(account->mu);
+    return AdminJson(200, AccountStats(*account));
+  }
+
+  http::Response GetAccountFaults(const http::Request& request) {
+    auto account = AccountParam(request);
+    if (!account) return AdminError(404, "Unknown sandbox account");
+    std::lock_guard lock(account->mu);
+    return AdminJson(
+        200, account->settings.faults ? FaultsToJson(*account->settings.faults) : Json(nullptr));
+  }
+
+  http::Response PutAccountFaults(const http::Request& request) {
+    auto account = AccountParam(request);
+    if (!account) return AdminError(404, "Unknown sandbox account");
+    Json body = Json::parse(request.body, nullptr, false);
+    FaultSettings faults;  // a PUT replaces: unspecified keys are off
+    if (auto s = FaultsFromJson(body, faults); !s) return AdminStatus(s);
+    std::lock_guard lock(account->mu);
+    account->settings.faults = faults;
+    return AdminJson(200, FaultsToJson(faults));
+  }
+
+  http::Response DeleteAccountFaults(const http::Request& request) {
+    auto account = AccountParam(request);
+    if (!account) return AdminError(404, "Unknown sandbox account");
+    std::lock_guard lock(account->mu);
+    account->settings.faults.reset();
+    return AdminJson(200, Json{{"ok", true}});
+  }
+
+  http::Response VoucherDocument(const http::Request& request) {
+    return DocumentBytes(request, true);
+  }
+  http::Response Document(const http::Request& request) { return DocumentBytes(request, false); }
+
+  http::Response GetFaults(const http::Request&) {
+    Json out = FaultsToJson(*GlobalFaults());
+    std::lock_guard lock(faults_mu_);
+    Json next = Json::array();
+    for (const auto& s : scripted_) {
+      next.push_back(Json{{"kind", FaultKindName(s.kind)},
+                          {"count", s.remaining},
+                          {"scope", FaultScopeName(s.scope)},
+                          {"endpoint", s.endpoint},
+                          {"account", s.account}});
+    }
+    out["next"] = std::move(next);
+    return AdminJson(200, out);
+  }
+
+  http::Response PutFaults(const http::Request& request) {
+    Json body = Json::parse(request.body, nullptr, false);
+    FaultSettings faults;
+    if (auto s = FaultsFromJson(body, faults); !s) return AdminStatus(s);
+    SetGlobalFaults(faults);
+    return AdminJson(200, FaultsToJson(faults));
+  }
+
+  http::Response DeleteFaults(const http::Request&) {
+    SetGlobalFaults(FaultSettings{});
+    std::lock_guard lock(faults_mu_);
+    scripted_.clear();
+    return AdminJson(200, Json{{"ok", true}});
+  }
+
+  http::Response InjectNextFault(const http::Request& request) {
+    Json body = Json::parse(request.body, nullptr, false);
+    if (!body.is_object()) return AdminError(400, "Expected a JSON object");
+    auto kind = ParseFaultKind(body.value("kind", ""));
+    if (!kind || *kind == FaultKind::kNone) return AdminError(400, "Unknown fault kind");
+    auto scope = ParseFaultScope(body.value("scope", "all"));
+    if (!scope) return AdminError(400, "scope must be all, reads or writes");
+    const int count = body.value("count", 1);
+    if (count < 1) return AdminError(400, "count must be at least 1");
+    InjectNext(*kind, count, *scope, body.value("endpoint", ""), body.value("account", ""));
+    return AdminJson(200, Json{{"ok", true}});
+  }
+
+  http::Response GetStats(const http::Request&) {
+    Json out = Json::object();
+    {
+      std::lock_guard lock(stats_mu_);
+      out["global"] = StatsJson(global_stats_);
+    }
+    Json accounts = Json::object();
+    for (const auto& a : Accounts()) {
+      std::lock_guard lock(a->mu);
+      accounts[std::to_string(a->client_id)] = AccountStats(*a);
+    }
+    out["accounts"] = std::move(accounts);
+    return AdminJson(200, out);
+  }
+
+  http::Response ResetAll(const http::Request&) {
+    for (const auto& a : Accounts()) {
+      std::lock_guard lock(a->mu);
+      a->ClearData();
+    }
+    SetGlobalFaults(settings_.faults);
+    {
       std::lock_guard lock(faults_mu_);
       scripted_.clear();
-      return AdminJson(200, Json{{"ok", true}});
-    });
-    Admin("POST", "/faults/next", [this](const http::Request& request) {
-      Json body = Json::parse(request.body, nullptr, false);
-      if (!body.is_object()) return AdminError(400, "Expected a JSON object");
-      auto kind = ParseFaultKind(body.value("kind", ""));
-      if (!kind || *kind == FaultKind::kNone) return AdminError(400, "Unknown fault kind");
-      auto scope = ParseFaultScope(body.value("scope", "all"));
-      if (!scope) return AdminError(400, "scope must be all, reads or writes");
-      const int count = body.value("count", 1);
-      if (count < 1) return AdminError(400, "count must be at least 1");
-      InjectNext(*kind, count, *scope, body.value("endpoint", ""), body.value("account", ""));
-      return AdminJson(200, Json{{"ok", true}});
-    });
-    Admin("GET", "/stats", [this](const http::Request&) {
-      Json out = Json::object();
-      {
-        std::lock_guard lock(stats_mu_);
-        out["global"] = StatsJson(global_stats_);
-      }
-      Json accounts = Json::object();
-      for (const auto& a : Accounts()) {
-        std::lock_guard lock(a->mu);
-        accounts[std::to_string(a->client_id)] = AccountStats(*a);
-      }
-      out["accounts"] = std::move(accounts);
-      return AdminJson(200, out);
-    });
-    Admin("POST", "/reset", [this](const http::Request&) {
-      for (const auto& a : Accounts()) {
-        std::lock_guard lock(a->mu);
-        a->ClearData();
-      }
-      SetGlobalFaults(settings_.faults);
-      {
-        std::lock_guard lock(faults_mu_);
-        scripted_.clear();
-      }
-      {
-        std::lock_guard lock(stats_mu_);
-        global_stats_.clear();
-      }
-      SaveState();
-      return AdminJson(200, Json{{"ok", true}});
-    });
+    }
+    {
+      std::lock_guard lock(stats_mu_);
+      global_stats_.clear();
+    }
+    SaveState();
+    return AdminJson(200, Json{{"ok", true}});
   }
 
   http::Response HandleAdmin(const http::Request& request) {
@@ -715,7 +811,7 @@ class Sandbox::Impl {
     return (*match.handler)(copy);
   }
 
-  http::Response Overview() {
+  http::Response Overview(const http::Request&) {
     Json out = Json::object();
     Json accounts = Json::array();
     for (const auto& a : Accounts()) {

@@ -84,6 +84,16 @@ struct PosInput {
   bool is_asset = false;
 };
 
+// sumNet, sumTax, sumGross and their *Accounting twins (the same in EUR), in sevdesk's order.
+void PutSums(Json& w, Cents net, Cents tax, Cents gross) {
+  w["sumNet"] = FormatAmount(net);
+  w["sumTax"] = FormatAmount(tax);
+  w["sumGross"] = FormatAmount(gross);
+  w["sumNetAccounting"] = FormatAmount(net);
+  w["sumTaxAccounting"] = FormatAmount(tax);
+  w["sumGrossAccounting"] = FormatAmount(gross);
+}
+
 Json PositionWire(const Ctx& ctx, std::int64_t id, const std::string& create,
                   std::int64_t voucher_id, const PosInput& p, bool v2) {
   Json w = Json::object();
@@ -101,12 +111,7 @@ Json PositionWire(const Ctx& ctx, std::int64_t id, const std::string& create,
   w["taxRate"] = FormatRate(p.rate);
   w["net"] = p.net ? "1" : "0";
   w["isAsset"] = p.is_asset ? "1" : "0";
-  w["sumNet"] = FormatAmount(p.sum_net);
-  w["sumTax"] = FormatAmount(p.sum_tax);
-  w["sumGross"] = FormatAmount(p.sum_gross);
-  w["sumNetAccounting"] = FormatAmount(p.sum_net);
-  w["sumTaxAccounting"] = FormatAmount(p.sum_tax);
-  w["sumGrossAccounting"] = FormatAmount(p.sum_gross);
+  PutSums(w, p.sum_net, p.sum_tax, p.sum_gross);
   w["comment"] = p.comment;
   w["sevClient"] = ctx.account.SevClientRef();
   return w;
@@ -212,69 +217,113 @@ http::Response UploadTempFile(Ctx& ctx) {
   return Objects(201, answer);
 }
 
-http::Response SaveVoucher(Ctx& ctx) {
-  Account& a = ctx.account;
-  auto body = ParseJsonBody(ctx.request);
-  if (!body) return Error(400, "Request body must be a JSON object");
-  if (!body->contains("voucher") || !(*body)["voucher"].is_object()) {
+namespace {
+
+// The answer that refuses a request, or nothing: go on.
+using Refusal = std::optional<http::Response>;
+
+// A saveVoucher request, filled in by the checks below in the order sevdesk checks it.
+struct SaveRequest {
+  const Json* body = nullptr;      // the whole request body
+  const Json* v = nullptr;         // body["voucher"]
+  bool v2 = true;                  // sevdesk-Update 2.0 bookkeeping
+  bool klein = false;              // Kleinunternehmer (§ 19 UStG)
+  VoucherRec* existing = nullptr;  // the draft to update; null: a new voucher
+  std::int64_t voucher_id = 0;
+  std::int64_t status = 0;
+  std::string credit_debit;
+  bool revenue = false;
+  std::string voucher_type;
+  std::optional<std::int64_t> supplier_id;
+  std::string supplier_name;
+  std::optional<Instant> voucher_date;
+  std::optional<Instant> delivery;
+  std::string currency;
+  const TaxRuleInfo* rule = nullptr;  // 2.0
+  std::string tax_type;               // 1.0
+  std::vector<PosInput> inputs;
+  std::optional<bool> net_mode;
+  std::set<std::string> delete_ids;
+  std::string file;  // a temp file to attach
+};
+
+using SaveStep = Refusal (*)(Ctx&, SaveRequest&);
+
+Refusal ReadEnvelope(Ctx& ctx, SaveRequest& r) {
+  const Json& body = *r.body;
+  if (!body.contains("voucher") || !body["voucher"].is_object()) {
     return Error(400, "voucher expected array with 'objectName' and 'mapAll'. " +
-                          std::string(Field(*body, "voucher").type_name()) + " given");
+                          std::string(Field(body, "voucher").type_name()) + " given");
   }
-  const Json& v = (*body)["voucher"];
-  if (StrOr(Field(v, "objectName")) != "Voucher" || !IsTruthy(Field(v, "mapAll"))) {
+  r.v = &body["voucher"];
+  if (StrOr(Field(*r.v, "objectName")) != "Voucher" || !IsTruthy(Field(*r.v, "mapAll"))) {
     return Error(400, "voucher expected 'objectName' = 'Voucher' and 'mapAll' = true");
   }
-  const bool v2 = a.settings.bookkeeping_version != "1.0";
-  const bool klein = a.settings.tax_mode == TaxMode::kKleinunternehmer;
+  r.v2 = ctx.account.settings.bookkeeping_version != "1.0";
+  r.klein = ctx.account.settings.tax_mode == TaxMode::kKleinunternehmer;
+  return std::nullopt;
+}
 
-  // An id means: update this draft.
-  VoucherRec* existing = nullptr;
-  std::int64_t voucher_id = 0;
-  if (!Field(v, "id").is_null()) {
-    auto id = ToInt(v["id"]);
-    auto it = id ? a.vouchers.find(*id) : a.vouchers.end();
-    if (it == a.vouchers.end()) {
-      return NotFound151("Voucher",
-                         v["id"].is_string() ? v["id"].get<std::string>() : v["id"].dump());
-    }
-    existing = &it->second;
-    voucher_id = *id;
-    if (!IsDraft(*existing)) {
-      return Error(400, "Voucher can only be updated in status draft (50)", 90400);
-    }
+// An id means: update this draft.
+Refusal FindDraft(Ctx& ctx, SaveRequest& r) {
+  const Json& v = *r.v;
+  if (Field(v, "id").is_null()) return std::nullopt;
+  auto id = ToInt(v["id"]);
+  auto it = id ? ctx.account.vouchers.find(*id) : ctx.account.vouchers.end();
+  if (it == ctx.account.vouchers.end()) {
+    return NotFound151("Voucher",
+                       v["id"].is_string() ? v["id"].get<std::string>() : v["id"].dump());
   }
+  r.existing = &it->second;
+  r.voucher_id = *id;
+  if (!IsDraft(*r.existing)) {
+    return Error(400, "Voucher can only be updated in status draft (50)", 90400);
+  }
+  return std::nullopt;
+}
 
+Refusal CheckKind(Ctx&, SaveRequest& r) {
+  const Json& v = *r.v;
   const auto status = ToInt(Field(v, "status"));
   if (!status) return Invalid("voucher.status is required");
   if (*status != 50 && *status != 100) {
     return Invalid("Vouchers can only be saved with status 50 (draft) or 100 (open), not " +
                    std::to_string(*status) + ". Use bookAmount to pay a voucher.");
   }
-  const std::string credit_debit = StrOr(Field(v, "creditDebit"));
-  if (credit_debit != "C" && credit_debit != "D") {
+  r.status = *status;
+  r.credit_debit = StrOr(Field(v, "creditDebit"));
+  if (r.credit_debit != "C" && r.credit_debit != "D") {
     return Invalid("voucher.creditDebit must be 'C' (expense) or 'D' (revenue)");
   }
-  const bool revenue = credit_debit == "D";
-  const std::string voucher_type = StrOr(Field(v, "voucherType"));
-  if (voucher_type != "VOU" && voucher_type != "RV") {
+  r.revenue = r.credit_debit == "D";
+  r.voucher_type = StrOr(Field(v, "voucherType"));
+  if (r.voucher_type != "VOU" && r.voucher_type != "RV") {
     return Invalid("voucher.voucherType must be 'VOU' or 'RV'");
   }
+  return std::nullopt;
+}
 
-  std::optional<std::int64_t> supplier_id;
+Refusal CheckSupplier(Ctx& ctx, SaveRequest& r) {
+  const Json& v = *r.v;
+  const Account& a = ctx.account;
   if (!Field(v, "supplier").is_null()) {
     auto id = RefId(v["supplier"]);
     if (!id) return Invalid("supplier expected array with 'id' and 'objectName'");
-    supplier_id = std::stoll(*id);
-    if (!a.contacts.contains(*supplier_id)) {
+    r.supplier_id = std::stoll(*id);
+    if (!a.contacts.contains(*r.supplier_id)) {
       return Invalid("No Model_Contact with the id " + *id + " was found", 151);
     }
   }
-  std::string supplier_name = Trim(StrOr(Field(v, "supplierName")));
-  if (!supplier_id && supplier_name.empty()) {
+  r.supplier_name = Trim(StrOr(Field(v, "supplierName")));
+  if (!r.supplier_id && r.supplier_name.empty()) {
     return Invalid("Either voucher.supplier or voucher.supplierName must be given");
   }
-  if (supplier_name.empty()) supplier_name = ContactDisplayName(a.contacts.at(*supplier_id));
+  if (r.supplier_name.empty()) r.supplier_name = ContactDisplayName(a.contacts.at(*r.supplier_id));
+  return std::nullopt;
+}
 
+Refusal CheckDates(Ctx&, SaveRequest& r) {
+  const Json& v = *r.v;
   for (const char* key : {"voucherDate", "deliveryDate", "deliveryDateUntil", "paymentDeadline",
                           "payDate", "propertyForeignCurrencyDeadline"}) {
     const Json value = Field(v, key);
@@ -283,20 +332,25 @@ http::Response SaveVoucher(Ctx& ctx) {
                      ". Use dd.mm.yyyy or a Unix timestamp.");
     }
   }
-  const auto voucher_date =
+  r.voucher_date =
       Field(v, "voucherDate").is_null() ? std::nullopt : ParseSevdeskDate(v["voucherDate"]);
-  if (*status == 100 && !voucher_date) {
+  if (r.status == 100 && !r.voucher_date) {
     return Invalid("voucher.voucherDate is required for vouchers in status 100");
   }
-  auto delivery =
-      Field(v, "deliveryDate").is_null() ? voucher_date : ParseSevdeskDate(v["deliveryDate"]);
+  r.delivery =
+      Field(v, "deliveryDate").is_null() ? r.voucher_date : ParseSevdeskDate(v["deliveryDate"]);
   if (!Field(v, "deliveryDateUntil").is_null()) {
-    if (!delivery || *ParseSevdeskDate(v["deliveryDateUntil"]) < *delivery) {
+    if (!r.delivery || *ParseSevdeskDate(v["deliveryDateUntil"]) < *r.delivery) {
       return Invalid("voucher.deliveryDateUntil must not be before voucher.deliveryDate");
     }
   }
+  return std::nullopt;
+}
 
-  const std::string currency = StrOr(Field(v, "currency"), "EUR");
+Refusal CheckCurrency(Ctx&, SaveRequest& r) {
+  const Json& v = *r.v;
+  r.currency = StrOr(Field(v, "currency"), "EUR");
+  const std::string& currency = r.currency;
   if (currency.size() != 3 ||
       !std::all_of(currency.begin(), currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
     return Invalid("voucher.currency must be an ISO 4217 code like EUR");
@@ -307,296 +361,403 @@ http::Response SaveVoucher(Ctx& ctx) {
         "For a foreign currency either propertyExchangeRate or "
         "propertyForeignCurrencyDeadline is required");
   }
+  return std::nullopt;
+}
 
-  // Tax regime: taxRule (2.0) or taxType (1.0), checked against the account's tax mode.
-  const TaxRuleInfo* rule = nullptr;
-  std::string tax_type;
-  if (v2) {
-    int rule_id = 0;
-    if (!Field(v, "taxRule").is_null()) {
-      auto id = RefId(v["taxRule"]);
-      if (!id) return Invalid("taxRule expected array with 'id' and 'objectName'");
-      rule_id = std::stoi(*id);
-    } else if (Field(v, "taxType").is_string()) {
-      // Transition mapping of sevdesk-Update 2.0; "custom"/taxSet is gone.
-      const std::string t = v["taxType"];
-      if (t == "default") rule_id = revenue ? 1 : 9;
-      if (t == "eu") rule_id = revenue ? 3 : 8;
-      if (t == "ss") rule_id = revenue ? 11 : 10;
-      if (t == "noteu") rule_id = 17;
-      if (rule_id == 0) {
-        return Invalid("taxType '" + t +
-                       "' is not supported in sevdesk-Update 2.0, use taxRule instead");
-      }
-    } else {
-      return Invalid("voucher.taxRule is required");
-    }
-    rule = FindTaxRule(rule_id);
-    if (rule == nullptr) return Invalid("Unknown tax rule " + std::to_string(rule_id));
-    if (rule->revenue != revenue) {
-      return Invalid("Tax rule " + std::to_string(rule_id) + " (" + rule->code +
-                     ") cannot be used for " + (revenue ? "revenue" : "expense") + " vouchers");
-    }
-    if (klein && !rule->kleinunternehmer) {
-      return Invalid("Tax rule " + std::to_string(rule_id) + " (" + rule->code +
-                     ") is not available for small business owners (Kleinunternehmer, § 19 "
-                     "UStG); use tax rule 11");
-    }
-    if (!klein && !rule->regular) {
-      return Invalid("Tax rule " + std::to_string(rule_id) + " (" + rule->code +
-                     ") is only available for small business owners (§ 19 UStG)");
-    }
-  } else {
-    tax_type = StrOr(Field(v, "taxType"));
-    static const std::set<std::string> kTypes = {"default", "eu", "noteu", "custom", "ss"};
-    if (!kTypes.contains(tax_type)) {
-      return Invalid("voucher.taxType must be one of default, eu, noteu, custom, ss");
-    }
-    if (klein && tax_type != "ss") {
-      return Invalid("Small business owners (§ 19 UStG) must use taxType 'ss'");
-    }
-    if (!klein && tax_type == "ss") {
-      return Invalid("taxType 'ss' is only available for small business owners (§ 19 UStG)");
-    }
-    if (tax_type == "custom" && Field(v, "taxSet").is_null()) {
-      return Invalid("taxType 'custom' requires a taxSet");
-    }
+// The tax rule id of a 2.0 voucher: taxRule, or the transition mapping of a 1.0 taxType.
+Refusal TaxRuleId(const SaveRequest& r, int& rule_id) {
+  const Json& v = *r.v;
+  if (!Field(v, "taxRule").is_null()) {
+    auto id = RefId(v["taxRule"]);
+    if (!id) return Invalid("taxRule expected array with 'id' and 'objectName'");
+    rule_id = std::stoi(*id);
+    return std::nullopt;
   }
+  if (!Field(v, "taxType").is_string()) return Invalid("voucher.taxRule is required");
+  // Transition mapping of sevdesk-Update 2.0; "custom"/taxSet is gone.
+  const std::string t = v["taxType"];
+  if (t == "default") rule_id = r.revenue ? 1 : 9;
+  if (t == "eu") rule_id = r.revenue ? 3 : 8;
+  if (t == "ss") rule_id = r.revenue ? 11 : 10;
+  if (t == "noteu") rule_id = 17;
+  if (rule_id == 0) {
+    return Invalid("taxType '" + t +
+                   "' is not supported in sevdesk-Update 2.0, use taxRule instead");
+  }
+  return std::nullopt;
+}
 
-  // Positions.
-  const Json pos_save = Field(*body, "voucherPosSave");
+// Tax regime (2.0): the taxRule, checked against the voucher's kind and the account's tax mode.
+Refusal CheckTaxRule(SaveRequest& r) {
+  int rule_id = 0;
+  if (auto refused = TaxRuleId(r, rule_id)) return refused;
+  const TaxRuleInfo* rule = r.rule = FindTaxRule(rule_id);
+  if (rule == nullptr) return Invalid("Unknown tax rule " + std::to_string(rule_id));
+  const std::string name = "Tax rule " + std::to_string(rule_id) + " (" + rule->code + ")";
+  if (rule->revenue != r.revenue) {
+    return Invalid(name + " cannot be used for " + (r.revenue ? "revenue" : "expense") +
+                   " vouchers");
+  }
+  if (r.klein && !rule->kleinunternehmer) {
+    return Invalid(name +
+                   " is not available for small business owners (Kleinunternehmer, § 19 "
+                   "UStG); use tax rule 11");
+  }
+  if (!r.klein && !rule->regular) {
+    return Invalid(name + " is only available for small business owners (§ 19 UStG)");
+  }
+  return std::nullopt;
+}
+
+// Tax regime (1.0): the taxType, checked against the account's tax mode.
+Refusal CheckTaxType(SaveRequest& r) {
+  const Json& v = *r.v;
+  r.tax_type = StrOr(Field(v, "taxType"));
+  const std::string& tax_type = r.tax_type;
+  static const std::set<std::string> kTypes = {"default", "eu", "noteu", "custom", "ss"};
+  if (!kTypes.contains(tax_type)) {
+    return Invalid("voucher.taxType must be one of default, eu, noteu, custom, ss");
+  }
+  if (r.klein && tax_type != "ss") {
+    return Invalid("Small business owners (§ 19 UStG) must use taxType 'ss'");
+  }
+  if (!r.klein && tax_type == "ss") {
+    return Invalid("taxType 'ss' is only available for small business owners (§ 19 UStG)");
+  }
+  if (tax_type == "custom" && Field(v, "taxSet").is_null()) {
+    return Invalid("taxType 'custom' requires a taxSet");
+  }
+  return std::nullopt;
+}
+
+Refusal CheckTaxRegime(Ctx&, SaveRequest& r) {
+  return r.v2 ? CheckTaxRule(r) : CheckTaxType(r);
+}
+
+// One entry of voucherPosSave while it is read.
+struct PosCheck {
+  const Json& p;
+  std::string where;                    // "voucherPosSave[i]"
+  const GuideAccount* guide = nullptr;  // 2.0
+  const GuideRule* guide_rule = nullptr;
+};
+
+Refusal CheckPositionId(const SaveRequest& r, const PosCheck& pc, PosInput& in) {
+  const Json& p = pc.p;
+  if (Field(p, "id").is_null()) return std::nullopt;
+  in.id = ToInt(p["id"]);
+  const VoucherRec* existing = r.existing;
+  const bool known = existing != nullptr && in.id &&
+                     std::any_of(existing->positions.begin(), existing->positions.end(),
+                                 [&](const Json& w) { return w["id"] == std::to_string(*in.id); });
+  if (!known) {
+    return Invalid("No Model_VoucherPos with the id " + p["id"].dump() + " was found", 151);
+  }
+  return std::nullopt;
+}
+
+// The booking account: accountDatev with the voucher's tax rule (2.0) or accountingType (1.0).
+Refusal PositionAccount(const SaveRequest& r, PosCheck& pc, PosInput& in) {
+  const Json& p = pc.p;
+  if (!r.v2) {
+    auto type = RefId(Field(p, "accountingType"));
+    if (!type) return Invalid(pc.where + ".accountingType is required");
+    in.account_ref = *type;
+    return std::nullopt;
+  }
+  auto datev = RefId(Field(p, "accountDatev"));
+  if (!datev) return Invalid(pc.where + ".accountDatev is required in sevdesk-Update 2.0");
+  const GuideAccount* guide = pc.guide = FindGuideAccount(std::stoll(*datev));
+  if (guide == nullptr) {
+    return Invalid("No Model_AccountDatev with the id " + *datev + " was found", 151);
+  }
+  if (guide->revenue != r.revenue) {
+    return Invalid("Account " + std::string(guide->number) + " (" + guide->name +
+                   ") cannot be used for " + (r.revenue ? "revenue" : "expense") + " vouchers");
+  }
+  for (const auto& gr : guide->rules) {
+    if (gr.rule_id == r.rule->id) pc.guide_rule = &gr;
+  }
+  if (pc.guide_rule == nullptr) {
+    return Invalid("Tax rule " + std::to_string(r.rule->id) + " (" + r.rule->code +
+                   ") is not allowed for account " + guide->number + " (" + guide->name +
+                   "), see ReceiptGuidance");
+  }
+  in.account_ref = *datev;
+  return std::nullopt;
+}
+
+bool RateAllowed(const SaveRequest& r, const PosCheck& pc, std::int64_t rate) {
+  if (r.v2) {
+    const auto& rule_rates = r.rule->rates;
+    const auto& guide_rates = pc.guide_rule->rates;
+    return std::find(rule_rates.begin(), rule_rates.end(), rate) != rule_rates.end() &&
+           std::find(guide_rates.begin(), guide_rates.end(), rate) != guide_rates.end();
+  }
+  if (r.tax_type == "default") return V1DefaultRates().contains(rate);
+  return r.tax_type == "custom" || rate == 0;
+}
+
+Refusal PositionRate(const SaveRequest& r, const PosCheck& pc, PosInput& in) {
+  const Json& p = pc.p;
+  if (Field(p, "taxRate").is_null()) return Invalid(pc.where + ".taxRate is required");
+  auto rate = ParseRate(p["taxRate"]);
+  if (!rate || *rate < 0 || *rate > 10000) return Invalid(pc.where + ".taxRate is not a number");
+  in.rate = *rate;
+  if (!RateAllowed(r, pc, in.rate)) {
+    return Invalid("Tax rate " + FormatRate(in.rate) + "% is not allowed for " +
+                   (r.v2 ? "tax rule " + std::to_string(r.rule->id) + " (" + r.rule->code +
+                               ") on account " + pc.guide->number
+                         : "taxType " + r.tax_type) +
+                   " in " + pc.where);
+  }
+  return std::nullopt;
+}
+
+Refusal PositionNet(SaveRequest& r, const PosCheck& pc, PosInput& in) {
+  const Json& p = pc.p;
+  if (Field(p, "net").is_null()) return Invalid(pc.where + ".net is required");
+  in.net = IsTruthy(p["net"]);
+  if (r.net_mode && *r.net_mode != in.net) {
+    return Invalid("All positions must be either net or gross, a mixture is not possible");
+  }
+  r.net_mode = in.net;
+  return std::nullopt;
+}
+
+// The position's sums from its net or gross amount; sums sent as well must agree.
+Refusal PositionSumsOf(const Ctx& ctx, const PosCheck& pc, PosInput& in) {
+  const Json& p = pc.p;
+  std::optional<Cents> net, gross, tax;
+  for (auto [key, slot] :
+       {std::pair{"sumNet", &net}, std::pair{"sumGross", &gross}, std::pair{"sumTax", &tax}}) {
+    if (Field(p, key).is_null()) continue;
+    *slot = ParseAmount(p[key]);
+    if (!*slot) return Invalid(pc.where + "." + key + " is not a valid amount: " + p[key].dump());
+  }
+  if (in.net && !net) return Invalid(pc.where + ".sumNet is required for net positions");
+  if (!in.net && !gross) return Invalid(pc.where + ".sumGross is required for gross positions");
+  const Cents amount = in.net ? *net : *gross;
+  const Sums sums = PositionSums(ctx.rounding, in.net, amount, in.rate);
+  // Both sums (or the tax) sent: they must agree with the rate to the cent, rounded exactly
+  // or the way this account rounds.
+  const Sent sent{net, tax, gross};
+  if (!Agree(sent, sums) &&
+      !Agree(sent, PositionSums(Rounding::kDecimal, in.net, amount, in.rate))) {
+    return Invalid("Inconsistent sums in " + pc.where + ": sumNet " + FormatAmount(sums.net) +
+                   " + sumTax " + FormatAmount(sums.tax) + " at " + FormatRate(in.rate) +
+                   "% gives sumGross " + FormatAmount(sums.gross));
+  }
+  in.sum_net = sums.net;
+  in.sum_tax = sums.tax;
+  in.sum_gross = sums.gross;
+  return std::nullopt;
+}
+
+Refusal ReadPosition(const Ctx& ctx, SaveRequest& r, const Json& p, std::size_t i) {
+  PosCheck pc{p, "voucherPosSave[" + std::to_string(i) + "]"};
+  if (!p.is_object()) return Invalid(pc.where + " must be an object");
+  if (StrOr(Field(p, "objectName")) != "VoucherPos" || !IsTruthy(Field(p, "mapAll"))) {
+    return Error(400, pc.where + " expected 'objectName' = 'VoucherPos' and 'mapAll' = true");
+  }
+  PosInput in;
+  if (auto refused = CheckPositionId(r, pc, in)) return refused;
+  if (auto refused = PositionAccount(r, pc, in)) return refused;
+  if (auto refused = PositionRate(r, pc, in)) return refused;
+  if (auto refused = PositionNet(r, pc, in)) return refused;
+  if (auto refused = PositionSumsOf(ctx, pc, in)) return refused;
+  in.comment = Field(p, "comment").is_null() ? Json(nullptr) : ToWireString(p["comment"]);
+  in.is_asset = IsTruthy(Field(p, "isAsset"));
+  r.inputs.push_back(std::move(in));
+  return std::nullopt;
+}
+
+Refusal ReadPositions(Ctx& ctx, SaveRequest& r) {
+  const Json pos_save = Field(*r.body, "voucherPosSave");
   if (!pos_save.is_null() && !pos_save.is_array()) {
     return Invalid("voucherPosSave must be an array of VoucherPos");
   }
-  if (existing == nullptr && (pos_save.is_null() || pos_save.empty())) {
+  if (r.existing == nullptr && (pos_save.is_null() || pos_save.empty())) {
     return Invalid("The given document must have at least one position");
   }
-  std::vector<PosInput> inputs;
-  std::optional<bool> net_mode;
   for (std::size_t i = 0; pos_save.is_array() && i < pos_save.size(); ++i) {
-    const Json& p = pos_save[i];
-    const std::string where = "voucherPosSave[" + std::to_string(i) + "]";
-    if (!p.is_object()) return Invalid(where + " must be an object");
-    if (StrOr(Field(p, "objectName")) != "VoucherPos" || !IsTruthy(Field(p, "mapAll"))) {
-      return Error(400, where + " expected 'objectName' = 'VoucherPos' and 'mapAll' = true");
-    }
-    PosInput in;
-    if (!Field(p, "id").is_null()) {
-      in.id = ToInt(p["id"]);
-      const bool known =
-          existing != nullptr && in.id &&
-          std::any_of(existing->positions.begin(), existing->positions.end(),
-                      [&](const Json& w) { return w["id"] == std::to_string(*in.id); });
-      if (!known)
-        return Invalid("No Model_VoucherPos with the id " + p["id"].dump() + " was found", 151);
-    }
-    const GuideRule* guide_rule = nullptr;
-    const GuideAccount* guide = nullptr;
-    if (v2) {
-      auto datev = RefId(Field(p, "accountDatev"));
-      if (!datev) return Invalid(where + ".accountDatev is required in sevdesk-Update 2.0");
-      guide = FindGuideAccount(std::stoll(*datev));
-      if (guide == nullptr) {
-        return Invalid("No Model_AccountDatev with the id " + *datev + " was found", 151);
-      }
-      if (guide->revenue != revenue) {
-        return Invalid("Account " + std::string(guide->number) + " (" + guide->name +
-                       ") cannot be used for " + (revenue ? "revenue" : "expense") + " vouchers");
-      }
-      for (const auto& gr : guide->rules) {
-        if (gr.rule_id == rule->id) guide_rule = &gr;
-      }
-      if (guide_rule == nullptr) {
-        return Invalid("Tax rule " + std::to_string(rule->id) + " (" + rule->code +
-                       ") is not allowed for account " + guide->number + " (" + guide->name +
-                       "), see ReceiptGuidance");
-      }
-      in.account_ref = *datev;
-    } else {
-      auto type = RefId(Field(p, "accountingType"));
-      if (!type) return Invalid(where + ".accountingType is required");
-      in.account_ref = *type;
-    }
-    if (Field(p, "taxRate").is_null()) return Invalid(where + ".taxRate is required");
-    auto rate = ParseRate(p["taxRate"]);
-    if (!rate || *rate < 0 || *rate > 10000) return Invalid(where + ".taxRate is not a number");
-    in.rate = *rate;
-    bool rate_ok = false;
-    if (v2) {
-      rate_ok = std::find(rule->rates.begin(), rule->rates.end(), in.rate) != rule->rates.end() &&
-                std::find(guide_rule->rates.begin(), guide_rule->rates.end(), in.rate) !=
-                    guide_rule->rates.end();
-    } else if (tax_type == "default") {
-      rate_ok = V1DefaultRates().contains(in.rate);
-    } else {
-      rate_ok = tax_type == "custom" || in.rate == 0;
-    }
-    if (!rate_ok) {
-      return Invalid("Tax rate " + FormatRate(in.rate) + "% is not allowed for " +
-                     (v2 ? "tax rule " + std::to_string(rule->id) + " (" + rule->code +
-                               ") on account " + guide->number
-                         : "taxType " + tax_type) +
-                     " in " + where);
-    }
-    if (Field(p, "net").is_null()) return Invalid(where + ".net is required");
-    in.net = IsTruthy(p["net"]);
-    if (net_mode && *net_mode != in.net) {
-      return Invalid("All positions must be either net or gross, a mixture is not possible");
-    }
-    net_mode = in.net;
-    std::optional<Cents> net, gross, tax;
-    for (auto [key, slot] :
-         {std::pair{"sumNet", &net}, std::pair{"sumGross", &gross}, std::pair{"sumTax", &tax}}) {
-      if (Field(p, key).is_null()) continue;
-      *slot = ParseAmount(p[key]);
-      if (!*slot) return Invalid(where + "." + key + " is not a valid amount: " + p[key].dump());
-    }
-    if (in.net && !net) return Invalid(where + ".sumNet is required for net positions");
-    if (!in.net && !gross) return Invalid(where + ".sumGross is required for gross positions");
-    const Cents amount = in.net ? *net : *gross;
-    const Sums sums = PositionSums(ctx.rounding, in.net, amount, in.rate);
-    // Both sums (or the tax) sent: they must agree with the rate to the cent, rounded exactly
-    // or the way this account rounds.
-    const Sent sent{net, tax, gross};
-    if (!Agree(sent, sums) &&
-        !Agree(sent, PositionSums(Rounding::kDecimal, in.net, amount, in.rate))) {
-      return Invalid("Inconsistent sums in " + where + ": sumNet " + FormatAmount(sums.net) +
-                     " + sumTax " + FormatAmount(sums.tax) + " at " + FormatRate(in.rate) +
-                     "% gives sumGross " + FormatAmount(sums.gross));
-    }
-    in.sum_net = sums.net;
-    in.sum_tax = sums.tax;
-    in.sum_gross = sums.gross;
-    in.comment = Field(p, "comment").is_null() ? Json(nullptr) : ToWireString(p["comment"]);
-    in.is_asset = IsTruthy(Field(p, "isAsset"));
-    inputs.push_back(std::move(in));
+    if (auto refused = ReadPosition(ctx, r, pos_save[i], i)) return refused;
   }
+  return std::nullopt;
+}
 
-  std::set<std::string> delete_ids;
-  const Json pos_delete = Field(*body, "voucherPosDelete");
-  if (!pos_delete.is_null()) {
-    const Json list = pos_delete.is_array() ? pos_delete : Json::array({pos_delete});
-    for (const auto& d : list) {
-      auto id = RefId(d);
-      const bool known = existing != nullptr && id &&
-                         std::any_of(existing->positions.begin(), existing->positions.end(),
-                                     [&](const Json& w) { return w["id"] == *id; });
-      if (!known) return Invalid("No Model_VoucherPos with the id " + d.dump() + " was found", 151);
-      delete_ids.insert(*id);
-    }
+Refusal ReadDeletions(Ctx&, SaveRequest& r) {
+  const Json pos_delete = Field(*r.body, "voucherPosDelete");
+  if (pos_delete.is_null()) return std::nullopt;
+  const Json list = pos_delete.is_array() ? pos_delete : Json::array({pos_delete});
+  for (const auto& d : list) {
+    auto id = RefId(d);
+    const bool known = r.existing != nullptr && id &&
+                       std::any_of(r.existing->positions.begin(), r.existing->positions.end(),
+                                   [&](const Json& w) { return w["id"] == *id; });
+    if (!known) return Invalid("No Model_VoucherPos with the id " + d.dump() + " was found", 151);
+    r.delete_ids.insert(*id);
   }
+  return std::nullopt;
+}
 
-  const Json filename = Field(*body, "filename");
+Refusal CheckFile(Ctx& ctx, SaveRequest& r) {
+  const Json filename = Field(*r.body, "filename");
   if (!filename.is_null() && !filename.is_string()) return Invalid("filename must be a string");
-  const std::string file = StrOr(filename);
-  if (!file.empty() && !a.temp_files.contains(file)) {
-    return Invalid("The file " + file +
+  r.file = StrOr(filename);
+  if (!r.file.empty() && !ctx.account.temp_files.contains(r.file)) {
+    return Invalid("The file " + r.file +
                    " was not found. Upload it with Voucher/Factory/uploadTempFile first.");
   }
+  return std::nullopt;
+}
 
-  // ---- All checks passed: apply. ----
-  const std::string now = ctx.NowIso();
-  std::optional<VoucherRec> before;
-  if (existing == nullptr) {
-    voucher_id = ctx.ids.Next(ctx.ids.voucher);
-    existing = &a.vouchers[voucher_id];
-  } else {
-    before = *existing;
-  }
-  VoucherRec& rec = *existing;
-  const std::string create = rec.wire.is_object() ? StrOr(rec.wire["create"], now) : now;
-  if (!file.empty()) {
-    const std::int64_t doc_id = ctx.ids.Next(ctx.ids.document);
-    a.documents[doc_id] = DocumentRec{doc_id, std::move(a.temp_files.at(file))};
-    a.temp_files.erase(file);
-    rec.document_id = doc_id;
-  }
-  // Positions: update by id, add new ones, delete listed ones, keep the rest.
-  std::erase_if(rec.positions, [&](const Json& w) { return delete_ids.contains(StrOr(w["id"])); });
-  Cents sum_net = 0, sum_tax = 0, sum_gross = 0;
-  for (const auto& in : inputs) {
+// The checks of saveVoucher in sevdesk's order: the first refusal is the answer.
+constexpr SaveStep kSaveChecks[] = {ReadEnvelope,  FindDraft,     CheckKind,      CheckSupplier,
+                                    CheckDates,    CheckCurrency, CheckTaxRegime, ReadPositions,
+                                    ReadDeletions, CheckFile};
+
+// The uploaded temp file becomes the voucher's document.
+void StoreDocument(Ctx& ctx, const std::string& file, VoucherRec& rec) {
+  if (file.empty()) return;
+  Account& a = ctx.account;
+  const std::int64_t doc_id = ctx.ids.Next(ctx.ids.document);
+  a.documents[doc_id] = DocumentRec{doc_id, std::move(a.temp_files.at(file))};
+  a.temp_files.erase(file);
+  rec.document_id = doc_id;
+}
+
+// Positions: update by id, add new ones, delete listed ones, keep the rest. Returns the totals.
+Sums StorePositions(Ctx& ctx, const SaveRequest& r, VoucherRec& rec, const std::string& now) {
+  std::erase_if(rec.positions,
+                [&](const Json& w) { return r.delete_ids.contains(StrOr(w["id"])); });
+  Sums totals;
+  for (const auto& in : r.inputs) {
     // Quirk (measured): sevdesk totals only the positions sent in this call.
-    sum_net += in.sum_net;
-    sum_tax += in.sum_tax;
-    sum_gross += in.sum_gross;
+    totals.net += in.sum_net;
+    totals.tax += in.sum_tax;
+    totals.gross += in.sum_gross;
     if (in.id) {
       for (auto& w : rec.positions) {
         if (w["id"] == std::to_string(*in.id)) {
-          w = PositionWire(ctx, *in.id, StrOr(w["create"], now), voucher_id, in, v2);
+          w = PositionWire(ctx, *in.id, StrOr(w["create"], now), r.voucher_id, in, r.v2);
         }
       }
     } else {
       const std::int64_t pos_id = ctx.ids.Next(ctx.ids.voucher_pos);
-      rec.positions.push_back(PositionWire(ctx, pos_id, now, voucher_id, in, v2));
+      rec.positions.push_back(PositionWire(ctx, pos_id, now, r.voucher_id, in, r.v2));
     }
   }
-  rec.supplier_id = supplier_id;
-  rec.voucher_date_unix =
-      voucher_date ? std::optional<std::int64_t>(ToUnixMillis(*voucher_date) / 1000) : std::nullopt;
+  return totals;
+}
 
-  auto date_or_null = [&](const char* key) -> Json {
-    auto s = FormatDateField(v, key);
-    return s ? Json(*s) : Json(nullptr);
-  };
-  Json w = Json::object();
-  w["id"] = std::to_string(voucher_id);
+Json DateOrNull(const Json& voucher, const char* key) {
+  auto s = FormatDateField(voucher, key);
+  return s ? Json(*s) : Json(nullptr);
+}
+
+// The voucher as sevdesk stores it (the key order is sevdesk's), in three parts.
+void VoucherWireHead(const Ctx& ctx, const SaveRequest& r, const VoucherRec& rec,
+                     const std::string& create, Json& w) {
+  const Account& a = ctx.account;
+  const Json& v = *r.v;
+  w["id"] = std::to_string(r.voucher_id);
   w["objectName"] = "Voucher";
   w["additionalInformation"] = nullptr;
   w["create"] = create;
-  w["update"] = now;
+  w["update"] = ctx.NowIso();
   w["sevClient"] = a.SevClientRef();
   w["createUser"] = Ref(std::to_string(a.user_id), "SevUser");
-  w["voucherDate"] = voucher_date ? Json(FormatBerlin(*voucher_date)) : Json(nullptr);
-  if (supplier_id) w["supplier"] = Ref(std::to_string(*supplier_id), "Contact");
-  w["supplierName"] = supplier_name;
+  w["voucherDate"] = r.voucher_date ? Json(FormatBerlin(*r.voucher_date)) : Json(nullptr);
+  if (r.supplier_id) w["supplier"] = Ref(std::to_string(*r.supplier_id), "Contact");
+  w["supplierName"] = r.supplier_name;
   w["description"] =
       Field(v, "description").is_null() ? Json(nullptr) : ToWireString(v["description"]);
   w["document"] =
       rec.document_id ? Ref(std::to_string(*rec.document_id), "Document") : Json(nullptr);
   w["resultDisdar"] = nullptr;
   w["payDate"] = nullptr;
-  w["status"] = std::to_string(*status);
-  w["currency"] = currency;
-  w["sumNet"] = FormatAmount(sum_net);
-  w["sumTax"] = FormatAmount(sum_tax);
-  w["sumGross"] = FormatAmount(sum_gross);
-  w["sumNetAccounting"] = FormatAmount(sum_net);
-  w["sumTaxAccounting"] = FormatAmount(sum_tax);
-  w["sumGrossAccounting"] = FormatAmount(sum_gross);
-  w["showNet"] = net_mode.value_or(true) ? "1" : "0";
+}
+
+void VoucherWireSums(const SaveRequest& r, const Sums& totals, Json& w) {
+  w["status"] = std::to_string(r.status);
+  w["currency"] = r.currency;
+  PutSums(w, totals.net, totals.tax, totals.gross);
+  w["showNet"] = r.net_mode.value_or(true) ? "1" : "0";
   w["paidAmount"] = 0;
-  w["taxType"] = v2 ? Json(nullptr) : Json(tax_type);
-  w["creditDebit"] = credit_debit;
+  w["taxType"] = r.v2 ? Json(nullptr) : Json(r.tax_type);
+  w["creditDebit"] = r.credit_debit;
   w["hidden"] = "0";
-  w["voucherType"] = voucher_type;
+  w["voucherType"] = r.voucher_type;
+}
+
+void VoucherWireTail(const SaveRequest& r, Json& w) {
+  const Json& v = *r.v;
   for (const char* key : {"recurringIntervall", "recurringInterval", "recurringStartDate",
                           "recurringNextVoucher", "recurringLastVoucher", "recurringEndDate",
                           "enshrined", "sendType", "inSource", "iban", "accountingSpecialCase"}) {
     w[key] = nullptr;
   }
-  w["paymentDeadline"] = date_or_null("paymentDeadline");
+  w["paymentDeadline"] = DateOrNull(v, "paymentDeadline");
   w["tip"] = "0";
   w["mileageRate"] = "0";
   w["selectedForPaymentFile"] = "0";
-  w["supplierNameAtSave"] = supplier_name;
+  w["supplierNameAtSave"] = r.supplier_name;
   w["taxmaroStockAccount"] = nullptr;
   w["vatNumber"] = nullptr;
-  w["deliveryDate"] = delivery ? Json(FormatBerlin(*delivery)) : Json(nullptr);
-  w["deliveryDateUntil"] = date_or_null("deliveryDateUntil");
+  w["deliveryDate"] = r.delivery ? Json(FormatBerlin(*r.delivery)) : Json(nullptr);
+  w["deliveryDateUntil"] = DateOrNull(v, "deliveryDateUntil");
   for (const char* key : {"sumDiscountNet", "sumDiscountGross", "sumNetForeignCurrency",
                           "sumTaxForeignCurrency", "sumGrossForeignCurrency",
                           "sumDiscountNetForeignCurrency", "sumDiscountGrossForeignCurrency"}) {
     w[key] = "0";
   }
-  if (v2) w["taxRule"] = Ref(std::to_string(rule->id), "TaxRule");
+  if (r.v2) w["taxRule"] = Ref(std::to_string(r.rule->id), "TaxRule");
+}
+
+// All checks passed: apply the request to the account and answer with the stored voucher.
+http::Response StoreVoucher(Ctx& ctx, SaveRequest& r) {
+  const std::string now = ctx.NowIso();
+  std::optional<VoucherRec> before;
+  if (r.existing == nullptr) {
+    r.voucher_id = ctx.ids.Next(ctx.ids.voucher);
+    r.existing = &ctx.account.vouchers[r.voucher_id];
+  } else {
+    before = *r.existing;
+  }
+  VoucherRec& rec = *r.existing;
+  const std::string create = rec.wire.is_object() ? StrOr(rec.wire["create"], now) : now;
+  StoreDocument(ctx, r.file, rec);
+  const Sums totals = StorePositions(ctx, r, rec, now);
+  rec.supplier_id = r.supplier_id;
+  rec.voucher_date_unix = r.voucher_date
+                              ? std::optional<std::int64_t>(ToUnixMillis(*r.voucher_date) / 1000)
+                              : std::nullopt;
+  Json w = Json::object();
+  VoucherWireHead(ctx, r, rec, create, w);
+  VoucherWireSums(r, totals, w);
+  VoucherWireTail(r, w);
   rec.wire = std::move(w);
   NoteChange(rec, before ? &*before : nullptr, ctx.now, ctx.search_lag);
 
   Json answer = Json::object();
   answer["voucher"] = rec.wire;
   answer["voucherPos"] = rec.positions;
-  answer["filename"] = file.empty() ? Json(nullptr) : Json(file);
+  answer["filename"] = r.file.empty() ? Json(nullptr) : Json(r.file);
   return Objects(201, answer);
+}
+
+}  // namespace
+
+http::Response SaveVoucher(Ctx& ctx) {
+  auto body = ParseJsonBody(ctx.request);
+  if (!body) return Error(400, "Request body must be a JSON object");
+  SaveRequest request;
+  request.body = &*body;
+  for (SaveStep check : kSaveChecks) {
+    if (auto refused = check(ctx, request)) return std::move(*refused);
+  }
+  return StoreVoucher(ctx, request);
 }
 
 http::Response ListVouchers(Ctx& ctx) {

@@ -1,0 +1,107 @@
+// Invoices: drafts, finalizing, cancelling, the PDF.
+#include "http/api/handlers.hpp"
+#include "http/api/request_parsing.hpp"
+
+namespace hs::http::api {
+
+std::span<const Route> InvoiceRoutes() {
+  static constexpr Route kRoutes[] = {
+      {"GET", "/api/v1/invoices", Access::kSession, &Handlers::ListInvoices,
+       "List invoices (summaries)"},
+      {"POST", "/api/v1/invoices", Access::kSession, &Handlers::CreateInvoice,
+       "Create a draft invoice"},
+      {"GET", "/api/v1/invoices/{id}", Access::kSession, &Handlers::GetInvoice,
+       "One invoice with lines and totals"},
+      {"PATCH", "/api/v1/invoices/{id}", Access::kSession, &Handlers::UpdateInvoice,
+       "Change a draft"},
+      {"DELETE", "/api/v1/invoices/{id}", Access::kSession, &Handlers::DeleteInvoice,
+       "Delete a draft"},
+      {"POST", "/api/v1/invoices/{id}/finalize", Access::kSession, &Handlers::FinalizeInvoice,
+       "Finalize a draft"},
+      {"POST", "/api/v1/invoices/{id}/cancel", Access::kSession, &Handlers::CancelInvoice,
+       "Cancel a finalized invoice"},
+      {"GET", "/api/v1/invoices/{id}/pdf", Access::kSession, &Handlers::InvoicePdf,
+       "The PDF of a finalized or cancelled invoice"},
+  };
+  return kRoutes;
+}
+
+Response Handlers::ListInvoices(const Request& req, const app::Principal& p) {
+  auto q = ParseInvoiceQuery(req);
+  if (!q) return ErrorResponse(q.error());
+  auto page = s_.invoices.List(p.school_id, *q);
+  if (!page) return ErrorResponse(page.error());
+  Json items = Json::array();
+  for (const auto& i : page->items) items.push_back(ToJson(i));
+  return Ok(200, {{"items", items}, {"total", page->total}});
+}
+
+Response Handlers::CreateInvoice(const Request& req, const app::Principal& p) {
+  auto body = JsonBody(req);
+  if (!body) return ErrorResponse(body.error());
+  auto school = s_.schools.Get(p.school_id);
+  if (!school) return ErrorResponse(school.error());
+  domain::Invoice inv;
+  inv.price_entry = school->price_entry;
+  if (auto st = ApplyInvoice(*body, inv, true); !st) return ErrorResponse(st.error());
+  auto created = s_.invoices.CreateDraft(p.school_id, std::move(inv));
+  if (!created) return ErrorResponse(created.error());
+  return Created(ToJson(*created), "/api/v1/invoices/" + std::to_string(created->id));
+}
+
+Response Handlers::GetInvoice(const Request& req, const app::Principal& p) {
+  auto id = ParseId(req.PathParam("id"));
+  if (!id) return NotFoundResponse();
+  auto inv = s_.invoices.Get(p.school_id, *id);
+  if (!inv) return ErrorResponse(inv.error());
+  return Ok(200, ToJson(*inv));
+}
+
+Response Handlers::UpdateInvoice(const Request& req, const app::Principal& p) {
+  auto id = ParseId(req.PathParam("id"));
+  if (!id) return NotFoundResponse();
+  auto body = JsonBody(req);
+  if (!body) return ErrorResponse(body.error());
+  auto inv = s_.invoices.UpdateDraft(p.school_id, *id, [&](domain::Invoice& invoice) {
+    return ApplyInvoice(*body, invoice, false);
+  });
+  if (!inv) return ErrorResponse(inv.error());
+  return Ok(200, ToJson(*inv));
+}
+
+Response Handlers::DeleteInvoice(const Request& req, const app::Principal& p) {
+  auto id = ParseId(req.PathParam("id"));
+  if (!id) return NotFoundResponse();
+  auto st = s_.invoices.DeleteDraft(p.school_id, *id);
+  if (!st) return ErrorResponse(st.error());
+  return Response::Json(204, "");
+}
+
+Response Handlers::FinalizeInvoice(const Request& req, const app::Principal& p) {
+  auto id = ParseId(req.PathParam("id"));
+  if (!id) return NotFoundResponse();
+  auto inv = s_.invoices.Finalize(p.school_id, *id);
+  if (!inv) return ErrorResponse(inv.error());
+  return Ok(200, ToJson(*inv));
+}
+
+Response Handlers::CancelInvoice(const Request& req, const app::Principal& p) {
+  auto id = ParseId(req.PathParam("id"));
+  if (!id) return NotFoundResponse();
+  auto inv = s_.invoices.Cancel(p.school_id, *id);
+  if (!inv) return ErrorResponse(inv.error());
+  return Created(ToJson(*inv), "/api/v1/invoices/" + std::to_string(inv->id));
+}
+
+Response Handlers::InvoicePdf(const Request& req, const app::Principal& p) {
+  auto id = ParseId(req.PathParam("id"));
+  if (!id) return NotFoundResponse();
+  auto pdf = s_.invoices.GetPdf(p.school_id, *id);
+  if (!pdf) return ErrorResponse(pdf.error());
+  Response res = Response::Text(200, std::move(*pdf), "application/pdf");
+  res.AddHeader("Content-Disposition",
+                "inline; filename=\"rechnung-" + std::to_string(*id) + ".pdf\"");
+  return res;
+}
+
+}  // namespace hs::http::api
