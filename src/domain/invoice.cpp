@@ -78,12 +78,15 @@ Status ValidateDraft(const Invoice& invoice, const School& school) {
     errors.push_back({"lines", "Höchstens " + std::to_string(kMaxLines) + " Positionen."});
   }
   if (invoice.notes.size() > 2000) errors.push_back({"notes", "Höchstens 2000 Zeichen."});
+  CheckTextInput(invoice.notes, TextShape::kMultiLine, "notes", errors);
   for (std::size_t i = 0; i < invoice.lines.size(); ++i) {
     const auto& line = invoice.lines[i];
     const std::string p = "lines[" + std::to_string(i) + "].";
     if (Trim(line.text).empty()) errors.push_back({p + "text", "Bitte eine Beschreibung angeben."});
     if (line.text.size() > 1000) errors.push_back({p + "text", "Höchstens 1000 Zeichen."});
     if (line.unit.size() > 30) errors.push_back({p + "unit", "Höchstens 30 Zeichen."});
+    CheckTextInput(line.text, TextShape::kMultiLine, p + "text", errors);
+    CheckTextInput(line.unit, TextShape::kSingleLine, p + "unit", errors);
     if (line.quantity <= 0 || line.quantity > kMaxQuantity) {
       errors.push_back(
           {p + "quantity", "Die Menge muss größer als 0 und höchstens 1.000.000 sein."});

@@ -46,6 +46,9 @@ Status ValidateExpense(const NewExpense& e) {
   if (Trim(e.supplier).empty()) errors.push_back({"supplier", "Bitte den Lieferanten angeben."});
   if (e.supplier.size() > 200) errors.push_back({"supplier", "Höchstens 200 Zeichen."});
   if (e.number.size() > 100) errors.push_back({"number", "Höchstens 100 Zeichen."});
+  CheckTextInput(e.description, TextShape::kMultiLine, "description", errors);
+  CheckTextInput(e.supplier, TextShape::kSingleLine, "supplier", errors);
+  CheckTextInput(e.number, TextShape::kSingleLine, "number", errors);
   if (!errors.empty()) return Invalid(std::move(errors));
   return {};
 }
