@@ -1139,7 +1139,7 @@ TEST_F(OpenApiConformance, RequestErrorsConform) {
               "unsupported_media_type", "JSON receipt");
   auto text_file = ExpenseParts();
   text_file.back() = {"file", "just text", "notiz.txt", "text/plain"};
-  ExpectError(Send({.method = "POST", .path = "/api/v1/receipts", .parts = text_file}), 415,
+  ExpectError(Send({.method = "POST", .path = "/api/v1/receipts", .parts = text_file}), 422,
               "unsupported_file_type", "text receipt");
   const std::string huge = Json{{"notes", std::string(1100 * 1024, 'x')}}.dump();
   ExpectError(Send({.method = "PATCH",

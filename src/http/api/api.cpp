@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "core/text.hpp"
+#include "http/api/downloads.hpp"
 #include "http/api/json_mapping.hpp"
 
 namespace hs::http::api {
@@ -457,10 +458,7 @@ void Api::RegisterRoutes() {
               if (!id) return NotFoundResponse();
               auto pdf = s_.invoices.GetPdf(p.school_id, *id);
               if (!pdf) return ErrorResponse(pdf.error());
-              Response res = Response::Text(200, std::move(*pdf), "application/pdf");
-              res.AddHeader("Content-Disposition",
-                            "inline; filename=\"rechnung-" + std::to_string(*id) + ".pdf\"");
-              return res;
+              return FileDownload(std::move(*pdf), "rechnung-" + std::to_string(*id) + ".pdf");
             });
 
   // ---------------------------------------------------------------- receipts
@@ -598,9 +596,7 @@ void Api::RegisterRoutes() {
               if (!id) return NotFoundResponse();
               auto f = s_.receipts.GetFile(p.school_id, *id);
               if (!f) return ErrorResponse(f.error());
-              Response res = Response::Text(200, std::move(f->content), f->content_type);
-              res.AddHeader("Content-Disposition", "inline; filename=\"" + f->name + "\"");
-              return res;
+              return FileDownload(std::move(f->content), f->name);
             });
 }
 
