@@ -414,6 +414,8 @@ Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::Scho
   // quantities are intended there).
   if (invoice.kind == domain::InvoiceKind::kInvoice) {
     HS_CHECK(domain::ValidateDraft(invoice, school));
+    // The school's civil date; UTC is close enough for a window of days.
+    HS_CHECK(domain::CheckPlausibility(invoice, DateOf(clock_.Now())));
   }
   HS_CHECK(CheckNumberFormat(school));
   const Instant now = clock_.Now();
