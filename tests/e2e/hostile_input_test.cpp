@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "http/raw_socket.hpp"
+#include "store/sqlite/sqlite_connection.hpp"
 #include "support/binary_fixture.hpp"
 
 namespace hs::testing {
@@ -80,6 +81,20 @@ class HostileInputTest : public ::testing::Test {
     return c_->Post("/api/v1/invoices/" + std::to_string(id) + "/finalize", Json::object());
   }
 
+  // Runs SQL on the stopped server's database, as a database of an older version holds it, and
+  // logs in again.
+  void ExecOnDatabase(const std::string& sql) {
+    ASSERT_EQ(office_.Stop(), 0);
+    {
+      auto db = store::SqliteConnection::Open(office_.dir() + "/hundeschule.db", 5000);
+      ASSERT_TRUE(db) << db.error().message;
+      auto done = (*db)->ExecScript(sql);
+      ASSERT_TRUE(done) << done.error().message;
+    }
+    office_.Start();
+    c_ = office_.LoginAs(owner_);
+  }
+
   BinaryFixture office_;
   Account owner_;
   std::unique_ptr<ApiClient> c_;
@@ -150,6 +165,28 @@ TEST_F(HostileInputTest, UploadsMustBeCompleteDocumentsAndAreServedSafely) {
             "filename*=UTF-8''Tierarzt%20M%C3%A4rz%3B%20Rex.pdf");
   EXPECT_EQ(RawHeader(raw, "X-Content-Type-Options"), "nosniff");
   EXPECT_TRUE(Mentions(RawHeader(raw, "Content-Security-Policy"), "default-src 'none'"));
+}
+
+TEST_F(HostileInputTest, AFileStoredUnderTheOldCheckIsSentAsAnAttachment) {
+  // Before the upload check, "%PDF-" + HTML was stored and served inline under its own name.
+  const Reply stored = c_->Upload("/api/v1/receipts", Expense(SamplePdf(), "alt.pdf"));
+  ASSERT_EQ(stored.status, 201) << stored.Describe();
+  const std::string id = std::to_string(stored.json["id"].get<std::int64_t>());
+  ExecOnDatabase(
+      "UPDATE receipt_files SET content = CAST('%PDF-1.4 <html><script>alert(1)</script> %%EOF' "
+      "AS BLOB) WHERE receipt_id = " +
+      id +
+      "; UPDATE receipts SET file_name = 'alt' || char(27) || '.html', "
+      "file_content_type = 'text/html' WHERE id = " +
+      id + ";");
+  const std::string raw =
+      RawExchange(office_.port(), "GET", "/api/v1/receipts/" + id + "/file", c_->session_cookie());
+  ASSERT_EQ(raw.rfind("HTTP/1.1 200", 0), 0u) << raw.substr(0, 300);
+  EXPECT_EQ(RawHeader(raw, "Content-Type"), "application/octet-stream");
+  EXPECT_EQ(RawHeader(raw, "Content-Disposition"),
+            "attachment; filename=\"alt_.html\"; filename*=UTF-8''alt_.html");
+  EXPECT_EQ(RawHeader(raw, "X-Content-Type-Options"), "nosniff");
+  EXPECT_TRUE(Mentions(RawHeader(raw, "Content-Security-Policy"), "sandbox"));
 }
 
 TEST_F(HostileInputTest, FinalizeRefusesTextThePdfCannotPrint) {

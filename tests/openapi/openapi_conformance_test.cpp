@@ -343,7 +343,7 @@ constexpr const char* kStaffPassword = "geheimes-passwort-2";
 // The API token of the school's account in the sandbox (not a real sevdesk token).
 constexpr const char* kSandboxToken = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
-// A tiny but real PDF header: the server recognises documents by their magic bytes.
+// A tiny PDF as the upload check wants it: the %PDF- header and the %%EOF trailer.
 const std::string kPdfBytes = "%PDF-1.4\n% hundeschule test\n%%EOF\n";
 
 class OpenApiConformance : public ::testing::Test {
