@@ -22,6 +22,31 @@ std::string Customer::DisplayName() const {
   return first_name + " " + last_name;
 }
 
+namespace {
+
+// No control characters: one line each, the notes may break lines.
+void CheckCustomerTexts(const Customer& c, std::vector<FieldError>& errors) {
+  for (const auto& [value, field] :
+       std::initializer_list<std::pair<const std::string*, const char*>>{
+           {&c.salutation, "salutation"},
+           {&c.first_name, "first_name"},
+           {&c.last_name, "last_name"},
+           {&c.company_name, "company_name"},
+           {&c.contact_person, "contact_person"},
+           {&c.email, "email"},
+           {&c.phone, "phone"}}) {
+    CheckTextInput(*value, TextShape::kSingleLine, field, errors);
+  }
+  CheckTextInput(c.notes, TextShape::kMultiLine, "notes", errors);
+  for (std::size_t i = 0; i < c.dogs.size(); ++i) {
+    const std::string prefix = "dogs[" + std::to_string(i) + "].";
+    CheckTextInput(c.dogs[i].name, TextShape::kSingleLine, prefix + "name", errors);
+    CheckTextInput(c.dogs[i].breed, TextShape::kSingleLine, prefix + "breed", errors);
+  }
+}
+
+}  // namespace
+
 Status ValidateCustomer(const Customer& c) {
   std::vector<FieldError> errors;
   auto check_len = [&](const std::string& v, std::size_t max, const char* field) {
@@ -50,18 +75,7 @@ Status ValidateCustomer(const Customer& c) {
       errors.push_back({"email", "Bitte eine gültige E-Mail-Adresse angeben."});
     }
   }
-  for (const auto& [value, field] :
-       std::initializer_list<std::pair<const std::string*, const char*>>{
-           {&c.salutation, "salutation"},
-           {&c.first_name, "first_name"},
-           {&c.last_name, "last_name"},
-           {&c.company_name, "company_name"},
-           {&c.contact_person, "contact_person"},
-           {&c.email, "email"},
-           {&c.phone, "phone"}}) {
-    CheckTextInput(*value, TextShape::kSingleLine, field, errors);
-  }
-  CheckTextInput(c.notes, TextShape::kMultiLine, "notes", errors);
+  CheckCustomerTexts(c, errors);
   (void)ValidateAddress(c.address, "address.", errors);
   if (c.dogs.size() > 50) errors.push_back({"dogs", "Höchstens 50 Hunde."});
   for (std::size_t i = 0; i < c.dogs.size(); ++i) {
@@ -73,8 +87,6 @@ Status ValidateCustomer(const Customer& c) {
     if (c.dogs[i].breed.size() > 100) {
       errors.push_back({prefix + "breed", "Höchstens 100 Zeichen."});
     }
-    CheckTextInput(c.dogs[i].name, TextShape::kSingleLine, prefix + "name", errors);
-    CheckTextInput(c.dogs[i].breed, TextShape::kSingleLine, prefix + "breed", errors);
   }
   if (!errors.empty()) return Invalid(std::move(errors));
   return {};
