@@ -127,6 +127,15 @@ TEST(Receipts, DetectsDocumentTypesByHeaderAndTrailer) {
   for (const auto& c : cases) EXPECT_EQ(DetectDocumentType(c.bytes), c.type) << c.name;
 }
 
+TEST(Receipts, ALargeDocumentIsCheckedWhole) {
+  // 10 MB of PDF dictionaries ("<<" everywhere): accepted, and markup at the very end is found.
+  std::string pdf = "%PDF-1.7\n";
+  pdf.reserve(kMaxReceiptFileBytes);
+  while (pdf.size() < kMaxReceiptFileBytes - 100) pdf += "<< /Type /Page /Contents 4 0 R >>\n";
+  EXPECT_EQ(DetectDocumentType(pdf + "%%EOF\n"), "application/pdf");
+  EXPECT_EQ(DetectDocumentType(pdf + "<ScRiPt>\n%%EOF\n"), std::nullopt);
+}
+
 TEST(Receipts, UploadFileNamesAreOneLineOfText) {
   EXPECT_TRUE(ValidateUploadFileName("Rechnung Tierarzt März.pdf"));
   EXPECT_TRUE(ValidateUploadFileName("קבלה.pdf"));
