@@ -1193,6 +1193,28 @@ TEST_F(OpenApiConformance, RequestErrorsConform) {
   ExpectError(
       Send({.method = "POST", .path = "/api/v1/invoices/{id}/finalize", .id = Id(empty_draft)}),
       422, "invoice_without_lines", "finalize without lines");
+  const Json line = {
+      {"text", "Welpenkurs 🐕"}, {"quantity", "1"}, {"unit_price_cents", 5000}, {"vat_rate", 19}};
+  const Json emoji_draft = Send({.method = "POST",
+                                 .path = "/api/v1/invoices",
+                                 .json = Json{{"customer_id", person["id"]},
+                                              {"invoice_date", "2025-01-01"},
+                                              {"lines", Json::array({line})}}})
+                               .json;
+  ExpectError(
+      Send({.method = "POST", .path = "/api/v1/invoices/{id}/finalize", .id = Id(emoji_draft)}),
+      422, "unprintable_characters", "finalize with an emoji");
+  Json far_line = line;
+  far_line["text"] = "Welpenkurs";
+  const Json far_draft = Send({.method = "POST",
+                               .path = "/api/v1/invoices",
+                               .json = Json{{"customer_id", person["id"]},
+                                            {"invoice_date", "2999-12-31"},
+                                            {"lines", Json::array({far_line})}}})
+                             .json;
+  ExpectError(
+      Send({.method = "POST", .path = "/api/v1/invoices/{id}/finalize", .id = Id(far_draft)}), 422,
+      "validation_failed", "finalize dated 2999");
 }
 
 TEST_F(OpenApiConformance, SevdeskErrorsConform) {
