@@ -414,6 +414,7 @@ Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::Scho
   // quantities are intended there).
   if (invoice.kind == domain::InvoiceKind::kInvoice) {
     HS_CHECK(domain::ValidateDraft(invoice, school));
+    HS_CHECK(domain::CheckPlausibility(invoice, BerlinDateOf(clock_.Now())));
   }
   HS_CHECK(CheckNumberFormat(school));
   const Instant now = clock_.Now();
@@ -511,6 +512,7 @@ Result<domain::Receipt> ReceiptService::CreateExpense(std::int64_t school_id,
                                                       const std::string& file_name,
                                                       const std::string& content) {
   HS_CHECK(domain::ValidateExpense(e));
+  HS_CHECK(domain::ValidateUploadFileName(file_name));
   if (content.empty()) return Invalid({{"file", "Bitte eine Datei hochladen."}});
   if (content.size() > domain::kMaxReceiptFileBytes) {
     return Fail(ErrorCode::kPayloadTooLarge, "file_too_large",
@@ -518,8 +520,9 @@ Result<domain::Receipt> ReceiptService::CreateExpense(std::int64_t school_id,
   }
   auto type = domain::DetectDocumentType(content);
   if (!type) {
-    return Fail(ErrorCode::kUnsupportedMedia, "unsupported_file_type",
-                "Nur PDF-, JPG- oder PNG-Dateien können hochgeladen werden.",
+    return Fail(ErrorCode::kInvalidArgument, "unsupported_file_type",
+                "Nur PDF-, JPG- oder PNG-Dateien können hochgeladen werden. Die Datei ist keine "
+                "vollständige PDF-, JPG- oder PNG-Datei.",
                 {{"file", "Nur PDF, JPG oder PNG."}});
   }
   domain::Receipt r;
@@ -533,8 +536,9 @@ Result<domain::Receipt> ReceiptService::CreateExpense(std::int64_t school_id,
   domain::SplitGross(e.amount_gross_cents, e.vat_rate, r.amount_net_cents, r.amount_tax_cents);
   r.vat_rate = e.vat_rate;
   std::string name = file_name.empty() ? "beleg" : file_name;
-  if (name.size() > 200 || !IsValidUtf8(name)) name = "beleg";
+  if (name.size() > 200) name = "beleg";
   std::replace(name.begin(), name.end(), '/', '_');
+  std::replace(name.begin(), name.end(), '\\', '_');
   std::replace(name.begin(), name.end(), '"', '_');
   r.file_name = name;
   r.file_content_type = *type;

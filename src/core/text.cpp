@@ -39,6 +39,79 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+std::u32string CodePoints(std::string_view utf8) {
+  std::u32string out;
+  out.reserve(utf8.size());
+  std::size_t i = 0;
+  while (i < utf8.size()) {
+    const auto c = static_cast<unsigned char>(utf8[i]);
+    std::size_t len = 1;
+    char32_t cp = c;
+    if (c >= 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else if (c >= 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0x80) {
+      cp = 0xFFFD;
+    }
+    if (i + len > utf8.size()) {
+      out.push_back(0xFFFD);
+      break;
+    }
+    for (std::size_t k = 1; k < len; ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+    }
+    out.push_back(cp);
+    i += len;
+  }
+  return out;
+}
+
+namespace {
+
+bool IsControlCharacter(char32_t c) {
+  return c < 0x20 || (c >= 0x7F && c < 0xA0);
+}
+
+bool IsBidiControl(char32_t c) {
+  return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+// Whether code point `i` of `text` may stand in a text of `shape`.
+bool AllowedAt(const std::u32string& text, std::size_t i, TextShape shape) {
+  const char32_t c = text[i];
+  const bool multi = shape == TextShape::kMultiLine;
+  if (c == U'\n' || c == U'\t') return multi;
+  if (c == U'\r') return multi && i + 1 < text.size() && text[i + 1] == U'\n';
+  if (c == 0x2028 || c == 0x2029) return multi;
+  return !IsControlCharacter(c) && !IsBidiControl(c);
+}
+
+}  // namespace
+
+std::optional<std::string> TextInputProblem(std::string_view text, TextShape shape) {
+  if (!IsValidUtf8(text)) return "Kein gültiger Text (UTF-8).";
+  const std::u32string points = CodePoints(text);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    if (AllowedAt(points, i, shape)) continue;
+    if (shape == TextShape::kSingleLine) {
+      return "Steuerzeichen wie Zeilenumbrüche oder Tabulatoren sind hier nicht erlaubt.";
+    }
+    return "Steuerzeichen sind nicht erlaubt (nur Zeilenumbrüche und Tabulatoren).";
+  }
+  return std::nullopt;
+}
+
+void CheckTextInput(std::string_view text, TextShape shape, const std::string& field,
+                    std::vector<FieldError>& errors) {
+  if (auto problem = TextInputProblem(text, shape)) errors.push_back({field, std::move(*problem)});
+}
+
 std::string Trim(std::string_view text) {
   const auto begin = text.find_first_not_of(" \t\r\n");
   if (begin == std::string_view::npos) return {};

@@ -1,5 +1,8 @@
 #include "domain/customer.hpp"
 
+#include <initializer_list>
+#include <utility>
+
 #include "core/text.hpp"
 
 namespace hs::domain {
@@ -18,6 +21,31 @@ std::string Customer::DisplayName() const {
   if (first_name.empty()) return last_name;
   return first_name + " " + last_name;
 }
+
+namespace {
+
+// No control characters: one line each, the notes may break lines.
+void CheckCustomerTexts(const Customer& c, std::vector<FieldError>& errors) {
+  for (const auto& [value, field] :
+       std::initializer_list<std::pair<const std::string*, const char*>>{
+           {&c.salutation, "salutation"},
+           {&c.first_name, "first_name"},
+           {&c.last_name, "last_name"},
+           {&c.company_name, "company_name"},
+           {&c.contact_person, "contact_person"},
+           {&c.email, "email"},
+           {&c.phone, "phone"}}) {
+    CheckTextInput(*value, TextShape::kSingleLine, field, errors);
+  }
+  CheckTextInput(c.notes, TextShape::kMultiLine, "notes", errors);
+  for (std::size_t i = 0; i < c.dogs.size(); ++i) {
+    const std::string prefix = "dogs[" + std::to_string(i) + "].";
+    CheckTextInput(c.dogs[i].name, TextShape::kSingleLine, prefix + "name", errors);
+    CheckTextInput(c.dogs[i].breed, TextShape::kSingleLine, prefix + "breed", errors);
+  }
+}
+
+}  // namespace
 
 Status ValidateCustomer(const Customer& c) {
   std::vector<FieldError> errors;
@@ -47,6 +75,7 @@ Status ValidateCustomer(const Customer& c) {
       errors.push_back({"email", "Bitte eine gültige E-Mail-Adresse angeben."});
     }
   }
+  CheckCustomerTexts(c, errors);
   (void)ValidateAddress(c.address, "address.", errors);
   if (c.dogs.size() > 50) errors.push_back({"dogs", "Höchstens 50 Hunde."});
   for (std::size_t i = 0; i < c.dogs.size(); ++i) {

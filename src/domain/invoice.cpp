@@ -78,12 +78,15 @@ Status ValidateDraft(const Invoice& invoice, const School& school) {
     errors.push_back({"lines", "Höchstens " + std::to_string(kMaxLines) + " Positionen."});
   }
   if (invoice.notes.size() > 2000) errors.push_back({"notes", "Höchstens 2000 Zeichen."});
+  CheckTextInput(invoice.notes, TextShape::kMultiLine, "notes", errors);
   for (std::size_t i = 0; i < invoice.lines.size(); ++i) {
     const auto& line = invoice.lines[i];
     const std::string p = "lines[" + std::to_string(i) + "].";
     if (Trim(line.text).empty()) errors.push_back({p + "text", "Bitte eine Beschreibung angeben."});
     if (line.text.size() > 1000) errors.push_back({p + "text", "Höchstens 1000 Zeichen."});
     if (line.unit.size() > 30) errors.push_back({p + "unit", "Höchstens 30 Zeichen."});
+    CheckTextInput(line.text, TextShape::kMultiLine, p + "text", errors);
+    CheckTextInput(line.unit, TextShape::kSingleLine, p + "unit", errors);
     if (line.quantity <= 0 || line.quantity > kMaxQuantity) {
       errors.push_back(
           {p + "quantity", "Die Menge muss größer als 0 und höchstens 1.000.000 sein."});
@@ -103,6 +106,73 @@ Status ValidateDraft(const Invoice& invoice, const School& school) {
     }
   }
   if (!errors.empty()) return Invalid(std::move(errors));
+  return {};
+}
+
+namespace {
+
+bool Before(Date a, Date b) {
+  return std::chrono::sys_days{a} < std::chrono::sys_days{b};
+}
+
+void CheckDates(const Invoice& invoice, Date today, std::vector<FieldError>& errors) {
+  const Date earliest = std::chrono::year{static_cast<int>(today.year()) - kMaxInvoiceYearsBack} /
+                        std::chrono::January / 1;
+  const Date latest = AddDays(today, kMaxInvoiceDaysAhead);
+  const std::string too_early =
+      "Das Datum darf nicht vor dem " + FormatDateDe(earliest) + " liegen.";
+  if (Before(invoice.invoice_date, earliest)) errors.push_back({"invoice_date", too_early});
+  if (Before(latest, invoice.invoice_date)) {
+    errors.push_back({"invoice_date",
+                      "Das Rechnungsdatum darf höchstens " + std::to_string(kMaxInvoiceDaysAhead) +
+                          " Tage in der Zukunft liegen (bis " + FormatDateDe(latest) + ")."});
+  }
+  const Date service_latest = AddDays(invoice.invoice_date, kMaxServiceDaysAfterInvoice);
+  for (const auto& [date, field] : {std::pair{invoice.service_date, "service_date"},
+                                    std::pair{invoice.service_period_end, "service_period_end"}}) {
+    if (!date) continue;
+    if (Before(*date, earliest)) errors.push_back({field, too_early});
+    if (Before(service_latest, *date)) {
+      errors.push_back({field,
+                        "Die Leistung darf höchstens zwei Jahre nach dem Rechnungsdatum "
+                        "liegen (bis " +
+                            FormatDateDe(service_latest) + ")."});
+    }
+  }
+}
+
+bool TooLarge(Cents amount) {
+  return amount > kMaxDocumentAmount || amount < -kMaxDocumentAmount;
+}
+
+void CheckAmounts(const Invoice& invoice, std::vector<FieldError>& errors) {
+  const std::string message =
+      "Der Betrag ist zu groß: höchstens 999.999.999.999,99 € (Grenze von sevdesk).";
+  for (std::size_t i = 0; i < invoice.lines.size(); ++i) {
+    if (TooLarge(LineAmount(invoice.lines[i]))) {
+      errors.push_back({"lines[" + std::to_string(i) + "].amount_cents", message});
+    }
+  }
+  const Totals totals = ComputeTotals(invoice.lines, invoice.price_entry);
+  bool too_large =
+      TooLarge(totals.net_cents) || TooLarge(totals.tax_cents) || TooLarge(totals.gross_cents);
+  for (const auto& group : totals.groups) {
+    too_large = too_large || TooLarge(group.net_cents) || TooLarge(group.gross_cents);
+  }
+  if (too_large) errors.push_back({"total_gross_cents", message});
+}
+
+}  // namespace
+
+Status CheckPlausibility(const Invoice& invoice, Date today) {
+  std::vector<FieldError> errors;
+  CheckDates(invoice, today, errors);
+  CheckAmounts(invoice, errors);
+  if (!errors.empty()) {
+    return Invalid(std::move(errors),
+                   "Die Rechnung kann so nicht festgeschrieben werden: Datum oder Betrag sind "
+                   "nicht plausibel.");
+  }
   return {};
 }
 

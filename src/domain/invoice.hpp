@@ -96,6 +96,26 @@ struct Invoice {
 // Validation of a draft's editable content against the school's tax mode.
 Status ValidateDraft(const Invoice& invoice, const School& school);
 
+// What sevdesk accepts for a sum: at most 12 integer digits and 2 decimals, i.e.
+// 999.999.999.999,99 € (the sandbox's ParseScaled in src/sevdesk/sandbox/wire.cpp reproduces
+// this). The documented input maxima (1 million units at 1 million euros, 500 lines) go far
+// beyond it, so the sums are checked before finalizing.
+inline constexpr Cents kMaxDocumentAmount = 99'999'999'999'999;
+// The invoice date may lie at most this many days after today (an invoice written ahead for a
+// course that starts soon) ...
+inline constexpr int kMaxInvoiceDaysAhead = 30;
+// ... and not before 1 January of the year this many years back: invoices must be kept for ten
+// years (§ 147 AO, § 14b UStG), an older one belongs to a bookkeeping year that is closed, and a
+// date like 0226-01-05 is a typing slip, not an invoice.
+inline constexpr int kMaxInvoiceYearsBack = 10;
+// Service dates may lie up to this many days after the invoice date (courses paid ahead).
+inline constexpr int kMaxServiceDaysAfterInvoice = 730;
+
+// The plausibility check before an invoice is finalized: dates (against `today`, the school's
+// civil date) and every sum sevdesk receives (line amounts, VAT groups, totals) within the
+// limits above. kInvalidArgument with German details naming the fields.
+Status CheckPlausibility(const Invoice& invoice, Date today);
+
 // State machine guards: each answers kConflict with a German message when not allowed.
 Status CanEdit(const Invoice& invoice);
 Status CanFinalize(const Invoice& invoice);

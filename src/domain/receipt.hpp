@@ -38,8 +38,15 @@ struct Receipt {
   Instant created_at{};
 };
 
-// Recognises PDF, JPEG and PNG by their magic bytes; the uploaded content type is not trusted.
+// The verified content type of an uploaded document, never the client's: a PDF needs its
+// header and a %%EOF trailer near the end, a JPEG its SOI and EOI markers, a PNG its signature,
+// IHDR first and IEND last; a file with HTML/script/SVG markup in it is none of them (a
+// "%PDF-" + HTML polyglot). nullopt for anything else.
 std::optional<std::string> DetectDocumentType(std::string_view bytes);
+
+// An uploaded file's name: one line of valid UTF-8 without control characters (a NUL used to
+// cut the Content-Disposition header), German 422 with the detail "file" otherwise.
+Status ValidateUploadFileName(std::string_view name);
 
 struct NewExpense {
   Date date{};

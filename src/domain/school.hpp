@@ -1,6 +1,8 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -38,6 +40,14 @@ struct School {
   int payment_term_days = 14;
   PriceEntry price_entry = PriceEntry::kNet;
 };
+
+// ISO 13616: two capital letters, two check digits, an alphanumeric account part of the
+// country's length (the known countries of the IBAN registry; 15..34 characters for others) and
+// the mod-97 check. Expects the compact form (no spaces, upper case).
+bool IsValidIban(std::string_view iban);
+// ISO 9362: 4 letters (bank), 2 letters (country), 2 letters/digits (location), optionally 3
+// letters/digits (branch). Expects upper case without spaces.
+bool IsValidBic(std::string_view bic);
 
 // Field-level validation of school settings (used by PATCH /settings/school and tenant create).
 Status ValidateSchool(const School& school);

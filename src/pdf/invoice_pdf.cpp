@@ -19,6 +19,7 @@
 #include "core/money.hpp"
 #include "core/text.hpp"
 #include "pdf/pdf_layout.hpp"
+#include "pdf/printable.hpp"
 
 namespace hs::pdf {
 
@@ -829,6 +830,18 @@ Result<std::string> InvoicePdfRenderer::Render(const School& school, const Invoi
   if (!invoice.number || invoice.number->empty()) {
     return Fail(ErrorCode::kInvalidArgument, "invoice_not_finalized",
                 "Die Rechnung hat noch keine Rechnungsnummer.");
+  }
+  // A cancellation repeats its original, which was checked (or is older than the check) and is
+  // frozen already.
+  if (invoice.kind == InvoiceKind::kInvoice) {
+    if (auto fields = UnprintableFields(school, invoice); !fields.empty()) {
+      return Fail(
+          ErrorCode::kInvalidArgument, "unprintable_characters",
+          "Die Rechnung enthält Zeichen, die die Rechnungs-PDF nicht so drucken kann, wie "
+          "sie eingegeben sind (z. B. Emojis, hebräische oder arabische Schrift). Bitte die "
+          "genannten Angaben ändern; festgeschrieben wird erst danach.",
+          std::move(fields));
+    }
   }
   auto engine = EngineForThisThread(settings_.font_dir);
   if (!engine) return tl::unexpected(engine.error());

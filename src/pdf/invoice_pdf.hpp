@@ -37,8 +37,10 @@ class InvoicePdfRenderer {
   explicit InvoicePdfRenderer(PdfSettings settings);
 
   // school: the issuer; invoice: finalized (number, customer_snapshot, totals set).
-  // Fails with kInvalidArgument when the invoice has no number, kInternal when libharu or the
-  // font files fail.
+  // Fails with kInvalidArgument when the invoice has no number or (for an invoice, not a
+  // cancellation) a printed text holds characters the PDF cannot print as typed
+  // (printable.hpp; reason "unprintable_characters", details naming the fields), kInternal when
+  // libharu or the font files fail.
   Result<std::string> Render(const domain::School& school, const domain::Invoice& invoice) const;
 
  private:

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 namespace hs::domain {
 namespace {
 
@@ -118,6 +120,91 @@ TEST(StateMachine, CancellationIsExactNegation) {
   Invoice cc = c;
   cc.status = InvoiceStatus::kFinalized;
   EXPECT_FALSE(CanCancel(cc));  // a cancellation is never cancelled
+}
+
+Date D(const char* iso) {
+  return *ParseIsoDate(iso);
+}
+
+Invoice PlausibleInvoice() {
+  Invoice inv;
+  inv.customer_id = 1;
+  inv.invoice_date = D("2026-12-05");
+  inv.lines = {{"Einzelstunde", 1000, "Stunde", 5500, 19}};
+  return inv;
+}
+
+TEST(Plausibility, DatesAndSumsWithinWhatAnInvoiceAndSevdeskAccept) {
+  const Date today = D("2026-12-05");
+  struct Case {
+    const char* name;
+    std::function<void(Invoice&)> change;
+    const char* refused_field;  // nullptr: accepted
+  };
+  const Case cases[] = {
+      {"today", [](Invoice&) {}, nullptr},
+      {"30 days ahead", [](Invoice& i) { i.invoice_date = D("2027-01-04"); }, nullptr},
+      {"31 days ahead", [](Invoice& i) { i.invoice_date = D("2027-01-05"); }, "invoice_date"},
+      {"2999-12-31", [](Invoice& i) { i.invoice_date = D("2999-12-31"); }, "invoice_date"},
+      {"ten years back", [](Invoice& i) { i.invoice_date = D("2016-01-01"); }, nullptr},
+      {"before the ten years", [](Invoice& i) { i.invoice_date = D("2015-12-31"); },
+       "invoice_date"},
+      {"year 226 typo", [](Invoice& i) { i.invoice_date = D("0226-12-05"); }, "invoice_date"},
+      {"service two years after", [](Invoice& i) { i.service_date = D("2028-12-04"); }, nullptr},
+      {"service later", [](Invoice& i) { i.service_date = D("2028-12-05"); }, "service_date"},
+      {"service period end in 2999",
+       [](Invoice& i) {
+         i.service_date = D("2026-12-01");
+         i.service_period_end = D("2999-01-01");
+       },
+       "service_period_end"},
+      {"service in 1900", [](Invoice& i) { i.service_date = D("1900-01-01"); }, "service_date"},
+      {"largest line sevdesk takes",
+       [](Invoice& i) {
+         i.price_entry = PriceEntry::kGross;
+         // 999.999,999 units at 1 million euros: 999.999.999.000,00 €
+         i.lines = {{"x", 999'999'999, "Stk", kMaxUnitPrice, 0}};
+       },
+       nullptr},
+      {"documented maxima: one line of 10^12 €",
+       [](Invoice& i) {
+         i.lines = {{"x", kMaxQuantity, "Stk", kMaxUnitPrice, 0}};
+       },
+       "lines[0].amount_cents"},
+      {"total over the limit through VAT",
+       [](Invoice& i) {
+         i.lines = {{"x", 900'000'000, "Stk", 100'000'000, 19}};
+       },
+       "total_gross_cents"},
+      {"many lines adding up over the limit",
+       [](Invoice& i) {
+         i.lines.assign(kMaxLines, InvoiceLine{"x", 10'000'000, "Stk", kMaxUnitPrice, 0});
+       },
+       "total_gross_cents"},
+  };
+  for (const auto& c : cases) {
+    Invoice inv = PlausibleInvoice();
+    c.change(inv);
+    const Status st = CheckPlausibility(inv, today);
+    if (c.refused_field == nullptr) {
+      EXPECT_TRUE(st) << c.name << ": " << (st ? "" : st.error().details.front().message);
+      continue;
+    }
+    ASSERT_FALSE(st) << c.name;
+    EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument) << c.name;
+    bool named = false;
+    for (const auto& d : st.error().details) named = named || d.field == c.refused_field;
+    EXPECT_TRUE(named) << c.name << " should name " << c.refused_field;
+  }
+}
+
+TEST(Plausibility, MessagesAreGermanAndNameTheLimit) {
+  Invoice inv = PlausibleInvoice();
+  inv.invoice_date = D("2999-12-31");
+  const Status st = CheckPlausibility(inv, D("2026-12-05"));
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().details.front().message,
+            "Das Rechnungsdatum darf höchstens 30 Tage in der Zukunft liegen (bis 04.01.2027).");
 }
 
 }  // namespace

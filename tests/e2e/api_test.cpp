@@ -1018,14 +1018,16 @@ TEST_F(BadInputTest, ExpenseUploads) {
   EXPECT_TRUE(Contains(file.Header("Content-Type").value_or(""), "application/pdf"));
 
   // The type comes from the bytes, not from the declared content type or the name.
-  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string("\0\0\0\rIHDR", 8);
+  // (signature, IHDR first, IEND last: the structure the upload check wants)
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string("\0\0\0\rIHDR", 8) +
+                          std::string(17, '\x01') + std::string("\0\0\0\0IEND\xAE\x42\x60\x82", 12);
   const Json png_receipt = Must(
       c_->Upload("/api/v1/receipts",
                  ExpenseParts("2026-02-04", "1070", "Zoo Shop", "Leine", png, "leine.pdf", "7")),
       201, "upload png");
   EXPECT_EQ(png_receipt["file"]["content_type"], "image/png");
   EXPECT_EQ(png_receipt["amount_net_cents"], 1000);
-  const std::string jpg = std::string("\xFF\xD8\xFF\xE0\0\x10JFIF\0", 11);
+  const std::string jpg = std::string("\xFF\xD8\xFF\xE0\0\x10JFIF\0\xFF\xD9", 13);
   EXPECT_EQ(Must(c_->Upload("/api/v1/receipts",
                             ExpenseParts("2026-02-05", "500", "Foto", "Foto", jpg, "foto.jpg")),
                  201, "upload jpg")["file"]["content_type"],
@@ -1033,13 +1035,13 @@ TEST_F(BadInputTest, ExpenseUploads) {
   const std::int64_t total_after_valid = receipts_total();
   EXPECT_EQ(total_after_valid, total_before + 3);
 
-  // Not PDF/JPG/PNG: 415, even when named .pdf.
+  // Not PDF/JPG/PNG: 422, even when named .pdf.
   EXPECT_TRUE(IsError(c_->Upload("/api/v1/receipts", ExpenseParts("2026-02-06", "500", "X", "GIF",
                                                                   "GIF89a\x01\x00", "bild.gif")),
-                      415, "file"));
+                      422, "file"));
   EXPECT_TRUE(IsError(c_->Upload("/api/v1/receipts", ExpenseParts("2026-02-06", "500", "X", "Text",
                                                                   "Hallo Welt", "text.pdf")),
-                      415, "file"));
+                      422, "file"));
   // More than 10 MiB: 413.
   std::string big = SamplePdf("gross");
   big.resize(10 * 1024 * 1024 + 1, 'A');

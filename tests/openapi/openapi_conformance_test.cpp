@@ -334,7 +334,7 @@ constexpr const char* kStaffPassword = "geheimes-passwort-2";
 // The API token of the school's account in the sandbox (not a real sevdesk token).
 constexpr const char* kSandboxToken = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
-// A tiny but real PDF header: the server recognises documents by their magic bytes.
+// A tiny PDF as the upload check wants it: the %PDF- header and the %%EOF trailer.
 const std::string kPdfBytes = "%PDF-1.4\n% hundeschule test\n%%EOF\n";
 
 class OpenApiConformance : public ::testing::Test {
@@ -1130,7 +1130,7 @@ TEST_F(OpenApiConformance, RequestErrorsConform) {
               "unsupported_media_type", "JSON receipt");
   auto text_file = ExpenseParts();
   text_file.back() = {"file", "just text", "notiz.txt", "text/plain"};
-  ExpectError(Send({.method = "POST", .path = "/api/v1/receipts", .parts = text_file}), 415,
+  ExpectError(Send({.method = "POST", .path = "/api/v1/receipts", .parts = text_file}), 422,
               "unsupported_file_type", "text receipt");
   const std::string huge = Json{{"notes", std::string(1100 * 1024, 'x')}}.dump();
   ExpectError(Send({.method = "PATCH",
@@ -1184,6 +1184,28 @@ TEST_F(OpenApiConformance, RequestErrorsConform) {
   ExpectError(
       Send({.method = "POST", .path = "/api/v1/invoices/{id}/finalize", .id = Id(empty_draft)}),
       422, "invoice_without_lines", "finalize without lines");
+  const Json line = {
+      {"text", "Welpenkurs 🐕"}, {"quantity", "1"}, {"unit_price_cents", 5000}, {"vat_rate", 19}};
+  const Json emoji_draft = Send({.method = "POST",
+                                 .path = "/api/v1/invoices",
+                                 .json = Json{{"customer_id", person["id"]},
+                                              {"invoice_date", "2025-01-01"},
+                                              {"lines", Json::array({line})}}})
+                               .json;
+  ExpectError(
+      Send({.method = "POST", .path = "/api/v1/invoices/{id}/finalize", .id = Id(emoji_draft)}),
+      422, "unprintable_characters", "finalize with an emoji");
+  Json far_line = line;
+  far_line["text"] = "Welpenkurs";
+  const Json far_draft = Send({.method = "POST",
+                               .path = "/api/v1/invoices",
+                               .json = Json{{"customer_id", person["id"]},
+                                            {"invoice_date", "2999-12-31"},
+                                            {"lines", Json::array({far_line})}}})
+                             .json;
+  ExpectError(
+      Send({.method = "POST", .path = "/api/v1/invoices/{id}/finalize", .id = Id(far_draft)}), 422,
+      "validation_failed", "finalize dated 2999");
 }
 
 TEST_F(OpenApiConformance, SevdeskErrorsConform) {

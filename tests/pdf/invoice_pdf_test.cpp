@@ -507,6 +507,25 @@ TEST(InvoicePdfTest, RejectsAnInvoiceWithoutNumber) {
   EXPECT_EQ(pdf.error().reason, "invoice_not_finalized");
 }
 
+TEST(InvoicePdfTest, RefusesTextItCannotPrintAsTyped) {
+  // Emoji used to print as '?', Hebrew reversed: the renderer refuses instead of changing text.
+  Invoice invoice = MakeInvoice();
+  invoice.lines[0].text = "Welpenkurs 🐕";
+  invoice.customer_snapshot.name = "שרה לוי";
+  auto pdf = Render(MakeSchool(), invoice);
+  ASSERT_FALSE(pdf.has_value());
+  EXPECT_EQ(pdf.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(pdf.error().reason, "unprintable_characters");
+  ASSERT_EQ(pdf.error().details.size(), 2u);
+  EXPECT_EQ(pdf.error().details[0].field, "lines[0].text");
+  EXPECT_EQ(pdf.error().details[1].field, "customer.name");
+
+  // A cancellation repeats its frozen original and is still rendered.
+  invoice.kind = domain::InvoiceKind::kCancellation;
+  invoice.cancels_invoice_number = "RE-2026-0001";
+  EXPECT_TRUE(Render(MakeSchool(), invoice).has_value());
+}
+
 TEST(InvoicePdfTest, MissingFontsAreAnErrorNotACrash) {
   PdfSettings settings;
   settings.font_dir = ::testing::TempDir() + "no-fonts-here";

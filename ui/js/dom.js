@@ -99,6 +99,28 @@ export function clearErrors(root) {
   root.querySelectorAll('.form-alert').forEach((el) => { clear(el); el.hidden = true; });
 }
 
+// German names for details about data outside the form at hand, e.g. a finalization refused
+// for characters the PDF cannot print in the customer's or the school's data.
+const FIELD_LABELS = {
+  number: 'Rechnungsnummer',
+  'customer.name': 'Kunde: Name',
+  'customer.contact_person': 'Kunde: Ansprechpartner',
+  'customer.address.street': 'Kunde: Straße',
+  'customer.address.zip': 'Kunde: PLZ',
+  'customer.address.city': 'Kunde: Ort',
+  'school.name': 'Einstellungen: Name der Hundeschule',
+  'school.email': 'Einstellungen: E-Mail',
+  'school.phone': 'Einstellungen: Telefon',
+  'school.tax_number': 'Einstellungen: Steuernummer',
+  'school.vat_id': 'Einstellungen: USt-IdNr.',
+  'school.iban': 'Einstellungen: IBAN',
+  'school.bic': 'Einstellungen: BIC',
+  'school.bank_name': 'Einstellungen: Bank',
+  'school.address.street': 'Einstellungen: Straße',
+  'school.address.zip': 'Einstellungen: PLZ',
+  'school.address.city': 'Einstellungen: Ort',
+};
+
 // Shows an ApiError: each detail next to its field, the rest (and the message) in the form's
 // alert box. Nothing is swallowed. Focuses the first broken field.
 export function showErrors(root, error, extraFieldNames = {}) {
@@ -113,7 +135,7 @@ export function showErrors(root, error, extraFieldNames = {}) {
   if (alert) {
     alert.hidden = false;
     append(alert, [h('p', {}, error.message || 'Fehler.'),
-      leftovers.length ? h('ul', {}, leftovers.map((d) => h('li', {}, d.field ? `${d.field}: ${d.message}` : d.message))) : null]);
+      leftovers.length ? h('ul', {}, leftovers.map((d) => h('li', {}, d.field ? `${FIELD_LABELS[d.field] || d.field}: ${d.message}` : d.message))) : null]);
   } else {
     box.prepend(h('div', { class: 'form-alert', role: 'alert' }, error.message));
   }

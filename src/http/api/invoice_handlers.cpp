@@ -1,4 +1,5 @@
 // Invoices: drafts, finalizing, cancelling, the PDF.
+#include "http/api/downloads.hpp"
 #include "http/api/handlers.hpp"
 #include "http/api/request_parsing.hpp"
 
@@ -98,10 +99,7 @@ Response Handlers::InvoicePdf(const Request& req, const app::Principal& p) {
   if (!id) return NotFoundResponse();
   auto pdf = s_.invoices.GetPdf(p.school_id, *id);
   if (!pdf) return ErrorResponse(pdf.error());
-  Response res = Response::Text(200, std::move(*pdf), "application/pdf");
-  res.AddHeader("Content-Disposition",
-                "inline; filename=\"rechnung-" + std::to_string(*id) + ".pdf\"");
-  return res;
+  return FileDownload(std::move(*pdf), "rechnung-" + std::to_string(*id) + ".pdf");
 }
 
 }  // namespace hs::http::api

@@ -475,14 +475,16 @@ Status ApplySchool(const Json& body, domain::School& s) {
   if (auto v = r.String("phone")) s.phone = *v;
   if (auto v = r.String("tax_number")) s.tax_number = *v;
   if (auto v = r.String("vat_id")) s.vat_id = *v;
-  if (auto v = r.String("iban")) {
-    std::string iban;
-    for (char ch : *v) {
-      if (ch != ' ') iban += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  // IBAN and BIC are stored compact and in capitals, the way they are checked and printed.
+  auto compact = [](const std::string& text) {
+    std::string out;
+    for (char ch : text) {
+      if (ch != ' ') out += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     }
-    s.iban = iban;
-  }
-  if (auto v = r.String("bic")) s.bic = *v;
+    return out;
+  };
+  if (auto v = r.String("iban")) s.iban = compact(*v);
+  if (auto v = r.String("bic")) s.bic = compact(*v);
   if (auto v = r.String("bank_name")) s.bank_name = *v;
   if (auto v = r.String("tax_mode")) {
     if (auto m = domain::ParseTaxMode(*v)) {

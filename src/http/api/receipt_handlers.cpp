@@ -1,4 +1,5 @@
 // Receipts: the list with its sevdesk states, expense uploads, documents.
+#include "http/api/downloads.hpp"
 #include "http/api/handlers.hpp"
 #include "http/api/request_parsing.hpp"
 
@@ -68,9 +69,7 @@ Response Handlers::ReceiptFile(const Request& req, const app::Principal& p) {
   if (!id) return NotFoundResponse();
   auto f = s_.receipts.GetFile(p.school_id, *id);
   if (!f) return ErrorResponse(f.error());
-  Response res = Response::Text(200, std::move(f->content), f->content_type);
-  res.AddHeader("Content-Disposition", "inline; filename=\"" + f->name + "\"");
-  return res;
+  return FileDownload(std::move(f->content), f->name);
 }
 
 }  // namespace hs::http::api

@@ -380,3 +380,24 @@ test('375 px: no horizontal scrolling, navigation and focus visible', async () =
     await phone.context().close();
   }
 });
+
+test('finalizing names characters the PDF cannot print, also in the customer data', async () => {
+  const c = await api.call('POST', '/customers', { kind: 'person', first_name: 'שרה', last_name: 'Levi' });
+  const draft = await api.call('POST', '/invoices', {
+    customer_id: c.id, invoice_date: TODAY,
+    lines: [{ text: 'Welpenkurs 🐕', quantity: '1', unit: 'Kurs', unit_price_cents: 9900, vat_rate: 19 }],
+  });
+  await page.goto(`${stack.baseUrl}/#/rechnungen/${draft.id}`);
+  await page.getByRole('button', { name: 'Festschreiben …' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  await dialog.getByRole('button', { name: 'Endgültig festschreiben' }).click();
+  const alert = page.locator('.form-alert:not([hidden])');
+  await alert.waitFor();
+  const text = norm(await alert.textContent());
+  assert.match(text, /nicht so drucken kann/);
+  assert.match(text, /Kunde: Name: .*„ש“ \(U\+05E9\)/);
+  // The line's detail stands next to its field.
+  assert.match(norm(await page.locator('body').textContent()), /„🐕“ \(U\+1F415\)/);
+  assert.equal((await api.call('GET', `/invoices/${draft.id}`)).status, 'draft');
+});
