@@ -65,58 +65,27 @@ char32_t NextCodePoint(std::string_view s, std::size_t& i) {
   return cp;
 }
 
-// The ASCII letters a code point folds to: "" for a separator, "\x01" for a mark that is dropped
-// (combining accents), or the code point's own UTF-8 bytes for a letter of another script.
-std::string FoldCodePoint(char32_t cp, bool plain) {
-  if (cp < 0x80) {
-    const char c = static_cast<char>(cp);
-    if (c >= 'A' && c <= 'Z') return std::string(1, static_cast<char>(c - 'A' + 'a'));
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return std::string(1, c);
-    return "";
-  }
-  switch (cp) {
-    case 0xC4:
-    case 0xE4:
-      return plain ? "a" : "ae";  // Ä ä
-    case 0xD6:
-    case 0xF6:
-      return plain ? "o" : "oe";  // Ö ö
-    case 0xDC:
-    case 0xFC:
-      return plain ? "u" : "ue";  // Ü ü
-    case 0xDF:
-    case 0x1E9E:
-      return "ss";  // ß ẞ
-    case 0xC6:
-    case 0xE6:
-      return "ae";  // Æ æ
-    case 0x152:
-    case 0x153:
-      return "oe";  // Œ œ
-    case 0xDE:
-    case 0xFE:
-      return "th";  // Þ þ
-    case 0xD0:
-    case 0xF0:
-      return "d";  // Ð ð
-    case 0xD7:
-    case 0xF7:
-      return "";  // × ÷
-    default:
-      break;
-  }
-  if (cp >= 0xC0 && cp <= 0xFF) {
-    static constexpr std::string_view kLatin1 =  // U+00C0..U+00FF, '?' for the cases above
-        "aaaaaaaceeeeiiii"
-        "dnooooo?ouuuuyts"
-        "aaaaaaaceeeeiiii"
-        "dnooooo?ouuuuyty";
-    return std::string(1, kLatin1[cp - 0xC0]);
-  }
-  if (cp >= 0x100 && cp <= 0x17F) return std::string(1, kLatinExtendedA[cp - 0x100]);
-  if (cp >= 0x300 && cp <= 0x36F) return "\x01";                               // combining marks
-  if (cp < 0xC0 || cp == 0xFFFD || (cp >= 0x2000 && cp <= 0x206F)) return "";  // punctuation
-  std::string bytes;  // a letter of another script stays as it is
+// The letters that fold to more than one letter, or differently in the plain form.
+struct SpecialLetter {
+  char32_t upper;
+  char32_t lower;
+  const char* folded;
+  const char* plain;
+};
+constexpr std::array<SpecialLetter, 9> kSpecialLetters = {{
+    {0xC4, 0xE4, "ae", "a"},     // Ä ä
+    {0xD6, 0xF6, "oe", "o"},     // Ö ö
+    {0xDC, 0xFC, "ue", "u"},     // Ü ü
+    {0x1E9E, 0xDF, "ss", "ss"},  // ẞ ß
+    {0xC6, 0xE6, "ae", "ae"},    // Æ æ
+    {0x152, 0x153, "oe", "oe"},  // Œ œ
+    {0xDE, 0xFE, "th", "th"},    // Þ þ
+    {0xD0, 0xF0, "d", "d"},      // Ð ð
+    {0xD7, 0xF7, "", ""},        // × ÷
+}};
+
+std::string Utf8(char32_t cp) {
+  std::string bytes;
   if (cp < 0x800) {
     bytes += static_cast<char>(0xC0 | (cp >> 6));
   } else if (cp < 0x10000) {
@@ -129,6 +98,32 @@ std::string FoldCodePoint(char32_t cp, bool plain) {
   }
   bytes += static_cast<char>(0x80 | (cp & 0x3F));
   return bytes;
+}
+
+// The ASCII letters a code point folds to: "" for a separator, "\x01" for a mark that is dropped
+// (combining accents), or the code point's own UTF-8 bytes for a letter of another script.
+std::string FoldCodePoint(char32_t cp, bool plain) {
+  if (cp < 0x80) {
+    const char c = static_cast<char>(cp);
+    if (c >= 'A' && c <= 'Z') return std::string(1, static_cast<char>(c - 'A' + 'a'));
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return std::string(1, c);
+    return "";
+  }
+  for (const auto& l : kSpecialLetters) {
+    if (cp == l.upper || cp == l.lower) return plain ? l.plain : l.folded;
+  }
+  if (cp >= 0xC0 && cp <= 0xFF) {
+    static constexpr std::string_view kLatin1 =  // U+00C0..U+00FF; '?' for the special letters
+        "aaaaaaaceeeeiiii"
+        "dnooooo?ouuuuyts"
+        "aaaaaaaceeeeiiii"
+        "dnooooo?ouuuuyty";
+    return std::string(1, kLatin1[cp - 0xC0]);
+  }
+  if (cp >= 0x100 && cp <= 0x17F) return std::string(1, kLatinExtendedA[cp - 0x100]);
+  if (cp >= 0x300 && cp <= 0x36F) return "\x01";                               // combining marks
+  if (cp < 0xC0 || cp == 0xFFFD || (cp >= 0x2000 && cp <= 0x206F)) return "";  // punctuation
+  return Utf8(cp);  // a letter of another script stays as it is
 }
 
 std::string Fold(std::string_view text, bool plain) {
@@ -314,6 +309,8 @@ namespace {
 
 double WordSimilarity(const std::string& a, const std::string& b) {
   if (a == b) return 1;
+  // An initial ("A. Müller" from a bank statement) stands for a first name with that letter.
+  if ((a.size() == 1 && b.starts_with(a)) || (b.size() == 1 && a.starts_with(b))) return 0.8;
   // Short words ("Jo", "Li", "Ute") differ by one letter from too many others.
   if (std::min(a.size(), b.size()) < 4) return 0;
   const int d = EditDistance(a, b);

@@ -49,8 +49,9 @@ std::string CustomerKey(std::int64_t customer_number);
 // bytes of folded (ASCII) text.
 int EditDistance(std::string_view a, std::string_view b);
 // How alike two name token lists are, in [0, 1]: 1 equal; for the same number of words the
-// weakest pair's 1 - distance / length, where a word of fewer than 4 letters must be equal and a
-// pair more than 2 edits apart counts 0; a list that holds all words of the other plus more (a
+// weakest pair's 1 - distance / length, where an initial counts 0.8 for a word with its letter,
+// another word of fewer than 4 letters must be equal and a pair more than 2 edits apart counts 0;
+// a list that holds all words of the other plus more (a
 // middle name, a missing first name) 0.8.
 double NameSimilarity(const std::vector<std::string>& a, const std::vector<std::string>& b);
 
