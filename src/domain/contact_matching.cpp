@@ -376,6 +376,8 @@ std::string_view EvidenceText(Evidence evidence) {
       return "andere PLZ";
     case Evidence::kNoAddress:
       return "in sevdesk ohne Anschrift";
+    case Evidence::kOtherName:
+      return "anderer Name";
     case Evidence::kOtherCustomerNumber:
       return "Kundennummer eines anderen Kunden";
   }
@@ -413,13 +415,13 @@ int Score(const PairFacts& f) {
   int score = 0;
   switch (f.name) {
     case NameMatch::kExact:
-      score += 40;
+      score += 45;
       break;
     case NameMatch::kVariant:
-      score += 35;
+      score += 40;
       break;
     case NameMatch::kSimilar:
-      score += 20 + static_cast<int>(10 * f.name_similarity);
+      score += 15 + static_cast<int>(10 * f.name_similarity);
       break;
     case NameMatch::kNone:
       break;
@@ -460,6 +462,7 @@ std::vector<Evidence> EvidenceOf(const PairFacts& f) {
   }
   if (f.address == AddressMatch::kOtherZip) out.push_back(Evidence::kOtherZip);
   if (!f.contact_has_address) out.push_back(Evidence::kNoAddress);
+  if (f.name == NameMatch::kNone) out.push_back(Evidence::kOtherName);
   if (f.other_number) out.push_back(Evidence::kOtherCustomerNumber);
   return out;
 }

@@ -91,6 +91,7 @@ enum class Evidence {
   kSameZip,              // postal code (beside a variant or similar name)
   kOtherZip,             // against: the contact's addresses all have other postal codes
   kNoAddress,            // for information: the contact has no address in sevdesk
+  kOtherName,            // against: the name differs (a candidate by e-mail or key alone)
   kOtherCustomerNumber,  // against: the contact carries our key of another customer
 };
 

@@ -182,6 +182,10 @@ TEST(ContactMatchingRules, ScoresRankTheEvidence) {
   EXPECT_GT(exact_only, exact_elsewhere);
   EXPECT_GE(exact_elsewhere, kMinCandidateScore);
   EXPECT_LT(similar_elsewhere, kMinCandidateScore);
+  // The exact name without an address outranks a similar name in the same postal code.
+  EXPECT_GT(exact_only, score(N::kSimilar, A::kZip, E::kNone));
+  // A typo at the same address competes with an exact match (the school's own duplicate).
+  EXPECT_GE(score(N::kSimilar, A::kStreetZip, E::kNone), kCompetingScore);
   // Housemates: the address alone makes no candidate; a family's shared e-mail alone neither.
   EXPECT_EQ(score(N::kNone, A::kStreetZip, E::kNone), 0);
   EXPECT_LT(score(N::kNone, A::kUnknown, E::kShared), kMinCandidateScore);
@@ -386,6 +390,12 @@ TEST(ContactMatching, AddressesAndEmails) {
        {D::kReview, D::kCreateNew},
        {"k1", ""},
        {E::kSharedEmail, E::kSameName, E::kNoAddress}},
+      {"a family's e-mail nobody else has: review, with the other name shown",
+       {Person(1, "Peter", "Müller", kFreiburg, "familie.mueller@example.de")},
+       {PersonContact("k1", "Anna", "Müller", {kFreiburg}, {"familie.mueller@example.de"})},
+       {D::kReview},
+       {"k1"},
+       {E::kSameEmail, E::kSameStreetZip, E::kOtherName}},
       {"housemate with another name: no candidate",
        {Person(1, "Peter", "Schulz", kFreiburg)},
        {PersonContact("k1", "Anna", "Müller", {kFreiburg})},
