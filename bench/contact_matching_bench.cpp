@@ -97,10 +97,11 @@ int main(int argc, char** argv) {
           .count();
   std::size_t true_pairs = 0;
   for (const auto& [id, contacts] : f.truth) true_pairs += contacts.empty() ? 0 : 1;
-  std::printf("fixture: seed 0x%llx, %zu customers, %zu sevdesk contacts, %zu true pairs "
-              "(generated in %.1f ms); %d runs, median wall time\n\n",
-              static_cast<unsigned long long>(f.seed), f.customers.size(), f.contacts.size(),
-              true_pairs, generate_ms, o.runs);
+  std::printf(
+      "fixture: seed 0x%llx, %zu customers, %zu sevdesk contacts, %zu true pairs "
+      "(generated in %.1f ms); %d runs, median wall time\n\n",
+      static_cast<unsigned long long>(f.seed), f.customers.size(), f.contacts.size(), true_pairs,
+      generate_ms, o.runs);
   std::printf("%-26s %6s %6s %8s %8s %8s %8s %9s %9s\n", "matcher", "auto", "wrong", "first",
               "review", "new", "dupl.", "recall", "ms");
 
@@ -123,14 +124,17 @@ int main(int argc, char** argv) {
   double matching_ms = 0;
   const auto matched = Timed(
       o.runs,
-      [&] { return hs::domain::MatchCustomers(f.customers, f.contacts, hs::domain::MatchSettings{}); },
+      [&] {
+        return hs::domain::MatchCustomers(f.customers, f.contacts, hs::domain::MatchSettings{});
+      },
       matching_ms);
   const FixtureScore s = hs::fixture::ScoreDecisions(f, matched);
   PrintRow("MatchCustomers", s, matching_ms);
 
-  std::printf("\nauto = automatic links, wrong = to a contact that is not the customer, first = "
-              "true pairs in review with a true contact ranked first, dupl. = true pairs given a "
-              "new contact, recall = (correct auto + first) / true pairs\n");
+  std::printf(
+      "\nauto = automatic links, wrong = to a contact that is not the customer, first = "
+      "true pairs in review with a true contact ranked first, dupl. = true pairs given a "
+      "new contact, recall = (correct auto + first) / true pairs\n");
   if (o.cases) PrintCases(s);
   const bool ok = s.wrong_auto_links == 0 && s.RecallPercent() >= 95.0 && matching_ms < 1000;
   std::printf("\ntarget (0 wrong, recall >= 95 %%, < 1 s): %s\n", ok ? "met" : "NOT MET");

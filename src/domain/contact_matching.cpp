@@ -284,25 +284,51 @@ std::string CustomerKey(std::int64_t customer_number) {
 
 // ---------------------------------------------------------------- similarity
 
-int EditDistance(std::string_view a, std::string_view b) {
-  const std::size_t n = a.size();
+namespace {
+
+// One table of the optimal string alignment distance in three rows of m + 1 cells each; once a
+// whole row exceeds `limit`, the answer is only "more than limit" (limit + 1).
+int Distance(std::string_view a, std::string_view b, int limit, int* before, int* previous,
+             int* current) {
   const std::size_t m = b.size();
-  // Three rows of the optimal string alignment table.
-  std::vector<int> before(m + 1), previous(m + 1), current(m + 1);
-  std::iota(previous.begin(), previous.end(), 0);
-  for (std::size_t i = 1; i <= n; ++i) {
+  std::iota(previous, previous + m + 1, 0);
+  for (std::size_t i = 1; i <= a.size(); ++i) {
     current[0] = static_cast<int>(i);
+    int row_min = current[0];
     for (std::size_t j = 1; j <= m; ++j) {
       const int cost = a[i - 1] == b[j - 1] ? 0 : 1;
       current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
         current[j] = std::min(current[j], before[j - 2] + 1);
       }
+      row_min = std::min(row_min, current[j]);
     }
-    before.swap(previous);
-    previous.swap(current);
+    // A swap reaches back two rows, so the cut-off needs the row before as well.
+    if (row_min > limit && i > 1 && *std::min_element(previous, previous + m + 1) > limit) {
+      return limit + 1;
+    }
+    std::swap(before, previous);
+    std::swap(previous, current);
   }
   return previous[m];
+}
+
+int BoundedDistance(std::string_view a, std::string_view b, int limit) {
+  // Names are short: the rows live on the stack (matching compares some 100,000 word pairs).
+  constexpr std::size_t kStack = 64;
+  if (b.size() < kStack) {
+    std::array<int, 3 * kStack> rows;
+    return Distance(a, b, limit, rows.data(), rows.data() + kStack, rows.data() + 2 * kStack);
+  }
+  std::vector<int> rows(3 * (b.size() + 1));
+  const std::size_t row = b.size() + 1;
+  return Distance(a, b, limit, rows.data(), rows.data() + row, rows.data() + 2 * row);
+}
+
+}  // namespace
+
+int EditDistance(std::string_view a, std::string_view b) {
+  return BoundedDistance(a, b, static_cast<int>(std::max(a.size(), b.size())));
 }
 
 namespace {
@@ -313,7 +339,8 @@ double WordSimilarity(const std::string& a, const std::string& b) {
   if ((a.size() == 1 && b.starts_with(a)) || (b.size() == 1 && a.starts_with(b))) return 0.8;
   // Short words ("Jo", "Li", "Ute") differ by one letter from too many others.
   if (std::min(a.size(), b.size()) < 4) return 0;
-  const int d = EditDistance(a, b);
+  if (std::max(a.size(), b.size()) - std::min(a.size(), b.size()) > 2) return 0;  // > 2 edits
+  const int d = BoundedDistance(a, b, 2);
   if (d > 2) return 0;
   return 1.0 - static_cast<double>(d) / static_cast<double>(std::max(a.size(), b.size()));
 }
@@ -322,19 +349,26 @@ bool ContainsAll(const std::vector<std::string>& larger, const std::vector<std::
   return std::includes(larger.begin(), larger.end(), smaller.begin(), smaller.end());
 }
 
-// The best pairing of equally many words (at most 24 orders for 4 words; beyond that the
-// sorted order): the weakest pair's similarity.
-double PairedSimilarity(const std::vector<std::string>& a, std::vector<std::string> b) {
+// The best pairing of equally many words (every order for up to 4 words; beyond that the sorted
+// order): the weakest pair's similarity.
+double PairedSimilarity(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  const std::size_t n = a.size();
+  if (n > 4) {
+    double weakest = 1;
+    for (std::size_t i = 0; i < n; ++i) weakest = std::min(weakest, WordSimilarity(a[i], b[i]));
+    return weakest;
+  }
+  std::array<std::array<double, 4>, 4> similarity{};
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < n; ++j) similarity[i][j] = WordSimilarity(a[i], b[j]);
+  }
+  std::array<std::size_t, 4> order = {0, 1, 2, 3};
   double best = 0;
-  const bool all_orders = b.size() <= 4;
-  std::sort(b.begin(), b.end());  // next_permutation visits every order from the sorted one
   do {
     double weakest = 1;
-    for (std::size_t i = 0; i < a.size() && weakest > best; ++i) {
-      weakest = std::min(weakest, WordSimilarity(a[i], b[i]));
-    }
+    for (std::size_t i = 0; i < n; ++i) weakest = std::min(weakest, similarity[i][order[i]]);
     best = std::max(best, weakest);
-  } while (all_orders && best < 1 && std::next_permutation(b.begin(), b.end()));
+  } while (best < 1 && std::next_permutation(order.begin(), order.begin() + static_cast<long>(n)));
   return best;
 }
 
@@ -561,7 +595,11 @@ NameMatch CompareNames(const Names& a, const Names& b, double& similarity) {
     similarity = 1;
     return a.folded == b.folded ? NameMatch::kExact : NameMatch::kVariant;
   }
-  similarity = std::max(NameSimilarity(a.folded, b.folded), NameSimilarity(a.plain, b.plain));
+  similarity = NameSimilarity(a.folded, b.folded);
+  // The plain form differs only where a name has umlauts.
+  if (a.plain != a.folded || b.plain != b.folded) {
+    similarity = std::max(similarity, NameSimilarity(a.plain, b.plain));
+  }
   return similarity >= 0.75 ? NameMatch::kSimilar : NameMatch::kNone;
 }
 

@@ -90,6 +90,17 @@ TEST(ContactFixture, NoWrongAutomaticLinkAndTheTruePairsFirst) {
   EXPECT_GT(s.true_auto_links, s.true_pairs / 2);
 }
 
+// The rules are not tuned to one seed: other fixtures of the same kind give the same result.
+TEST(ContactFixture, OtherSeedsToo) {
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    const ContactFixture f = MakeContactFixture(250, 1000, seed);
+    const auto decisions = domain::MatchCustomers(f.customers, f.contacts, domain::MatchSettings{});
+    const FixtureScore s = ScoreDecisions(f, decisions);
+    EXPECT_EQ(s.wrong_auto_links, 0u) << "seed " << seed;
+    EXPECT_GE(s.RecallPercent(), 95.0) << "seed " << seed;
+  }
+}
+
 TEST(ContactFixture, TheNaiveExactNameMatchLinksWrongly) {
   const ContactFixture f = MakeContactFixture(500, 2000);
   const FixtureScore s = ScoreDecisions(f, NaiveExactNameMatch(f.customers, f.contacts));

@@ -102,6 +102,9 @@ TEST(ContactMatchingSimilarity, EditDistanceAndNames) {
   EXPECT_EQ(EditDistance("mueller", "muelelr"), 1);  // adjacent swap
   EXPECT_EQ(EditDistance("meier", "mayer"), 2);
   EXPECT_EQ(EditDistance("", "abc"), 3);
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3);
+  EXPECT_EQ(EditDistance("ca", "abc"), 3);  // optimal string alignment: no edit of a swap
+  EXPECT_EQ(EditDistance(std::string(70, 'a'), std::string(68, 'a') + "bb"), 2);  // long words
 
   EXPECT_DOUBLE_EQ(NameSimilarity({"anna", "mueller"}, {"anna", "mueller"}), 1);
   EXPECT_NEAR(NameSimilarity({"anna", "schmidt"}, {"anna", "schmitt"}), 1 - 1.0 / 7, 1e-9);
