@@ -412,6 +412,8 @@ std::string_view EvidenceText(Evidence evidence) {
       return "in sevdesk ohne Anschrift";
     case Evidence::kOtherName:
       return "anderer Name";
+    case Evidence::kOtherEmail:
+      return "andere E-Mail-Adresse";
     case Evidence::kOtherCustomerNumber:
       return "Kundennummer eines anderen Kunden";
   }
@@ -432,11 +434,13 @@ bool IsStrong(const PairFacts& f) {
   if (!f.kinds_fit) return false;
   // Same name in another town: another person, or one who moved; the school decides.
   if (f.address == AddressMatch::kOtherZip) return false;
-  // Name and street and postal code: two people of the same name in one house are rare enough,
-  // and the mutual check catches the family whose both members are customers.
-  if (f.name == NameMatch::kExact && f.address == AddressMatch::kStreetZip) return true;
   // The name and an e-mail address nobody else has (a shared family address is not enough).
   if (f.name == NameMatch::kExact && f.email == EmailMatch::kUnique) return true;
+  // Name, street and postal code, unless both have e-mail addresses and none is the same: father
+  // and son of one name in one house are rare but real; the mutual check catches the family whose
+  // members are both customers.
+  if (f.email_differs) return false;
+  if (f.name == NameMatch::kExact && f.address == AddressMatch::kStreetZip) return true;
   // "Muller" for "Müller" only with the full address; a typo ("similar") is never strong.
   return f.name == NameMatch::kVariant && f.address == AddressMatch::kStreetZip;
 }
@@ -475,6 +479,7 @@ int Score(const PairFacts& f) {
   }
   score += f.email == EmailMatch::kUnique ? 25 : f.email == EmailMatch::kShared ? 10 : 0;
   if (!f.kinds_fit) score -= 10;
+  if (f.email_differs) score -= 5;
   if (f.other_number) score -= 30;
   return std::clamp(score, 0, 100);
 }
@@ -497,6 +502,7 @@ std::vector<Evidence> EvidenceOf(const PairFacts& f) {
   if (f.address == AddressMatch::kOtherZip) out.push_back(Evidence::kOtherZip);
   if (!f.contact_has_address) out.push_back(Evidence::kNoAddress);
   if (f.name == NameMatch::kNone) out.push_back(Evidence::kOtherName);
+  if (f.email_differs) out.push_back(Evidence::kOtherEmail);
   if (f.other_number) out.push_back(Evidence::kOtherCustomerNumber);
   return out;
 }
@@ -639,6 +645,7 @@ PairFacts FactsOf(const CustomerProfile& c, const ContactProfile& k, const Email
   if (!c.email.empty() && std::find(k.emails.begin(), k.emails.end(), c.email) != k.emails.end()) {
     f.email = emails.Unique(c.email) ? EmailMatch::kUnique : EmailMatch::kShared;
   }
+  f.email_differs = f.email == EmailMatch::kNone && !c.email.empty() && !k.emails.empty();
   return f;
 }
 

@@ -15,6 +15,7 @@
 
 #include "domain/customer.hpp"
 #include "domain/school.hpp"
+#include "domain/sevdesk_contact.hpp"
 
 namespace hs::domain {
 
@@ -57,20 +58,6 @@ double NameSimilarity(const std::vector<std::string>& a, const std::vector<std::
 
 // ---------------------------------------------------------------- inputs
 
-// A contact as read from sevdesk (Contact with its ContactAddress and CommunicationWay EMAIL
-// objects). sevdesk keeps a person as surename/familyname and an organisation as name; contacts
-// from a bank import are often organisations named like a person ("Müller, Anna").
-struct SevdeskContact {
-  std::string id;
-  std::string customer_number;  // customerNumber; ours look like "HS-17"
-  bool organisation = false;
-  std::string name;        // organisation
-  std::string first_name;  // surename
-  std::string last_name;   // familyname
-  std::vector<Address> addresses;
-  std::vector<std::string> emails;
-};
-
 struct MatchSettings {
   bool auto_link = true;  // the school can switch the automatic links off
   std::size_t max_candidates = 5;
@@ -92,6 +79,7 @@ enum class Evidence {
   kOtherZip,             // against: the contact's addresses all have other postal codes
   kNoAddress,            // for information: the contact has no address in sevdesk
   kOtherName,            // against: the name differs (a candidate by e-mail or key alone)
+  kOtherEmail,           // against: both have e-mail addresses, none the same
   kOtherCustomerNumber,  // against: the contact carries our key of another customer
 };
 
@@ -114,6 +102,8 @@ struct PairFacts {
   AddressMatch address = AddressMatch::kUnknown;
   bool contact_has_address = false;
   EmailMatch email = EmailMatch::kNone;
+  // Both have e-mail addresses and none is the same: father and son of one name in one house.
+  bool email_differs = false;
 };
 
 // Strong evidence: enough to link if nothing else competes (see Decide).

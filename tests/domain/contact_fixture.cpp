@@ -269,11 +269,13 @@ class Generator {
   void NamesakeElsewhere();
   void FamilyEmail();
   void SimilarNeighbour();
+  void SameNameSameHouse();
   void NamesakeCustomers();
   void Filler();
 
   // Building blocks.
-  Person UniquePerson(std::span<const std::string_view> surnames = kSurnames);
+  Person UniquePerson(std::span<const std::string_view> surnames = kSurnames,
+                      std::span<const std::string_view> first_names = {});
   std::string UniqueCompany();
   Home NewHome(bool local);
   Home HomeElsewhere(const Home& not_here);
@@ -302,9 +304,12 @@ std::string Generator::NameKey(const std::string& text) const {
   return key;
 }
 
-Person Generator::UniquePerson(std::span<const std::string_view> surnames) {
+Person Generator::UniquePerson(std::span<const std::string_view> surnames,
+                               std::span<const std::string_view> first_names) {
   for (;;) {
-    Person p{random_.Percent(55) ? random_.Pick(kFemale) : random_.Pick(kMale),
+    Person p{!first_names.empty()  ? std::string(first_names[random_.Below(first_names.size())])
+             : random_.Percent(55) ? random_.Pick(kFemale)
+                                   : random_.Pick(kMale),
              std::string(surnames[random_.Below(surnames.size())])};
     if (random_.Percent(8)) {
       p.last += "-" + std::string(kSurnames[random_.Below(kSurnames.size())]);
@@ -649,6 +654,14 @@ void Generator::FamilyEmail() {
   AddCustomer(peter, h, family, "family e-mail (other member)");
 }
 
+void Generator::SameNameSameHouse() {
+  // Father and son of one name in one house, each with his own e-mail; the father is in sevdesk.
+  const Person p = UniquePerson(kSurnames, kMale);
+  const Home h = NewHome(true);
+  AddCustomer(p, h, NewEmail(p), "same name in the same house");
+  AddContact(p, {Written(h, 0)}, {NewEmail(p)});
+}
+
 void Generator::SimilarNeighbour() {
   // "Anne Schmidt" two streets from "Anna Schmidt": another person, same postal code.
   Person p = UniquePerson();
@@ -694,7 +707,7 @@ ContactFixture Generator::Make(std::size_t contacts) {
     void (Generator::*make)();
     int per_mille;
   };
-  const std::array<Case, 19> cases = {{{&Generator::Exact, 110},
+  const std::array<Case, 20> cases = {{{&Generator::Exact, 110},
                                        {&Generator::Initial, 15},
                                        {&Generator::NewLastName, 10},
                                        {&Generator::TypoWithoutAddress, 15},
@@ -712,6 +725,7 @@ ContactFixture Generator::Make(std::size_t contacts) {
                                        {&Generator::NamesakeElsewhere, 80},
                                        {&Generator::FamilyEmail, 50},
                                        {&Generator::SimilarNeighbour, 40},
+                                       {&Generator::SameNameSameHouse, 15},
                                        {&Generator::NamesakeCustomers, 30}}};
   for (const auto& c : cases) {
     const std::size_t until =

@@ -53,6 +53,7 @@ TEST(ContactFixture, HasEveryTrap) {
                            "family e-mail (in sevdesk)",
                            "family e-mail (other member)",
                            "similar neighbour",
+                           "same name in the same house",
                            "namesake customers (in sevdesk)",
                            "namesake customers (not in sevdesk)"}) {
     EXPECT_GE(cases[name], 5) << name;
@@ -84,6 +85,7 @@ TEST(ContactFixture, NoWrongAutomaticLinkAndTheTruePairsFirst) {
   EXPECT_EQ(s.by_case.at("namesake elsewhere").auto_links, 0u);
   EXPECT_EQ(s.by_case.at("family e-mail (other member)").auto_links, 0u);
   EXPECT_EQ(s.by_case.at("similar neighbour").auto_links, 0u);
+  EXPECT_EQ(s.by_case.at("same name in the same house").auto_links, 0u);
   EXPECT_EQ(s.by_case.at("duplicate in sevdesk (identical)").auto_links, 0u);
   EXPECT_EQ(s.by_case.at("new").auto_links, 0u);
   EXPECT_GE(s.by_case.at("new").create_new * 10, s.by_case.at("new").customers * 9);

@@ -140,6 +140,8 @@ TEST(ContactMatchingRules, StrongEvidence) {
   number_and_name.name = N::kSimilar;
   PairFacts other_number = facts(N::kExact, A::kStreetZip, E::kUnique);
   other_number.other_number = true;
+  PairFacts email_differs = facts(N::kExact, A::kStreetZip, E::kNone);
+  email_differs.email_differs = true;
   PairFacts company_vs_person = facts(N::kExact, A::kStreetZip, E::kNone);
   company_vs_person.kinds_fit = false;
   const std::vector<Case> cases = {
@@ -149,6 +151,7 @@ TEST(ContactMatchingRules, StrongEvidence) {
       {"name, street, zip", facts(N::kExact, A::kStreetZip, E::kNone), true},
       {"name and unique e-mail", facts(N::kExact, A::kUnknown, E::kUnique), true},
       {"name and shared e-mail", facts(N::kExact, A::kUnknown, E::kShared), false},
+      {"name, street, zip, other e-mails", email_differs, false},
       {"name and zip", facts(N::kExact, A::kZip, E::kNone), false},
       {"name only", facts(N::kExact, A::kUnknown, E::kNone), false},
       {"name, other zip, unique e-mail", facts(N::kExact, A::kOtherZip, E::kUnique), false},
@@ -399,6 +402,12 @@ TEST(ContactMatching, AddressesAndEmails) {
        {D::kReview},
        {"k1"},
        {E::kSameEmail, E::kSameStreetZip, E::kOtherName}},
+      {"father and son of one name in one house: the e-mails differ, review",
+       {Person(1, "Thomas", "Müller", kFreiburg, "thomas.jun@example.de")},
+       {PersonContact("k1", "Thomas", "Müller", {kFreiburg}, {"thomas.mueller@example.de"})},
+       {D::kReview},
+       {"k1"},
+       {E::kSameNameStreetZip, E::kOtherEmail}},
       {"housemate with another name: no candidate",
        {Person(1, "Peter", "Schulz", kFreiburg)},
        {PersonContact("k1", "Anna", "Müller", {kFreiburg})},
