@@ -12,6 +12,7 @@
 #include "core/result.hpp"
 #include "domain/customer.hpp"
 #include "domain/school.hpp"
+#include "domain/sevdesk_contact.hpp"
 
 namespace hs::app {
 
@@ -92,6 +93,14 @@ struct FoundEmail {
   std::string value;
 };
 
+// Every contact of the account with its addresses and e-mail addresses, for the Kundenabgleich
+// (ADR 0013), and how many requests reading them took.
+struct ContactDirectory {
+  std::vector<domain::SevdeskContact> contacts;
+  int requests = 0;
+};
+inline constexpr int kContactPageSize = 1000;  // the largest page sevdesk serves
+
 struct FoundVoucher {
   std::string id;
   std::string description;
@@ -147,6 +156,12 @@ class SevdeskGateway {
                                                      const std::string& contact_id) = 0;
   virtual Result<std::string> CreateEmail(const std::string& token, const std::string& contact_id,
                                           const std::string& email) = 0;
+  // Reads all contacts (persons too), all addresses and all e-mail communication ways page by
+  // page, `page_size` objects per request, and joins them by contact. Not pure: only the
+  // production client reads the whole directory, the engine's test doubles need not.
+  virtual Result<ContactDirectory> ListContacts(const std::string& /*token*/, int /*page_size*/) {
+    return Internal("Dieses Gateway liest keine Kontaktliste.");
+  }
   // Uploads a document; returns the temporary file name for SaveVoucher.
   virtual Result<std::string> UploadDocument(const std::string& token, const std::string& file_name,
                                              const std::string& bytes) = 0;

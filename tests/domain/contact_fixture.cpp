@@ -22,7 +22,7 @@ constexpr std::array<std::string_view, 60> kFemale = {
     "Hannah",    "Sophie",  "Marie",    "Johanna", "Lea",      "Jana",      "Miriam",
     "Sabine",    "Petra",   "Claudia",  "Andrea",  "Susanne",  "Birgit",    "Monika",
     "Renate",    "Ursula",  "Gabriele", "Heike",   "Kerstin",  "Stefanie",  "Nicole",
-    "Christina", "Melanie", "Bärbel",   "Käthe",   "Jürgen",   "Martina",   "Franziska",
+    "Christina", "Melanie", "Bärbel",   "Käthe",   "Jördis",   "Martina",   "Franziska",
     "Charlotte", "Emilia",  "Greta",    "Frieda",  "Mathilda", "Henriette", "Ilse",
     "Doris",     "Gudrun",  "Dörte",    "Maren",   "Wiebke",   "Silke",     "Anja",
     "Tanja",     "Yvonne",  "Carola",   "Elke",    "Annegret", "Svenja",    "Ronja",

@@ -248,5 +248,148 @@ TEST(SevdeskClientTest, AContactGoneIsClassifiedFromTheAnswer) {
   EXPECT_EQ(updated.error().message, "No Model_Contact with the id 7 was found");
 }
 
+// ---- The contact directory (Kundenabgleich, ADR 0013)
+
+using Json = nlohmann::json;
+
+int QueryNumber(const std::string& target, const std::string& name) {
+  const auto at = target.find(name + "=");
+  return at == std::string::npos ? -1 : std::atoi(target.c_str() + at + name.size() + 1);
+}
+
+// Serves `rows` of the list a request names, by limit and offset, as sevdesk does.
+struct DirectoryServer {
+  std::vector<Json> contacts, addresses, ways;
+  bool ignore_offset = false;
+
+  ScriptedAnswer Answer(const ScriptedRequest& r) const {
+    const std::string path = r.target.substr(0, r.target.find('?'));
+    const std::vector<Json>& rows = path.ends_with("/Contact")          ? contacts
+                                    : path.ends_with("/ContactAddress") ? addresses
+                                                                        : ways;
+    const int limit = QueryNumber(r.target, "limit");
+    const int offset = ignore_offset ? 0 : std::max(0, QueryNumber(r.target, "offset"));
+    Json page = Json::array();
+    for (int i = offset; i < static_cast<int>(rows.size()) && i < offset + limit; ++i) {
+      page.push_back(rows[static_cast<std::size_t>(i)]);
+    }
+    return JsonAnswer(200, Json{{"objects", page}}.dump());
+  }
+};
+
+Json ContactRef(int id) {
+  return Json{{"id", std::to_string(id)}, {"objectName", "Contact"}};
+}
+
+// 250 contacts (every third an organisation), an address for every second, an e-mail for every
+// fifth, and a phone number that is no e-mail.
+DirectoryServer SampleDirectory() {
+  DirectoryServer d;
+  for (int i = 1; i <= 250; ++i) {
+    Json c = {{"id", std::to_string(i)},
+              {"objectName", "Contact"},
+              {"customerNumber", std::to_string(1000 + i)},
+              {"name", nullptr},
+              {"surename", "Anna"},
+              {"familyname", "Müller " + std::to_string(i)}};
+    if (i % 3 == 0) c = {{"id", std::to_string(i)}, {"name", "Tierheim " + std::to_string(i)}};
+    d.contacts.push_back(c);
+    if (i % 2 == 0) {
+      d.addresses.push_back({{"id", std::to_string(5000 + i)},
+                             {"contact", ContactRef(i)},
+                             {"street", "Hauptstraße " + std::to_string(i)},
+                             {"zip", "79098"},
+                             {"city", "Freiburg"},
+                             {"country", {{"id", "1"}}}});
+    }
+    if (i % 5 == 0) {
+      d.ways.push_back({{"id", std::to_string(9000 + i)},
+                        {"contact", ContactRef(i)},
+                        {"type", "EMAIL"},
+                        {"value", "k" + std::to_string(i) + "@example.de"}});
+    }
+  }
+  d.ways.push_back({{"id", "9999"}, {"contact", ContactRef(4)}, {"type", "PHONE"}, {"value", "1"}});
+  return d;
+}
+
+TEST(ContactDirectoryTest, ReadsEveryPageAndJoinsAddressesAndEmails) {
+  const DirectoryServer d = SampleDirectory();
+  ScriptedHttpServer server([&](const ScriptedRequest& r) { return d.Answer(r); });
+  auto directory = Client(server)->ListContacts(kToken, 100);
+  ASSERT_TRUE(directory) << directory.error().message;
+  // Contacts 100 + 100 + 50, addresses 100 + 25, ways 51 + 1: a short page is the last.
+  EXPECT_EQ(directory->requests, 3 + 2 + 1);
+  EXPECT_EQ(directory->requests, static_cast<int>(server.Requests().size()));
+  ASSERT_EQ(directory->contacts.size(), 250u);
+  const auto& person = directory->contacts[9];  // id 10
+  EXPECT_EQ(person.id, "10");
+  EXPECT_FALSE(person.organisation);
+  EXPECT_EQ(person.first_name, "Anna");
+  EXPECT_EQ(person.last_name, "Müller 10");
+  EXPECT_EQ(person.customer_number, "1010");
+  ASSERT_EQ(person.addresses.size(), 1u);
+  EXPECT_EQ(person.addresses[0].street, "Hauptstraße 10");
+  EXPECT_EQ(person.addresses[0].country, "DE");
+  EXPECT_EQ(person.emails, std::vector<std::string>{"k10@example.de"});
+  const auto& organisation = directory->contacts[2];  // id 3
+  EXPECT_TRUE(organisation.organisation);
+  EXPECT_EQ(organisation.name, "Tierheim 3");
+  EXPECT_TRUE(organisation.addresses.empty());
+  EXPECT_TRUE(directory->contacts[3].emails.empty());  // id 4: only a phone number
+  int contact_pages = 0;
+  for (const auto& r : server.Requests()) {
+    EXPECT_EQ(r.method, "GET");
+    contact_pages += r.target.starts_with("/api/v1/Contact?") ? 1 : 0;
+    if (r.target.starts_with("/api/v1/Contact?")) {
+      EXPECT_NE(r.target.find("depth=1"), std::string::npos);
+    }
+    if (r.target.starts_with("/api/v1/CommunicationWay")) {
+      EXPECT_NE(r.target.find("type=EMAIL"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(contact_pages, 3);
+}
+
+TEST(ContactDirectoryTest, TwoThousandContactsTakeAFewRequests) {
+  DirectoryServer d;
+  for (int i = 1; i <= 2000; ++i) {
+    d.contacts.push_back({{"id", std::to_string(i)}, {"surename", "A"}, {"familyname", "B"}});
+    d.addresses.push_back({{"id", std::to_string(i)}, {"contact", ContactRef(i)}, {"zip", "1"}});
+    d.ways.push_back({{"id", std::to_string(i)},
+                      {"contact", ContactRef(i)},
+                      {"type", "EMAIL"},
+                      {"value", "x@y.de"}});
+  }
+  ScriptedHttpServer server([&](const ScriptedRequest& r) { return d.Answer(r); });
+  auto directory = Client(server)->ListContacts(kToken, app::kContactPageSize);
+  ASSERT_TRUE(directory);
+  EXPECT_EQ(directory->contacts.size(), 2000u);
+  EXPECT_EQ(directory->requests, 9);  // 1000, 1000 and an empty page for each of the three lists
+}
+
+TEST(ContactDirectoryTest, AServerThatIgnoresTheOffsetEndsTheReading) {
+  DirectoryServer d = SampleDirectory();
+  d.ignore_offset = true;
+  ScriptedHttpServer server([&](const ScriptedRequest& r) { return d.Answer(r); });
+  auto directory = Client(server)->ListContacts(kToken, 100);
+  ASSERT_TRUE(directory);
+  EXPECT_EQ(directory->contacts.size(), 100u);
+  EXPECT_EQ(directory->requests, 2 + 2 + 1);
+}
+
+TEST(ContactDirectoryTest, AnErrorEndsTheReading) {
+  const DirectoryServer d = SampleDirectory();
+  ScriptedHttpServer server([&](const ScriptedRequest& r) {
+    if (r.target.starts_with("/api/v1/ContactAddress")) {
+      return JsonAnswer(401, R"({"error":{"message":"Authentication required"},"objects":null})");
+    }
+    return d.Answer(r);
+  });
+  auto directory = Client(server)->ListContacts(kToken, 100);
+  ASSERT_FALSE(directory);
+  EXPECT_EQ(directory.error().code, ErrorCode::kUnauthenticated);
+}
+
 }  // namespace
 }  // namespace hs::sevdesk

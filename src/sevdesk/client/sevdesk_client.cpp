@@ -2,9 +2,12 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/log.hpp"
@@ -125,6 +128,55 @@ std::string CountryIso(const std::string& id) {
     if (id == std::to_string(country_id)) return code;
   }
   return {};
+}
+
+// ---- The contact directory (Kundenabgleich, ADR 0013)
+
+// The id of the contact a ContactAddress or CommunicationWay belongs to ("" when not given).
+std::string ContactIdOf(const Json& row) {
+  const Json contact = row.value("contact", Json());
+  return contact.is_object() ? Str(contact.value("id", Json())) : std::string();
+}
+
+// A Contact as the matching sees it: an organisation has `name`; a person surename/familyname.
+domain::SevdeskContact ContactOf(const Json& c) {
+  domain::SevdeskContact k;
+  k.id = Str(c.value("id", Json()));
+  k.customer_number = Str(c.value("customerNumber", Json()));
+  k.name = Str(c.value("name", Json()));
+  k.organisation = !k.name.empty();
+  k.first_name = Str(c.value("surename", Json()));
+  k.last_name = Str(c.value("familyname", Json()));
+  return k;
+}
+
+// Joins addresses and e-mails to their contacts; rows of unknown contacts and communication ways
+// of another type (sevdesk may ignore the type filter) are left out.
+std::vector<domain::SevdeskContact> JoinDirectory(const std::vector<Json>& contacts,
+                                                  const std::vector<Json>& addresses,
+                                                  const std::vector<Json>& ways) {
+  std::vector<domain::SevdeskContact> out;
+  std::unordered_map<std::string, std::size_t> index;
+  for (const Json& c : contacts) {
+    domain::SevdeskContact k = ContactOf(c);
+    if (k.id.empty() || !index.emplace(k.id, out.size()).second) continue;
+    out.push_back(std::move(k));
+  }
+  for (const Json& a : addresses) {
+    const auto it = index.find(ContactIdOf(a));
+    if (it == index.end()) continue;
+    domain::Address address{Str(a.value("street", Json())), Str(a.value("zip", Json())),
+                            Str(a.value("city", Json())), ""};
+    const Json country = a.value("country", Json());
+    if (country.is_object()) address.country = CountryIso(Str(country.value("id", Json())));
+    out[it->second].addresses.push_back(std::move(address));
+  }
+  for (const Json& w : ways) {
+    const auto it = index.find(ContactIdOf(w));
+    if (it == index.end() || Str(w.value("type", Json())) != "EMAIL") continue;
+    out[it->second].emails.push_back(Str(w.value("value", Json())));
+  }
+  return out;
 }
 
 class SevdeskClient final : public app::SevdeskGateway {
@@ -295,6 +347,19 @@ class SevdeskClient final : public app::SevdeskGateway {
     return IdOf(*j);
   }
 
+  Result<app::ContactDirectory> ListContacts(const std::string& token, int page_size) override {
+    page_size = std::clamp(page_size, 1, app::kContactPageSize);
+    app::ContactDirectory directory;
+    auto contacts = ReadAll(token, "/Contact?depth=1", page_size, directory.requests);
+    if (!contacts) return tl::unexpected(contacts.error());
+    auto addresses = ReadAll(token, "/ContactAddress?", page_size, directory.requests);
+    if (!addresses) return tl::unexpected(addresses.error());
+    auto ways = ReadAll(token, "/CommunicationWay?type=EMAIL", page_size, directory.requests);
+    if (!ways) return tl::unexpected(ways.error());
+    directory.contacts = JoinDirectory(*contacts, *addresses, *ways);
+    return directory;
+  }
+
   Result<std::string> UploadDocument(const std::string& token, const std::string& file_name,
                                      const std::string& bytes) override {
     auto j =
@@ -421,6 +486,34 @@ class SevdeskClient final : public app::SevdeskGateway {
   }
 
   // The objects of a list answer that belong to `contact_id`.
+  // Every object of a list, page by page (limit/offset), counting the requests. A page shorter
+  // than asked for is the last; a page of nothing but objects already seen (a server that ignores
+  // the offset) ends the reading too, rather than looping.
+  Result<std::vector<Json>> ReadAll(const std::string& token, const std::string& path,
+                                    int page_size, int& requests) {
+    std::vector<Json> out;
+    std::unordered_set<std::string> seen;
+    const char* join = path.back() == '?' ? "" : "&";
+    for (int offset = 0;; offset += page_size) {
+      ++requests;
+      auto j = Call(
+          token, "GET",
+          path + join + "limit=" + std::to_string(page_size) + "&offset=" + std::to_string(offset));
+      if (!j) return tl::unexpected(j.error());
+      const Json& objects = (*j)["objects"];
+      if (!objects.is_array()) break;
+      bool new_object = false;
+      for (const Json& x : objects) {
+        if (!x.is_object()) continue;  // sevdesk answers are not trusted
+        if (!seen.insert(Str(x.value("id", Json()))).second) continue;
+        new_object = true;
+        out.push_back(x);
+      }
+      if (!new_object || objects.size() < static_cast<std::size_t>(page_size)) break;
+    }
+    return out;
+  }
+
   Result<std::vector<Json>> ListOfContact(const std::string& token, const std::string& path,
                                           const std::string& contact_id) {
     auto j = Call(token, "GET", path);
