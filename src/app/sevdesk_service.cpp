@@ -272,6 +272,80 @@ Result<ConnectionView> SevdeskService::UpdateConnection(const Principal& who,
   return ToView(c);
 }
 
+TestResult TestResultOfFailure(const Error& e) {
+  TestResult r;
+  switch (e.code) {
+    case ErrorCode::kUnauthenticated:
+      r.outcome = "token_invalid";
+      r.message =
+          "sevdesk kennt diesen API-Token nicht. Bitte den Token in sevdesk unter "
+          "Verwalten > Erweiterungen > API kopieren (sevdesk zeigt ihn nach erneuter "
+          "Eingabe des sevdesk-Passworts) und hier neu eintragen.";
+      break;
+    case ErrorCode::kForbidden:
+      r.outcome = "no_api_access";
+      r.message =
+          "Ihr sevdesk-Tarif erlaubt keinen API-Zugriff. Für die Übertragung wird "
+          "mindestens der Tarif „Buchhaltung Pro“ benötigt.";
+      break;
+    case ErrorCode::kUnavailable:
+      if (e.reason == "sevdesk_timeout") {
+        r.outcome = "timeout";
+        r.message =
+            "sevdesk hat nicht rechtzeitig geantwortet. Bitte in einigen Minuten "
+            "erneut testen.";
+      } else if (e.reason == "sevdesk_error" || e.reason == "sevdesk_uncertain") {
+        r.outcome = "sevdesk_error";
+        r.message = "sevdesk meldet gerade einen Fehler. Bitte später erneut testen.";
+      } else {
+        r.outcome = "unreachable";
+        r.message =
+            "sevdesk ist nicht erreichbar. Bitte Internetverbindung prüfen und später "
+            "erneut testen.";
+      }
+      break;
+    case ErrorCode::kRateLimited:
+      r.outcome = "sevdesk_error";
+      r.message = "sevdesk bremst gerade Anfragen. Bitte in einer Minute erneut testen.";
+      break;
+    default:
+      r.outcome = "sevdesk_error";
+      r.message = "sevdesk hat mit einem Fehler geantwortet: " + e.message;
+  }
+  return r;
+}
+
+TestResult TestResultOfAccount(const SevdeskAccountInfo& info, domain::TaxMode school_tax_mode) {
+  TestResult r;
+  r.bookkeeping_version = info.bookkeeping_version;
+  r.sevdesk_user = info.user_name;
+  r.revenue_accounts = info.revenue_accounts;
+  if (info.tax_mode) r.sevdesk_tax_mode = domain::ToString(*info.tax_mode);
+  if (info.bookkeeping_version != "2.0") {
+    r.outcome = "bookkeeping_v1";
+    r.message = "Ihr sevdesk-Konto nutzt noch das alte Buchhaltungssystem " +
+                info.bookkeeping_version +
+                ". Die Übertragung unterstützt nur sevdesk-Buchhaltung 2.0; bitte in sevdesk "
+                "auf die aktuelle Version umstellen.";
+  } else if (info.tax_mode && *info.tax_mode != school_tax_mode) {
+    r.outcome = "tax_mode_mismatch";
+    r.message = "Die Besteuerung passt nicht: In hundeschule ist „" +
+                TaxModeGerman(school_tax_mode) + "“ eingestellt, in sevdesk „" +
+                TaxModeGerman(*info.tax_mode) +
+                "“. Bitte eine der beiden Einstellungen anpassen und erneut testen.";
+  } else if (info.revenue_accounts.empty()) {
+    r.outcome = "sevdesk_error";
+    r.message = "sevdesk hat keine Erlöskonten geliefert. Bitte später erneut testen.";
+  } else {
+    r.ok = true;
+    r.outcome = "connected";
+    r.message = "Verbindung hergestellt: sevdesk-Buchhaltung " + info.bookkeeping_version +
+                ", Benutzer " + (info.user_name.empty() ? "unbekannt" : info.user_name) + ", " +
+                TaxModeGerman(school_tax_mode) + ".";
+  }
+  return r;
+}
+
 Result<TestResult> SevdeskService::Test(const Principal& who) {
   if (who.role != Role::kOwner) {
     return Fail(ErrorCode::kForbidden, "owner_only",
@@ -299,80 +373,21 @@ Result<TestResult> SevdeskService::Test(const Principal& who) {
     return r;
   }
   auto info = gateway_.Inspect(*token);
-  if (!info) {
-    const Error& e = info.error();
-    switch (e.code) {
-      case ErrorCode::kUnauthenticated:
-        r.outcome = "token_invalid";
-        r.message =
-            "sevdesk kennt diesen API-Token nicht. Bitte den Token in sevdesk unter "
-            "Verwalten > Erweiterungen > API kopieren (sevdesk zeigt ihn nach erneuter "
-            "Eingabe des sevdesk-Passworts) und hier neu eintragen.";
-        break;
-      case ErrorCode::kForbidden:
-        r.outcome = "no_api_access";
-        r.message =
-            "Ihr sevdesk-Tarif erlaubt keinen API-Zugriff. Für die Übertragung wird "
-            "mindestens der Tarif „Buchhaltung Pro“ benötigt.";
-        break;
-      case ErrorCode::kUnavailable:
-        if (e.reason == "sevdesk_timeout") {
-          r.outcome = "timeout";
-          r.message =
-              "sevdesk hat nicht rechtzeitig geantwortet. Bitte in einigen Minuten "
-              "erneut testen.";
-        } else if (e.reason == "sevdesk_error" || e.reason == "sevdesk_uncertain") {
-          r.outcome = "sevdesk_error";
-          r.message = "sevdesk meldet gerade einen Fehler. Bitte später erneut testen.";
-        } else {
-          r.outcome = "unreachable";
-          r.message =
-              "sevdesk ist nicht erreichbar. Bitte Internetverbindung prüfen und später "
-              "erneut testen.";
-        }
-        break;
-      case ErrorCode::kRateLimited:
-        r.outcome = "sevdesk_error";
-        r.message = "sevdesk bremst gerade Anfragen. Bitte in einer Minute erneut testen.";
-        break;
-      default:
-        r.outcome = "sevdesk_error";
-        r.message = "sevdesk hat mit einem Fehler geantwortet: " + e.message;
-    }
-  } else {
-    r.bookkeeping_version = info->bookkeeping_version;
-    r.sevdesk_user = info->user_name;
-    r.revenue_accounts = info->revenue_accounts;
-    if (info->tax_mode) r.sevdesk_tax_mode = domain::ToString(*info->tax_mode);
-    if (info->bookkeeping_version != "2.0") {
-      r.outcome = "bookkeeping_v1";
-      r.message = "Ihr sevdesk-Konto nutzt noch das alte Buchhaltungssystem " +
-                  info->bookkeeping_version +
-                  ". Die Übertragung unterstützt nur sevdesk-Buchhaltung 2.0; bitte in sevdesk "
-                  "auf die aktuelle Version umstellen.";
-    } else if (info->tax_mode && *info->tax_mode != school.tax_mode) {
-      r.outcome = "tax_mode_mismatch";
-      r.message = "Die Besteuerung passt nicht: In hundeschule ist „" +
-                  TaxModeGerman(school.tax_mode) + "“ eingestellt, in sevdesk „" +
-                  TaxModeGerman(*info->tax_mode) +
-                  "“. Bitte eine der beiden Einstellungen anpassen und erneut testen.";
-    } else if (info->revenue_accounts.empty()) {
-      r.outcome = "sevdesk_error";
-      r.message = "sevdesk hat keine Erlöskonten geliefert. Bitte später erneut testen.";
-    } else {
-      r.ok = true;
-      r.outcome = "connected";
-      r.message = "Verbindung hergestellt: sevdesk-Buchhaltung " + info->bookkeeping_version +
-                  ", Benutzer " + (info->user_name.empty() ? "unbekannt" : info->user_name) + ", " +
-                  TaxModeGerman(school.tax_mode) + ".";
-    }
-  }
-  // Store the result; a success lifts a pause and wakes the waiting transfers.
+  r = info ? TestResultOfAccount(*info, school.tax_mode) : TestResultOfFailure(info.error());
+  return StoreTestResult(who.school_id, *conn, *token, info.has_value(), std::move(r));
+}
+
+// Stores the result; a success lifts a pause and wakes the waiting transfers. `tested` is the
+// connection the test read: a token changed meanwhile makes the result void.
+Result<TestResult> SevdeskService::StoreTestResult(std::int64_t school_id,
+                                                   const SevdeskConnection& tested,
+                                                   const std::string& token, bool inspected,
+                                                   TestResult r) {
   HS_TRY(uow, db_.Begin(TxKind::kWrite));
-  HS_TRY(current, (*uow)->Sevdesk().GetConnection(who.school_id));
+  HS_TRY(current, (*uow)->Sevdesk().GetConnection(school_id));
   if (!*current) return r;
   SevdeskConnection c = **current;
-  if (c.token_sealed != conn->token_sealed) {
+  if (c.token_sealed != tested.token_sealed) {
     r.ok = false;
     r.outcome = "sevdesk_error";
     r.message = "Der Token wurde während des Tests geändert. Bitte erneut testen.";
@@ -383,18 +398,18 @@ Result<TestResult> SevdeskService::Test(const Principal& who) {
   c.last_test_ok = r.ok;
   c.last_test_outcome = r.outcome;
   c.last_test_message = r.message;
-  if (info) {
+  if (inspected) {
     c.bookkeeping_version = r.bookkeeping_version;
     c.sevdesk_user = r.sevdesk_user;
     c.sevdesk_tax_mode = r.sevdesk_tax_mode;
     c.revenue_accounts_text = EncodeAccounts(r.revenue_accounts);
   }
   if (r.ok) {
-    c.token_fingerprint_tested = sealer_.Fingerprint(*token, Owner(who.school_id));
+    c.token_fingerprint_tested = sealer_.Fingerprint(token, Owner(school_id));
     if (c.state == ConnectionState::kPausedAuth) {
       c.state = ConnectionState::kOk;
       c.paused_reason.clear();
-      HS_CHECK((*uow)->Sevdesk().ResumeSchool(who.school_id, now));
+      HS_CHECK((*uow)->Sevdesk().ResumeSchool(school_id, now));
     }
     c.breaker_until.reset();
     c.consecutive_rejections = 0;
@@ -439,42 +454,39 @@ void SevdeskService::AfterCommit() {
   Wake();
 }
 
-Result<BatchCreated> SevdeskService::CreateBatch(const Principal& who, const BatchRequest& req) {
-  const Instant now = clock_.Now();
-  HS_TRY(uow, db_.Begin(TxKind::kWrite));
-  auto& repo = (*uow)->Sevdesk();
-  HS_TRY(conn, repo.GetConnection(who.school_id));
-  if (!*conn || (*conn)->token_sealed.empty()) {
+namespace {
+
+// Transfers need a tested token and an active connection.
+Status CheckTransferActive(const std::optional<SevdeskConnection>& conn) {
+  if (!conn || conn->token_sealed.empty()) {
     return Fail(ErrorCode::kConflict, "sevdesk_not_connected",
                 "sevdesk ist noch nicht verbunden. Bitte unter Einstellungen > Erweiterungen > "
                 "Sevdesk den API-Token eintragen, testen und aktivieren.");
   }
-  if (!(*conn)->enabled) {
+  if (!conn->enabled) {
     return Fail(ErrorCode::kConflict, "sevdesk_disabled",
                 "Die sevdesk-Übertragung ist nicht aktiv. Bitte unter Einstellungen > "
                 "Erweiterungen > Sevdesk aktivieren.");
   }
-  std::vector<std::int64_t> ids = req.receipt_ids;
-  if (req.use_filter) {
-    HS_TRY(found, repo.IncomeReceiptIds(who.school_id, req.from, req.to, false));
-    ids = *found;
-  }
-  if (ids.empty()) {
-    return Invalid({{"receipt_ids", "Bitte mindestens einen Beleg auswählen."}});
-  }
-  if (ids.size() > 100000) {
-    return Invalid({{"receipt_ids", "Höchstens 100.000 Belege auf einmal."}});
-  }
-  std::set<std::int64_t> unique_ids;
-  BatchCreated out;
-  Batch batch;
-  batch.school_id = who.school_id;
-  batch.created_at = now;
+  return {};
+}
+
+// What a batch does with each selected receipt.
+struct BatchPlan {
   std::vector<std::pair<std::int64_t, std::int64_t>> to_queue;  // receipt, customer
   std::vector<Transfer> to_requeue;  // failed for good before: sent again with this batch
+  std::int64_t requested = 0;        // distinct receipt ids
+};
+
+// Sorts the selected receipts into new transfers, failed ones to send again, and skipped ones
+// (with the reason the school sees), counting the skips on the batch.
+Result<BatchPlan> PlanBatch(UnitOfWork& uow, std::int64_t school_id,
+                            const std::vector<std::int64_t>& ids, BatchCreated& out, Batch& batch) {
+  BatchPlan plan;
+  std::set<std::int64_t> unique_ids;
   for (std::int64_t id : ids) {
     if (!unique_ids.insert(id).second) continue;
-    auto receipt = (*uow)->Receipts().Get(who.school_id, id);
+    auto receipt = uow.Receipts().Get(school_id, id);
     if (!receipt) {
       if (receipt.error().code != ErrorCode::kNotFound) return tl::unexpected(receipt.error());
       out.skipped.push_back({id, "not_found", "Beleg nicht gefunden."});
@@ -488,10 +500,10 @@ Result<BatchCreated> SevdeskService::CreateBatch(const Principal& who, const Bat
       ++batch.skipped_expense;
       continue;
     }
-    HS_TRY(existing, repo.GetTransferByReceipt(who.school_id, id));
+    HS_TRY(existing, uow.Sevdesk().GetTransferByReceipt(school_id, id));
     if (*existing && (*existing)->state == TransferState::kFailed) {
       // "Zu sevdesk übertragen" on a failed receipt means: try it again.
-      to_requeue.push_back(**existing);
+      plan.to_requeue.push_back(**existing);
       continue;
     }
     if (*existing) {
@@ -502,17 +514,22 @@ Result<BatchCreated> SevdeskService::CreateBatch(const Principal& who, const Bat
       ++batch.skipped_already;
       continue;
     }
-    to_queue.emplace_back(id, receipt->customer_id.value_or(0));
+    plan.to_queue.emplace_back(id, receipt->customer_id.value_or(0));
   }
-  batch.requested = static_cast<std::int64_t>(unique_ids.size());
-  HS_TRY(batch_id, repo.CreateBatch(batch));
-  for (const auto& [receipt_id, customer_id] : to_queue) {
+  plan.requested = static_cast<std::int64_t>(unique_ids.size());
+  return plan;
+}
+
+// Queues the plan's transfers under the batch, each with its first history line.
+Status QueueBatch(SevdeskRepository& repo, const BatchPlan& plan, std::int64_t school_id,
+                  std::int64_t batch_id, Instant now, BatchCreated& out) {
+  for (const auto& [receipt_id, customer_id] : plan.to_queue) {
     Transfer t;
-    t.school_id = who.school_id;
+    t.school_id = school_id;
     t.receipt_id = receipt_id;
     t.customer_id = customer_id;
     t.priority = TransferPriority::kBackfill;
-    t.batch_id = *batch_id;
+    t.batch_id = batch_id;
     t.next_attempt_at = now;
     t.created_at = now;
     HS_TRY(tid, repo.InsertTransfer(t));
@@ -522,18 +539,48 @@ Result<BatchCreated> SevdeskService::CreateBatch(const Principal& who, const Bat
       ++out.queued;
     }
   }
-  for (Transfer t : to_requeue) {
+  for (Transfer t : plan.to_requeue) {
     t.state = TransferState::kQueued;
     t.attempts = 0;
     t.next_attempt_at = now;
     t.priority = TransferPriority::kBackfill;
-    t.batch_id = *batch_id;
+    t.batch_id = batch_id;
     t.updated_at = now;
     HS_CHECK(repo.UpdateTransfer(t));
     HS_CHECK(repo.AddEvent({0, t.id, now, "retry",
                             "Erneut zur Übertragung an sevdesk ausgewählt (Sammelübertragung)."}));
     ++out.queued;
   }
+  return {};
+}
+
+}  // namespace
+
+Result<BatchCreated> SevdeskService::CreateBatch(const Principal& who, const BatchRequest& req) {
+  const Instant now = clock_.Now();
+  HS_TRY(uow, db_.Begin(TxKind::kWrite));
+  auto& repo = (*uow)->Sevdesk();
+  HS_TRY(conn, repo.GetConnection(who.school_id));
+  HS_CHECK(CheckTransferActive(*conn));
+  std::vector<std::int64_t> ids = req.receipt_ids;
+  if (req.use_filter) {
+    HS_TRY(found, repo.IncomeReceiptIds(who.school_id, req.from, req.to, false));
+    ids = *found;
+  }
+  if (ids.empty()) {
+    return Invalid({{"receipt_ids", "Bitte mindestens einen Beleg auswählen."}});
+  }
+  if (ids.size() > 100000) {
+    return Invalid({{"receipt_ids", "Höchstens 100.000 Belege auf einmal."}});
+  }
+  BatchCreated out;
+  Batch batch;
+  batch.school_id = who.school_id;
+  batch.created_at = now;
+  HS_TRY(plan, PlanBatch(**uow, who.school_id, ids, out, batch));
+  batch.requested = plan->requested;
+  HS_TRY(batch_id, repo.CreateBatch(batch));
+  HS_CHECK(QueueBatch(repo, *plan, who.school_id, *batch_id, now, out));
   HS_CHECK((*uow)->Commit());
   out.batch_id = *batch_id;
   Wake();

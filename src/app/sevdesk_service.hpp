@@ -55,6 +55,11 @@ struct TestResult {
   std::vector<RevenueAccount> revenue_accounts;
 };
 
+// The connection test's verdict, pure (table-tested in tests/app/connection_test_verdict_test.cpp):
+// for an inspection that failed, and for the account sevdesk described.
+TestResult TestResultOfFailure(const Error& e);
+TestResult TestResultOfAccount(const SevdeskAccountInfo& info, domain::TaxMode school_tax_mode);
+
 struct BatchRequest {
   std::vector<std::int64_t> receipt_ids;  // explicit selection, or
   bool use_filter = false;                // all income receipts not yet transferred in a range
@@ -136,6 +141,8 @@ class SevdeskService final : public FinalizeHook {
   void ReplaceTransferStepsForBenchmark(TransferStep step);
 
  private:
+  Result<TestResult> StoreTestResult(std::int64_t school_id, const SevdeskConnection& tested,
+                                     const std::string& token, bool inspected, TestResult r);
   friend class TransferEngine;
 
   // What a worker does with a claimed transfer in place of the sevdesk steps: answers the voucher
