@@ -39,35 +39,54 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
-std::u32string CodePoints(std::string_view utf8) {
+std::u32string DecodeUtf8(std::string_view text) {
   std::u32string out;
-  out.reserve(utf8.size());
+  out.reserve(text.size());
   std::size_t i = 0;
-  while (i < utf8.size()) {
-    const auto c = static_cast<unsigned char>(utf8[i]);
-    std::size_t len = 1;
-    char32_t cp = c;
-    if (c >= 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else if (c >= 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0x80) {
-      cp = 0xFFFD;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
+      out.push_back(lead);
+      ++i;
+      continue;
     }
-    if (i + len > utf8.size()) {
-      out.push_back(0xFFFD);
-      break;
+    std::size_t length = 0;
+    char32_t value = 0;
+    char32_t min_value = 0;
+    if ((lead & 0xE0) == 0xC0) {
+      length = 2;
+      value = lead & 0x1F;
+      min_value = 0x80;
+    } else if ((lead & 0xF0) == 0xE0) {
+      length = 3;
+      value = lead & 0x0F;
+      min_value = 0x800;
+    } else if ((lead & 0xF8) == 0xF0) {
+      length = 4;
+      value = lead & 0x07;
+      min_value = 0x10000;
+    } else {
+      out.push_back(kReplacementCharacter);
+      ++i;
+      continue;
     }
-    for (std::size_t k = 1; k < len; ++k) {
-      cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+    bool valid = i + length <= text.size();
+    for (std::size_t k = 1; valid && k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) {
+        valid = false;
+      } else {
+        value = (value << 6) | (next & 0x3F);
+      }
     }
-    out.push_back(cp);
-    i += len;
+    // Overlong forms, surrogates and values beyond U+10FFFF are invalid UTF-8 as well.
+    if (!valid || value < min_value || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) {
+      out.push_back(kReplacementCharacter);
+      ++i;
+      continue;
+    }
+    out.push_back(value);
+    i += length;
   }
   return out;
 }
@@ -96,7 +115,7 @@ bool AllowedAt(const std::u32string& text, std::size_t i, TextShape shape) {
 
 std::optional<std::string> TextInputProblem(std::string_view text, TextShape shape) {
   if (!IsValidUtf8(text)) return "Kein gültiger Text (UTF-8).";
-  const std::u32string points = CodePoints(text);
+  const std::u32string points = DecodeUtf8(text);
   for (std::size_t i = 0; i < points.size(); ++i) {
     if (AllowedAt(points, i, shape)) continue;
     if (shape == TextShape::kSingleLine) {

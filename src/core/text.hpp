@@ -11,9 +11,10 @@ namespace hs {
 
 bool IsValidUtf8(std::string_view text);
 
-// The code points of valid UTF-8 text (check IsValidUtf8 first; an invalid byte reads as
-// U+FFFD).
-std::u32string CodePoints(std::string_view utf8);
+// The code points of UTF-8 text; every invalid sequence (a stray byte, a truncated, overlong or
+// surrogate form, a value beyond U+10FFFF) becomes one U+FFFD.
+inline constexpr char32_t kReplacementCharacter = 0xFFFD;
+std::u32string DecodeUtf8(std::string_view text);
 
 // Where a typed text may break lines: names, street, e-mail, numbers, titles and file names are
 // one line; notes and invoice line texts may hold LF, CR-LF and TAB.

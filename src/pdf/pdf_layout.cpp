@@ -8,8 +8,6 @@ namespace hs::pdf {
 
 namespace {
 
-constexpr char32_t kReplacement = 0xFFFD;
-
 // Windows-1252 0x80..0x9F; 0 marks the five unassigned bytes.
 constexpr std::array<char32_t, 32> kCp1252High = {
     0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
@@ -40,58 +38,6 @@ std::size_t CodePointLength(std::string_view text, std::size_t pos) {
 }
 
 }  // namespace
-
-std::u32string DecodeUtf8(std::string_view text) {
-  std::u32string out;
-  out.reserve(text.size());
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      out.push_back(lead);
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    char32_t value = 0;
-    char32_t min_value = 0;
-    if ((lead & 0xE0) == 0xC0) {
-      length = 2;
-      value = lead & 0x1F;
-      min_value = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3;
-      value = lead & 0x0F;
-      min_value = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-      length = 4;
-      value = lead & 0x07;
-      min_value = 0x10000;
-    } else {
-      out.push_back(kReplacement);
-      ++i;
-      continue;
-    }
-    bool valid = i + length <= text.size();
-    for (std::size_t k = 1; valid && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) {
-        valid = false;
-      } else {
-        value = (value << 6) | (next & 0x3F);
-      }
-    }
-    // Overlong forms, surrogates and values beyond U+10FFFF are invalid UTF-8 as well.
-    if (!valid || value < min_value || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) {
-      out.push_back(kReplacement);
-      ++i;
-      continue;
-    }
-    out.push_back(value);
-    i += length;
-  }
-  return out;
-}
 
 std::string EncodeUtf8(std::u32string_view text) {
   std::string out;

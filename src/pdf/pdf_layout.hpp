@@ -7,10 +7,13 @@
 #include <string_view>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace hs::pdf {
 
-// Decodes UTF-8; an invalid or truncated sequence becomes U+FFFD so broken input still renders.
-std::u32string DecodeUtf8(std::string_view text);
+// Decodes UTF-8 (core/text.hpp); an invalid or truncated sequence becomes U+FFFD so broken
+// input still renders.
+using hs::DecodeUtf8;
 std::string EncodeUtf8(std::u32string_view text);
 
 // The Windows-1252 byte of a code point (umlauts, ß, € and the typographic quotes all have one),

@@ -89,8 +89,8 @@ TEST(TextInput, CheckTextInputNamesTheFieldInGerman) {
   EXPECT_NE(errors[0].message.find("Steuerzeichen"), std::string::npos);
 }
 
-TEST(TextInput, CodePointsDecodesUtf8) {
-  EXPECT_EQ(CodePoints("aü€🐕"), std::u32string(U"aü€🐕"));
+TEST(TextInput, DecodeUtf8DecodesCodePoints) {
+  EXPECT_EQ(DecodeUtf8("aü€🐕"), std::u32string(U"aü€🐕"));
 }
 
 }  // namespace
