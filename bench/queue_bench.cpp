@@ -20,6 +20,7 @@
 // Usage: hs_queue_bench [--section all|throughput|latency|noop] [--quick] [--schools N]
 //                       [--per-school N] [--rounds N] [--samples N] [--jobs N]
 //                       [--concurrency N] [--rate JOBS_PER_S] [--pg-async-commit]
+//                       [--no-metrics]
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -44,6 +45,7 @@
 
 #include "app/services.hpp"
 #include "app/sevdesk_service.hpp"
+#include "composition/office.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "crypto/sodium_crypto.hpp"
@@ -234,6 +236,9 @@ class Renderer final : public app::InvoiceRenderer {
   pdf::InvoicePdfRenderer pdf_{pdf::PdfSettings{}};
 };
 
+// --no-metrics: the engine without its metrics, to tell what they cost.
+bool g_metrics = true;
+
 // The office's services on one database, as a `serve` process builds them; the engine runs in
 // this process only when StartEngine() is called.
 struct Site {
@@ -249,7 +254,11 @@ struct Site {
   std::unique_ptr<app::SchoolService> schools;
   std::unique_ptr<app::CustomerService> customers;
   std::unique_ptr<app::InvoiceService> invoices;
+  metrics::Registry registry;
+  app::TransferMetrics transfer_metrics{registry};
   std::unique_ptr<app::SevdeskService> sevdesk;
+  std::unique_ptr<app::ReceiptService> receipts;  // wired, unused
+  std::unique_ptr<app::AuthService> auth;         // wired, unused
   std::unique_ptr<store::PgListener> listener;
   std::unique_ptr<store::sql::Connection> raw;  // statistics only
 
@@ -269,13 +278,17 @@ struct Site {
     config.sqlite.pool_size = pool_size;
     box = Must(crypto::SecretBox::FromKeyFile(key_file), "key file");
     db = Must(store::OpenDatabase(config), "open " + url);
-    schools = std::make_unique<app::SchoolService>(*db, clock, crypto);
-    customers = std::make_unique<app::CustomerService>(*db, clock);
-    invoices = std::make_unique<app::InvoiceService>(*db, clock, crypto, renderer);
     settings.single_process = config.engine == store::Engine::kSqlite;
-    sevdesk =
-        std::make_unique<app::SevdeskService>(*db, clock, random, crypto, *box, gateway, settings);
-    invoices->SetFinalizeHook(sevdesk.get());
+    // Wired as `serve` wires them (the composition root's).
+    composition::Services s =
+        composition::WireServices({*db, clock, random, crypto, *box, gateway, renderer, {}},
+                                  settings, g_metrics ? &transfer_metrics : nullptr);
+    schools = std::move(s.schools);
+    customers = std::move(s.customers);
+    invoices = std::move(s.invoices);
+    sevdesk = std::move(s.sevdesk);
+    receipts = std::move(s.receipts);
+    auth = std::move(s.auth);
     raw = RawConnection(url);
   }
   ~Site() { StopEngine(); }
@@ -874,6 +887,8 @@ int main(int argc, char** argv) {
       o.async_commit = true;
     } else if (a == "--workers") {
       o.workers = std::stoi(next());
+    } else if (a == "--no-metrics") {
+      g_metrics = false;
     } else {
       Die("unknown option " + a);
     }

@@ -42,6 +42,7 @@
 
 #include "app/services.hpp"
 #include "app/sevdesk_service.hpp"
+#include "composition/office.hpp"
 #include "core/clock.hpp"
 #include "crypto/sodium_crypto.hpp"
 #include "pdf/invoice_pdf.hpp"
@@ -453,7 +454,11 @@ struct World {
   std::unique_ptr<app::SchoolService> schools;
   std::unique_ptr<app::CustomerService> customers;
   std::unique_ptr<app::InvoiceService> invoices;
+  metrics::Registry registry;  // the engine records as in `serve`
+  app::TransferMetrics transfer_metrics{registry};
   std::unique_ptr<app::SevdeskService> sevdesk;
+  std::unique_ptr<app::ReceiptService> receipts;  // wired, unused
+  std::unique_ptr<app::AuthService> auth;         // wired, unused
 
   World(const std::string& name, std::chrono::milliseconds latency, int sandbox_rate_limit,
         app::SevdeskSettings settings, int accounts) {
@@ -471,13 +476,16 @@ struct World {
     cs.base_url = sandbox->BaseUrl() + "/api/v1";
     client = sevdesk::MakeSevdeskClient(cs);
     counting = std::make_unique<CountingGateway>(*client);
-    schools = std::make_unique<app::SchoolService>(*db, clock, crypto);
-    customers = std::make_unique<app::CustomerService>(*db, clock);
-    invoices = std::make_unique<app::InvoiceService>(*db, clock, crypto, renderer);
     settings.single_process = true;
-    sevdesk = std::make_unique<app::SevdeskService>(*db, clock, random, crypto, *box, *counting,
-                                                    settings);
-    invoices->SetFinalizeHook(sevdesk.get());
+    // Wired as `serve` wires them (the composition root's).
+    composition::Services s = composition::WireServices(
+        {*db, clock, random, crypto, *box, *counting, renderer, {}}, settings, &transfer_metrics);
+    schools = std::move(s.schools);
+    customers = std::move(s.customers);
+    invoices = std::move(s.invoices);
+    sevdesk = std::move(s.sevdesk);
+    receipts = std::move(s.receipts);
+    auth = std::move(s.auth);
   }
   ~World() {
     sevdesk->StopWorkers();

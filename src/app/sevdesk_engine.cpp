@@ -15,6 +15,39 @@ std::string Owner(std::int64_t school_id) {
   return "school:" + std::to_string(school_id);
 }
 
+// The outcome label of /metrics.
+std::string_view EndingName(Ending ending) {
+  switch (ending) {
+    case Ending::kTransferred:
+      return "transferred";
+    case Ending::kStopped:
+      return "stopped";
+    case Ending::kConnectionPaused:
+      return "connection_paused";
+    case Ending::kSettling:
+      return "settling";
+    case Ending::kTokenRefused:
+      return "token_refused";
+    case Ending::kPlanRefused:
+      return "plan_refused";
+    case Ending::kRateLimited:
+      return "rate_limited";
+    case Ending::kRejected:
+      return "rejected";
+    case Ending::kTransient:
+      return "transient";
+    case Ending::kUnreadable:
+      return "unreadable";
+    case Ending::kLeaseLost:
+      return "lease_lost";
+  }
+  return "unknown";
+}
+
+double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
 }  // namespace
 
 // Everything one transfer needs, read in one transaction.
@@ -57,6 +90,7 @@ Status TransferEngine::Start() {
     if (!n) return tl::unexpected(n.error());
     if (auto st = (*uow)->Commit(); !st) return st;
     next_recovery_ms_ = ToUnixMillis(s_.clock_.Now() + RecoveryPeriod());
+    if (s_.metrics_) s_.metrics_->LeasesTakenOver(*n);
     if (*n > 0) {
       Log(LogLevel::kInfo, "sevdesk",
           "recovered " + std::to_string(*n) + " interrupted transfer(s)");
@@ -163,7 +197,8 @@ void TransferEngine::WhenNothingClaimable(UnitOfWork& u, Instant now,
       // Every owner's, this engine's too: the heartbeat renews only the transfers this engine's
       // workers run, so an expired lease of ours is a transfer whose completion was lost (a
       // crash of the database server), which would otherwise stay running for good.
-      (void)u.Sevdesk().RecoverRunning("", now, false);
+      auto released = u.Sevdesk().RecoverRunning("", now, false);
+      if (released && s_.metrics_) s_.metrics_->LeasesTakenOver(*released);
     }
   }
   (void)u.Commit();
@@ -174,6 +209,7 @@ std::vector<TransferEngine::Claim> TransferEngine::ClaimSome(int limit, int back
                                                              bool* contended) {
   std::vector<Claim> claims;
   const Instant now = s_.clock_.Now();
+  const auto started = std::chrono::steady_clock::now();
   // Relaxed (ADR 0007): a claim lost in a crash of the database server only runs again; the
   // writes after it are fenced by the claim, and every create in sevdesk is preceded by a
   // durable mark.
@@ -216,7 +252,17 @@ std::vector<TransferEngine::Claim> TransferEngine::ClaimSome(int limit, int back
     if (t.priority == TransferPriority::kBackfill) ++backfill_running_;
     claims.push_back(Claim{std::move(t), {}, {}, true});
   }
+  if (s_.metrics_) ObserveClaim(claims, now, std::chrono::steady_clock::now() - started);
   return claims;
+}
+
+void TransferEngine::ObserveClaim(const std::vector<Claim>& claims, Instant now,
+                                  std::chrono::steady_clock::duration took) {
+  s_.metrics_->Claim(Seconds(took), static_cast<int>(claims.size()));
+  for (const Claim& c : claims) {
+    s_.metrics_->ClaimDelay(
+        std::chrono::duration<double>(now - c.transfer.next_attempt_at).count());
+  }
 }
 
 // The load runs in its own read transaction, after the claim: inside the claim it would hold the
@@ -431,7 +477,10 @@ void TransferEngine::Run(Claim claim) {
   } done{*this, claim.transfer.id};
   TransferWriter writer(s_.db_, s_.clock_, s_.settings_, claim.transfer);
   Outcome outcome = Attempt(claim, writer);
-  Finish(writer, std::move(outcome), claim.work.connection);
+  const std::string school_class = claim.loaded && !s_.replaced_steps_
+                                       ? domain::ToString(claim.work.school.tax_mode)
+                                       : "unknown";
+  Finish(writer, std::move(outcome), claim.work.connection, school_class);
 }
 
 // The steps of an attempt, each result stored before the next step; the first that does not
@@ -494,8 +543,13 @@ Outcome TransferEngine::RunReplacedSteps(Claim& claim, TransferWriter& writer) {
 
 // Adds what only the engine knows to the outcome, lets the policy decide and stores the decision.
 void TransferEngine::Finish(TransferWriter& writer, Outcome outcome,
-                            const SevdeskConnection& connection) {
+                            const SevdeskConnection& connection, const std::string& school_class) {
   const std::int64_t school_id = writer.transfer().school_id;
+  if (s_.metrics_) {
+    s_.metrics_->Outcome(writer.LeaseLost() ? "lease_lost" : EndingName(outcome.ending),
+                         school_class);
+    if (outcome.ending == Ending::kRateLimited) s_.metrics_->RateLimited(school_class);
+  }
   if (outcome.ending == Ending::kTransferred) {
     EndThrottle(school_id);
     outcome.ends_rejection_row = connection.consecutive_rejections != 0;
@@ -506,6 +560,7 @@ void TransferEngine::Finish(TransferWriter& writer, Outcome outcome,
   const Decision decision = Decide(before, outcome, s_.clock_.Now(), s_.settings_, s_.random_);
   if (!decision.log_warning.empty()) Log(LogLevel::kWarn, "sevdesk", decision.log_warning);
   auto stored = writer.Store(decision);
+  if (stored && writer.BreakerOpened() && s_.metrics_) s_.metrics_->BreakerOpened(school_class);
   if (stored || writer.LeaseLost()) return;
   Log(LogLevel::kError, "sevdesk",
       "transfer " + std::to_string(writer.transfer().id) +

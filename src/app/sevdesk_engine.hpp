@@ -53,7 +53,11 @@ class TransferEngine {
   // Before the first call: the load, our side of the connection, the token, "started".
   std::optional<Outcome> Prepare(Claim& claim, TransferWriter& writer);
   Outcome RunReplacedSteps(Claim& claim, TransferWriter& writer);
-  void Finish(TransferWriter& writer, Outcome outcome, const SevdeskConnection& connection);
+  void Finish(TransferWriter& writer, Outcome outcome, const SevdeskConnection& connection,
+              const std::string& school_class);
+  // The claim's duration and every claimed transfer's delay since it was due (/metrics).
+  void ObserveClaim(const std::vector<Claim>& claims, Instant now,
+                    std::chrono::steady_clock::duration took);
   // The transfers this engine's workers run right now or will run next (each at most once, see
   // ClaimSome).
   bool MarkRunning(std::int64_t transfer_id);

@@ -301,6 +301,22 @@ struct TransferWork {
   std::int64_t invoice_id = 0;
 };
 
+// What /metrics reads from the database at scrape time (all schools; cheap queries on small
+// tables and the queue's partial indexes).
+struct TransferGauges {
+  struct Count {
+    std::string state;         // queued | running | retry_wait | failed
+    std::string school_class;  // the school's tax mode
+    std::int64_t count = 0;
+  };
+  std::vector<Count> unfinished;             // transferred ones are not counted
+  std::optional<Instant> oldest_unfinished;  // created_at of the oldest not done (not failed)
+  std::int64_t paused_auth = 0;              // enabled connections paused for the token/plan
+  std::int64_t breaker_open = 0;             // ... paused by the breaker
+  std::int64_t throttled = 0;                // ... throttled after a 429
+  std::int64_t sum_mismatches = 0;           // as CountSumMismatches
+};
+
 class SevdeskRepository {
  public:
   virtual ~SevdeskRepository() = default;
@@ -346,6 +362,7 @@ class SevdeskRepository {
   virtual Result<std::optional<Instant>> NextDueAt() = 0;
   // Transferred receipts whose sums in sevdesk differ from the invoice (all schools; /metrics).
   virtual Result<std::int64_t> CountSumMismatches() = 0;
+  virtual Result<TransferGauges> ReadTransferGauges(Instant now) = 0;
   virtual Status AddEvent(const TransferEvent& e) = 0;
   virtual Result<std::vector<TransferEvent>> Events(std::int64_t transfer_id) = 0;
 

@@ -160,7 +160,8 @@ std::optional<TransferState> ParseTransferState(std::string_view text) {
 
 SevdeskService::SevdeskService(Database& db, const Clock& clock, Random& random,
                                const Crypto& crypto, const SecretSealer& sealer,
-                               SevdeskGateway& gateway, SevdeskSettings settings)
+                               SevdeskGateway& gateway, SevdeskSettings settings,
+                               TransferMetrics* metrics)
     : db_(db),
       clock_(clock),
       random_(random),
@@ -168,6 +169,7 @@ SevdeskService::SevdeskService(Database& db, const Clock& clock, Random& random,
       sealer_(sealer),
       gateway_(gateway),
       settings_(std::move(settings)),
+      metrics_(metrics),
       engine_(std::make_unique<TransferEngine>(*this)) {}
 
 SevdeskService::~SevdeskService() {
@@ -656,6 +658,38 @@ Result<bool> SevdeskService::IsPaused(std::int64_t school_id) {
 Result<std::int64_t> SevdeskService::CountSumMismatches() {
   HS_TRY(uow, db_.Begin(TxKind::kRead));
   return (*uow)->Sevdesk().CountSumMismatches();
+}
+
+Status SevdeskService::CollectMetrics() {
+  if (!metrics_) return {};
+  const Instant now = clock_.Now();
+  auto read = [&]() -> Result<TransferGauges> {
+    HS_TRY(uow, db_.Begin(TxKind::kRead));
+    return (*uow)->Sevdesk().ReadTransferGauges(now);
+  }();
+  if (!read) {
+    metrics_->read_errors.Inc();
+    return tl::unexpected(read.error());
+  }
+  // Every known series first, so that a state that emptied reads 0 rather than its last value.
+  for (const char* state : {"queued", "running", "retry_wait", "failed"}) {
+    for (const char* school_class : {"regular", "kleinunternehmer"}) {
+      metrics_->transfers.With({state, school_class}).Set(0);
+    }
+  }
+  for (const auto& c : read->unfinished) {
+    metrics_->transfers.With({c.state, c.school_class}).Set(static_cast<double>(c.count));
+  }
+  const double age =
+      read->oldest_unfinished
+          ? std::max(0.0, std::chrono::duration<double>(now - *read->oldest_unfinished).count())
+          : 0.0;
+  metrics_->oldest_unfinished_age.Set(age);
+  metrics_->paused_connections.With({"auth"}).Set(static_cast<double>(read->paused_auth));
+  metrics_->paused_connections.With({"breaker"}).Set(static_cast<double>(read->breaker_open));
+  metrics_->paused_connections.With({"throttled"}).Set(static_cast<double>(read->throttled));
+  metrics_->sum_mismatch_receipts.Set(static_cast<double>(read->sum_mismatches));
+  return {};
 }
 
 Result<TransferHistory> SevdeskService::History(std::int64_t school_id, std::int64_t receipt_id) {

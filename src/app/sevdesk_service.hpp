@@ -13,6 +13,7 @@
 #include "app/ports.hpp"
 #include "app/services.hpp"
 #include "app/sevdesk_settings.hpp"
+#include "app/transfer_metrics.hpp"
 #include "core/clock.hpp"
 
 namespace hs::app {
@@ -108,7 +109,8 @@ using TransferStep = std::function<Result<std::string>(const Transfer&)>;
 class SevdeskService final : public FinalizeHook {
  public:
   SevdeskService(Database& db, const Clock& clock, Random& random, const Crypto& crypto,
-                 const SecretSealer& sealer, SevdeskGateway& gateway, SevdeskSettings settings);
+                 const SecretSealer& sealer, SevdeskGateway& gateway, SevdeskSettings settings,
+                 TransferMetrics* metrics = nullptr);
   ~SevdeskService() override;
 
   Result<ConnectionView> GetConnection(std::int64_t school_id);
@@ -123,6 +125,9 @@ class SevdeskService final : public FinalizeHook {
   Result<bool> IsPaused(std::int64_t school_id);
   // For /metrics: receipts in sevdesk with other sums than their invoice (ADR 0010).
   Result<std::int64_t> CountSumMismatches();
+  // At scrape time: sets the gauges of `metrics` (transfers by state, the oldest unfinished
+  // one's age, paused connections, sum mismatches) from one read transaction.
+  Status CollectMetrics();
   ReceiptSevdeskStatus StatusOf(const std::optional<Transfer>& transfer, bool paused) const;
   std::vector<RevenueAccount> RevenueAccounts(const SevdeskConnection& connection) const;
 
@@ -155,6 +160,7 @@ class SevdeskService final : public FinalizeHook {
   const SecretSealer& sealer_;
   SevdeskGateway& gateway_;
   SevdeskSettings settings_;
+  TransferMetrics* metrics_;  // null when not measured
   TransferStep replaced_steps_;
   std::unique_ptr<TransferEngine> engine_;
   std::mutex eta_mutex_;

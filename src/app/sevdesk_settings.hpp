@@ -8,7 +8,12 @@ namespace hs::app {
 
 struct SevdeskSettings {
   int workers = 4;
-  std::chrono::milliseconds lease{60'000};
+  // A claimed transfer's lease, renewed at every stored step and (several processes) by a
+  // heartbeat every lease/3. 30 s: a dead process's transfers are taken over within half a
+  // minute (docs/operations.md), while a live process can miss two heartbeats (a slow database,
+  // a long pause) before another process takes its work over; the one default of the library,
+  // the command line (--sevdesk-lease-ms) and the docs.
+  std::chrono::milliseconds lease{30'000};
   std::chrono::milliseconds poll_interval{1'000};
   int max_attempts = 10;
   std::chrono::milliseconds backoff_base{2'000};

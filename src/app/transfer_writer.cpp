@@ -113,7 +113,13 @@ Status TransferWriter::ChangeConnection(UnitOfWork& uow, const ConnectionEffect&
   if (!c) return tl::unexpected(c.error());
   if (!*c) return {};
   SevdeskConnection connection = **c;
-  ApplyConnectionEffect(effect, connection, clock_.Now(), settings_);
+  const Instant now = clock_.Now();
+  const auto open = [now](const SevdeskConnection& x) {
+    return x.breaker_until.has_value() && *x.breaker_until > now;
+  };
+  const bool was_open = open(connection);
+  ApplyConnectionEffect(effect, connection, now, settings_);
+  breaker_opened_ = !was_open && open(connection);
   return uow.Sevdesk().SaveConnection(connection);
 }
 

@@ -29,6 +29,8 @@ class TransferWriter {
   Transfer& transfer() { return t_; }
   // A fenced write matched nothing: the new owner carries on, this attempt writes nothing more.
   bool LeaseLost() const { return lease_lost_; }
+  // The last Store opened the school's breaker (for the metrics; valid when it succeeded).
+  bool BreakerOpened() const { return breaker_opened_; }
 
   // Progress and results (relaxed): the transfer, an event and `more`.
   Status Progress(const std::string& event_kind, const std::string& message, const More& more = {});
@@ -56,6 +58,7 @@ class TransferWriter {
   Transfer& t_;
   const std::string claimed_by_;  // the claim's owner, as ClaimNext answered it
   bool lease_lost_ = false;
+  bool breaker_opened_ = false;
   std::vector<TransferEvent> deferred_;
 };
 

@@ -23,6 +23,8 @@ void Metrics::SetGauge(const std::string& name_with_labels, double value) {
 }
 
 std::string Metrics::RenderPrometheus() const {
+  // Outside mutex_: the registry's collectors read the database.
+  std::string more = registry_ ? registry_->Render() : std::string();
   std::lock_guard lock(mutex_);
   std::string out;
   out += "# HELP hs_http_requests_total HTTP requests by method, route and status.\n";
@@ -53,7 +55,7 @@ std::string Metrics::RenderPrometheus() const {
     std::snprintf(buf, sizeof buf, "%g", value);
     out += name + " " + buf + "\n";
   }
-  return out;
+  return out + more;
 }
 
 }  // namespace hs::http

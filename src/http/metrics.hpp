@@ -7,6 +7,8 @@
 #include <tuple>
 #include <vector>
 
+#include "core/metrics.hpp"
+
 namespace hs::http {
 
 class Metrics {
@@ -15,6 +17,8 @@ class Metrics {
                       std::chrono::microseconds latency);
   // Extra gauges/counters from other components, rendered as-is: name -> value.
   void SetGauge(const std::string& name_with_labels, double value);
+  // The process's other metrics (the transfer engine's), rendered after the HTTP ones.
+  void Attach(const metrics::Registry* registry) { registry_ = registry; }
   std::string RenderPrometheus() const;
 
  private:
@@ -29,6 +33,7 @@ class Metrics {
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
   std::map<std::pair<std::string, std::string>, Histogram> latency_;
   std::map<std::string, double> gauges_;
+  const metrics::Registry* registry_ = nullptr;
 };
 
 }  // namespace hs::http

@@ -344,6 +344,42 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     return *row ? (*row)->Int(0) : 0;
   }
 
+  Result<app::TransferGauges> ReadTransferGauges(Instant now) override {
+    app::TransferGauges g;
+    // The unfinished rows only: the queue's partial index and the running index serve them;
+    // transferred rows (most of the table) are never read.
+    auto counts = c_.Query(
+        "SELECT t.state, s.tax_mode, COUNT(*) FROM sevdesk_transfers t JOIN schools s ON s.id = "
+        "t.school_id WHERE t.state IN ('queued', 'running', 'retry_wait', 'failed') GROUP BY "
+        "t.state, s.tax_mode",
+        {});
+    if (!counts) return Propagate(counts);
+    for (const auto& r : *counts) g.unfinished.push_back({r.Text(0), r.Text(1), r.Int(2)});
+    auto oldest = sql::QueryOne(c_,
+                                "SELECT MIN(created_at) FROM sevdesk_transfers WHERE state IN "
+                                "('queued', 'retry_wait', 'running')",
+                                {});
+    if (!oldest) return Propagate(oldest);
+    if (*oldest && !(*oldest)->IsNull(0)) g.oldest_unfinished = FromUnixMillis((*oldest)->Int(0));
+    auto paused = sql::QueryOne(
+        c_,
+        "SELECT COALESCE(SUM(CASE WHEN state = 'paused_auth' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN state = 'ok' AND breaker_until > $1 THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN state = 'ok' AND throttled_until > $1 THEN 1 ELSE 0 END), 0) "
+        "FROM sevdesk_connections WHERE enabled = 1",
+        {Ms(now)});
+    if (!paused) return Propagate(paused);
+    if (*paused) {
+      g.paused_auth = (*paused)->Int(0);
+      g.breaker_open = (*paused)->Int(1);
+      g.throttled = (*paused)->Int(2);
+    }
+    auto mismatches = CountSumMismatches();
+    if (!mismatches) return tl::unexpected(mismatches.error());
+    g.sum_mismatches = *mismatches;
+    return g;
+  }
+
   Result<std::vector<app::Transfer>> ClaimSeveral(const app::ClaimOptions& options, int limit,
                                                   int backfill_limit) override {
     std::vector<app::Transfer> claimed;

@@ -4,6 +4,7 @@
 
 #include <mutex>
 
+#include "composition/office.hpp"
 #include "sevdesk/client/sevdesk_client.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
@@ -106,15 +107,22 @@ void SevdeskWorld::SetUp() {
   cs.base_url = sandbox_->BaseUrl() + "/api/v1";
   cs.timeout = options_.client_timeout;
   cs.connect_timeout = std::chrono::milliseconds(1000);
+  transfer_metrics_ = std::make_unique<TransferMetrics>(metrics_);
+  cs.metrics = &transfer_metrics_->requests();
   gateway_ = sevdesk::MakeSevdeskClient(cs);
 
-  schools_ = std::make_unique<SchoolService>(*db_, *clock_, *crypto_);
-  customers_ = std::make_unique<CustomerService>(*db_, *clock_);
-  invoices_ = std::make_unique<InvoiceService>(*db_, *clock_, *crypto_, *renderer_);
-  receipts_ = std::make_unique<ReceiptService>(*db_, *clock_, *crypto_);
-  sevdesk_ = std::make_unique<SevdeskService>(*db_, *clock_, *random_, *crypto_, *box_, *gateway_,
-                                              options_.settings);
-  invoices_->SetFinalizeHook(sevdesk_.get());
+  // The services wired as `serve` wires them (the composition root's).
+  composition::Services services = composition::WireServices(
+      {*db_, *clock_, *random_, *crypto_, *box_, *gateway_, *renderer_, {}}, options_.settings,
+      transfer_metrics_.get());
+  auth_ = std::move(services.auth);
+  schools_ = std::move(services.schools);
+  customers_ = std::move(services.customers);
+  invoices_ = std::move(services.invoices);
+  receipts_ = std::move(services.receipts);
+  sevdesk_ = std::move(services.sevdesk);
+  SevdeskService* sevdesk = sevdesk_.get();
+  metrics_.AddCollector([sevdesk] { (void)sevdesk->CollectMetrics(); });
   engine_ = std::make_unique<TransferEngine>(*sevdesk_);
 }
 
@@ -126,6 +134,7 @@ void SevdeskWorld::TearDown() {
   receipts_.reset();
   customers_.reset();
   schools_.reset();
+  auth_.reset();
   // Close the keep-alive connections first, so the sandbox stops at once.
   gateway_.reset();
   admin_.reset();

@@ -16,7 +16,9 @@
 #include "app/services.hpp"
 #include "app/sevdesk_engine.hpp"
 #include "app/sevdesk_service.hpp"
+#include "app/transfer_metrics.hpp"
 #include "core/clock.hpp"
+#include "core/metrics.hpp"
 #include "crypto/sodium_crypto.hpp"
 #include "http/client.hpp"
 #include "pdf/invoice_pdf.hpp"
@@ -125,7 +127,11 @@ class SevdeskWorld : public ::testing::Test {
   std::unique_ptr<PdfRenderer> renderer_;
   std::unique_ptr<sevdesk::sandbox::Sandbox> sandbox_;
   std::unique_ptr<http::Client> admin_;
+  // What the world's client and engine record; Render() shows it as /metrics would.
+  metrics::Registry metrics_;
+  std::unique_ptr<TransferMetrics> transfer_metrics_;
   std::unique_ptr<SevdeskGateway> gateway_;
+  std::unique_ptr<AuthService> auth_;
   std::unique_ptr<SchoolService> schools_;
   std::unique_ptr<CustomerService> customers_;
   std::unique_ptr<InvoiceService> invoices_;

@@ -756,6 +756,58 @@ TEST_P(PostgresQueueContract, SynchronousCommitFollowsTheTransactionKind) {
   EXPECT_EQ(show(), "off");
 }
 
+// /metrics reads the unfinished transfers per state and school class, the oldest unfinished
+// one, and the connections that wait, without a school id.
+TEST_P(QueueContract, TransferGaugesCountUnfinishedPerClassAndWaitingConnections) {
+  const auto regular = CreateConnectedSchool("A");
+  const auto klein = CreateConnectedSchool("B");
+  const auto paused = CreateConnectedSchool("C");
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    auto b = (*uow)->Schools().Get(klein);
+    ASSERT_TRUE(b);
+    b->tax_mode = domain::TaxMode::kKleinunternehmer;
+    ASSERT_TRUE((*uow)->Schools().Update(*b));
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  Enqueue(regular);
+  Enqueue(regular);
+  Enqueue(klein);
+  ASSERT_TRUE(Claim(*db_, "w", now_));  // one of A's runs
+  auto change = [&](std::int64_t school, auto&& edit) {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    auto c = (*uow)->Sevdesk().GetConnection(school);
+    ASSERT_TRUE(c && *c);
+    app::SevdeskConnection conn = **c;
+    edit(conn);
+    ASSERT_TRUE((*uow)->Sevdesk().SaveConnection(conn));
+    ASSERT_TRUE((*uow)->Commit());
+  };
+  change(regular, [&](app::SevdeskConnection& c) { c.throttled_until = now_ + 1min; });
+  change(klein, [&](app::SevdeskConnection& c) { c.breaker_until = now_ + 1h; });
+  change(paused, [&](app::SevdeskConnection& c) { c.state = app::ConnectionState::kPausedAuth; });
+
+  auto uow = db_->Begin(app::TxKind::kRead);
+  auto g = (*uow)->Sevdesk().ReadTransferGauges(now_ + 10s);
+  ASSERT_TRUE(g) << g.error().message;
+  std::map<std::pair<std::string, std::string>, std::int64_t> counts;
+  for (const auto& c : g->unfinished) counts[{c.state, c.school_class}] = c.count;
+  const std::map<std::pair<std::string, std::string>, std::int64_t> expected = {
+      {{"queued", "regular"}, 1}, {{"running", "regular"}, 1}, {{"queued", "kleinunternehmer"}, 1}};
+  EXPECT_EQ(counts, expected);
+  ASSERT_TRUE(g->oldest_unfinished);
+  EXPECT_EQ(*g->oldest_unfinished, now_);
+  EXPECT_EQ(g->paused_auth, 1);
+  EXPECT_EQ(g->breaker_open, 1);
+  EXPECT_EQ(g->throttled, 1);
+  EXPECT_EQ(g->sum_mismatches, 0);
+  // An hour later the throttle and the breaker are over.
+  auto later = (*uow)->Sevdesk().ReadTransferGauges(now_ + 2h);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->breaker_open, 0);
+  EXPECT_EQ(later->throttled, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, QueueContract,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
                          testing::EngineName);

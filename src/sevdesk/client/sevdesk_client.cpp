@@ -656,8 +656,14 @@ class SevdeskClient final : public app::SevdeskGateway {
     headers = curl_slist_append(headers, "Accept: application/json");
     curl_mime* mime = SetBody(h, method, body, file, headers);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    const auto started = std::chrono::steady_clock::now();
     const CURLcode rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &answer.status);
+    if (settings_.metrics) {
+      settings_.metrics->Observe(
+          method, path, rc == CURLE_OK ? answer.status : 0,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
     curl_slist_free_all(headers);
     if (mime) curl_mime_free(mime);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);

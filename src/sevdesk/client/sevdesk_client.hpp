@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "app/sevdesk_ports.hpp"
+#include "app/transfer_metrics.hpp"
 
 namespace hs::sevdesk {
 
@@ -32,6 +33,8 @@ struct ClientSettings {
   // An HTTP proxy for sevdesk ("" = none). The environment's http(s)_proxy is never used: a
   // proxy can repeat a request on its own, so one is used only when configured explicitly.
   std::string proxy;
+  // Every request's endpoint template, status and latency (null: not measured).
+  app::SevdeskRequestMetrics* metrics = nullptr;
 };
 
 // The reason (app::sevdesk_reason) of a request that sevdesk refused with a 4xx other than 401,
