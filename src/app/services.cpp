@@ -21,15 +21,6 @@ template <class T>
 tl::unexpected<Error> Propagate(const Result<T>& r) {
   return tl::unexpected(r.error());
 }
-#define HS_TRY(var, expr) \
-  auto var = (expr);      \
-  if (!var) return tl::unexpected(var.error())
-#define HS_CHECK(expr)                                  \
-  do {                                                  \
-    if (auto hs_st_ = (expr); !hs_st_) {                \
-      return tl::unexpected(std::move(hs_st_.error())); \
-    }                                                   \
-  } while (false)
 }  // namespace
 
 // ------------------------------------------------------------------ auth

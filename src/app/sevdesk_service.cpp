@@ -11,16 +11,6 @@ namespace hs::app {
 
 namespace {
 
-#define HS_TRY(var, expr) \
-  auto var = (expr);      \
-  if (!var) return tl::unexpected(var.error())
-#define HS_CHECK(expr)                                  \
-  do {                                                  \
-    if (auto hs_st_ = (expr); !hs_st_) {                \
-      return tl::unexpected(std::move(hs_st_.error())); \
-    }                                                   \
-  } while (false)
-
 std::string Owner(std::int64_t school_id) {
   return "school:" + std::to_string(school_id);
 }

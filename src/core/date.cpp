@@ -4,7 +4,6 @@
 
 namespace hs {
 
-namespace {
 bool ParseDigits(std::string_view text, std::size_t pos, std::size_t count, int& out) {
   if (pos + count > text.size()) return false;
   int value = 0;
@@ -15,7 +14,6 @@ bool ParseDigits(std::string_view text, std::size_t pos, std::size_t count, int&
   out = value;
   return true;
 }
-}  // namespace
 
 std::optional<Date> ParseIsoDate(std::string_view text) {
   int y = 0, m = 0, d = 0;

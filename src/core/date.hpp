@@ -24,6 +24,10 @@ Date BerlinDateOf(Instant instant);
 std::optional<std::string> CheckTimeZoneData();
 Date AddDays(Date date, int days);
 
+// The number written by exactly `count` ASCII digits at `pos` of `text` (for fixed-width date and
+// time fields); false when the text is shorter or a character is not a digit.
+bool ParseDigits(std::string_view text, std::size_t pos, std::size_t count, int& out);
+
 std::string FormatIsoInstant(Instant instant);  // "2026-11-27T04:42:45.123Z"
 std::optional<Instant> ParseIsoInstant(std::string_view text);
 std::int64_t ToUnixMillis(Instant instant);

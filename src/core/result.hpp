@@ -62,3 +62,16 @@ inline tl::unexpected<Error> Invalid(std::vector<FieldError> details,
 }
 
 }  // namespace hs
+
+// Early return of a failed Result (Rust's `?`): HS_TRY binds the Result of `expr` to `var` and
+// returns its error; HS_CHECK returns the error of a failed Status or Result. Macros because a
+// function cannot return from its caller.
+#define HS_TRY(var, expr) \
+  auto var = (expr);      \
+  if (!var) return tl::unexpected(var.error())
+#define HS_CHECK(expr)                                  \
+  do {                                                  \
+    if (auto hs_st_ = (expr); !hs_st_) {                \
+      return tl::unexpected(std::move(hs_st_.error())); \
+    }                                                   \
+  } while (false)

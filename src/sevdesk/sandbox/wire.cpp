@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/date.hpp"
+
 namespace hs::sevdesk::sandbox {
 
 namespace {
@@ -16,17 +18,6 @@ sys_days LastSunday(int year, unsigned month) {
   const sys_days last{std::chrono::year{year} / std::chrono::month{month} / std::chrono::last};
   const std::chrono::weekday wd{last};
   return last - (wd - std::chrono::Sunday);
-}
-
-bool ParseDigits(std::string_view text, std::size_t pos, std::size_t count, int& out) {
-  if (pos + count > text.size()) return false;
-  int value = 0;
-  for (std::size_t i = pos; i < pos + count; ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    value = value * 10 + (text[i] - '0');
-  }
-  out = value;
-  return true;
 }
 
 std::optional<Date> MakeDate(int y, int m, int d) {
