@@ -188,6 +188,10 @@ std::optional<Json> ParseJsonBody(const http::Request& request);
 http::Response Page(const http::Request& request, std::vector<Json> items);
 std::string ContactDisplayName(const ContactRec& contact);
 
+// Seeds the account with existing contacts (each with optional "addresses" and
+// "communicationWays"), created exactly like POST /Contact etc. (seed.cpp). All or nothing.
+Status SeedContacts(Account& account, IdCounters& ids, Instant now, const Json& contacts);
+
 // Admin views and persistence.
 Json AccountSummary(const Account& account);
 Json AccountDetail(const Account& account);  // everything except document bytes

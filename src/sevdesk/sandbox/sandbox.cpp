@@ -90,6 +90,10 @@ Result<AccountSettings> AccountFromJson(const Json& j, AccountSettings base = {}
     if (!a->is_boolean()) return bad("api_access must be true or false");
     base.api_access = a->get<bool>();
   }
+  if (auto* c = get("contacts", "contacts")) {
+    if (!c->is_array()) return bad("contacts must be an array");
+    base.seed_contacts = c->dump();
+  }
   if (auto* f = get("faults", "faults")) {
     if (f->is_null()) {
       base.faults.reset();
@@ -180,6 +184,7 @@ class Sandbox::Impl {
         auto existing = FindAccount(account.token);
         std::lock_guard lock(existing->mu);
         existing->settings = account;
+        existing->settings.seed_contacts.clear();
       }
     }
     http::ServerSettings server_settings;
@@ -246,6 +251,12 @@ class Sandbox::Impl {
           std::make_shared<Account>(settings, client, kFirstUserId + (client - kFirstClientId),
                                     settings_.seed * 0x9E3779B97F4A7C15ULL ^ Fnv1a(settings.token));
       account->created_at = FormatBerlin(clock_->Now());
+      account->settings.seed_contacts.clear();
+      if (!settings.seed_contacts.empty()) {
+        std::lock_guard account_lock(account->mu);
+        const Json seed = Json::parse(settings.seed_contacts, nullptr, false);
+        if (auto s = SeedContacts(*account, ids_, clock_->Now(), seed); !s) return s;
+      }
       accounts_.push_back(account);
       by_token_[settings.token] = account;
     }
@@ -599,6 +610,7 @@ class Sandbox::Impl {
         {"POST", "/accounts/{account}/revoke", &Impl::Revoke},
         {"POST", "/accounts/{account}/reinstate", &Impl::Reinstate},
         {"POST", "/accounts/{account}/token", &Impl::RotateToken},
+        {"POST", "/accounts/{account}/contacts", &Impl::SeedAccountContacts},
         {"GET", "/accounts/{account}/stats", &Impl::GetAccountStats},
         {"GET", "/accounts/{account}/faults", &Impl::GetAccountFaults},
         {"PUT", "/accounts/{account}/faults", &Impl::PutAccountFaults},
@@ -661,6 +673,10 @@ class Sandbox::Impl {
     if (body.is_object() && body.contains("token")) {
       return AdminError(400, "The token of an account cannot be changed");
     }
+    if (body.is_object() && body.contains("contacts")) {
+      return AdminError(400,
+                        "Contacts are seeded with POST /__sandbox/accounts/{account}/contacts");
+    }
     {
       std::lock_guard lock(account->mu);
       auto settings = AccountFromJson(body, account->settings);
@@ -681,6 +697,28 @@ class Sandbox::Impl {
     }
     SaveState();
     return AdminJson(200, Json{{"ok", true}});
+  }
+
+  // Body: {"contacts":[...]} (docs: "Seeding contacts"); refused whole on the first bad object.
+  http::Response SeedAccountContacts(const http::Request& request) {
+    auto account = AccountParam(request);
+    if (!account) return AdminError(404, "Unknown sandbox account");
+    const Json body = Json::parse(request.body, nullptr, false);
+    if (!body.is_object() || !body.contains("contacts")) {
+      return AdminError(400, "Expected a JSON object with a contacts array");
+    }
+    std::size_t before = 0;
+    std::size_t after = 0;
+    {
+      std::lock_guard lock(account->mu);
+      before = account->contacts.size();
+      if (auto s = SeedContacts(*account, ids_, clock_->Now(), body["contacts"]); !s) {
+        return AdminStatus(s);
+      }
+      after = account->contacts.size();
+    }
+    SaveState();
+    return AdminJson(201, Json{{"seeded", after - before}, {"contacts", after}});
   }
 
   http::Response Revoke(const http::Request& request) { return SetRevoked(request, true); }

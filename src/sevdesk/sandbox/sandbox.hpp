@@ -95,6 +95,9 @@ struct AccountSettings {
   // false models a plan below "Buchhaltung Pro": every API call answers 403 (assumption, see docs).
   bool api_access = true;
   std::optional<FaultSettings> faults;  // replaces the global faults for this account when set
+  // Existing contacts to seed a new account with: a JSON array (docs: "Seeding contacts").
+  // Applied once when the account is added; an account kept from the state file is not reseeded.
+  std::string seed_contacts;
 };
 
 struct SandboxSettings {
