@@ -9,8 +9,10 @@
 #include <string>
 
 #include "app/sevdesk_ports.hpp"
-#include "sevdesk/client/sevdesk_client.hpp"
+#include "contact_fixture.hpp"
+#include "contact_seed.hpp"
 #include "sandbox_fixture.hpp"
+#include "sevdesk/client/sevdesk_client.hpp"
 
 namespace hs::sevdesk::sandbox::testing {
 namespace {
@@ -22,24 +24,24 @@ Json SeedPerson(int n, bool with_children = true) {
                  {"familyname", "Müller " + std::to_string(n)},
                  {"customerNumber", "HS-" + std::to_string(n)}};
   if (!with_children) return person;
-  person["addresses"] = Json::array({Json{{"street", "Hauptstraße " + std::to_string(n)},
-                                          {"zip", "10115"},
-                                          {"city", "Berlin"}}});
-  person["communicationWays"] = Json::array(
-      {Json{{"type", "EMAIL"}, {"value", "anna" + std::to_string(n) + "@example.com"}},
-       Json{{"type", "PHONE"}, {"value", "030 " + std::to_string(n)}}});
+  person["addresses"] = Json::array(
+      {Json{{"street", "Hauptstraße " + std::to_string(n)}, {"zip", "10115"}, {"city", "Berlin"}}});
+  person["communicationWays"] =
+      Json::array({Json{{"type", "EMAIL"}, {"value", "anna" + std::to_string(n) + "@example.com"}},
+                   Json{{"type", "PHONE"}, {"value", "030 " + std::to_string(n)}}});
   return person;
 }
 
 Json SeedOrganisation(const std::string& name) {
-  return Json{{"name", name},
-              {"addresses", Json::array({Json{{"street", "Am Hang 1"},
-                                              {"zip", "80331"},
-                                              {"city", "München"},
-                                              {"country", {{"id", 1}, {"objectName", "StaticCountry"}}},
-                                              {"category", {{"id", 43}, {"objectName", "Category"}}}}})},
-              {"communicationWays",
-               Json::array({Json{{"type", "EMAIL"}, {"value", "info@pfote.de"}, {"main", true}}})}};
+  return Json{
+      {"name", name},
+      {"addresses", Json::array({Json{{"street", "Am Hang 1"},
+                                      {"zip", "80331"},
+                                      {"city", "München"},
+                                      {"country", {{"id", 1}, {"objectName", "StaticCountry"}}},
+                                      {"category", {{"id", 43}, {"objectName", "Category"}}}}})},
+      {"communicationWays",
+       Json::array({Json{{"type", "EMAIL"}, {"value", "info@pfote.de"}, {"main", true}}})}};
 }
 
 std::set<std::string> Keys(const Json& object) {
@@ -50,7 +52,9 @@ std::set<std::string> Keys(const Json& object) {
 
 class ContactSeedTest : public SandboxTest {
  protected:
-  Reply Seed(const Json& contacts) { return Admin("POST", kSeedPath, Json{{"contacts", contacts}}); }
+  Reply Seed(const Json& contacts) {
+    return Admin("POST", kSeedPath, Json{{"contacts", contacts}});
+  }
   std::size_t Listed(const std::string& path) { return Get(path).json["objects"].size(); }
 };
 
@@ -145,9 +149,9 @@ TEST_F(ContactSeedTest, PagesLikeSevdesk) {
 }
 
 TEST_F(ContactSeedTest, HonouredAndIgnoredFilters) {
-  ASSERT_EQ(Seed(Json::array({SeedPerson(1), SeedPerson(12), SeedOrganisation("Pfote GmbH")}))
-                .status,
-            201);
+  ASSERT_EQ(
+      Seed(Json::array({SeedPerson(1), SeedPerson(12), SeedOrganisation("Pfote GmbH")})).status,
+      201);
   // Honoured: customerNumber (exact), depth, name (part of name, surename or familyname).
   EXPECT_EQ(Listed("/Contact?depth=1&customerNumber=HS-1"), 1u);
   EXPECT_EQ(Listed("/Contact?depth=1&customerNumber=HS"), 0u);
@@ -246,6 +250,51 @@ TEST_F(ClientDirectoryTest, TheClientReads2000SeededContactsCompletely) {
   EXPECT_EQ(last.customer_number, "HS-2000");
   EXPECT_EQ(last.last_name, "Müller 2000");
   EXPECT_EQ(last.emails[0], "anna2000@example.com");
+}
+
+// The labelled fixture's 2,000 sevdesk contacts (persons, organisations, no address, several or
+// shared e-mails), seeded by the generator's JSON, come back through the client unchanged.
+class FixtureDirectoryTest : public SandboxTest {
+ protected:
+  SandboxSettings Settings() override {
+    SandboxSettings s = SandboxTest::Settings();
+    for (auto& account : s.accounts) {
+      if (account.token == kTokenA)
+        account.seed_contacts = SeedJson(fixture_.contacts)["contacts"].dump();
+    }
+    return s;
+  }
+  const fixture::ContactFixture fixture_ = fixture::MakeContactFixture(500, 2000);
+};
+
+TEST_F(FixtureDirectoryTest, TheClientReadsTheFixtureBackUnchanged) {
+  InitHttpClient();
+  ClientSettings settings;
+  settings.base_url = sandbox_->BaseUrl() + "/api/v1";
+  auto directory = MakeSevdeskClient(settings)->ListContacts(kTokenA, app::kContactPageSize);
+  ASSERT_TRUE(directory) << directory.error().message;
+  std::printf("ListContacts (fixture): %zu contacts in %d requests\n", directory->contacts.size(),
+              directory->requests);
+  ASSERT_EQ(directory->contacts.size(), fixture_.contacts.size());
+  EXPECT_LE(directory->requests, 9);
+  for (std::size_t i = 0; i < fixture_.contacts.size(); ++i) {
+    const auto& want = fixture_.contacts[i];
+    const auto& got = directory->contacts[i];
+    ASSERT_EQ(got.organisation, want.organisation) << i;
+    EXPECT_EQ(got.name, want.name) << i;
+    EXPECT_EQ(got.first_name, want.first_name) << i;
+    EXPECT_EQ(got.last_name, want.last_name) << i;
+    if (!want.customer_number.empty()) {
+      EXPECT_EQ(got.customer_number, want.customer_number) << i;
+    }
+    EXPECT_EQ(got.emails, want.emails) << i;
+    ASSERT_EQ(got.addresses.size(), want.addresses.size()) << i;
+    for (std::size_t a = 0; a < want.addresses.size(); ++a) {
+      EXPECT_EQ(got.addresses[a].street, want.addresses[a].street) << i;
+      EXPECT_EQ(got.addresses[a].zip, want.addresses[a].zip) << i;
+      EXPECT_EQ(got.addresses[a].city, want.addresses[a].city) << i;
+    }
+  }
 }
 
 }  // namespace

@@ -24,8 +24,13 @@ Result<Json> RunCreate(SeedRun& run, ApiHandler handler, const Json& body) {
   request.body = body.dump();
   const std::map<std::string, std::string> params;
   // Seeded objects exist before the test starts: no search lag.
-  Ctx ctx{run.account, request, params, run.ids, run.now, std::chrono::milliseconds{0},
-          Rounding::kDecimal};
+  Ctx ctx{.account = run.account,
+          .request = request,
+          .params = params,
+          .ids = run.ids,
+          .now = run.now,
+          .search_lag = std::chrono::milliseconds{0},
+          .rounding = Rounding::kDecimal};
   const http::Response response = handler(ctx);
   const Json answer = Json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (response.status == 201 && answer.is_object() && answer["objects"].is_object()) {
