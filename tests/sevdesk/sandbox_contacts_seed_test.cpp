@@ -133,6 +133,21 @@ TEST_F(ContactSeedTest, BadSeedInputIsRefusedWhole) {
             404);
 }
 
+TEST_F(ContactSeedTest, ANewAccountCanBringItsContacts) {
+  const std::string token = "f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7";
+  Json bad = {{"token", token}, {"contacts", {Json{{"surename", "Anna"}, {"addresses", "x"}}}}};
+  auto refused = Admin("POST", "/accounts", bad);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_EQ(Admin("GET", "/accounts/" + token).status, 404);  // not added half
+  auto added = Admin("POST", "/accounts", Json{{"token", token}, {"contacts", {SeedPerson(1)}}});
+  ASSERT_EQ(added.status, 201) << added.body;
+  EXPECT_EQ(Get("/Contact?depth=1", token).json["objects"].size(), 1u);
+  EXPECT_EQ(Get("/Contact?depth=1").json["objects"].size(), 0u);  // accounts stay apart
+  auto settings =
+      Admin("PUT", "/accounts/" + token + "/settings", Json{{"contacts", {SeedPerson(2)}}});
+  EXPECT_EQ(settings.status, 400);
+}
+
 TEST_F(ContactSeedTest, PagesLikeSevdesk) {
   Json contacts = Json::array();
   for (int n = 1; n <= 2500; ++n) contacts.push_back(SeedPerson(n, false));
