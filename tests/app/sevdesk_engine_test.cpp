@@ -21,22 +21,6 @@ class SevdeskEngineTest : public SevdeskWorld {
     Connect(p, token);
     return p;
   }
-  // A customer whose sevdesk contact no longer exists: every saveVoucher answers 422.
-  domain::Customer DeletedContactCustomer(std::int64_t school_id, const std::string& name) {
-    auto c = NewCustomer(school_id, name);
-    SaveLink({school_id,
-              c.id,
-              "HS-" + std::to_string(c.customer_number),
-              std::to_string(900 + c.id),
-              "",
-              "",
-              c.email,
-              "Hauptstraße 5|20095|Hamburg|DE",
-              c.version,
-              false,
-              {}});
-    return c;
-  }
   void ExpectExactlyOneOfEach(const std::string& token, std::size_t vouchers = 1) {
     const Json a = Account(token);
     EXPECT_EQ(a["vouchers"].size(), vouchers);

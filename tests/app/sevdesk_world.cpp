@@ -307,6 +307,23 @@ void SevdeskWorld::SaveLink(const ContactLink& link) {
   ASSERT_TRUE((*uow)->Commit());
 }
 
+domain::Customer SevdeskWorld::DeletedContactCustomer(std::int64_t school_id,
+                                                      const std::string& name) {
+  auto c = NewCustomer(school_id, name);
+  SaveLink({school_id,
+            c.id,
+            "HS-" + std::to_string(c.customer_number),
+            std::to_string(900 + c.id),
+            "",
+            "",
+            c.email,
+            "Hauptstraße 5|20095|Hamburg|DE",
+            c.version,
+            false,
+            {}});
+  return c;
+}
+
 SevdeskConnection SevdeskWorld::ConnectionOf(std::int64_t school_id) {
   auto uow = db_->Begin(TxKind::kRead);
   EXPECT_TRUE(uow);

@@ -93,6 +93,8 @@ class SevdeskWorld : public ::testing::Test {
   void SaveTransfer(const Transfer& t);
   std::optional<ContactLink> LinkOf(std::int64_t school_id, std::int64_t customer_id);
   void SaveLink(const ContactLink& link);
+  // A customer linked to a sevdesk contact that no longer exists: every saveVoucher answers 422.
+  domain::Customer DeletedContactCustomer(std::int64_t school_id, const std::string& name);
   SevdeskConnection ConnectionOf(std::int64_t school_id);
   void SaveConnection(const SevdeskConnection& c);
   // Claims the next due transfer as another (soon dead) worker would.
