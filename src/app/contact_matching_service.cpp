@@ -109,6 +109,12 @@ Result<MatchOverview> ContactMatchingService::Overview(std::int64_t school_id) {
   return o;
 }
 
+Result<bool> ContactMatchingService::HasMatch(std::int64_t school_id, std::int64_t customer_id) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  HS_TRY(match, (*uow)->Sevdesk().GetMatch(school_id, customer_id));
+  return match->has_value();
+}
+
 // ---------------------------------------------------------------- settings
 
 Result<MatchOverview> ContactMatchingService::UpdateSettings(const Principal& who,

@@ -54,6 +54,8 @@ class ContactMatchingService {
       : db_(db), clock_(clock), sealer_(sealer), gateway_(gateway) {}
 
   Result<MatchOverview> Overview(std::int64_t school_id);
+  // Whether the customer has an entry in the Kundenabgleich.
+  Result<bool> HasMatch(std::int64_t school_id, std::int64_t customer_id);
   Result<MatchOverview> UpdateSettings(const Principal& who, const MatchSettingsUpdate& update);
   // "Kundenabgleich starten": reads the contacts with the school's token and matches.
   Result<MatchOverview> Run(const Principal& who);

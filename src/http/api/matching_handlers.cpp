@@ -134,6 +134,10 @@ Response Handlers::AcceptUnambiguousMatches(const Request&, const app::Principal
 Response Handlers::LinkMatch(const Request& req, const app::Principal& p) {
   auto customer_id = ParseId(req.PathParam("customer"));
   if (!customer_id) return NotFoundResponse();
+  // An unknown customer is 404 whatever the body (ids before bodies, as everywhere).
+  auto known = s_.sevdesk->Matching().HasMatch(p.school_id, *customer_id);
+  if (!known) return ErrorResponse(known.error());
+  if (!*known) return NotFoundResponse();
   auto body = JsonBody(req);
   if (!body) return ErrorResponse(body.error());
   auto contact_id = ParseLinkBody(*body);
