@@ -643,11 +643,17 @@ class TestOnlyGateway final : public app::SevdeskGateway {
                                     const app::ContactData&) override {
     return Unused();
   }
+  Status UpdateAddress(const std::string&, const std::string&, const app::ContactData&) override {
+    return Unused();
+  }
   Result<std::vector<app::FoundEmail>> FindEmails(const std::string&, const std::string&) override {
     return Unused();
   }
   Result<std::string> CreateEmail(const std::string&, const std::string&,
                                   const std::string&) override {
+    return Unused();
+  }
+  Status UpdateEmail(const std::string&, const std::string&, const std::string&) override {
     return Unused();
   }
   Result<std::string> UploadDocument(const std::string&, const std::string&,

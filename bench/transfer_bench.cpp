@@ -333,6 +333,11 @@ class CountingGateway final : public app::SevdeskGateway {
     ++calls;
     return inner_.CreateAddress(t, id, c);
   }
+  Status UpdateAddress(const std::string& t, const std::string& id,
+                       const app::ContactData& c) override {
+    ++calls;
+    return inner_.UpdateAddress(t, id, c);
+  }
   Result<std::vector<app::FoundEmail>> FindEmails(const std::string& t,
                                                   const std::string& id) override {
     ++calls;
@@ -342,6 +347,10 @@ class CountingGateway final : public app::SevdeskGateway {
                                   const std::string& e) override {
     ++calls;
     return inner_.CreateEmail(t, id, e);
+  }
+  Status UpdateEmail(const std::string& t, const std::string& id, const std::string& e) override {
+    ++calls;
+    return inner_.UpdateEmail(t, id, e);
   }
   Result<std::string> UploadDocument(const std::string& t, const std::string& n,
                                      const std::string& b) override {

@@ -128,6 +128,34 @@ std::optional<Outcome> ContactSync::UpdateContact() {
 // The one routine for the address and the e-mail.
 std::optional<Outcome> ContactSync::SyncDetail(const Detail& d) {
   if (d.wanted.empty() || link_.*d.synced == d.wanted) return std::nullopt;
+  // In place only when the link knows the object and what it holds: after a "pending:" mark the
+  // create may not have happened, and an adopted contact's objects are unknown (looked up below).
+  const std::string& synced = link_.*d.synced;
+  if (!(link_.*d.id).empty() && !synced.empty() && !IsPending(synced)) {
+    bool gone = false;
+    if (auto end = UpdateDetail(d, gone); end || !gone) return end;
+  }
+  return CreateDetail(d);
+}
+
+std::optional<Outcome> ContactSync::UpdateDetail(const Detail& d, bool& gone) {
+  auto updated = d.update();
+  if (updated) {
+    link_.*d.synced = d.wanted;
+    return SaveLink(d.updated_kind, d.updated_message);
+  }
+  if (!IsRejection(updated.error(), sevdesk_reason::kDetailGone)) {
+    // Uncertain or refused: the link still holds the old value, so the next attempt sends the
+    // same update again, which is harmless.
+    return Refused(updated.error());
+  }
+  // Deleted in sevdesk: it cannot be changed, so a new one is created (behind its mark).
+  (link_.*d.id).clear();
+  gone = true;
+  return std::nullopt;
+}
+
+std::optional<Outcome> ContactSync::CreateDetail(const Detail& d) {
   bool adopted = false;
   if (IsPending(link_.*d.synced)) {
     auto found = d.find_exact();
@@ -167,8 +195,11 @@ ContactSync::Detail ContactSync::Address() {
       [this](const PacedGateway::Mark& mark) {
         return gateway_.CreateAddress(mark, link_.contact_id, contact_);
       },
+      [this] { return gateway_.UpdateAddress(link_.address_id, contact_); },
       "address_synced",
       "Rechnungsanschrift in sevdesk eingetragen.",
+      "address_updated",
+      "Rechnungsanschrift in sevdesk geändert.",
   };
 }
 
@@ -185,8 +216,11 @@ ContactSync::Detail ContactSync::Email() {
       [this](const PacedGateway::Mark& mark) {
         return gateway_.CreateEmail(mark, link_.contact_id, customer_.email);
       },
+      [this] { return gateway_.UpdateEmail(link_.email_id, customer_.email); },
       "email_synced",
       "E-Mail-Adresse in sevdesk eingetragen.",
+      "email_updated",
+      "E-Mail-Adresse in sevdesk geändert.",
   };
 }
 

@@ -3,6 +3,9 @@
 // 0012): the contact itself, then its billing address and its e-mail. Every create follows a
 // durable mark (`creating`, `pending:<value>`); an attempt that finds such a mark looks the object
 // up first, adopts only an exact match, and concludes "absent" only after the settle time.
+// A changed address or e-mail is changed in place in the object we created (issue 15), so the
+// contact keeps one of each: a PUT needs no mark, since sending it again changes nothing more.
+// Only when sevdesk no longer has that object (the school deleted it) is a new one created.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -47,15 +50,18 @@ class ContactSync {
 
  private:
   // A detail that sevdesk keeps as an object of the contact (billing address, e-mail): created
-  // once per value, "pending:<value>" while a create may be in flight.
+  // once, "pending:<value>" while a create may be in flight, then changed in place.
   struct Detail {
     std::string wanted;                // the value's fingerprint; empty: nothing to sync
     std::string ContactLink::*synced;  // the fingerprint last synced, or "pending:..."
     std::string ContactLink::*id;      // sevdesk's id of the object
     std::function<Result<std::optional<std::string>>()> find_exact;
     std::function<Result<std::string>(const PacedGateway::Mark&)> create;
+    std::function<Status()> update;  // changes the object link_.*id to the wanted value
     const char* event_kind;
     const char* event_message;
+    const char* updated_kind;
+    const char* updated_message;
   };
 
   std::optional<Outcome> SyncContact();
@@ -63,6 +69,9 @@ class ContactSync {
   std::optional<Outcome> CreateContact();
   std::optional<Outcome> UpdateContact();
   std::optional<Outcome> SyncDetail(const Detail& d);
+  // Changes the object we created in place; sets `gone` when sevdesk no longer has it.
+  std::optional<Outcome> UpdateDetail(const Detail& d, bool& gone);
+  std::optional<Outcome> CreateDetail(const Detail& d);
   Detail Address();
   Detail Email();
   // A create failed: when sevdesk certainly did not apply it, the next look-up that finds nothing

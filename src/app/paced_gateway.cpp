@@ -60,6 +60,10 @@ Result<std::string> PacedGateway::CreateAddress(const Mark& mark, const std::str
   return PacedCreate(mark, [&] { return inner_.CreateAddress(token_, contact_id, c); });
 }
 
+Status PacedGateway::UpdateAddress(const std::string& address_id, const ContactData& c) {
+  return Paced([&] { return inner_.UpdateAddress(token_, address_id, c); });
+}
+
 Result<std::vector<FoundEmail>> PacedGateway::FindEmails(const std::string& contact_id) {
   return Paced([&] { return inner_.FindEmails(token_, contact_id); });
 }
@@ -73,6 +77,10 @@ Result<std::string> PacedGateway::CreateEmail(const Mark& mark, const std::strin
 // run of the Kundenabgleich, not per transfer.
 Result<ContactDirectory> PacedGateway::ListContacts(int page_size) {
   return Paced([&] { return inner_.ListContacts(token_, page_size); });
+}
+
+Status PacedGateway::UpdateEmail(const std::string& email_id, const std::string& email) {
+  return Paced([&] { return inner_.UpdateEmail(token_, email_id, email); });
 }
 
 Result<std::string> PacedGateway::UploadDocument(const std::string& file_name,

@@ -67,10 +67,13 @@ class PacedGateway {
   Result<std::vector<FoundAddress>> FindAddresses(const std::string& contact_id);
   Result<std::string> CreateAddress(const Mark& mark, const std::string& contact_id,
                                     const ContactData& c);
+  // An update in place is idempotent: paced, but needs no mark (sent twice it changes nothing).
+  Status UpdateAddress(const std::string& address_id, const ContactData& c);
   Result<std::vector<FoundEmail>> FindEmails(const std::string& contact_id);
   Result<std::string> CreateEmail(const Mark& mark, const std::string& contact_id,
                                   const std::string& email);
   Result<ContactDirectory> ListContacts(int page_size);
+  Status UpdateEmail(const std::string& email_id, const std::string& email);
   Result<std::string> UploadDocument(const std::string& file_name, const std::string& bytes);
   Result<SavedVoucher> SaveVoucher(const Mark& mark, const VoucherData& v);
   Result<std::vector<FoundVoucher>> FindVouchers(const std::string& description);

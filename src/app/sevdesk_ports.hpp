@@ -119,6 +119,9 @@ inline constexpr std::string_view kRateLimited = "sevdesk_rate_limited";  // 429
 inline constexpr std::string_view kRejected = "sevdesk_rejected";         // another 4xx
 // A 4xx because the contact the request names does not exist (any more) in sevdesk.
 inline constexpr std::string_view kContactGone = "sevdesk_contact_gone";
+// A 4xx because the address or e-mail (ContactAddress, CommunicationWay) an update names does not
+// exist (any more) in sevdesk, e.g. the school deleted it there.
+inline constexpr std::string_view kDetailGone = "sevdesk_detail_gone";
 // saveVoucher refused because the uploaded temporary file is gone (it expires).
 inline constexpr std::string_view kFileGone = "sevdesk_file_gone";
 inline constexpr std::string_view kUnreachable = "sevdesk_unreachable";
@@ -130,7 +133,8 @@ inline constexpr std::string_view kUncertain = "sevdesk_uncertain";
 // Errors are classified for the engine:
 //  kUnauthenticated / kForbidden: token wrong or plan without API -> pause the school;
 //  kInvalidArgument: sevdesk rejected the request (400/404/422) -> permanent, message kept;
-//  reason kContactGone or kFileGone when the client recognised the missing object, else
+//  reason kContactGone, kDetailGone or kFileGone when the client recognised the missing object,
+//  else
 //  kRejected;
 //  kRateLimited: 429, retry_after when sent;
 //  kUnavailable with reason kUnreachable: certainly not applied (connect failed, or a read
@@ -153,10 +157,17 @@ class SevdeskGateway {
                                                           const std::string& contact_id) = 0;
   virtual Result<std::string> CreateAddress(const std::string& token, const std::string& contact_id,
                                             const ContactData& c) = 0;
+  // Changes the address `address_id` in place (street, postcode, city, country; PUT is partial
+  // in sevdesk, so nothing else of it changes). Idempotent: sent again, it changes nothing more.
+  virtual Status UpdateAddress(const std::string& token, const std::string& address_id,
+                               const ContactData& c) = 0;
   virtual Result<std::vector<FoundEmail>> FindEmails(const std::string& token,
                                                      const std::string& contact_id) = 0;
   virtual Result<std::string> CreateEmail(const std::string& token, const std::string& contact_id,
                                           const std::string& email) = 0;
+  // Changes the e-mail address of the communication way `email_id` in place; idempotent.
+  virtual Status UpdateEmail(const std::string& token, const std::string& email_id,
+                             const std::string& email) = 0;
   // Reads all contacts (persons too), all addresses and all e-mail communication ways page by
   // page, `page_size` objects per request, and joins them by contact. Not pure: a test double
   // that models no contacts of the school's own answers an account without any, so that the

@@ -57,12 +57,18 @@ class CountingGateway final : public SevdeskGateway {
                                     const ContactData&) override {
     return "2";
   }
+  Status UpdateAddress(const std::string&, const std::string&, const ContactData&) override {
+    return {};
+  }
   Result<std::vector<FoundEmail>> FindEmails(const std::string&, const std::string&) override {
     return std::vector<FoundEmail>{};
   }
   Result<std::string> CreateEmail(const std::string&, const std::string&,
                                   const std::string&) override {
     return "3";
+  }
+  Status UpdateEmail(const std::string&, const std::string&, const std::string&) override {
+    return {};
   }
   Result<std::string> UploadDocument(const std::string&, const std::string&,
                                      const std::string&) override {

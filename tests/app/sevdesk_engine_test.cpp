@@ -960,6 +960,10 @@ class RecordingGateway final : public SevdeskGateway {
     log_.Add("call:CreateAddress");
     return inner_.CreateAddress(t, id, c);
   }
+  Status UpdateAddress(const std::string& t, const std::string& id, const ContactData& c) override {
+    log_.Add("call:UpdateAddress");
+    return inner_.UpdateAddress(t, id, c);
+  }
   Result<std::vector<FoundEmail>> FindEmails(const std::string& t, const std::string& id) override {
     log_.Add("call:FindEmails");
     return inner_.FindEmails(t, id);
@@ -968,6 +972,10 @@ class RecordingGateway final : public SevdeskGateway {
                                   const std::string& e) override {
     log_.Add("call:CreateEmail");
     return inner_.CreateEmail(t, id, e);
+  }
+  Status UpdateEmail(const std::string& t, const std::string& id, const std::string& e) override {
+    log_.Add("call:UpdateEmail");
+    return inner_.UpdateEmail(t, id, e);
   }
   Result<std::string> UploadDocument(const std::string& t, const std::string& n,
                                      const std::string& b) override {

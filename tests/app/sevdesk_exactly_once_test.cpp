@@ -99,12 +99,18 @@ class SkewingGateway final : public SevdeskGateway {
                                     const ContactData& c) override {
     return inner_.CreateAddress(t, id, c);
   }
+  Status UpdateAddress(const std::string& t, const std::string& id, const ContactData& c) override {
+    return inner_.UpdateAddress(t, id, c);
+  }
   Result<std::vector<FoundEmail>> FindEmails(const std::string& t, const std::string& id) override {
     return inner_.FindEmails(t, id);
   }
   Result<std::string> CreateEmail(const std::string& t, const std::string& id,
                                   const std::string& e) override {
     return inner_.CreateEmail(t, id, e);
+  }
+  Status UpdateEmail(const std::string& t, const std::string& id, const std::string& e) override {
+    return inner_.UpdateEmail(t, id, e);
   }
   Result<std::string> UploadDocument(const std::string& t, const std::string& n,
                                      const std::string& b) override {

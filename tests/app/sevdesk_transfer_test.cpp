@@ -307,15 +307,76 @@ TEST_F(SevdeskTransferTest, ChangedCustomerIsUpdatedNeverDuplicated) {
   EXPECT_EQ(contacts[0]["familyname"], "Neu");
   EXPECT_EQ(contacts[0]["id"], link->contact_id);
   const Json account = Account(token_);
-  // The new address and e-mail are added; sevdesk keeps the previous ones as history.
-  EXPECT_EQ(account["contactAddresses"].size(), 2u);
-  EXPECT_EQ(account["communicationWays"].size(), 2u);
+  // The address and the e-mail we created are changed in place (issue 15).
+  ASSERT_EQ(account["contactAddresses"].size(), 1u);
+  EXPECT_EQ(account["contactAddresses"][0]["street"], "Neuer Weg 1");
+  ASSERT_EQ(account["communicationWays"].size(), 1u);
+  EXPECT_EQ(account["communicationWays"][0]["value"], "neu@example.org");
   EXPECT_EQ(LinkOf(school_.school_id, customer.id)->synced_version, changed->version);
   // Unchanged since: the next receipt costs the minimum again.
   const long before = TotalCalls(token_);
   Finalize(school_.school_id, customer.id);
   Drain();
   EXPECT_EQ(TotalCalls(token_) - before, 2);
+}
+
+// Issue 15: a customer who moves and changes the e-mail address keeps exactly one address and one
+// e-mail in sevdesk, the newest, after any number of moves; the objects we created are changed in
+// place (PUT), never added beside the old ones, so sevdesk cannot write to the old address.
+TEST_F(SevdeskTransferTest, AMoveChangesTheAddressAndEmailInPlace) {
+  Connected();
+  auto customer = NewCustomer(school_.school_id, "Umzug", "x@example.org");
+  Finalize(school_.school_id, customer.id);
+  Settle();
+  const auto first = LinkOf(school_.school_id, customer.id);
+  ASSERT_TRUE(first);
+  ASSERT_FALSE(first->address_id.empty());
+  ASSERT_FALSE(first->email_id.empty());
+  struct Move {
+    const char* street;
+    const char* zip;
+    const char* city;
+    const char* email;
+  };
+  for (const Move& move : {Move{"Birkenweg 2", "80331", "München", "y@example.org"},
+                           Move{"Clemensstraße 3", "50667", "Köln", "z@example.org"}}) {
+    SCOPED_TRACE(move.street);
+    ASSERT_TRUE(customers_->Update(school_.school_id, customer.id, [&](domain::Customer& c) {
+      c.address.street = move.street;
+      c.address.zip = move.zip;
+      c.address.city = move.city;
+      c.email = move.email;
+      return Status{};
+    }));
+    const auto receipt = ReceiptOf(school_.school_id, Finalize(school_.school_id, customer.id));
+    Settle();
+    ASSERT_EQ(StatusOf(school_.school_id, receipt), "transferred");
+    const Json account = Account(token_);
+    ASSERT_EQ(account["contacts"].size(), 1u);
+    ASSERT_EQ(account["contactAddresses"].size(), 1u);
+    const Json& address = account["contactAddresses"][0];
+    EXPECT_EQ(address["id"], first->address_id);
+    EXPECT_EQ(address["street"], move.street);
+    EXPECT_EQ(address["zip"], move.zip);
+    EXPECT_EQ(address["city"], move.city);
+    ASSERT_EQ(account["communicationWays"].size(), 1u);
+    EXPECT_EQ(account["communicationWays"][0]["id"], first->email_id);
+    EXPECT_EQ(account["communicationWays"][0]["value"], move.email);
+    // What the client reads back agrees, and the events say what happened.
+    auto found = gateway_->FindAddresses(token_, first->contact_id);
+    ASSERT_TRUE(found);
+    ASSERT_EQ(found->size(), 1u);
+    EXPECT_EQ(found->at(0).address.street, move.street);
+    std::set<std::string> kinds;
+    for (const auto& e : History(school_.school_id, receipt).events) kinds.insert(e.kind);
+    EXPECT_TRUE(kinds.contains("address_updated"));
+    EXPECT_TRUE(kinds.contains("email_updated"));
+  }
+  auto calls = Calls(token_);
+  EXPECT_EQ(calls["POST /ContactAddress"], 1);
+  EXPECT_EQ(calls["POST /CommunicationWay"], 1);
+  EXPECT_EQ(calls["PUT /ContactAddress/{contactAddressId}"], 2);
+  EXPECT_EQ(calls["PUT /CommunicationWay/{communicationWayId}"], 2);
 }
 
 TEST_F(SevdeskTransferTest, NotEnabledMeansNoOutboxAndStatusNotTransferred) {

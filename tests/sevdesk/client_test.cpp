@@ -220,6 +220,13 @@ TEST(SevdeskClientTest, RejectionsNameTheObjectThatIsGone) {
        app::sevdesk_reason::kContactGone},
       {"/ContactAddress", "No Model_Contact with the id 901 was found",
        app::sevdesk_reason::kContactGone},
+      {"/ContactAddress/55", "No Model_ContactAddress with the id 55 was found",
+       app::sevdesk_reason::kDetailGone},
+      {"/CommunicationWay/66", "No Model_CommunicationWay with the id 66 was found",
+       app::sevdesk_reason::kDetailGone},
+      // A create's unknown key is a bad request, not a gone e-mail.
+      {"/CommunicationWay", "No Model_CommunicationWayKey with the id 9 was found",
+       app::sevdesk_reason::kRejected},
       {"/CheckAccountTransaction/1", "No Model_CheckAccountTransaction with the id 1 was found",
        app::sevdesk_reason::kRejected},
       {"/Voucher/Factory/saveVoucher", "voucherPosSave[0].taxRate 7 is not allowed for taxRule 11",
@@ -246,6 +253,67 @@ TEST(SevdeskClientTest, AContactGoneIsClassifiedFromTheAnswer) {
   EXPECT_EQ(updated.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(updated.error().reason, app::sevdesk_reason::kContactGone);
   EXPECT_EQ(updated.error().message, "No Model_Contact with the id 7 was found");
+}
+
+// Issue 15: a move changes the address and the e-mail we created in place, sending only the
+// fields we own (PUT is partial in sevdesk).
+TEST(SevdeskClientTest, AddressAndEmailAreUpdatedInPlaceWithTheirFieldsOnly) {
+  ScriptedHttpServer server([](const ScriptedRequest& r) {
+    return JsonAnswer(200, r.target.find("ContactAddress") != std::string::npos
+                               ? R"({"objects":{"id":"55","objectName":"ContactAddress"}})"
+                               : R"({"objects":{"id":"66","objectName":"CommunicationWay"}})");
+  });
+  auto client = Client(server);
+  app::ContactData c = Person();
+  c.address = {"Neuer Weg 1", "80331", "München", "AT"};
+  ASSERT_TRUE(client->UpdateAddress(kToken, "55", c));
+  ASSERT_TRUE(client->UpdateEmail(kToken, "66", "neu@example.org"));
+  const auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].method, "PUT");
+  EXPECT_EQ(requests[0].target, "/api/v1/ContactAddress/55");
+  EXPECT_EQ(nlohmann::json::parse(requests[0].body),
+            nlohmann::json::parse(R"({"street":"Neuer Weg 1","zip":"80331","city":"München",)"
+                                  R"("country":{"id":3,"objectName":"StaticCountry"}})"));
+  EXPECT_EQ(requests[1].method, "PUT");
+  EXPECT_EQ(requests[1].target, "/api/v1/CommunicationWay/66");
+  EXPECT_EQ(nlohmann::json::parse(requests[1].body),
+            nlohmann::json::parse(R"({"value":"neu@example.org"})"));
+}
+
+// The object the update names was deleted in sevdesk (recorded 404/151 envelope): a reason of
+// its own, so the sync creates a new one instead of failing.
+TEST(SevdeskClientTest, AnAddressOrEmailGoneIsClassifiedFromTheAnswer) {
+  ScriptedHttpServer server([](const ScriptedRequest& r) {
+    const std::string model = r.target.find("ContactAddress") != std::string::npos
+                                  ? "ContactAddress"
+                                  : "CommunicationWay";
+    return JsonAnswer(404, R"({"error":{"message":"No Model_)" + model +
+                               R"( with the id 5 was found","code":151,"responseCode":404},)"
+                               R"("objects":null})");
+  });
+  auto client = Client(server);
+  auto address = client->UpdateAddress(kToken, "5", Person());
+  ASSERT_FALSE(address);
+  EXPECT_EQ(address.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(address.error().reason, app::sevdesk_reason::kDetailGone);
+  auto email = client->UpdateEmail(kToken, "5", "a@b.de");
+  ASSERT_FALSE(email);
+  EXPECT_EQ(email.error().reason, app::sevdesk_reason::kDetailGone);
+}
+
+// An update goes the write path: a connection that dies unanswered does not send it again.
+TEST(SevdeskClientTest, AnUnansweredUpdateIsSentOnceAndUncertain) {
+  ScriptedHttpServer server([](const ScriptedRequest& r) {
+    if (r.method == "PUT") return test::CloseWithoutAnswer();
+    return JsonAnswer(200, kVersion);
+  });
+  auto client = Client(server);
+  ASSERT_TRUE(client->BookkeepingVersion(kToken));  // leaves a kept-alive connection
+  auto updated = client->UpdateEmail(kToken, "66", "neu@example.org");
+  ASSERT_FALSE(updated);
+  EXPECT_EQ(updated.error().reason, "sevdesk_uncertain");
+  EXPECT_EQ(server.CountRequests("PUT"), 1);
 }
 
 // ---- The contact directory (Kundenabgleich, ADR 0013)

@@ -218,6 +218,85 @@ TEST_F(ApiTest, AddressesEmbedTheContactOnCreate) {
   ExpectErrorEnvelope(unknown, 400, 151);
 }
 
+// PUT /ContactAddress/{id} as sevdesk: partial (only the fields sent change), 404/151 for an id
+// unknown to the token's account, even when another account has it.
+TEST_F(ApiTest, UpdateAddressIsPartialAndOnlyForItsAccount) {
+  const std::string contact = CreatePerson("HS-8");
+  auto created =
+      Post("/ContactAddress", Json{{"contact", {{"id", std::stoll(contact)}}},
+                                   {"street", "Alte Gasse 1"},
+                                   {"zip", "10115"},
+                                   {"city", "Berlin"},
+                                   {"name", "Erika Musterfrau"},
+                                   {"country", {{"id", 1}, {"objectName", "StaticCountry"}}},
+                                   {"category", {{"id", 47}, {"objectName", "Category"}}}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.json["objects"]["id"];
+  auto r =
+      Put("/ContactAddress/" + id, Json{{"street", "Neuer Weg 2"},
+                                        {"zip", 80331},
+                                        {"city", "München"},
+                                        {"country", {{"id", 3}, {"objectName", "StaticCountry"}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["objects"]["id"], id);
+  EXPECT_EQ(r.json["objects"]["zip"], "80331");
+  auto stored = Get("/ContactAddress/" + id).json["objects"][0];
+  EXPECT_EQ(stored["street"], "Neuer Weg 2");
+  EXPECT_EQ(stored["city"], "München");
+  EXPECT_EQ(stored["country"], Json::parse(R"({"id":"3","objectName":"StaticCountry"})"));
+  // What was not sent stays.
+  EXPECT_EQ(stored["name"], "Erika Musterfrau");
+  EXPECT_EQ(stored["category"], Json::parse(R"({"id":"47","objectName":"Category"})"));
+  EXPECT_EQ(stored["contact"]["id"], contact);
+  EXPECT_EQ(stored["create"], created.json["objects"]["create"]);
+  auto list = Get("/ContactAddress?contact[id]=" + contact + "&contact[objectName]=Contact");
+  ASSERT_EQ(list.json["objects"].size(), 1u);
+  EXPECT_EQ(list.json["objects"][0]["street"], "Neuer Weg 2");
+
+  auto unknown = Put("/ContactAddress/999", Json{{"street", "x"}});
+  ExpectErrorEnvelope(unknown, 404, 151);
+  EXPECT_EQ(unknown.json["error"]["message"], "No Model_ContactAddress with the id 999 was found");
+  ExpectErrorEnvelope(Put("/ContactAddress/" + id, Json{{"street", "y"}}, kTokenB), 404, 151);
+  EXPECT_EQ(Get("/ContactAddress/" + id).json["objects"][0]["street"], "Neuer Weg 2");
+  ExpectErrorEnvelope(Put("/ContactAddress/" + id, Json{{"country", {{"id", 999}}}}), 400, 151);
+  ExpectErrorEnvelope(Put("/ContactAddress/" + id, Json{{"contact", {{"id", 1}}}}), 400, 151);
+  EXPECT_EQ(Put("/ContactAddress/" + id, Json{{"street", {{"a", 1}}}}).status, 400);
+}
+
+// PUT /CommunicationWay/{id}: partial like the address; type, key and main stay.
+TEST_F(ApiTest, UpdateCommunicationWayIsPartialAndOnlyForItsAccount) {
+  const std::string contact = CreatePerson("HS-9");
+  auto created = Post("/CommunicationWay", Json{{"contact", {{"id", std::stoll(contact)}}},
+                                                {"type", "EMAIL"},
+                                                {"value", "alt@example.org"},
+                                                {"key", {{"id", 8}}},
+                                                {"main", true}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.json["objects"]["id"];
+  auto r = Put("/CommunicationWay/" + id, Json{{"value", "neu@example.org"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["objects"]["value"], "neu@example.org");
+  auto stored = Get("/CommunicationWay/" + id).json["objects"][0];
+  EXPECT_EQ(stored["value"], "neu@example.org");
+  EXPECT_EQ(stored["type"], "EMAIL");
+  EXPECT_EQ(stored["key"]["id"], "8");
+  EXPECT_EQ(stored["main"], "1");
+  auto mine = Get("/CommunicationWay?contact[id]=" + contact + "&type=EMAIL");
+  ASSERT_EQ(mine.json["objects"].size(), 1u);
+  EXPECT_EQ(mine.json["objects"][0]["value"], "neu@example.org");
+
+  auto unknown = Put("/CommunicationWay/999", Json{{"value", "x@example.org"}});
+  ExpectErrorEnvelope(unknown, 404, 151);
+  EXPECT_EQ(unknown.json["error"]["message"],
+            "No Model_CommunicationWay with the id 999 was found");
+  ExpectErrorEnvelope(Put("/CommunicationWay/" + id, Json{{"value", "b@example.org"}}, kTokenB),
+                      404, 151);
+  EXPECT_EQ(Get("/CommunicationWay/" + id).json["objects"][0]["value"], "neu@example.org");
+  EXPECT_EQ(Put("/CommunicationWay/" + id, Json{{"value", ""}}).status, 400);
+  EXPECT_EQ(Put("/CommunicationWay/" + id, Json{{"type", "FAX"}}).status, 400);
+  ExpectErrorEnvelope(Put("/CommunicationWay/" + id, Json{{"key", {{"id", 9}}}}), 400, 151);
+}
+
 TEST_F(ApiTest, CommunicationWays) {
   const std::string a = CreatePerson("HS-4");
   const std::string b = CreatePerson("HS-5");

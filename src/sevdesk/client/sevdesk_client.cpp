@@ -318,6 +318,21 @@ class SevdeskClient final : public app::SevdeskGateway {
     return IdOf(*j);
   }
 
+  // PUT is partial in sevdesk: only the fields sent change, so the contact and the category of
+  // the address stay as they are (the school may have changed the category there).
+  Status UpdateAddress(const std::string& token, const std::string& address_id,
+                       const app::ContactData& c) override {
+    Json body = {
+        {"street", c.address.street},
+        {"zip", c.address.zip},
+        {"city", c.address.city},
+        {"country", Json{{"id", CountryId(c.address.country)}, {"objectName", "StaticCountry"}}}};
+    // Call() treats every PUT as a write: at most one send, an unanswered one is uncertain.
+    auto j = Call(token, "PUT", "/ContactAddress/" + UrlEncode(address_id), body.dump());
+    if (!j) return tl::unexpected(j.error());
+    return {};
+  }
+
   Result<std::vector<app::FoundEmail>> FindEmails(const std::string& token,
                                                   const std::string& contact_id) override {
     auto rows = ListOfContact(
@@ -345,6 +360,15 @@ class SevdeskClient final : public app::SevdeskGateway {
     auto j = Call(token, "POST", "/CommunicationWay", body.dump());
     if (!j) return tl::unexpected(j.error());
     return IdOf(*j);
+  }
+
+  // Only the value: type, key and "main" stay as sevdesk (or the school) has them.
+  Status UpdateEmail(const std::string& token, const std::string& email_id,
+                     const std::string& email) override {
+    const Json body = {{"value", email}};
+    auto j = Call(token, "PUT", "/CommunicationWay/" + UrlEncode(email_id), body.dump());
+    if (!j) return tl::unexpected(j.error());
+    return {};
   }
 
   Result<app::ContactDirectory> ListContacts(const std::string& token, int page_size) override {
@@ -737,6 +761,12 @@ std::string_view RejectionReason(std::string_view path, std::string_view message
   }
   // sevdesk's "not found" (code 151) names the model: "No Model_Contact with the id 7 was found".
   if (Contains(message, "Model_Contact with the id")) return app::sevdesk_reason::kContactGone;
+  // The same for an address or an e-mail an update names ("No Model_ContactAddress with the id
+  // 5 was found"); "Model_CommunicationWayKey" (a create's bad key) is not one of them.
+  if (Contains(message, "Model_ContactAddress with the id") ||
+      Contains(message, "Model_CommunicationWay with the id")) {
+    return app::sevdesk_reason::kDetailGone;
+  }
   return app::sevdesk_reason::kRejected;
 }
 

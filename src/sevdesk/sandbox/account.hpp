@@ -171,9 +171,11 @@ http::Response CheckCustomerNumber(Ctx& ctx);
 http::Response CreateAddress(Ctx& ctx);
 http::Response ListAddresses(Ctx& ctx);
 http::Response GetAddress(Ctx& ctx);
+http::Response UpdateAddress(Ctx& ctx);
 http::Response CreateCommWay(Ctx& ctx);
 http::Response ListCommWays(Ctx& ctx);
 http::Response GetCommWay(Ctx& ctx);
+http::Response UpdateCommWay(Ctx& ctx);
 // Vouchers (vouchers.cpp)
 http::Response UploadTempFile(Ctx& ctx);
 http::Response SaveVoucher(Ctx& ctx);

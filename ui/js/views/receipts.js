@@ -19,7 +19,7 @@ export const SEVDESK = {
 
 const EVENT_LABEL = {
   queued: 'Vorgemerkt', started: 'Gestartet', contact_adopted: 'Kontakt übernommen', contact_created: 'Kontakt angelegt',
-  address_synced: 'Anschrift', email_synced: 'E-Mail', uploaded: 'PDF hochgeladen', transferred: 'Übertragen',
+  address_synced: 'Anschrift', email_synced: 'E-Mail', address_updated: 'Anschrift geändert', email_updated: 'E-Mail geändert', uploaded: 'PDF hochgeladen', transferred: 'Übertragen',
   failed: 'Fehlgeschlagen', retry_scheduled: 'Neuer Versuch geplant', retry: 'Erneut versucht', paused: 'Pausiert',
   waiting: 'Wartet', sum_mismatch: 'Beträge abweichend', rate_limited: 'Gebremst', auth: 'Verbindung', receipt: 'Beleg', stopping: 'Dienst beendet',
 };
