@@ -57,17 +57,19 @@ std::optional<std::string> MatchingEmail(const std::vector<FoundEmail>& found,
 
 ContactSync::ContactSync(PacedGateway& gateway, TransferWriter& writer, const Clock& clock,
                          std::chrono::milliseconds settle, const domain::Customer& customer,
-                         ContactLink link)
+                         ContactLink link, bool may_change_existing)
     : gateway_(gateway),
       writer_(writer),
       clock_(clock),
       settle_(settle),
+      may_change_existing_(may_change_existing),
       customer_(customer),
       contact_(ContactDataOf(customer, link.customer_number)),
       link_(std::move(link)) {}
 
 std::optional<Outcome> ContactSync::Sync() {
   if (auto end = SyncContact()) return end;
+  if (link_.origin == LinkOrigin::kMatched && !may_change_existing_) return std::nullopt;
   // Changed since the last sync (also an adopted contact created from an older version).
   if (auto end = UpdateContact()) return end;
   if (auto end = SyncDetail(Address())) return end;
@@ -201,7 +203,8 @@ Outcome ContactSync::Refused(const Error& e) {
   if (!IsRejection(e, sevdesk_reason::kContactGone)) return o;
   const std::string stale = link_.contact_id;
   ContactLink fresh = NewContactLink(link_.school_id, customer_);
-  fresh.customer_number = link_.customer_number;
+  if (link_.origin == LinkOrigin::kCreated) fresh.customer_number = link_.customer_number;
+  fresh.revision = link_.revision;
   link_ = fresh;
   (void)writer_.SaveLink(link_, "contact_forgotten",
                          "Der sevdesk-Kontakt " + stale + " ist in sevdesk nicht mehr vorhanden.");

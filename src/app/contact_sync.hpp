@@ -34,7 +34,8 @@ std::optional<std::string> MatchingEmail(const std::vector<FoundEmail>& found,
 class ContactSync {
  public:
   ContactSync(PacedGateway& gateway, TransferWriter& writer, const Clock& clock,
-              std::chrono::milliseconds settle, const domain::Customer& customer, ContactLink link);
+              std::chrono::milliseconds settle, const domain::Customer& customer, ContactLink link,
+              bool may_change_existing = false);
 
   // nullopt: the contact is in sync (see link()); otherwise how the attempt ends.
   std::optional<Outcome> Sync();
@@ -75,6 +76,9 @@ class ContactSync {
   TransferWriter& writer_;
   const Clock& clock_;
   std::chrono::milliseconds settle_;
+  // A contact the Kundenabgleich linked was there before us: changed only with the school's
+  // consent ("Kontaktdaten in sevdesk aktualisieren").
+  bool may_change_existing_;
   const domain::Customer& customer_;
   ContactData contact_;
   ContactLink link_;

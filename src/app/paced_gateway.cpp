@@ -69,6 +69,12 @@ Result<std::string> PacedGateway::CreateEmail(const Mark& mark, const std::strin
   return PacedCreate(mark, [&] { return inner_.CreateEmail(token_, contact_id, email); });
 }
 
+// One turn for the whole directory: its pages follow each other closely, but it is read once per
+// run of the Kundenabgleich, not per transfer.
+Result<ContactDirectory> PacedGateway::ListContacts(int page_size) {
+  return Paced([&] { return inner_.ListContacts(token_, page_size); });
+}
+
 Result<std::string> PacedGateway::UploadDocument(const std::string& file_name,
                                                  const std::string& bytes) {
   return Paced([&] { return inner_.UploadDocument(token_, file_name, bytes); });

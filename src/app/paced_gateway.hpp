@@ -70,6 +70,7 @@ class PacedGateway {
   Result<std::vector<FoundEmail>> FindEmails(const std::string& contact_id);
   Result<std::string> CreateEmail(const Mark& mark, const std::string& contact_id,
                                   const std::string& email);
+  Result<ContactDirectory> ListContacts(int page_size);
   Result<std::string> UploadDocument(const std::string& file_name, const std::string& bytes);
   Result<SavedVoucher> SaveVoucher(const Mark& mark, const VoucherData& v);
   Result<std::vector<FoundVoucher>> FindVouchers(const std::string& description);

@@ -24,6 +24,8 @@ std::string_view EndingName(Ending ending) {
       return "stopped";
     case Ending::kConnectionPaused:
       return "connection_paused";
+    case Ending::kAwaitingMatch:
+      return "awaiting_match";
     case Ending::kSettling:
       return "settling";
     case Ending::kTokenRefused:
@@ -58,6 +60,7 @@ struct TransferEngine::Work {
   domain::Invoice invoice;
   domain::Customer customer;
   std::optional<ContactLink> link;
+  std::optional<ContactMatch> match;  // read only while the customer has no link
   std::string pdf;
   std::string token;
 };
@@ -310,6 +313,11 @@ Status TransferEngine::Load(UnitOfWork& u, const Transfer& t, Work& w) {
   auto link = u.Sevdesk().GetLink(t.school_id, w.invoice.customer_id);
   if (!link) return tl::unexpected(link.error());
   w.link = *link;
+  if (!w.link) {
+    auto match = u.Sevdesk().GetMatch(t.school_id, w.invoice.customer_id);
+    if (!match) return tl::unexpected(match.error());
+    w.match = *match;
+  }
   auto pdf = u.Invoices().GetPdf(t.school_id, w.invoice.id);
   if (!pdf) return tl::unexpected(pdf.error());
   if (!*pdf) return Internal("invoice without document");
@@ -491,8 +499,10 @@ Outcome TransferEngine::Attempt(Claim& claim, TransferWriter& writer) {
   const Transfer& t = claim.transfer;
   const Work& w = claim.work;
   PacedGateway gateway(s_.gateway_, limiter_, s_.clock_, sleeper_, t.school_id, w.token);
+  if (auto end = AwaitMatch(claim, writer, gateway)) return *end;
   ContactSync contacts(gateway, writer, s_.clock_, s_.settings_.settle, w.customer,
-                       w.link.value_or(NewContactLink(t.school_id, w.customer)));
+                       w.link.value_or(NewContactLink(t.school_id, w.customer)),
+                       w.connection.update_linked_contacts);
   if (auto end = contacts.Sync()) return *end;
   const std::vector<RevenueAccount> accounts = s_.RevenueAccounts(w.connection);
   VoucherTransfer voucher(gateway, writer, contacts, s_.clock_, s_.settings_, w.receipt, w.pdf,
@@ -504,6 +514,40 @@ Outcome TransferEngine::Attempt(Claim& claim, TransferWriter& writer) {
                            .revenue_accounts = accounts,
                            .preferred_account = w.connection.revenue_account_id});
   return voucher.Run();
+}
+
+// A customer without a link gets a contact only after the Kundenabgleich found none for it in
+// sevdesk, or the school decided so (ADR 0015). A customer the matching has not seen yet (new
+// since the last run) is matched now, with the rest of the school's customers without a link.
+std::optional<Outcome> TransferEngine::AwaitMatch(Claim& claim, TransferWriter& writer,
+                                                  PacedGateway& gateway) {
+  Work& w = claim.work;
+  if (w.link || w.connection.create_without_asking) return std::nullopt;
+  const std::int64_t school_id = claim.transfer.school_id;
+  if (!w.match) {
+    auto directory = gateway.ListContacts(kContactPageSize);
+    if (!directory) return OutcomeOf(directory.error());
+    auto run = s_.matching_->StoreRun(school_id, *directory, TxKind::kRelaxedWrite);
+    if (!run) return OutcomeOf(run.error());
+    auto reloaded = RunTransaction(s_.db_, TxKind::kRead, [&](UnitOfWork& u) -> Status {
+      HS_TRY(link, u.Sevdesk().GetLink(school_id, w.customer.id));
+      HS_TRY(match, u.Sevdesk().GetMatch(school_id, w.customer.id));
+      w.link = *link;
+      w.match = *match;
+      return {};
+    });
+    if (!reloaded) return OutcomeOf(reloaded.error());
+    if (w.link && w.link->origin == LinkOrigin::kMatched) {
+      auto st = writer.Progress("contact_matched",
+                                "Kundenabgleich: mit dem vorhandenen sevdesk-Kontakt " +
+                                    w.link->contact_id + " verknüpft.");
+      if (!st) return OutcomeOf(st.error());
+    }
+  }
+  if (w.link) return std::nullopt;
+  if (w.match && w.match->state == MatchState::kCreateNew) return std::nullopt;
+  // Review, "Später", or a link that was undone: the school decides first.
+  return EndedAs(Ending::kAwaitingMatch);
 }
 
 std::optional<Outcome> TransferEngine::Prepare(Claim& claim, TransferWriter& writer) {

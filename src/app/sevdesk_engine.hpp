@@ -52,6 +52,7 @@ class TransferEngine {
   Outcome Attempt(Claim& claim, TransferWriter& writer);
   // Before the first call: the load, our side of the connection, the token, "started".
   std::optional<Outcome> Prepare(Claim& claim, TransferWriter& writer);
+  std::optional<Outcome> AwaitMatch(Claim& claim, TransferWriter& writer, PacedGateway& gateway);
   Outcome RunReplacedSteps(Claim& claim, TransferWriter& writer);
   void Finish(TransferWriter& writer, Outcome outcome, const SevdeskConnection& connection,
               const std::string& school_class);

@@ -2,6 +2,7 @@
 // Ports of the sevdesk integration: the gateway to sevdesk (domain-shaped, no JSON, no HTTP) and
 // the repository of connections, contact links, transfers, events and batches.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -157,10 +158,11 @@ class SevdeskGateway {
   virtual Result<std::string> CreateEmail(const std::string& token, const std::string& contact_id,
                                           const std::string& email) = 0;
   // Reads all contacts (persons too), all addresses and all e-mail communication ways page by
-  // page, `page_size` objects per request, and joins them by contact. Not pure: only the
-  // production client reads the whole directory, the engine's test doubles need not.
+  // page, `page_size` objects per request, and joins them by contact. Not pure: a test double
+  // that models no contacts of the school's own answers an account without any, so that the
+  // Kundenabgleich finds no candidate and the transfer creates the contact, as before.
   virtual Result<ContactDirectory> ListContacts(const std::string& /*token*/, int /*page_size*/) {
-    return Internal("Dieses Gateway liest keine Kontaktliste.");
+    return ContactDirectory{};
   }
   // Uploads a document; returns the temporary file name for SaveVoucher.
   virtual Result<std::string> UploadDocument(const std::string& token, const std::string& file_name,
@@ -195,12 +197,22 @@ struct SevdeskConnection {
   std::string sevdesk_user;
   std::string sevdesk_tax_mode;
   std::string revenue_accounts_text;  // "id|number|name|rule:rates;rule:rates\n..." cache
+  // Kundenabgleich (ADR 0015): link unambiguous matches without asking; create a contact for a
+  // customer without a decision instead of waiting (the old behaviour); change a linked
+  // existing contact in sevdesk (name, address, e-mail) to our data.
+  bool match_auto_link = true;
+  bool create_without_asking = false;
+  bool update_linked_contacts = false;
   // Engine bookkeeping.
   std::optional<Instant> throttled_until;
   int consecutive_rejections = 0;
   std::optional<Instant> breaker_until;
   Instant updated_at{};
 };
+
+// How a link came about: we created the contact in sevdesk, or the Kundenabgleich linked the
+// customer to a contact that was there before (which we change only with the school's consent).
+enum class LinkOrigin { kCreated, kMatched };
 
 struct ContactLink {
   std::int64_t school_id = 0;
@@ -216,6 +228,63 @@ struct ContactLink {
   // When the last create of the contact, its address or its e-mail was sent ("creating" or a
   // "pending:" mark): a look-up finds nothing conclusive before the settle time has passed.
   std::optional<Instant> create_sent_at;
+  LinkOrigin origin = LinkOrigin::kCreated;
+  // Counts the link's writes: 0 for a link not stored yet. SaveLink writes only over the
+  // revision it was read with, so that the engine and a user's decision in the Kundenabgleich
+  // never overwrite each other (a contact created for a customer the school just linked).
+  std::int64_t revision = 0;
+};
+
+// The reason of SaveLink's conflict: the link changed since it was read.
+inline constexpr std::string_view kLinkChangedReason = "contact_link_changed";
+
+// ---------------------------------------------------------------- Kundenabgleich
+
+// The state of a customer without a confirmed contact in the Kundenabgleich (ADR 0015).
+enum class MatchState {
+  kReview,     // candidates wait for the school's decision; transfers wait
+  kLater,      // "Später": still undecided; transfers wait
+  kCreateNew,  // no candidate, or "Neu in sevdesk anlegen": the transfer creates the contact
+  kLinked,     // linked to an existing contact (automatically or by the school)
+};
+std::string_view ToString(MatchState state);
+std::optional<MatchState> ParseMatchState(std::string_view text);
+
+// A candidate as the review list shows it (a snapshot of the contact when it was matched).
+struct MatchCandidate {
+  std::string contact_id;
+  int score = 0;
+  bool strong = false;
+  std::vector<std::string> evidence;  // codes (domain::EvidenceCode), strongest first
+  std::string name;
+  std::string customer_number;
+  std::string address;  // "Hauptstraße 1, 79098 Freiburg"; empty when none
+  std::vector<std::string> emails;
+};
+
+struct ContactMatch {
+  std::int64_t school_id = 0;
+  std::int64_t customer_id = 0;
+  MatchState state = MatchState::kReview;
+  bool by_user = false;    // decided by the school (else by the matching)
+  std::string contact_id;  // kLinked
+  // One candidate with strong evidence and none competing: what the automatic link takes, and
+  // "Alle eindeutigen übernehmen".
+  bool unambiguous = false;
+  std::vector<MatchCandidate> candidates;  // ranked, best first
+  Instant updated_at{};
+};
+
+// The last run of the matching of a school.
+struct MatchRun {
+  std::int64_t school_id = 0;
+  Instant at{};
+  std::int64_t contacts = 0;   // read from sevdesk
+  std::int64_t requests = 0;   // that reading them took
+  std::int64_t customers = 0;  // matched (customers without a link)
+  std::int64_t auto_linked = 0;
+  std::int64_t review = 0;
+  std::int64_t create_new = 0;
 };
 
 enum class TransferState { kQueued, kRunning, kRetryWait, kFailed, kTransferred };
@@ -325,7 +394,31 @@ class SevdeskRepository {
 
   virtual Result<std::optional<ContactLink>> GetLink(std::int64_t school_id,
                                                      std::int64_t customer_id) = 0;
-  virtual Status SaveLink(const ContactLink& link) = 0;
+  // Writes the link over the revision it was read with (0: inserts it, unless one exists) and
+  // counts the revision on; fails with kConflict / kLinkChangedReason when it changed meanwhile.
+  virtual Status SaveLink(ContactLink& link) = 0;
+  // Removes the link stored with `revision` (false when it changed or is gone).
+  virtual Result<bool> DeleteLink(std::int64_t school_id, std::int64_t customer_id,
+                                  std::int64_t revision) = 0;
+  // The school's customers without a link (Kundenabgleich) and the contacts linked to others.
+  virtual Result<std::vector<std::int64_t>> CustomersWithoutLink(std::int64_t school_id) = 0;
+  virtual Result<std::vector<std::string>> LinkedContactIds(std::int64_t school_id) = 0;
+  // The links the Kundenabgleich made to existing contacts (for the "Verknüpft" list).
+  virtual Result<std::vector<ContactLink>> MatchedLinks(std::int64_t school_id) = 0;
+
+  virtual Result<std::optional<ContactMatch>> GetMatch(std::int64_t school_id,
+                                                       std::int64_t customer_id) = 0;
+  virtual Result<std::vector<ContactMatch>> ListMatches(std::int64_t school_id) = 0;
+  // Writes the match with its candidates (replacing the stored ones).
+  virtual Status SaveMatch(const ContactMatch& match) = 0;
+  virtual Result<std::optional<MatchRun>> GetMatchRun(std::int64_t school_id) = 0;
+  virtual Status SaveMatchRun(const MatchRun& run) = 0;
+  // Transfers of the customer that wait for the Kundenabgleich: due now (after a decision).
+  virtual Status WakeAwaitingMatch(std::int64_t school_id, std::int64_t customer_id,
+                                   Instant now) = 0;
+  // Per customer, how many transfers wait for the Kundenabgleich.
+  virtual Result<std::map<std::int64_t, std::int64_t>> CountAwaitingMatch(
+      std::int64_t school_id) = 0;
 
   // Inserts a transfer unless the receipt has one; returns the id or nullopt when it existed.
   virtual Result<std::optional<std::int64_t>> InsertTransfer(const Transfer& t) = 0;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "app/sevdesk_engine.hpp"
+#include "app/transfer_policy.hpp"
 #include "core/log.hpp"
 
 namespace hs::app {
@@ -160,6 +161,7 @@ SevdeskService::SevdeskService(Database& db, const Clock& clock, Random& random,
       gateway_(gateway),
       settings_(std::move(settings)),
       metrics_(metrics),
+      matching_(std::make_unique<ContactMatchingService>(db, clock, sealer, gateway)),
       engine_(std::make_unique<TransferEngine>(*this)) {}
 
 SevdeskService::~SevdeskService() {
@@ -257,9 +259,19 @@ Result<ConnectionView> SevdeskService::UpdateConnection(const Principal& who,
     }
     c.enabled = *u.enabled;
   }
+  const bool activated = c.enabled && !(existing->has_value() && (*existing)->enabled);
   c.updated_at = now;
   HS_CHECK((*uow)->Sevdesk().SaveConnection(c));
   HS_CHECK((*uow)->Commit());
+  // Activating matches the customers with the contacts already in sevdesk, before the first
+  // transfer (which would otherwise run the matching itself; a failure here leaves it to it).
+  if (activated) {
+    if (auto run = matching_->RunForSchool(who.school_id); !run) {
+      Log(LogLevel::kWarn, "sevdesk",
+          "school " + std::to_string(who.school_id) +
+              ": Kundenabgleich on activation failed: " + run.error().message);
+    }
+  }
   Wake();
   return ToView(c);
 }
@@ -628,7 +640,9 @@ ReceiptSevdeskStatus SevdeskService::StatusOf(const std::optional<Transfer>& t, 
       s.status = paused ? "waiting" : "in_progress";
       break;
     case TransferState::kQueued:
-      s.status = paused ? "waiting" : "queued";
+      s.status = paused                                     ? "waiting"
+                 : t->last_error_code == kAwaitingMatchCode ? "awaiting_match"
+                                                            : "queued";
       break;
   }
   return s;

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/contact_matching_service.hpp"
 #include "app/ports.hpp"
 #include "app/services.hpp"
 #include "app/sevdesk_settings.hpp"
@@ -117,6 +118,9 @@ class SevdeskService final : public FinalizeHook {
   Result<ConnectionView> UpdateConnection(const Principal& who, const ConnectionUpdate& update);
   Result<TestResult> Test(const Principal& who);
 
+  // Kundenabgleich (issue 15): the review list, its decisions and the matching runs.
+  ContactMatchingService& Matching() { return *matching_; }
+
   Result<BatchCreated> CreateBatch(const Principal& who, const BatchRequest& request);
   Result<BatchStatus> GetBatch(std::int64_t school_id, std::int64_t batch_id);
   Result<TransferHistory> History(std::int64_t school_id, std::int64_t receipt_id);
@@ -162,6 +166,7 @@ class SevdeskService final : public FinalizeHook {
   SevdeskSettings settings_;
   TransferMetrics* metrics_;  // null when not measured
   TransferStep replaced_steps_;
+  std::unique_ptr<ContactMatchingService> matching_;
   std::unique_ptr<TransferEngine> engine_;
   std::mutex eta_mutex_;
   std::map<std::int64_t, std::pair<Instant, std::int64_t>> eta_samples_;  // batch -> first seen

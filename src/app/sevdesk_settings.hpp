@@ -34,6 +34,9 @@ struct SevdeskSettings {
   // may show a new object later than GET by id does, and a request may be applied up to the
   // client's time-out after it was sent. So it must exceed that time-out (ADR 0010).
   std::chrono::milliseconds settle{60'000};
+  // A transfer that waits for the Kundenabgleich is looked at again after this long, in case
+  // a decision's wake-up was lost; the decision itself makes it due at once.
+  std::chrono::milliseconds match_recheck{24 * 3600'000};
 };
 
 }  // namespace hs::app

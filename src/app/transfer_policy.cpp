@@ -166,6 +166,16 @@ Decision Decide(const Transfer& t, const Outcome& o, Instant now, const SevdeskS
       return Requeue(t, now,
                      {"auth", "Die sevdesk-Verbindung ist pausiert.",
                       "Unter Einstellungen > Erweiterungen > Sevdesk die Verbindung testen."});
+    case Ending::kAwaitingMatch:
+      // Looked at again daily (a decision wakes it at once): nothing is sent meanwhile.
+      return Requeue(t, now + settings.match_recheck,
+                     {std::string(kAwaitingMatchCode),
+                      "Wartet auf Kundenabgleich: in sevdesk gibt es vielleicht schon einen "
+                      "Kontakt für diesen Kunden.",
+                      "Unter Einstellungen › Erweiterungen › Sevdesk › Kundenabgleich den Kunden "
+                      "mit seinem sevdesk-Kontakt verknüpfen oder „Neu in sevdesk anlegen“ "
+                      "wählen. Danach geht die Übertragung von selbst weiter."},
+                     "awaiting_match");
     case Ending::kSettling:
       return Requeue(t, o.until,
                      {"settling",

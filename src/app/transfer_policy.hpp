@@ -18,12 +18,16 @@ namespace hs::app {
 // The reasons of errors that the engine itself makes (the gateway's are in sevdesk_reason).
 inline constexpr std::string_view kLeaseLostReason = "lease_lost";  // fenced write matched nothing
 inline constexpr std::string_view kStoppingReason = "stopping";     // the engine stops
+// The code of a transfer that waits for the Kundenabgleich (its receipt: "wartet auf
+// Kundenabgleich"); a decision makes it due at once.
+inline constexpr std::string_view kAwaitingMatchCode = "awaiting_match";
 
 // The ways an attempt can end.
 enum class Ending {
   kTransferred,       // the voucher is in sevdesk: saved now, or adopted after an uncertain save
   kStopped,           // the engine stops before its next call: back to the queue, no attempt spent
   kConnectionPaused,  // our connection is paused or disabled: nothing was sent
+  kAwaitingMatch,     // the customer waits for the school's decision in the Kundenabgleich
   kSettling,          // a look-up after an uncertain create found nothing yet (ADR 0010)
   kTokenRefused,      // 401, or the stored token cannot be opened
   kPlanRefused,       // 403: the sevdesk plan has no API access

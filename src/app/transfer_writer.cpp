@@ -59,21 +59,33 @@ Status TransferWriter::Progress(const std::string& event_kind, const std::string
   });
 }
 
-Status TransferWriter::SaveLink(const ContactLink& link, const std::string& event_kind,
+// The unit may run again after a conflict between transactions: each run writes a copy, and
+// the revision it reached is taken only when one committed.
+Status TransferWriter::SaveLink(ContactLink& link, const std::string& event_kind,
                                 const std::string& message) {
-  return Save(TxKind::kRelaxedWrite, [&](UnitOfWork& uow) -> Status {
-    if (auto st = uow.Sevdesk().SaveLink(link); !st) return st;
+  ContactLink saved;
+  auto st = Save(TxKind::kRelaxedWrite, [&](UnitOfWork& uow) -> Status {
+    saved = link;
+    if (auto written = uow.Sevdesk().SaveLink(saved); !written) return written;
     if (event_kind.empty()) return {};
     return AddEvent(uow, event_kind, message);
   });
+  if (st) link.revision = saved.revision;
+  return st;
 }
 
 Status TransferWriter::Mark() {
   return Save(TxKind::kDurableWrite, {});
 }
 
-Status TransferWriter::MarkLink(const ContactLink& link) {
-  return Save(TxKind::kDurableWrite, [&](UnitOfWork& uow) { return uow.Sevdesk().SaveLink(link); });
+Status TransferWriter::MarkLink(ContactLink& link) {
+  ContactLink saved;
+  auto st = Save(TxKind::kDurableWrite, [&](UnitOfWork& uow) {
+    saved = link;
+    return uow.Sevdesk().SaveLink(saved);
+  });
+  if (st) link.revision = saved.revision;
+  return st;
 }
 
 void TransferWriter::Defer(std::string kind, std::string message) {

@@ -35,12 +35,14 @@ class TransferWriter {
   // Progress and results (relaxed): the transfer, an event and `more`.
   Status Progress(const std::string& event_kind, const std::string& message, const More& more = {});
   // The contact link with the transfer, and an event unless `event_kind` is empty (relaxed).
-  Status SaveLink(const ContactLink& link, const std::string& event_kind = {},
+  // Written over the link's revision, which counts on (a link changed meanwhile by the
+  // Kundenabgleich fails the write: the attempt ends, the next one reads the new link).
+  Status SaveLink(ContactLink& link, const std::string& event_kind = {},
                   const std::string& message = {});
   // The marks "this create may be done" right before a create (durable). Being a commit in the
   // same log, a mark also makes every earlier relaxed commit durable.
   Status Mark();
-  Status MarkLink(const ContactLink& link);
+  Status MarkLink(ContactLink& link);
   // An event stored with the next write (the upload's: a lost upload only means uploading again).
   void Defer(std::string kind, std::string message);
   // Stores what the policy decided.

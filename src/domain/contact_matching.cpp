@@ -420,6 +420,42 @@ std::string_view EvidenceText(Evidence evidence) {
   return "";
 }
 
+namespace {
+
+constexpr std::array<std::pair<Evidence, std::string_view>, 15> kEvidenceCodes = {{
+    {Evidence::kCustomerNumber, "customer_number"},
+    {Evidence::kSameEmail, "same_email"},
+    {Evidence::kSharedEmail, "shared_email"},
+    {Evidence::kSameNameStreetZip, "same_name_street_zip"},
+    {Evidence::kSameNameZip, "same_name_zip"},
+    {Evidence::kSameName, "same_name"},
+    {Evidence::kNameVariant, "name_variant"},
+    {Evidence::kSimilarName, "similar_name"},
+    {Evidence::kSameStreetZip, "same_street_zip"},
+    {Evidence::kSameZip, "same_zip"},
+    {Evidence::kOtherZip, "other_zip"},
+    {Evidence::kNoAddress, "no_address"},
+    {Evidence::kOtherName, "other_name"},
+    {Evidence::kOtherEmail, "other_email"},
+    {Evidence::kOtherCustomerNumber, "other_customer_number"},
+}};
+
+}  // namespace
+
+std::string_view EvidenceCode(Evidence evidence) {
+  for (const auto& [e, code] : kEvidenceCodes) {
+    if (e == evidence) return code;
+  }
+  return "";
+}
+
+std::optional<Evidence> ParseEvidenceCode(std::string_view code) {
+  for (const auto& [e, c] : kEvidenceCodes) {
+    if (c == code) return e;
+  }
+  return std::nullopt;
+}
+
 bool IsStrong(const PairFacts& f) {
   // Our key of another customer: the contact is that customer's, whatever else fits.
   if (f.other_number) return false;

@@ -8,6 +8,7 @@
 // that is only likely goes to the review list with its evidence, and only a customer with no
 // candidate at all gets a new contact without asking.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -85,6 +86,9 @@ enum class Evidence {
 
 // The German text of the review list: "gleiche E-Mail-Adresse", "gleicher Name und PLZ", ...
 std::string_view EvidenceText(Evidence evidence);
+// A stable code for storage ("same_email"); ParseEvidenceCode reads it back.
+std::string_view EvidenceCode(Evidence evidence);
+std::optional<Evidence> ParseEvidenceCode(std::string_view code);
 
 // ---------------------------------------------------------------- one pair
 

@@ -1,5 +1,7 @@
 #include "store/sql_sevdesk_repository.hpp"
 
+#include "store/sql_contact_matches.hpp"
+
 namespace hs::store {
 
 using sql::Row;
@@ -27,7 +29,8 @@ constexpr const char* kConnectionColumns =
     "school_id, token_sealed, token_last4, enabled, revenue_account_id, transfer_start_date, "
     "state, paused_reason, last_test_at, last_test_ok, last_test_outcome, last_test_message, "
     "token_fingerprint_tested, bookkeeping_version, sevdesk_user, sevdesk_tax_mode, "
-    "revenue_accounts, throttled_until, consecutive_rejections, breaker_until, updated_at";
+    "revenue_accounts, throttled_until, consecutive_rejections, breaker_until, updated_at, "
+    "match_auto_link, create_without_asking, update_linked_contacts";
 
 app::SevdeskConnection ConnectionFromRow(const Row& r) {
   app::SevdeskConnection c;
@@ -53,6 +56,9 @@ app::SevdeskConnection ConnectionFromRow(const Row& r) {
   c.consecutive_rejections = static_cast<int>(r.Int(18));
   c.breaker_until = OptInstant(r, 19);
   c.updated_at = FromUnixMillis(r.Int(20));
+  c.match_auto_link = r.Int(21) != 0;
+  c.create_without_asking = r.Int(22) != 0;
+  c.update_linked_contacts = r.Int(23) != 0;
   return c;
 }
 
@@ -115,13 +121,16 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
         "revenue_account_id, transfer_start_date, state, paused_reason, last_test_at, "
         "last_test_ok, last_test_outcome, last_test_message, token_fingerprint_tested, "
         "bookkeeping_version, sevdesk_user, sevdesk_tax_mode, revenue_accounts, throttled_until, "
-        "consecutive_rejections, breaker_until, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,"
-        "$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) ON CONFLICT (school_id) DO UPDATE SET "
+        "consecutive_rejections, breaker_until, updated_at, match_auto_link, "
+        "create_without_asking, "
+        "update_linked_contacts) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"
+        "$17,$18,$19,$20,$21,$22,$23,$24) ON CONFLICT (school_id) DO UPDATE SET "
         "token_sealed=$2, token_last4=$3, enabled=$4, revenue_account_id=$5, "
         "transfer_start_date=$6, state=$7, paused_reason=$8, last_test_at=$9, last_test_ok=$10, "
         "last_test_outcome=$11, last_test_message=$12, token_fingerprint_tested=$13, "
         "bookkeeping_version=$14, sevdesk_user=$15, sevdesk_tax_mode=$16, revenue_accounts=$17, "
-        "throttled_until=$18, consecutive_rejections=$19, breaker_until=$20, updated_at=$21",
+        "throttled_until=$18, consecutive_rejections=$19, breaker_until=$20, updated_at=$21, "
+        "match_auto_link=$22, create_without_asking=$23, update_linked_contacts=$24",
         {c.school_id,
          c.token_sealed,
          c.token_last4,
@@ -142,41 +151,49 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
          OptMs(c.throttled_until),
          std::int64_t{c.consecutive_rejections},
          OptMs(c.breaker_until),
-         Ms(c.updated_at)});
+         Ms(c.updated_at),
+         std::int64_t{c.match_auto_link ? 1 : 0},
+         std::int64_t{c.create_without_asking ? 1 : 0},
+         std::int64_t{c.update_linked_contacts ? 1 : 0}});
     if (!n) return Propagate(n);
     return {};
   }
 
   Result<std::optional<app::ContactLink>> GetLink(std::int64_t school_id,
                                                   std::int64_t customer_id) override {
-    auto row = sql::QueryOne(
-        c_,
-        "SELECT school_id, customer_id, customer_number, contact_id, address_id, email_id, "
-        "synced_email, synced_address, synced_version, creating, create_sent_at FROM "
-        "sevdesk_contact_links "
-        "WHERE school_id = $1 AND customer_id = $2",
-        {school_id, customer_id});
-    if (!row) return Propagate(row);
-    if (!*row) return std::optional<app::ContactLink>{};
-    const Row& r = **row;
-    return std::optional<app::ContactLink>{
-        app::ContactLink{r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6),
-                         r.Text(7), r.Int(8), r.Int(9) != 0, OptInstant(r, 10)}};
+    return GetContactLink(c_, school_id, customer_id);
   }
-
-  Status SaveLink(const app::ContactLink& l) override {
-    auto n = c_.Exec(
-        "INSERT INTO sevdesk_contact_links (school_id, customer_id, customer_number, contact_id, "
-        "address_id, email_id, synced_email, synced_address, synced_version, creating, "
-        "create_sent_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (school_id, "
-        "customer_id) DO UPDATE SET customer_number=$3, contact_id=$4, address_id=$5, "
-        "email_id=$6, synced_email=$7, synced_address=$8, synced_version=$9, creating=$10, "
-        "create_sent_at=$11",
-        {l.school_id, l.customer_id, l.customer_number, l.contact_id, l.address_id, l.email_id,
-         l.synced_email, l.synced_address, l.synced_version, std::int64_t{l.creating ? 1 : 0},
-         OptMs(l.create_sent_at)});
-    if (!n) return Propagate(n);
-    return {};
+  Status SaveLink(app::ContactLink& link) override { return SaveContactLink(c_, link); }
+  Result<bool> DeleteLink(std::int64_t school_id, std::int64_t customer_id,
+                          std::int64_t revision) override {
+    return DeleteContactLink(c_, school_id, customer_id, revision);
+  }
+  Result<std::vector<std::int64_t>> CustomersWithoutLink(std::int64_t school_id) override {
+    return store::CustomersWithoutLink(c_, school_id);
+  }
+  Result<std::vector<std::string>> LinkedContactIds(std::int64_t school_id) override {
+    return store::LinkedContactIds(c_, school_id);
+  }
+  Result<std::vector<app::ContactLink>> MatchedLinks(std::int64_t school_id) override {
+    return store::MatchedLinks(c_, school_id);
+  }
+  Result<std::optional<app::ContactMatch>> GetMatch(std::int64_t school_id,
+                                                    std::int64_t customer_id) override {
+    return store::GetMatch(c_, school_id, customer_id);
+  }
+  Result<std::vector<app::ContactMatch>> ListMatches(std::int64_t school_id) override {
+    return store::ListMatches(c_, school_id);
+  }
+  Status SaveMatch(const app::ContactMatch& match) override { return store::SaveMatch(c_, match); }
+  Result<std::optional<app::MatchRun>> GetMatchRun(std::int64_t school_id) override {
+    return store::GetMatchRun(c_, school_id);
+  }
+  Status SaveMatchRun(const app::MatchRun& run) override { return store::SaveMatchRun(c_, run); }
+  Status WakeAwaitingMatch(std::int64_t school_id, std::int64_t customer_id, Instant now) override {
+    return store::WakeAwaitingMatch(c_, school_id, customer_id, now);
+  }
+  Result<std::map<std::int64_t, std::int64_t>> CountAwaitingMatch(std::int64_t school_id) override {
+    return store::CountAwaitingMatch(c_, school_id);
   }
 
   Result<std::optional<std::int64_t>> InsertTransfer(const app::Transfer& t) override {
@@ -356,8 +373,11 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     if (!counts) return Propagate(counts);
     for (const auto& r : *counts) g.unfinished.push_back({r.Text(0), r.Text(1), r.Int(2)});
     auto oldest = sql::QueryOne(c_,
+                                // A transfer that waits for the school's decision in the
+                                // Kundenabgleich is not the operators' to worry about.
                                 "SELECT MIN(created_at) FROM sevdesk_transfers WHERE state IN "
-                                "('queued', 'retry_wait', 'running')",
+                                "('queued', 'retry_wait', 'running') AND last_error_code <> "
+                                "'awaiting_match'",
                                 {});
     if (!oldest) return Propagate(oldest);
     if (*oldest && !(*oldest)->IsNull(0)) g.oldest_unfinished = FromUnixMillis((*oldest)->Int(0));

@@ -142,7 +142,7 @@ TEST_F(SumCheckTest, OtherSumsInSevdeskAreAVisibleWarningNeverSilent) {
   TransferEngine engine(service);
   EXPECT_EQ(engine.DrainOnce(), 1);
   const auto h = History(school.school_id, receipt);
-  ASSERT_EQ(h.status.status, "transferred");
+  ASSERT_EQ(h.status.status, "transferred") << h.status.transfer->last_error_message;
   EXPECT_EQ(h.status.transfer->last_error_code, "sum_mismatch");
   const std::string& warning = h.status.transfer->last_error_message;
   EXPECT_NE(warning.find("119,60 €"), std::string::npos) << warning;

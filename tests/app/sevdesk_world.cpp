@@ -300,10 +300,15 @@ std::optional<ContactLink> SevdeskWorld::LinkOf(std::int64_t school_id, std::int
   return l.value_or(std::nullopt);
 }
 
+// Stores the link as given, over whatever is stored (a test sets the scene).
 void SevdeskWorld::SaveLink(const ContactLink& link) {
   auto uow = db_->Begin(TxKind::kWrite);
   ASSERT_TRUE(uow);
-  ASSERT_TRUE((*uow)->Sevdesk().SaveLink(link));
+  auto stored = (*uow)->Sevdesk().GetLink(link.school_id, link.customer_id);
+  ASSERT_TRUE(stored);
+  ContactLink written = link;
+  written.revision = *stored ? (*stored)->revision : 0;
+  ASSERT_TRUE((*uow)->Sevdesk().SaveLink(written));
   ASSERT_TRUE((*uow)->Commit());
 }
 

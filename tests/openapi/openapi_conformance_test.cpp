@@ -417,11 +417,11 @@ class OpenApiConformance : public ::testing::Test {
 
   // A call to the sandbox's admin API (fault injection, token revocation).
   void SandboxAdmin(const std::string& method, const std::string& target,
-                    const Json& body = nullptr) {
+                    const Json& body = nullptr, int expected_status = 200) {
     auto res = sandbox_client_->Send(method, "/__sandbox" + target, {},
                                      body.is_null() ? "" : body.dump(), "application/json");
     ASSERT_TRUE(res.has_value()) << method << " " << target;
-    ASSERT_EQ(res->status, 200) << method << " " << target << ": " << res->body;
+    ASSERT_EQ(res->status, expected_status) << method << " " << target << ": " << res->body;
   }
 
   // Sends a documented operation and checks the answer against the document.
@@ -434,7 +434,7 @@ class OpenApiConformance : public ::testing::Test {
     }
     const std::string where = call.method + " " + call.path;
     std::string path = call.path;
-    for (const std::string param : {"{id}", "{batch}"}) {
+    for (const std::string param : {"{id}", "{batch}", "{customer}"}) {
       if (auto pos = path.find(param); pos != std::string::npos) {
         path.replace(pos, param.size(), call.id);
       }
@@ -680,6 +680,77 @@ class OpenApiConformance : public ::testing::Test {
     }
     ADD_FAILURE() << "no receipt for invoice " << invoice_id << ": " << Describe(r);
     return Json::object();
+  }
+
+  // Kundenabgleich: contacts that exist in sevdesk already. One customer is linked automatically
+  // (same e-mail, name and postal code); one has two namesakes in sevdesk and waits for the
+  // school: "Später", "Verknüpfen", "Verknüpfung lösen", "Neu in sevdesk anlegen".
+  void ExerciseKundenabgleich() {
+    const Json seed = {
+        {"contacts",
+         {{{"surename", "Greta"},
+           {"familyname", "Vorhanden"},
+           {"customerNumber", "K-1001"},
+           {"addresses", {{{"street", "Lindenweg 3"}, {"zip", "79098"}, {"city", "Freiburg"}}}},
+           {"communicationWays", {{{"type", "EMAIL"}, {"value", "greta@vorhanden.example"}}}}},
+          {{"surename", "Bruno"},
+           {"familyname", "Zwilling"},
+           {"addresses", {{{"street", "Am Bach 1"}, {"zip", "10115"}, {"city", "Berlin"}}}}},
+          {{"surename", "Bruno"},
+           {"familyname", "Zwilling"},
+           {"addresses", {{{"street", "Bergstraße 9"}, {"zip", "80331"}, {"city", "München"}}}}}}}};
+    SandboxAdmin("POST", std::string("/accounts/") + kSandboxToken + "/contacts", seed, 201);
+    const Json greta = CreateCustomer(
+        {{"kind", "person"},
+         {"first_name", "Greta"},
+         {"last_name", "Vorhanden"},
+         {"email", "greta@vorhanden.example"},
+         {"address",
+          {{"street", "Lindenweg 3"}, {"zip", "79098"}, {"city", "Freiburg"}, {"country", "DE"}}}});
+    const Json bruno = CreateCustomer({{"kind", "person"},
+                                       {"first_name", "Bruno"},
+                                       {"last_name", "Zwilling"},
+                                       {"address",
+                                        {{"street", "Elbchaussee 1"},
+                                         {"zip", "22763"},
+                                         {"city", "Hamburg"},
+                                         {"country", "DE"}}}});
+    const std::string bruno_id = Id(bruno);
+    Reply settings = Send({.method = "PUT",
+                           .path = "/api/v1/integrations/sevdesk/matching/settings",
+                           .json = Json{{"auto_link", true}}});
+    ASSERT_EQ(settings.status, 200) << Describe(settings);
+    Reply run = Send({.method = "POST", .path = "/api/v1/integrations/sevdesk/matching/run"});
+    ASSERT_EQ(run.status, 200) << Describe(run);
+    EXPECT_EQ(run.json["counts"]["linked"], 1) << Describe(run);
+    EXPECT_EQ(run.json["counts"]["review"], 1) << Describe(run);
+    Reply list = Send({.method = "GET", .path = "/api/v1/integrations/sevdesk/matching"});
+    ASSERT_EQ(list.status, 200) << Describe(list);
+    const Json& item = list.json["items"][0];
+    ASSERT_EQ(item["customer"]["id"], bruno["id"]) << Describe(list);
+    ASSERT_EQ(item["candidates"].size(), 2u) << Describe(list);
+    EXPECT_EQ(list.json["items"][1]["customer"]["id"], greta["id"]) << Describe(list);
+    // Bruno's invoice waits for the school's decision.
+    const Json waiting = ReceiptOfInvoice(FinalizeNewInvoice(bruno["id"])["id"])["id"];
+    WaitForSevdesk(waiting, {"awaiting_match"});
+    const std::string base = "/api/v1/integrations/sevdesk/matching/{customer}/";
+    Reply later = Send({.method = "POST", .path = base + "later", .id = bruno_id});
+    ASSERT_EQ(later.status, 200) << Describe(later);
+    EXPECT_EQ(later.json["items"][0]["state"], "later");
+    Reply linked = Send({.method = "POST",
+                         .path = base + "link",
+                         .id = bruno_id,
+                         .json = Json{{"contact_id", item["candidates"][0]["contact_id"]}}});
+    ASSERT_EQ(linked.status, 200) << Describe(linked);
+    WaitForSevdesk(waiting, {"transferred"});
+    Reply unlinked = Send({.method = "POST", .path = base + "unlink", .id = bruno_id});
+    ASSERT_EQ(unlinked.status, 200) << Describe(unlinked);
+    Reply created = Send({.method = "POST", .path = base + "create", .id = bruno_id});
+    ASSERT_EQ(created.status, 200) << Describe(created);
+    Reply accepted = Send(
+        {.method = "POST", .path = "/api/v1/integrations/sevdesk/matching/accept-unambiguous"});
+    ASSERT_EQ(accepted.status, 200) << Describe(accepted);
+    EXPECT_EQ(accepted.json["accepted"], 0) << Describe(accepted);
   }
 
   // Polls the receipts list until the receipt's `sevdesk.status` is one of `statuses`.
@@ -971,8 +1042,9 @@ TEST_F(OpenApiConformance, HappyPathsOfEveryDocumentedOperationConform) {
   SandboxAdmin("DELETE", "/faults");
   WaitForSevdesk(slow_a, {"transferred"});
   WaitForSevdesk(slow_b, {"transferred"});
-  for (const char* status :
-       {"not_transferred", "queued", "in_progress", "transferred", "failed", "waiting"}) {
+  ExerciseKundenabgleich();
+  for (const char* status : {"not_transferred", "queued", "in_progress", "transferred", "failed",
+                             "waiting", "awaiting_match"}) {
     EXPECT_TRUE(sevdesk_seen_.count(status))
         << "no answer carried a receipt with sevdesk status " << status;
   }

@@ -71,7 +71,10 @@ hs::Error ShownError(const hs::Error& error) {
   if (error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kInternal) {
     Log(LogLevel::kError, "api", error.reason + ": " + error.message);
   }
-  if (error.code == ErrorCode::kUnavailable) {
+  // The Kundenabgleich's read of sevdesk failed: its message is our own German advice.
+  const bool sevdesk_advice =
+      error.reason == "sevdesk_unavailable" || error.reason == "sevdesk_rate_limited";
+  if (error.code == ErrorCode::kUnavailable && !sevdesk_advice) {
     shown.message = "Der Dienst ist gerade nicht erreichbar. Bitte gleich noch einmal versuchen.";
     shown.details.clear();
   } else if (error.code == ErrorCode::kInternal) {

@@ -60,8 +60,18 @@ class Handlers {
   Response GetTransferBatch(const Request& req, const app::Principal& p);
   Response ReceiptTransfer(const Request& req, const app::Principal& p);
   Response RetryTransfer(const Request& req, const app::Principal& p);
+  // matching_handlers.cpp
+  Response GetMatching(const Request& req, const app::Principal& p);
+  Response UpdateMatchingSettings(const Request& req, const app::Principal& p);
+  Response RunMatching(const Request& req, const app::Principal& p);
+  Response AcceptUnambiguousMatches(const Request& req, const app::Principal& p);
+  Response LinkMatch(const Request& req, const app::Principal& p);
+  Response CreateForMatch(const Request& req, const app::Principal& p);
+  Response PostponeMatch(const Request& req, const app::Principal& p);
+  Response UnlinkMatch(const Request& req, const app::Principal& p);
 
  private:
+  Response Decide(const Request& req, const app::Principal& p, app::MatchAction action);
   std::string SessionCookie(const std::string& value, const char* max_age) const;
   ApiServices& s_;
   const ApiSettings& settings_;

@@ -298,7 +298,8 @@ Json ToJson(const app::ReceiptSevdeskStatus& s) {
       {"in_progress", "wird übertragen"},
       {"transferred", "übertragen"},
       {"failed", "fehlgeschlagen"},
-      {"waiting", "wartet auf Verbindung"}};
+      {"waiting", "wartet auf Verbindung"},
+      {"awaiting_match", "wartet auf Kundenabgleich"}};
   Json out = {{"status", s.status}, {"label", kLabels.at(s.status)}};
   if (!s.transfer) return out;
   const auto& t = *s.transfer;

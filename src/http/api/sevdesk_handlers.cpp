@@ -64,6 +64,22 @@ std::span<const Route> SevdeskRoutes() {
        "The receipt's sevdesk transfer with its history"},
       {"POST", "/api/v1/receipts/{id}/sevdesk/retry", Access::kSession, &Handlers::RetryTransfer,
        "Try a failed transfer again"},
+      {"GET", "/api/v1/integrations/sevdesk/matching", Access::kSession, &Handlers::GetMatching,
+       "Kundenabgleich: the review list"},
+      {"PUT", "/api/v1/integrations/sevdesk/matching/settings", Access::kSession,
+       &Handlers::UpdateMatchingSettings, "Kundenabgleich settings (owner only)"},
+      {"POST", "/api/v1/integrations/sevdesk/matching/run", Access::kSession,
+       &Handlers::RunMatching, "\"Kundenabgleich starten\" (owner only)"},
+      {"POST", "/api/v1/integrations/sevdesk/matching/accept-unambiguous", Access::kSession,
+       &Handlers::AcceptUnambiguousMatches, "\"Alle eindeutigen übernehmen\" (owner only)"},
+      {"POST", "/api/v1/integrations/sevdesk/matching/{customer}/link", Access::kSession,
+       &Handlers::LinkMatch, "\"Verknüpfen\" (owner only)"},
+      {"POST", "/api/v1/integrations/sevdesk/matching/{customer}/create", Access::kSession,
+       &Handlers::CreateForMatch, "\"Neu in sevdesk anlegen\" (owner only)"},
+      {"POST", "/api/v1/integrations/sevdesk/matching/{customer}/later", Access::kSession,
+       &Handlers::PostponeMatch, "\"Später\" (owner only)"},
+      {"POST", "/api/v1/integrations/sevdesk/matching/{customer}/unlink", Access::kSession,
+       &Handlers::UnlinkMatch, "\"Verknüpfung lösen\" (owner only)"},
   };
   return kRoutes;
 }

@@ -460,9 +460,9 @@ class SevdeskClient final : public app::SevdeskGateway {
   }
 
   static Json ContactBody(const app::ContactData& c) {
-    Json body = {{"category", Json{{"id", 3}, {"objectName", "Category"}}},
-                 {"status", 1000},
-                 {"customerNumber", c.customer_number}};
+    Json body = {{"category", Json{{"id", 3}, {"objectName", "Category"}}}, {"status", 1000}};
+    // A contact the Kundenabgleich linked may have no number of its own: none is invented.
+    if (!c.customer_number.empty()) body["customerNumber"] = c.customer_number;
     if (c.kind == domain::CustomerKind::kCompany) {
       body["name"] = c.name;
     } else {
