@@ -84,11 +84,11 @@ before(async () => {
     const created = await api.call('POST', '/customers', { kind: 'person', ...c, address: { ...c.address, country: 'DE' } });
     ids[key] = created.id;
   }
-  // Connected as in flow 1 of ui.test.js: token, a successful test, then active.
+  // Connected as in flow 1 of ui.test.js (token, a successful test), not yet active: activating
+  // runs the Kundenabgleich by itself; here the page starts it.
   await api.call('PUT', '/integrations/sevdesk', { api_token: GOOD_TOKEN });
   const t = await api.call('POST', '/integrations/sevdesk/test');
   assert.equal(t.ok, true, `connection test: ${JSON.stringify(t)}`);
-  await api.call('PUT', '/integrations/sevdesk', { enabled: true });
   page = await stack.newPage();
   await login(page, stack);
 });
@@ -208,6 +208,11 @@ test('the settings are saved', async () => {
 });
 
 test('a receipt waits for the decision; Neu in sevdesk anlegen sends it', async () => {
+  // Activating runs the matching again: the decisions made on the page stay.
+  await api.call('PUT', '/integrations/sevdesk', { enabled: true });
+  const m = await api.call('GET', '/integrations/sevdesk/matching');
+  assert.deepEqual(m.items.map((i) => [i.customer.name, i.state]).sort(),
+    [['Hannah Vogel', 'linked'], ['Jakob Richter', 'linked'], ['Lena Krüger', 'later']]);
   const draft = await api.call('POST', '/invoices', {
     customer_id: ids.lena, invoice_date: TODAY,
     lines: [{ text: 'Einzelstunde Leinenführigkeit', quantity: '1', unit: 'Std.', unit_price_cents: 5500, vat_rate: 19 }],
@@ -224,7 +229,13 @@ test('a receipt waits for the decision; Neu in sevdesk anlegen sends it', async 
   assert.equal(await cell.getAttribute('data-sevdesk'), 'awaiting_match');
   assert.match(norm(await cell.textContent()), /wartet auf Kundenabgleich/);
   await stack.shot(page, '25-beleg-wartet-auf-kundenabgleich');
-  await cell.getByRole('link', { name: 'Zum Kundenabgleich' }).click();
+  assert.equal(await cell.getByRole('link', { name: 'Zum Kundenabgleich' }).count(), 1);
+  // The receipt's page says what to do and links there too.
+  await page.getByRole('link', { name: inv.number }).click();
+  const note = page.locator('.note', { hasText: 'Kundenabgleich' });
+  await note.waitFor();
+  assert.match(norm(await note.textContent()), /Kundenabgleich/);
+  await note.getByRole('link', { name: 'Zum Kundenabgleich' }).click();
 
   const lena = item(page, 'later', 'Lena Krüger');
   await lena.waitFor();

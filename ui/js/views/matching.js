@@ -53,7 +53,7 @@ function settingsForm(settings, canDecide, onSave) {
   const disabled = !canDecide;
   const save = h('button', { type: 'submit', class: 'btn btn-primary', disabled }, 'Einstellungen speichern');
   const form = h('form', { class: 'card form', novalidate: true, 'aria-labelledby': 'km-settings', 'data-testid': 'matching-settings' },
-    h('h2', { id: 'km-settings' }, 'Einstellungen'),
+    h('h2', { id: 'km-settings', tabindex: '-1' }, 'Einstellungen'),
     checkboxField({
       id: 'km-auto-link', name: 'auto_link', checked: settings.auto_link, disabled,
       label: 'Eindeutige Treffer automatisch verknüpfen',
@@ -308,22 +308,16 @@ export async function renderMatching(main, ctx) {
       toast(`Abgleich fertig: ${fmt.integer(data.last_run.auto_linked)} automatisch verknüpft, ${fmt.integer(data.last_run.review)} zu prüfen.`);
     }
   }
+  // The server answers with the whole state (or, as first specified, the settings alone).
   async function onSave(body) {
-    clearErrors(slots.alert);
-    try {
-      data.settings = await api.put(`${BASE}/settings`, body);
-    } catch (err) {
-      showFailure(slots.alert, err);
-      return;
-    }
-    renderSettings();
-    toast('Einstellungen gespeichert.');
+    const saved = await call(() => api.put(`${BASE}/settings`, body)
+      .then((r) => (r && r.settings ? r : { ...data, settings: r })), 'Einstellungen gespeichert.');
+    if (saved) slots.settings.querySelector('h2')?.focus();
   }
 
-  function renderSettings() { clear(slots.settings).append(settingsForm(data.settings, canDecide, onSave)); }
   function renderAll() {
     clear(slots.run).append(runCard(data, canDecide, onRun));
-    renderSettings();
+    clear(slots.settings).append(settingsForm(data.settings, canDecide, onSave));
     append(clear(slots.lists), listSections(data, openState, on));
   }
 
