@@ -254,7 +254,7 @@ function confirmUnlink(item) {
 
 function showFailure(alertWrap, err) {
   showErrors(alertWrap, err);
-  if (err.code === 'sevdesk_not_connected') {
+  if (err.code === 'sevdesk_not_connected' || err.code === 'sevdesk_token_refused') {
     alertWrap.querySelector('.form-alert').append(h('p', {}, h('a', { href: '#/einstellungen/erweiterungen/sevdesk' }, 'Zur Sevdesk-Konfiguration')));
   }
 }
