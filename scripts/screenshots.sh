@@ -12,5 +12,5 @@ if [[ ! -x $binary ]]; then
 fi
 cd tests/browser
 HS_BINARY="$(cd ../.. && pwd)/$binary" HS_SCREENSHOT_DIR="$(cd ../.. && pwd)/docs/screenshots" \
-  node --test tests/ui.test.js
+  node --test tests/ui.test.js tests/matching.test.js
 echo "screenshots: docs/screenshots/ refreshed; review with git diff --stat docs/screenshots"

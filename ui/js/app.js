@@ -7,6 +7,7 @@ import { renderInvoices, renderInvoiceEditor } from './views/invoices.js';
 import { renderReceipts, renderReceiptDetail } from './views/receipts.js';
 import { renderSchoolSettings, renderExtensions } from './views/settings.js';
 import { renderSevdesk } from './views/sevdesk.js';
+import { renderMatching } from './views/matching.js';
 
 const session = { user: null, school: null };
 let renderSeq = 0;
@@ -22,6 +23,7 @@ const routes = [
   [/^\/einstellungen\/schule$/, renderSchoolSettings, 'einstellungen'],
   [/^\/einstellungen\/erweiterungen$/, renderExtensions, 'einstellungen'],
   [/^\/einstellungen\/erweiterungen\/sevdesk$/, renderSevdesk, 'einstellungen'],
+  [/^\/einstellungen\/erweiterungen\/sevdesk\/kundenabgleich$/, renderMatching, 'einstellungen'],
 ];
 
 const navItems = [

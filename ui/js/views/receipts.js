@@ -4,6 +4,7 @@ import {
   h, append, clear, field, formAlert, showErrors, clearErrors, working, icon, pager, skeletonRows,
   debounce, toast, pageTitle, nextId,
 } from '../dom.js';
+import { MATCHING_HASH } from './matching.js';
 
 const PAGE = 25;
 const BATCH_KEY = 'hs-sevdesk-batch';
@@ -15,7 +16,9 @@ export const SEVDESK = {
   transferred: { icon: 'check-circle', label: 'übertragen' },
   failed: { icon: 'alert', label: 'fehlgeschlagen' },
   waiting: { icon: 'pause', label: 'wartet auf Verbindung' },
+  awaiting_match: { icon: 'pause', label: 'wartet auf Kundenabgleich' },
 };
+const NOT_FILTERABLE = new Set(['awaiting_match']);
 
 const EVENT_LABEL = {
   queued: 'Vorgemerkt', started: 'Gestartet', contact_adopted: 'Kontakt übernommen', contact_created: 'Kontakt angelegt',
@@ -33,8 +36,11 @@ export function sevdeskStatus(sd, { withDetails = true } = {}) {
     wrap.append(h('a', { class: 'sd-link', href: sd.link, target: '_blank', rel: 'noopener' }, 'in Sevdesk öffnen', icon('external', 'small'),
       h('span', { class: 'sr-only' }, ' (neues Fenster)')));
   }
-  if (withDetails && (sd.status === 'failed' || sd.status === 'waiting') && sd.reason) {
+  if (withDetails && ['failed', 'waiting', 'awaiting_match'].includes(sd.status) && sd.reason) {
     wrap.append(h('span', { class: 'sd-reason' }, sd.reason));
+  }
+  if (withDetails && sd.status === 'awaiting_match') {
+    wrap.append(h('a', { class: 'sd-link', href: MATCHING_HASH }, 'Zum Kundenabgleich'));
   }
   // In sevdesk, but with other sums than the invoice: shown wherever the status is, never silent.
   if (sd.status === 'transferred' && sd.warning) {
@@ -85,7 +91,9 @@ export async function renderReceipts(main, ctx) {
   const search = h('input', { type: 'search', id: qId, value: state.q, placeholder: 'Nummer, Kunde, Text …', autocomplete: 'off' });
   const sdFilter = h('select', { id: sdId },
     h('option', { value: '' }, 'Alle'),
-    Object.entries(SEVDESK).map(([k, v]) => h('option', { value: k, selected: state.sevdesk === k }, v.label)));
+    // The API filters by the statuses it has always had; "wartet auf Kundenabgleich" is not one of them.
+    Object.entries(SEVDESK).filter(([k]) => !NOT_FILTERABLE.has(k))
+      .map(([k, v]) => h('option', { value: k, selected: state.sevdesk === k }, v.label)));
   from.addEventListener('change', () => dateFilter(from, 'from'));
   to.addEventListener('change', () => dateFilter(to, 'to'));
   search.addEventListener('input', debounce(() => { state.q = search.value.trim(); filterChanged(); }, 300));
@@ -500,7 +508,8 @@ export async function renderReceiptDetail(main, ctx) {
     append(clear(sdSlot), [
       h('h2', { id: 'sd-title' }, 'Sevdesk'),
       statusLine,
-      sd.hint ? h('p', { class: 'note' }, icon('info', 'small'), ' ', sd.hint) : null,
+      sd.hint ? h('p', { class: 'note' }, icon('info', 'small'), ' ', sd.hint,
+        sd.status === 'awaiting_match' ? [' ', h('a', { href: MATCHING_HASH }, 'Zum Kundenabgleich')] : null) : null,
       sd.next_retry_at ? h('p', { class: 'muted' }, `Nächster automatischer Versuch: ${fmt.dateTime(sd.next_retry_at)}`) : null,
       sd.attempts ? h('p', { class: 'muted' }, `Versuche: ${sd.attempts}`) : null,
       alertSlot,

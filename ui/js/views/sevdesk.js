@@ -3,6 +3,7 @@ import * as api from '../api.js';
 import * as fmt from '../format.js';
 import { h, append, clear, field, formAlert, showErrors, clearErrors, setFieldError, working, icon, toast, pageTitle } from '../dom.js';
 import { settingsNav } from './settings.js';
+import { MATCHING_HASH } from './matching.js';
 
 function stateOf(conn) {
   if (conn.state === 'paused') return { cls: 'warn', icon: 'pause', text: 'unterbrochen' };
@@ -40,6 +41,22 @@ function helpCard() {
       'Ältere Belege übertragen Sie unter „Belege“ mit „Aktionen → Zu Sevdesk übertragen“.'));
 }
 
+// The way to the Kundenabgleich; the number of open decisions arrives later (a missing route or
+// an error just leaves it out).
+function matchingCard() {
+  const count = h('p', { class: 'muted', 'data-testid': 'matching-open', hidden: true });
+  api.get('/integrations/sevdesk/matching', { quiet: true }).then((m) => {
+    const open = m?.counts?.review ?? 0;
+    count.textContent = open ? `${fmt.integer(open)} ${open === 1 ? 'Kunde wartet' : 'Kunden warten'} auf Ihre Entscheidung.` : 'Keine offenen Entscheidungen.';
+    count.hidden = false;
+  }).catch(() => {});
+  return h('section', { class: 'card', 'aria-labelledby': 'sd-matching' },
+    h('h2', { id: 'sd-matching' }, 'Kundenabgleich'),
+    h('p', {}, 'Verknüpft Ihre Kunden mit den Kontakten, die es in sevdesk schon gibt, damit keine doppelten Kontakte entstehen.'),
+    count,
+    h('a', { class: 'btn', href: MATCHING_HASH, 'data-testid': 'open-matching' }, 'Kundenabgleich öffnen'));
+}
+
 export async function renderSevdesk(main, ctx) {
   pageTitle('Einstellungen – Sevdesk');
   let conn = await api.get('/integrations/sevdesk');
@@ -56,7 +73,7 @@ export async function renderSevdesk(main, ctx) {
     h('nav', { class: 'breadcrumb', 'aria-label': 'Brotkrumen' },
       h('a', { href: '#/einstellungen/erweiterungen' }, 'Erweiterungen'), ' › ', 'Sevdesk'),
     h('div', { class: 'two-col' },
-      h('div', {}, statusSlot, configSlot),
+      h('div', {}, statusSlot, configSlot, conn.has_token ? matchingCard() : null),
       helpCard()));
 
   function renderStatus() {
