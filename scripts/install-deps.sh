@@ -9,6 +9,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev
   fonts-dejavu-core poppler-utils clang-format curl chromium
   libpq-dev postgresql-15 libhowardhinnant-date-dev tzdata
+  # E-invoice validation (tests/einvoice): xmllint for the CII schema, Saxon-HE on a JRE for
+  # the EN 16931 and XRechnung rules in ../shared/einvoice.
+  libxml2-utils libsaxonhe-java default-jre-headless
 )
 # Browser tests: node and npm from Debian, unless a node with npm is installed already.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
