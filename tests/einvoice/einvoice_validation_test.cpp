@@ -97,14 +97,14 @@ bool CheckTools() {
   bool ok = true;
   for (const std::string tool : {HS_XMLLINT, HS_JAVA, HS_SAXON_JAR}) {
     if (tool.empty() || tool.ends_with("NOTFOUND") || !fs::exists(tool)) {
-      std::cerr << "FEHLT: " << (tool.empty() ? "?" : tool)
+      std::cerr << "missing: " << (tool.empty() ? "?" : tool)
                 << " (xmllint, java or Saxon-HE.jar): " << kInstallHint << "\n";
       ok = false;
     }
   }
   const fs::path rules = HS_EINVOICE_SHARED_DIR;
   if (!fs::exists(rules / "SOURCE.md")) {
-    std::cerr << "FEHLT: the validation artifacts at " << rules
+    std::cerr << "missing: the validation artifacts at " << rules
               << " (shared/einvoice beside the repository)\n";
     ok = false;
   }
