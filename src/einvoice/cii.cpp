@@ -1,5 +1,6 @@
 #include "einvoice/cii.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 
@@ -22,6 +23,10 @@ bool IsXRechnung(const Options& options) {
 
 bool IsCancellation(const Invoice& invoice) {
   return invoice.kind == domain::InvoiceKind::kCancellation;
+}
+
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
 }
 
 bool Blank(std::string_view text) {
@@ -61,6 +66,15 @@ void CheckSchool(const School& school, const Options& options, std::vector<Field
           errors);
   Require(!Blank(school.phone), "school.phone", "Die Telefonnummer " + of, errors);
   Require(!Blank(school.email), "school.email", "Die E-Mail-Adresse " + of, errors);
+  // BR-DE-27 and -28 only warn, but a receiver cannot call or write to such a contact.
+  if (!Blank(school.phone) && std::ranges::count_if(school.phone, IsDigit) < 3) {
+    errors.push_back({"school.phone",
+                      "Die Telefonnummer der Hundeschule braucht mindestens "
+                      "drei Ziffern."});
+  }
+  if (!Blank(school.email) && std::ranges::count(school.email, '@') != 1) {
+    errors.push_back({"school.email", "Die E-Mail-Adresse der Hundeschule ist ungültig."});
+  }
 }
 
 void CheckInvoice(const Invoice& invoice, const School& school, const Options& options,

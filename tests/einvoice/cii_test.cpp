@@ -166,6 +166,16 @@ TEST(EinvoiceGenerator, XRechnungRefusesMissingDataNamingEachField) {
   EXPECT_TRUE(GenerateCii(invoice, school, {}));
 }
 
+TEST(EinvoiceGenerator, XRechnungRefusesAContactNoOneCanReach) {
+  auto school = testing::RegularSchool();
+  school.phone = "siehe Website";
+  school.email = "info(at)example.org";
+  const auto invoice = testing::AllSamples()[0].invoice;
+  const auto xml = GenerateCii(invoice, school, {Profile::kXRechnung, "991-12345-67", "Anna"});
+  ASSERT_FALSE(xml);
+  EXPECT_EQ(Fields(xml.error()), (std::vector<std::string>{"school.phone", "school.email"}));
+}
+
 TEST(EinvoiceGenerator, RefusesDraftsZeroRatedLinesOfARegularSchoolAndMissingTaxIds) {
   auto school = testing::RegularSchool();
   school.tax_number.clear();
