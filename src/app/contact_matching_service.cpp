@@ -278,6 +278,14 @@ Status ContactMatchingService::Unlink(UnitOfWork& uow, ContactMatch& m) {
     return Fail(ErrorCode::kConflict, "not_linked",
                 "Nur eine Verknüpfung mit einem vorhandenen sevdesk-Kontakt kann gelöst werden.");
   }
+  // A voucher sent with this contact whose outcome is not known yet is looked up by it: undone
+  // now, the next attempt would look for it at the new contact and save it a second time.
+  HS_TRY(in_flight, uow.Sevdesk().HasTransferInFlight(m.school_id, m.customer_id));
+  if (*in_flight) {
+    return Fail(ErrorCode::kConflict, "transfer_in_flight",
+                "Gerade wird ein Beleg dieses Kunden mit dieser Verknüpfung übertragen. Bitte in "
+                "einer Minute erneut „Verknüpfung lösen“.");
+  }
   HS_TRY(removed, uow.Sevdesk().DeleteLink(m.school_id, m.customer_id, (*link)->revision));
   if (!*removed) {
     return Fail(ErrorCode::kConflict, std::string(kLinkChangedReason),

@@ -430,6 +430,9 @@ class SevdeskRepository {
   // Per customer, how many transfers wait for the Kundenabgleich.
   virtual Result<std::map<std::int64_t, std::int64_t>> CountAwaitingMatch(
       std::int64_t school_id) = 0;
+  // Whether a transfer of the customer runs now or has sent a voucher whose outcome is not known
+  // yet (phase posting): its voucher may carry the customer's current contact.
+  virtual Result<bool> HasTransferInFlight(std::int64_t school_id, std::int64_t customer_id) = 0;
 
   // Inserts a transfer unless the receipt has one; returns the id or nullopt when it existed.
   virtual Result<std::optional<std::int64_t>> InsertTransfer(const Transfer& t) = 0;

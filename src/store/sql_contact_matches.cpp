@@ -316,6 +316,18 @@ Status WakeAwaitingMatch(sql::Connection& c, std::int64_t school_id, std::int64_
   return {};
 }
 
+Result<bool> HasTransferInFlight(sql::Connection& c, std::int64_t school_id,
+                                 std::int64_t customer_id) {
+  auto row =
+      sql::QueryOne(c,
+                    "SELECT id FROM sevdesk_transfers WHERE school_id = $1 AND customer_id = "
+                    "$2 AND (state = 'running' OR (state IN ('queued', 'retry_wait') AND "
+                    "phase = 'posting')) LIMIT 1",
+                    {school_id, customer_id});
+  if (!row) return Propagate(row);
+  return row->has_value();
+}
+
 Result<std::map<std::int64_t, std::int64_t>> CountAwaitingMatch(sql::Connection& c,
                                                                 std::int64_t school_id) {
   auto rows = c.Query(

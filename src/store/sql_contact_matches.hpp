@@ -25,6 +25,8 @@ Result<std::optional<app::MatchRun>> GetMatchRun(sql::Connection& c, std::int64_
 Status SaveMatchRun(sql::Connection& c, const app::MatchRun& run);
 Status WakeAwaitingMatch(sql::Connection& c, std::int64_t school_id, std::int64_t customer_id,
                          Instant now);
+Result<bool> HasTransferInFlight(sql::Connection& c, std::int64_t school_id,
+                                 std::int64_t customer_id);
 Result<std::map<std::int64_t, std::int64_t>> CountAwaitingMatch(sql::Connection& c,
                                                                 std::int64_t school_id);
 

@@ -192,6 +192,9 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
   Status WakeAwaitingMatch(std::int64_t school_id, std::int64_t customer_id, Instant now) override {
     return store::WakeAwaitingMatch(c_, school_id, customer_id, now);
   }
+  Result<bool> HasTransferInFlight(std::int64_t school_id, std::int64_t customer_id) override {
+    return store::HasTransferInFlight(c_, school_id, customer_id);
+  }
   Result<std::map<std::int64_t, std::int64_t>> CountAwaitingMatch(std::int64_t school_id) override {
     return store::CountAwaitingMatch(c_, school_id);
   }
