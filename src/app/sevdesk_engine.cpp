@@ -61,6 +61,7 @@ struct TransferEngine::Work {
   domain::Customer customer;
   std::optional<ContactLink> link;
   std::optional<ContactMatch> match;  // read only while the customer has no link
+  std::string posted_contact;         // after a save that may have been applied
   std::string pdf;
   std::string token;
 };
@@ -318,6 +319,11 @@ Status TransferEngine::Load(UnitOfWork& u, const Transfer& t, Work& w) {
     if (!match) return tl::unexpected(match.error());
     w.match = *match;
   }
+  if (t.phase == TransferPhase::kPosting) {
+    auto posted = u.Sevdesk().GetPostedContact(t.id);
+    if (!posted) return tl::unexpected(posted.error());
+    w.posted_contact = posted->value_or("");
+  }
   auto pdf = u.Invoices().GetPdf(t.school_id, w.invoice.id);
   if (!pdf) return tl::unexpected(pdf.error());
   if (!*pdf) return Internal("invoice without document");
@@ -513,6 +519,7 @@ Outcome TransferEngine::Attempt(Claim& claim, TransferWriter& writer) {
                            .uploaded_filename = {},  // after the upload
                            .revenue_accounts = accounts,
                            .preferred_account = w.connection.revenue_account_id});
+  voucher.SetPostedContact(w.posted_contact);
   return voucher.Run();
 }
 

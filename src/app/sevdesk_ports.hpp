@@ -422,6 +422,9 @@ class SevdeskRepository {
   virtual Result<std::vector<ContactMatch>> ListMatches(std::int64_t school_id) = 0;
   // Writes the match with its candidates (replacing the stored ones).
   virtual Status SaveMatch(const ContactMatch& match) = 0;
+  // The contact the transfer's voucher save was sent with (written with its posting mark).
+  virtual Status SavePostedContact(std::int64_t transfer_id, const std::string& contact_id) = 0;
+  virtual Result<std::optional<std::string>> GetPostedContact(std::int64_t transfer_id) = 0;
   virtual Result<std::optional<MatchRun>> GetMatchRun(std::int64_t school_id) = 0;
   virtual Status SaveMatchRun(const MatchRun& run) = 0;
   // Transfers of the customer that wait for the Kundenabgleich: due now (after a decision).

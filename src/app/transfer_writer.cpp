@@ -78,6 +78,11 @@ Status TransferWriter::Mark() {
   return Save(TxKind::kDurableWrite, {});
 }
 
+Status TransferWriter::MarkPosting(const std::string& contact_id) {
+  return Save(TxKind::kDurableWrite,
+              [&](UnitOfWork& uow) { return uow.Sevdesk().SavePostedContact(t_.id, contact_id); });
+}
+
 Status TransferWriter::MarkLink(ContactLink& link) {
   ContactLink saved;
   auto st = Save(TxKind::kDurableWrite, [&](UnitOfWork& uow) {

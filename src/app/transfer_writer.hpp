@@ -42,6 +42,8 @@ class TransferWriter {
   // The marks "this create may be done" right before a create (durable). Being a commit in the
   // same log, a mark also makes every earlier relaxed commit durable.
   Status Mark();
+  // The voucher's mark, with the contact the save is sent with (see GetPostedContact).
+  Status MarkPosting(const std::string& contact_id);
   Status MarkLink(ContactLink& link);
   // An event stored with the next write (the upload's: a lost upload only means uploading again).
   void Defer(std::string kind, std::string message);

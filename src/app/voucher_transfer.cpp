@@ -28,7 +28,10 @@ Outcome VoucherTransfer::Run() {
 std::optional<Outcome> VoucherTransfer::AdoptAfterUncertainSave() {
   auto found = gateway_.FindVouchers(voucher_.description);
   if (!found) return OutcomeOf(found.error());
-  if (auto v = OurVoucher(*found, voucher_.description, voucher_.contact_id)) {
+  // At the contact the save was sent with: the school may have linked the customer to another
+  // contact since (ADR 0015).
+  const std::string& contact = posted_contact_.empty() ? voucher_.contact_id : posted_contact_;
+  if (auto v = OurVoucher(*found, voucher_.description, contact)) {
     const SumMismatch mismatch =
         CompareVoucherSums(voucher_.invoice.totals, SavedVoucher{v->id, {}, {}, v->gross_cents});
     return Transferred(v->id, "In sevdesk vorhandenen Beleg " + v->id + " übernommen.",
@@ -54,7 +57,7 @@ std::optional<Outcome> VoucherTransfer::Upload() {
 Outcome VoucherTransfer::Save(const VoucherData& v) {
   transfer().phase = TransferPhase::kPosting;
   transfer().create_sent_at = clock_.Now();
-  auto saved = gateway_.SaveVoucher([this] { return writer_.Mark(); }, v);
+  auto saved = gateway_.SaveVoucher([this, &v] { return writer_.MarkPosting(v.contact_id); }, v);
   if (!saved) return SaveFailed(saved.error());
   return Transferred(saved->id, "In sevdesk als Beleg " + saved->id + " gespeichert.",
                      WarningOf(CompareVoucherSums(voucher_.invoice.totals, *saved)));

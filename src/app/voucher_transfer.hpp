@@ -31,6 +31,8 @@ class VoucherTransfer {
         pdf_(pdf),
         voucher_(std::move(voucher)) {}
 
+  // The contact the last save was sent with, when it may have been applied (empty: unknown).
+  void SetPostedContact(std::string contact_id) { posted_contact_ = std::move(contact_id); }
   Outcome Run();
 
  private:
@@ -48,6 +50,7 @@ class VoucherTransfer {
   const domain::Receipt& receipt_;
   const std::string& pdf_;
   VoucherInput voucher_;
+  std::string posted_contact_;
 };
 
 }  // namespace hs::app

@@ -281,6 +281,24 @@ Status SaveMatch(sql::Connection& c, const app::ContactMatch& m) {
   return InsertCandidates(c, m);
 }
 
+Status SavePostedContact(sql::Connection& c, std::int64_t transfer_id,
+                         const std::string& contact_id) {
+  auto n = c.Exec(
+      "INSERT INTO sevdesk_posted_contacts (transfer_id, contact_id) VALUES ($1, $2) ON CONFLICT "
+      "(transfer_id) DO UPDATE SET contact_id = $2",
+      {transfer_id, contact_id});
+  if (!n) return Propagate(n);
+  return {};
+}
+
+Result<std::optional<std::string>> GetPostedContact(sql::Connection& c, std::int64_t transfer_id) {
+  auto row = sql::QueryOne(
+      c, "SELECT contact_id FROM sevdesk_posted_contacts WHERE transfer_id = $1", {transfer_id});
+  if (!row) return Propagate(row);
+  if (!*row) return std::optional<std::string>{};
+  return std::optional<std::string>{(*row)->Text(0)};
+}
+
 Result<std::optional<app::MatchRun>> GetMatchRun(sql::Connection& c, std::int64_t school_id) {
   auto row = sql::QueryOne(c,
                            "SELECT school_id, at, contacts, requests, customers, auto_linked, "

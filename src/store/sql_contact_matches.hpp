@@ -21,6 +21,9 @@ Result<std::optional<app::ContactMatch>> GetMatch(sql::Connection& c, std::int64
                                                   std::int64_t customer_id);
 Result<std::vector<app::ContactMatch>> ListMatches(sql::Connection& c, std::int64_t school_id);
 Status SaveMatch(sql::Connection& c, const app::ContactMatch& match);
+Status SavePostedContact(sql::Connection& c, std::int64_t transfer_id,
+                         const std::string& contact_id);
+Result<std::optional<std::string>> GetPostedContact(sql::Connection& c, std::int64_t transfer_id);
 Result<std::optional<app::MatchRun>> GetMatchRun(sql::Connection& c, std::int64_t school_id);
 Status SaveMatchRun(sql::Connection& c, const app::MatchRun& run);
 Status WakeAwaitingMatch(sql::Connection& c, std::int64_t school_id, std::int64_t customer_id,

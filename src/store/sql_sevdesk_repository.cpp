@@ -185,6 +185,12 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     return store::ListMatches(c_, school_id);
   }
   Status SaveMatch(const app::ContactMatch& match) override { return store::SaveMatch(c_, match); }
+  Status SavePostedContact(std::int64_t transfer_id, const std::string& contact_id) override {
+    return store::SavePostedContact(c_, transfer_id, contact_id);
+  }
+  Result<std::optional<std::string>> GetPostedContact(std::int64_t transfer_id) override {
+    return store::GetPostedContact(c_, transfer_id);
+  }
   Result<std::optional<app::MatchRun>> GetMatchRun(std::int64_t school_id) override {
     return store::GetMatchRun(c_, school_id);
   }

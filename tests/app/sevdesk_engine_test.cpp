@@ -1142,5 +1142,42 @@ TEST_F(SevdeskEngineTest, AnUndoWaitsForAVoucherWhoseSaveIsUncertain) {
   EXPECT_EQ(account["contacts"].size(), 2u);  // none created
 }
 
+// The window the refusal above cannot close on PostgreSQL (a claim committed between the undo's
+// check and its delete): the link moves to B while the save at A is uncertain. The look-up still
+// searches at A, the contact the save was sent with, and adopts the voucher there.
+TEST_F(SevdeskEngineTest, AnUncertainSaveIsLookedUpAtTheContactItWasSentWith) {
+  const auto school = NewSchool("Abgleich");
+  Connect(school, kTokenA);
+  const auto c = NewCustomer(school.school_id, "Gesendet");
+  const auto first = Finalize(school.school_id, c.id);
+  Inject(FaultKind::kError500AfterWrite, 1, "saveVoucher", FaultScope::kWrites);
+  Drain();
+  const auto receipt = ReceiptOf(school.school_id, first);
+  ASSERT_EQ(TransferOf(school.school_id, receipt)->phase, TransferPhase::kPosting);
+  auto link = LinkOf(school.school_id, c.id);
+  ASSERT_TRUE(link);
+  const std::string sent_with = link->contact_id;
+  // The customer is linked elsewhere meanwhile (an existing contact of the account).
+  Admin("POST", std::string("/accounts/") + kTokenA + "/contacts",
+        {{"contacts", Json::array({{{"surename", "Erika"}, {"familyname", "Anderswo"}}})}});
+  std::string other;
+  for (const auto& contact : Contacts(kTokenA)) {
+    if (contact["id"].get<std::string>() != sent_with) other = contact["id"].get<std::string>();
+  }
+  ASSERT_FALSE(other.empty());
+  link->contact_id = other;
+  link->origin = LinkOrigin::kMatched;
+  SaveLink(*link);
+  Settle();
+  ASSERT_EQ(StatusOf(school.school_id, receipt), "transferred");
+  int vouchers = 0;
+  for (const auto& v : Vouchers(kTokenA)) {
+    if (v["voucher"]["description"] != *first.number) continue;
+    ++vouchers;
+    EXPECT_EQ(v["voucher"]["supplier"]["id"], sent_with);
+  }
+  EXPECT_EQ(vouchers, 1) << "adopted at the contact it was sent with, not saved again";
+}
+
 }  // namespace
 }  // namespace hs::app::testing
