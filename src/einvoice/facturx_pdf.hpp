@@ -4,8 +4,10 @@
 // this adapter edits its output with qpdf (docs/adr/0017-pdfa3-with-qpdf.md); no qpdf type
 // leaves facturx_pdf.cpp.
 //
-// The input PDF must embed every font (pdf::PdfSettings::embed_all_fonts); PDF/A forbids the
-// base-14 fonts the plain invoice PDF uses. docs/e-invoice.md lists what is written.
+// The input PDF must embed every font (pdf::PdfSettings::embed_all_fonts, with
+// embedded_ansi_font_dir = <build>/fonts/pdfa to keep it small); PDF/A forbids the base-14 fonts
+// the plain invoice PDF uses, and this function does not check fonts. docs/e-invoice.md lists
+// what is written.
 #include <string>
 
 #include "core/date.hpp"
