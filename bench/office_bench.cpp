@@ -2,7 +2,8 @@
 //   receipts-list  p99 of GET /api/v1/receipts (first page, filtered page) on a school with
 //                  100,000 receipts, through the real HTTP server     target p99 <= 10 ms
 //   finalize       finalizations per second including the PDF and the durable SQLite commit,
-//                  through InvoiceService and through POST /finalize  target >= 200/s
+//                  through InvoiceService and through POST /finalize  target >= 200/s;
+//                  also with the e-invoice on (Factur-X: PDF/A-3 PDF with the CII XML inside)
 //   idle-rss       VmRSS of an idle `hundeschule serve`                 target <= 30 MB
 //
 // Plain main, no benchmark framework: every section prints its raw figures, the median over
@@ -40,6 +41,8 @@
 #include "app/services.hpp"
 #include "core/clock.hpp"
 #include "crypto/sodium_crypto.hpp"
+#include "einvoice/cii.hpp"
+#include "einvoice/facturx_pdf.hpp"
 #include "http/api/api.hpp"
 #include "http/client.hpp"
 #include "http/metrics.hpp"
@@ -235,15 +238,47 @@ class TempDir {
   std::string path_;
 };
 
-// The renderer port as main.cpp adapts it; also sums the wall time spent rendering, so the
-// finalize section can split a finalization into render and the rest in situ.
+// The Factur-X invoice as finalization will build it with the e-invoice on: the PDF with every
+// font embedded, the CII XML (EN 16931), both joined into PDF/A-3.
+Result<std::string> RenderFacturX(const pdf::InvoicePdfRenderer& renderer,
+                                  const domain::School& school, const domain::Invoice& invoice) {
+  auto pdf = renderer.Render(school, invoice);
+  if (!pdf) return pdf;
+  auto xml = einvoice::GenerateCii(invoice, school, einvoice::Options{});
+  if (!xml) return xml;
+  einvoice::FacturXDocument doc;
+  doc.title = "Rechnung " + invoice.number.value_or("");
+  doc.author = school.name;
+  doc.created = invoice.finalized_at.value_or(
+      Instant{std::chrono::sys_days{invoice.invoice_date}.time_since_epoch()});
+  doc.document_id = std::to_string(school.id) + "/" + invoice.number.value_or("");
+  return einvoice::MakeFacturXPdf(*pdf, *xml, doc);
+}
+
+#ifndef HS_PDFA_FONT_DIR
+#define HS_PDFA_FONT_DIR ""
+#endif
+
+// Every font embedded, the Windows-1252 text in the reduced DejaVu the build writes
+// (scripts/make-pdfa-fonts.py); `full_dejavu` embeds the full fonts instead, for comparison.
+pdf::PdfSettings FacturXSettings(pdf::PdfSettings settings, bool full_dejavu = false) {
+  settings.embed_all_fonts = true;
+  settings.embedded_ansi_font_dir = full_dejavu ? "" : HS_PDFA_FONT_DIR;
+  return settings;
+}
+
+// The renderer port as main.cpp adapts it (with `einvoice`, as the Factur-X wiring will); also
+// sums the wall time spent rendering, so the finalize section can split a finalization into
+// render and the rest in situ.
 class RendererAdapter final : public app::InvoiceRenderer {
  public:
-  explicit RendererAdapter(pdf::PdfSettings settings) : renderer_(std::move(settings)) {}
+  RendererAdapter(const pdf::PdfSettings& settings, bool einvoice)
+      : renderer_(einvoice ? FacturXSettings(settings) : settings), einvoice_(einvoice) {}
   Result<std::string> Render(const domain::School& school,
                              const domain::Invoice& invoice) const override {
     const auto start = std::chrono::steady_clock::now();
-    auto pdf = renderer_.Render(school, invoice);
+    auto pdf =
+        einvoice_ ? RenderFacturX(renderer_, school, invoice) : renderer_.Render(school, invoice);
     render_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(
                       std::chrono::steady_clock::now() - start)
                       .count();
@@ -260,6 +295,7 @@ class RendererAdapter final : public app::InvoiceRenderer {
 
  private:
   pdf::InvoicePdfRenderer renderer_;
+  bool einvoice_;
   mutable std::atomic<std::int64_t> render_ns_{0};
   mutable std::atomic<std::int64_t> renders_{0};
 };
@@ -277,12 +313,13 @@ struct Office {
   std::unique_ptr<app::ReceiptService> receipts;
 };
 
-std::unique_ptr<Office> OpenOffice(const std::string& db_path, const std::string& font_dir) {
+std::unique_ptr<Office> OpenOffice(const std::string& db_path, const std::string& font_dir,
+                                   bool einvoice = false) {
   auto office = std::make_unique<Office>();
   store::SqliteSettings settings;
   settings.path = db_path;
   office->db = Must(store::OpenSqlite(settings), "open " + db_path);
-  office->renderer = std::make_unique<RendererAdapter>(pdf::PdfSettings{font_dir});
+  office->renderer = std::make_unique<RendererAdapter>(pdf::PdfSettings{font_dir}, einvoice);
   office->auth = std::make_unique<app::AuthService>(*office->db, office->clock, office->crypto);
   office->schools =
       std::make_unique<app::SchoolService>(*office->db, office->clock, office->crypto);
@@ -772,6 +809,68 @@ FinalizeRound TimeFinalize(const std::vector<std::int64_t>& ids, int threads,
           (ProcessCpuMs() - cpu_start) / static_cast<double>(ids.size())};
 }
 
+// Median wall ms of `count` calls of `step`, over max(3, rounds) rounds.
+double MedianStepMs(const Options& o, int count, const std::function<void()>& step) {
+  std::vector<double> medians;
+  for (int r = 0; r < std::max(3, o.rounds); ++r) {
+    std::vector<double> v;
+    for (int i = 0; i < count; ++i) {
+      const auto s = Clock::now();
+      step();
+      v.push_back(Ms(Clock::now() - s));
+    }
+    medians.push_back(Median(v));
+  }
+  return Median(medians);
+}
+
+// The e-invoice cost per invoice without the database: render with embedded fonts, CII XML,
+// PDF/A-3 with qpdf, each step and the whole chain on 1 and 2 threads, and the PDF sizes.
+void RunFacturXBaseline(const Options& o, const domain::School& school,
+                        const domain::Invoice& sample, std::size_t plain_bytes) {
+  const int n = o.quick ? 50 : 400;
+  const pdf::InvoicePdfRenderer renderer(FacturXSettings(pdf::PdfSettings{o.font_dir}));
+  const std::string pdf = Must(renderer.Render(school, sample), "render embedded");
+  const std::string xml = Must(einvoice::GenerateCii(sample, school, {}), "cii");
+  const std::string facturx = Must(RenderFacturX(renderer, school, sample), "factur-x");
+  const pdf::InvoicePdfRenderer full_renderer(FacturXSettings(pdf::PdfSettings{o.font_dir}, true));
+  const std::size_t full_bytes =
+      Must(RenderFacturX(full_renderer, school, sample), "factur-x full DejaVu").size();
+  einvoice::FacturXDocument doc;
+  doc.document_id = "bench";
+  const double render_ms = MedianStepMs(o, n, [&] { Must(renderer.Render(school, sample), "r"); });
+  const double cii_ms =
+      MedianStepMs(o, n, [&] { Must(einvoice::GenerateCii(sample, school, {}), "cii"); });
+  const double qpdf_ms =
+      MedianStepMs(o, n, [&] { Must(einvoice::MakeFacturXPdf(pdf, xml, doc), "qpdf"); });
+  const double chain_ms =
+      MedianStepMs(o, n, [&] { Must(RenderFacturX(renderer, school, sample), "chain"); });
+  const double full_ms =
+      MedianStepMs(o, n, [&] { Must(RenderFacturX(full_renderer, school, sample), "chain"); });
+  std::vector<double> rates;
+  for (int r = 0; r < std::max(3, o.rounds); ++r) {
+    const auto s = Clock::now();
+    auto loop = [&] {
+      for (int i = 0; i < n; ++i) Must(RenderFacturX(renderer, school, sample), "chain");
+    };
+    std::thread a(loop), b(loop);
+    a.join();
+    b.join();
+    rates.push_back(2.0 * n / std::chrono::duration<double>(Clock::now() - s).count());
+  }
+  std::printf(
+      "baseline e-invoice (Factur-X EN 16931, no database): render with embedded fonts %.2f ms "
+      "+ CII XML %.2f ms + PDF/A-3 with qpdf %.2f ms; whole chain median %.2f ms = %.0f "
+      "invoices/s on 1 thread, %.0f invoices/s with 2 threads; with the full DejaVu embedded "
+      "%.2f ms\n",
+      render_ms, cii_ms, qpdf_ms, chain_ms, 1000.0 / chain_ms, Median(rates), full_ms);
+  std::printf(
+      "sizes (3 lines): plain PDF %.1f KB; PDF with embedded fonts %.1f KB; XML %.1f KB; "
+      "Factur-X PDF %.1f KB (%.1f KB with the full DejaVu)\n",
+      plain_bytes / 1024.0, pdf.size() / 1024.0, xml.size() / 1024.0, facturx.size() / 1024.0,
+      full_bytes / 1024.0);
+}
+
 void RunFinalizeSection(const Options& o) {
   std::printf(
       "\n== finalize: InvoiceService::Finalize (PDF + durable SQLite commit), %d drafts x 3 "
@@ -865,23 +964,27 @@ void RunFinalizeSection(const Options& o) {
         "baseline durable commit only (kDurableWrite, synchronous=FULL): %.0f KB row median "
         "%.2f ms / mean %.2f ms; tiny row median %.2f ms / mean %.2f ms\n",
         pdf_bytes / 1024.0, durable_median, durable_ms, small_median, small_mean);
+    RunFacturXBaseline(o, school, sample, pdf_bytes);
   }
 
   // ---- the real thing: fresh database per round
   struct Mode {
     const char* name;
     bool http;
+    bool einvoice;
   };
   std::printf("%-26s %4s | %8s %8s %8s | %8s %9s | %s\n", "path", "thr", "fin/s", "p50 ms",
               "p99 ms", "CPU ms", "render ms", "target >= 200/s");
   double service_1t = 0, service_render_ms = 0, service_cpu_ms = 0;
   for (const Mode mode :
-       {Mode{"InvoiceService::Finalize", false}, Mode{"POST .../finalize (HTTP)", true}}) {
+       {Mode{"InvoiceService::Finalize", false, false}, Mode{"Finalize + Factur-X", false, true},
+        Mode{"POST .../finalize (HTTP)", true, false},
+        Mode{"POST finalize + Factur-X", true, true}}) {
     for (int threads : {1, 2}) {
       std::vector<double> rates, p50s, p99s, cpu, render;
       for (int round = 0; round < o.rounds; ++round) {
         TempDir dir("finalize", o.keep);
-        auto office = OpenOffice(dir.File("office.db"), o.font_dir);
+        auto office = OpenOffice(dir.File("office.db"), o.font_dir, mode.einvoice);
         const std::int64_t school_id = SeedSchoolAndUser(*office);
         const auto customers = SeedCustomers(*office, school_id, o.customers);
         const auto drafts = SeedDrafts(*office, school_id, customers, o.drafts);
@@ -917,7 +1020,7 @@ void RunFinalizeSection(const Options& o) {
       }
       const double rate = Median(rates);
       const bool pass = rate >= kFinalizeTargetPerSecond;
-      if (!mode.http && threads == 1) {
+      if (!mode.http && !mode.einvoice && threads == 1) {
         service_1t = rate;
         service_render_ms = Median(render);
         service_cpu_ms = Median(cpu);
@@ -931,8 +1034,9 @@ void RunFinalizeSection(const Options& o) {
       }
       char fig[96];
       std::snprintf(fig, sizeof fig, "%.1f/s (%.2f ms each)", rate, 1000.0 / rate);
-      g_results.push_back({std::string("finalize ") + (mode.http ? "HTTP" : "service") + " " +
-                               std::to_string(threads) + " thread(s)",
+      g_results.push_back({std::string("finalize ") + (mode.http ? "HTTP" : "service") +
+                               (mode.einvoice ? " + Factur-X " : " ") + std::to_string(threads) +
+                               " thread(s)",
                            fig, ">= 200/s", pass});
       std::fflush(stdout);
     }
@@ -940,7 +1044,7 @@ void RunFinalizeSection(const Options& o) {
   std::printf(
       "(fin/s = median over %d round(s) of drafts/elapsed; p50/p99 = latency of one "
       "finalization; CPU ms = process CPU per finalization; render ms = mean wall time inside "
-      "InvoiceRenderer::Render during the run)\n",
+      "InvoiceRenderer::Render during the run, with Factur-X: render + CII XML + PDF/A-3)\n",
       o.rounds);
   if (service_1t > 0) {
     const double per_op = 1000.0 / service_1t;

@@ -10,6 +10,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -150,32 +151,27 @@ class Engine {
   ~Engine() { HPDF_Free(doc_); }
 
   static Result<std::unique_ptr<Engine>> Create(const std::string& font_dir) {
-    const std::filesystem::path dir(font_dir);
-    for (const char* file : {kRegularFile, kBoldFile}) {
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(dir / file, ec)) {
-        return Fail(ErrorCode::kInternal, "pdf_font_missing",
-                    "Schriftdatei für die PDF-Erzeugung fehlt: " + (dir / file).string());
-      }
-      if (auto checked = CheckTrueTypeFile(dir / file); !checked) {
-        return tl::unexpected(checked.error());
-      }
-    }
     std::unique_ptr<Engine> engine(new Engine());
     engine->font_dir_ = font_dir;
     engine->doc_ = HPDF_New(OnHpdfError, &engine->error_);
     if (engine->doc_ == nullptr) return Internal("libharu konnte nicht initialisiert werden.");
     HPDF_UseUTFEncodings(engine->doc_);
-    const char* regular =
-        HPDF_LoadTTFontFromFile(engine->doc_, (dir / kRegularFile).c_str(), HPDF_TRUE);
-    const char* bold = HPDF_LoadTTFontFromFile(engine->doc_, (dir / kBoldFile).c_str(), HPDF_TRUE);
-    if (regular == nullptr || bold == nullptr || engine->error_.code != HPDF_OK) {
-      return Fail(ErrorCode::kInternal, "pdf_font_invalid",
-                  "Schriften in " + font_dir +
-                      " konnten nicht geladen werden: " + DescribeHpdfError(engine->error_));
-    }
-    engine->font_names_ = {regular, bold};
+    auto names = engine->LoadFontPair(font_dir);
+    if (!names) return tl::unexpected(names.error());
+    engine->font_names_ = *names;
     return engine;
+  }
+
+  // The embedded fonts for the Windows-1252 text (PdfSettings::embed_all_fonts): from
+  // `ansi_font_dir`, loaded once per handle, or the full DejaVu when it is empty.
+  Result<std::array<std::string, 2>> AnsiFontNames(const std::string& ansi_font_dir) {
+    if (ansi_font_dir.empty()) return font_names_;
+    if (auto it = ansi_font_names_.find(ansi_font_dir); it != ansi_font_names_.end()) {
+      return it->second;
+    }
+    auto names = LoadFontPair(ansi_font_dir);
+    if (names) ansi_font_names_.emplace(ansi_font_dir, *names);
+    return names;
   }
 
   HPDF_Doc doc() const { return doc_; }
@@ -188,10 +184,34 @@ class Engine {
  private:
   Engine() = default;
 
+  // Checks and loads the regular and bold TrueType files of `font_dir`; their PDF font names.
+  Result<std::array<std::string, 2>> LoadFontPair(const std::string& font_dir) {
+    const std::filesystem::path dir(font_dir);
+    for (const char* file : {kRegularFile, kBoldFile}) {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(dir / file, ec)) {
+        return Fail(ErrorCode::kInternal, "pdf_font_missing",
+                    "Schriftdatei für die PDF-Erzeugung fehlt: " + (dir / file).string());
+      }
+      if (auto checked = CheckTrueTypeFile(dir / file); !checked) {
+        return tl::unexpected(checked.error());
+      }
+    }
+    const char* regular = HPDF_LoadTTFontFromFile(doc_, (dir / kRegularFile).c_str(), HPDF_TRUE);
+    const char* bold = HPDF_LoadTTFontFromFile(doc_, (dir / kBoldFile).c_str(), HPDF_TRUE);
+    if (regular == nullptr || bold == nullptr || error_.code != HPDF_OK) {
+      return Fail(ErrorCode::kInternal, "pdf_font_invalid",
+                  "Schriften in " + font_dir +
+                      " konnten nicht geladen werden: " + DescribeHpdfError(error_));
+    }
+    return std::array<std::string, 2>{regular, bold};
+  }
+
   HPDF_Doc doc_ = nullptr;
   HpdfError error_;
   std::string font_dir_;
   std::array<std::string, 2> font_names_;
+  std::map<std::string, std::array<std::string, 2>> ansi_font_names_;
 };
 
 std::unique_ptr<Engine>& ThreadEngine() {
@@ -215,10 +235,15 @@ Result<Engine*> EngineForThisThread(const std::string& font_dir) {
 
 class Painter {
  public:
-  explicit Painter(Engine& engine) : engine_(engine) {
+  // embedded_ansi (PDF/A, PdfSettings::embed_all_fonts): the font names the Windows-1252 text
+  // is set in, embedded TrueType with the same WinAnsiEncoding; null: base-14 Helvetica.
+  Painter(Engine& engine, const std::array<std::string, 2>* embedded_ansi) : engine_(engine) {
     for (Weight weight : {Weight::kRegular, Weight::kBold}) {
-      ansi_[static_cast<int>(weight)] =
-          HPDF_GetFont(engine_.doc(), kStandardFonts[static_cast<int>(weight)], kAnsiEncoding);
+      const int index = static_cast<int>(weight);
+      ansi_[index] = HPDF_GetFont(
+          engine_.doc(),
+          embedded_ansi != nullptr ? (*embedded_ansi)[index].c_str() : kStandardFonts[index],
+          kAnsiEncoding);
     }
   }
 
@@ -390,9 +415,10 @@ struct Column {
 
 class InvoiceDocument {
  public:
-  InvoiceDocument(Engine& engine, const School& school, const Invoice& invoice)
+  InvoiceDocument(Engine& engine, const std::array<std::string, 2>* embedded_ansi,
+                  const School& school, const Invoice& invoice)
       : engine_(engine),
-        painter_(engine),
+        painter_(engine, embedded_ansi),
         school_(school),
         invoice_(invoice),
         small_business_(school.tax_mode == domain::TaxMode::kKleinunternehmer),
@@ -782,6 +808,12 @@ Result<std::string> RenderWith(Engine& engine, const PdfSettings& settings, cons
                                const Invoice& invoice) {
   HPDF_Doc doc = engine.doc();
   engine.error() = HpdfError{};
+  std::array<std::string, 2> embedded_ansi;
+  if (settings.embed_all_fonts) {
+    auto names = engine.AnsiFontNames(settings.embedded_ansi_font_dir);
+    if (!names) return tl::unexpected(names.error());
+    embedded_ansi = *names;
+  }
   if (HPDF_NewDoc(doc) != HPDF_OK) return Internal("PDF konnte nicht angelegt werden.");
   HPDF_SetCompressionMode(doc, settings.compress_fonts ? HPDF_COMP_ALL : HPDF_COMP_TEXT);
 
@@ -795,7 +827,8 @@ Result<std::string> RenderWith(Engine& engine, const PdfSettings& settings, cons
   HPDF_SetInfoAttr(doc, HPDF_INFO_AUTHOR, ToPdfDocEncoding(school.name).c_str());
   HPDF_SetInfoAttr(doc, HPDF_INFO_CREATOR, "hundeschule");
 
-  InvoiceDocument document(engine, school, invoice);
+  InvoiceDocument document(engine, settings.embed_all_fonts ? &embedded_ansi : nullptr, school,
+                           invoice);
   document.Build();
   if (engine.error().code != HPDF_OK) {
     return Fail(ErrorCode::kInternal, "pdf_render_failed",

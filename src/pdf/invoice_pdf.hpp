@@ -30,6 +30,16 @@ struct PdfSettings {
   // the font program makes such a PDF about 3x smaller (~90 KB instead of ~290 KB) but costs
   // ~8 ms more per render (bench/pdf_bench.cpp). Page content is always compressed.
   bool compress_fonts = false;
+  // PDF/A (the Factur-X invoice, einvoice/facturx_pdf.hpp) forbids fonts that are not embedded:
+  // then the Windows-1252 text is set in DejaVu Sans with WinAnsiEncoding, embedded like the
+  // Unicode runs. Off by default, so the plain invoice PDF and its stored bytes stay as they are.
+  bool embed_all_fonts = false;
+  // With embed_all_fonts: a directory with DejaVuSans.ttf and DejaVuSans-Bold.ttf reduced to the
+  // Windows-1252 characters (scripts/make-pdfa-fonts.py; the build writes them to
+  // <build>/fonts/pdfa). libharu embeds a TrueType font with all its tables, so the full DejaVu
+  // adds ~150 KB per weight to every PDF and ~8 ms to its render; the reduced fonts ~25 KB and
+  // ~1 ms. Empty: the full DejaVu of font_dir.
+  std::string embedded_ansi_font_dir = {};
 };
 
 class InvoicePdfRenderer {
