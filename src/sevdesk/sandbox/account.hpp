@@ -199,6 +199,8 @@ Result<Json> SeedVouchers(Ctx& ctx);
 std::optional<Json> ParseJsonBody(const http::Request& request);
 // limit/offset/countAll applied to a filtered list.
 http::Response Page(const http::Request& request, std::vector<Json> items);
+// The same over the matching objects, copying only the page (large voucher lists).
+http::Response PageOf(const http::Request& request, const std::vector<const Json*>& items);
 std::string ContactDisplayName(const ContactRec& contact);
 
 // Seeds the account with existing contacts (each with optional "addresses" and

@@ -807,12 +807,16 @@ struct VoucherFilter {
     if (contact && (!v.supplier_id || std::to_string(*v.supplier_id) != *contact)) return false;
     if (start && (!v.voucher_date_unix || *v.voucher_date_unix < *start)) return false;
     if (end && (!v.voucher_date_unix || *v.voucher_date_unix > *end)) return false;
-    const auto updated = Seconds(w["update"]);
-    if (update_after && (!updated || *updated <= *update_after)) return false;
-    if (update_before && (!updated || *updated >= *update_before)) return false;
-    const auto paid = Seconds(w["payDate"]);
-    if (start_pay && (!paid || *paid < *start_pay)) return false;
-    if (end_pay && (!paid || *paid > *end_pay)) return false;
+    if (update_after || update_before) {
+      const auto updated = Seconds(w["update"]);
+      if (update_after && (!updated || *updated <= *update_after)) return false;
+      if (update_before && (!updated || *updated >= *update_before)) return false;
+    }
+    if (start_pay || end_pay) {
+      const auto paid = Seconds(w["payDate"]);
+      if (start_pay && (!paid || *paid < *start_pay)) return false;
+      if (end_pay && (!paid || *paid > *end_pay)) return false;
+    }
     return true;
   }
 };
@@ -821,13 +825,13 @@ struct VoucherFilter {
 
 http::Response ListVouchers(Ctx& ctx) {
   const VoucherFilter filter(ctx.request);
-  std::vector<Json> items;
+  std::vector<const Json*> matches;
   // Newest first, like the recorded invoice list.
   for (auto it = ctx.account.vouchers.rbegin(); it != ctx.account.vouchers.rend(); ++it) {
     const VoucherRec* listed = ListedVersion(it->second, ctx.now);
-    if (listed != nullptr && filter.Matches(*listed)) items.push_back(listed->wire);
+    if (listed != nullptr && filter.Matches(*listed)) matches.push_back(&listed->wire);
   }
-  return Page(ctx.request, std::move(items));
+  return PageOf(ctx.request, matches);
 }
 
 http::Response GetVoucher(Ctx& ctx) {
