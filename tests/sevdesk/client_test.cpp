@@ -196,6 +196,9 @@ TEST(SevdeskClientTest, ListsOfTheWrongShapeAreHandled) {
   EXPECT_EQ((*contact)->id, "5");
   auto vouchers = client->FindVouchers(kToken, "RE-1");
   ASSERT_TRUE(vouchers);
+  auto payments = client->ListVoucherPayments(kToken, std::nullopt, 100);
+  ASSERT_TRUE(payments);
+  EXPECT_TRUE(payments->vouchers.empty());
   auto emails = client->FindEmails(kToken, "5");
   ASSERT_TRUE(emails);
   ASSERT_EQ(emails->size(), 1u);
@@ -487,6 +490,7 @@ TEST(VoucherPaymentTest, TheRecordedVoucherIsReadToTheCent) {
 
 TEST(VoucherPaymentTest, AVoucherGoneIsNothingAndOtherErrorsStayErrors) {
   ScriptedHttpServer server([](const ScriptedRequest& r) {
+    if (r.target.ends_with("/6")) return JsonAnswer(200, R"({"objects":[]})");
     if (r.target.ends_with("/7")) {
       return JsonAnswer(404, R"({"error":{"message":"No Model_Voucher with the id 7 was found",)"
                              R"("code":151},"objects":null})");
@@ -497,6 +501,9 @@ TEST(VoucherPaymentTest, AVoucherGoneIsNothingAndOtherErrorsStayErrors) {
   auto gone = client->GetVoucherPayment(kToken, "7");
   ASSERT_TRUE(gone);
   EXPECT_FALSE(gone->has_value());
+  auto empty = client->GetVoucherPayment(kToken, "6");
+  ASSERT_TRUE(empty);
+  EXPECT_FALSE(empty->has_value());
   auto failed = client->GetVoucherPayment(kToken, "8");
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().reason, app::sevdesk_reason::kError);

@@ -567,7 +567,9 @@ class SevdeskClient final : public app::SevdeskGateway {
     }
     if (!j) return tl::unexpected(j.error());
     const Json& o = (*j)["objects"];
-    const Json v = o.is_array() && !o.empty() ? o.front() : o;
+    // Not recorded for a deleted voucher: an empty list means it is gone, like the 404/151.
+    if (o.is_null() || (o.is_array() && o.empty())) return std::optional<app::VoucherPayment>{};
+    const Json v = o.is_array() ? o.front() : o;
     auto p = PaymentOf(v);
     if (!p || p->id != id) {
       return tl::unexpected(Classified(ErrorCode::kUnavailable, app::sevdesk_reason::kError,
