@@ -110,6 +110,56 @@ struct FoundVoucher {
   std::string credit_debit;
 };
 
+// ---- Payment state (issue 16)
+
+// sevdesk's voucher status codes. Others (e.g. 150 "transferred") are kept as they come.
+inline constexpr int kVoucherDraft = 50;
+inline constexpr int kVoucherOpen = 100;
+inline constexpr int kVoucherPartiallyPaid = 750;
+inline constexpr int kVoucherPaid = 1000;
+
+// The payment state of one revenue voucher as sevdesk has it now. A sync compares it with what
+// it knows: another gross sum or description means a user changed the voucher in sevdesk.
+struct VoucherPayment {
+  std::string id;
+  std::string description;  // our invoice number (VoucherData::description)
+  int status = 0;           // kVoucherOpen, kVoucherPartiallyPaid, kVoucherPaid, ...
+  Cents gross_cents = 0;
+  Cents paid_cents = 0;
+  std::optional<Date> pay_date;  // the civil date in Berlin; none while nothing is paid
+  Instant updated{};             // sevdesk's `update`: changes with every change (seconds)
+};
+
+// Revenue vouchers read in one call, and how many requests that took.
+struct VoucherPayments {
+  std::vector<VoucherPayment> vouchers;
+  int requests = 0;
+};
+inline constexpr int kVoucherPageSize = 1000;  // the largest page sevdesk serves
+
+// A payment account (CheckAccount): "register" (a Kasse), "offline", or "online" (a bank account
+// with an import; booking on it needs a bank transaction, so cash goes on a register/offline one).
+struct PaymentAccount {
+  std::string id;
+  std::string name;
+  std::string type;
+};
+
+// One booking of a payment on a voucher (PUT /Voucher/{id}/bookAmount).
+struct VoucherBooking {
+  std::string voucher_id;
+  Cents amount_cents = 0;  // may be part of the open amount
+  Date date{};             // the day the money came in
+  std::string check_account_id;
+};
+
+// What sevdesk answered to a booking: the voucher's status before and after (VoucherLog).
+struct BookedAmount {
+  int from_status = 0;
+  int to_status = 0;
+  Cents amount_cents = 0;
+};
+
 // The reasons the gateway gives its errors (Error::reason). The engine decides on the code and
 // these reasons alone, never on sevdesk's message text, which only the client reads.
 namespace sevdesk_reason {
@@ -122,6 +172,8 @@ inline constexpr std::string_view kContactGone = "sevdesk_contact_gone";
 // A 4xx because the address or e-mail (ContactAddress, CommunicationWay) an update names does not
 // exist (any more) in sevdesk, e.g. the school deleted it there.
 inline constexpr std::string_view kDetailGone = "sevdesk_detail_gone";
+// A 4xx because the voucher a booking names does not exist (any more) in sevdesk.
+inline constexpr std::string_view kVoucherGone = "sevdesk_voucher_gone";
 // saveVoucher refused because the uploaded temporary file is gone (it expires).
 inline constexpr std::string_view kFileGone = "sevdesk_file_gone";
 inline constexpr std::string_view kUnreachable = "sevdesk_unreachable";
@@ -182,6 +234,38 @@ class SevdeskGateway {
   // Revenue vouchers whose description contains `description` (verify exactly yourself).
   virtual Result<std::vector<FoundVoucher>> FindVouchers(const std::string& token,
                                                          const std::string& description) = 0;
+
+  // ---- Payment state (issue 16). Not pure: a test double that models no payments answers an
+  // account where nothing is paid and nothing can be booked.
+
+  // The payment state of the account's revenue vouchers changed after `changed_since` (all of
+  // them when none), `page_size` per request. sevdesk compares whole seconds and its lists may
+  // show a change only a while later (search lag), so a sync should ask from a little before its
+  // last read (an overlap) and accept vouchers it has seen. A voucher deleted in sevdesk is simply
+  // absent: deletions show only in a read of all vouchers, and a voucher missing from it should
+  // be confirmed with GetVoucherPayment (paging by offset can skip a row when another is deleted
+  // during the read).
+  virtual Result<VoucherPayments> ListVoucherPayments(const std::string& /*token*/,
+                                                      std::optional<Instant> /*changed_since*/,
+                                                      int /*page_size*/) {
+    return VoucherPayments{};
+  }
+  // One voucher's payment state; nothing when sevdesk does not have it (deleted).
+  virtual Result<std::optional<VoucherPayment>> GetVoucherPayment(
+      const std::string& /*token*/, const std::string& /*voucher_id*/) {
+    return std::optional<VoucherPayment>{};
+  }
+  virtual Result<std::vector<PaymentAccount>> ListPaymentAccounts(const std::string& /*token*/) {
+    return std::vector<PaymentAccount>{};
+  }
+  // Books a payment on a voucher. A write like SaveVoucher: sent at most once; reason
+  // kUncertain means it may have been booked, so read the voucher's paid amount before booking
+  // again (a second booking pays twice). kVoucherGone: the voucher no longer exists.
+  virtual Result<BookedAmount> BookAmount(const std::string& /*token*/,
+                                          const VoucherBooking& /*booking*/) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(sevdesk_reason::kRejected),
+                "Diese Verbindung kann keine Zahlungen buchen.");
+  }
 };
 
 // ---------------------------------------------------------------- storage

@@ -196,6 +196,9 @@ TEST(SevdeskClientTest, ListsOfTheWrongShapeAreHandled) {
   EXPECT_EQ((*contact)->id, "5");
   auto vouchers = client->FindVouchers(kToken, "RE-1");
   ASSERT_TRUE(vouchers);
+  auto payments = client->ListVoucherPayments(kToken, std::nullopt, 100);
+  ASSERT_TRUE(payments);
+  EXPECT_TRUE(payments->vouchers.empty());
   auto emails = client->FindEmails(kToken, "5");
   ASSERT_TRUE(emails);
   ASSERT_EQ(emails->size(), 1u);
@@ -457,6 +460,115 @@ TEST(ContactDirectoryTest, AnErrorEndsTheReading) {
   auto directory = Client(server)->ListContacts(kToken, 100);
   ASSERT_FALSE(directory);
   EXPECT_EQ(directory.error().code, ErrorCode::kUnauthenticated);
+}
+
+// ---- Payment state (issue 16)
+
+// The fields of the recorded GET /Voucher/{id} (shared/sevdesk/recorded-responses/voucher.json)
+// that the payment state reads: paidAmount is a JSON number there, the sums are strings.
+constexpr const char* kRecordedPaidVoucher =
+    R"({"objects":[{"id":"156244013","objectName":"Voucher","create":"2026-09-29T15:20:31+02:00",)"
+    R"("update":"2026-09-29T15:44:57+02:00","voucherDate":"2026-08-31T00:00:00+02:00",)"
+    R"j("description":"Test fee voucher 2026-08 (probe, PDF per API)",)j"
+    R"("payDate":"2026-08-25T12:00:00+02:00","status":"1000","currency":"EUR",)"
+    R"("sumNet":"87.49","sumTax":"0","sumGross":"87.49","paidAmount":87.49,)"
+    R"("creditDebit":"C","voucherType":"VOU"}]})";
+
+TEST(VoucherPaymentTest, TheRecordedVoucherIsReadToTheCent) {
+  ScriptedHttpServer server(
+      [](const ScriptedRequest&) { return JsonAnswer(200, kRecordedPaidVoucher); });
+  auto read = Client(server)->GetVoucherPayment(kToken, "156244013");
+  ASSERT_TRUE(read && *read);
+  const app::VoucherPayment& p = **read;
+  EXPECT_EQ(p.status, app::kVoucherPaid);
+  EXPECT_EQ(p.gross_cents, 8749);
+  EXPECT_EQ(p.paid_cents, 8749);
+  EXPECT_EQ(p.pay_date, Date{std::chrono::year{2026} / 8 / 25});
+  EXPECT_EQ(FormatIsoInstant(p.updated), "2026-09-29T13:44:57.000Z");
+  EXPECT_EQ(server.Requests().at(0).target, "/api/v1/Voucher/156244013");
+}
+
+TEST(VoucherPaymentTest, AVoucherGoneIsNothingAndOtherErrorsStayErrors) {
+  ScriptedHttpServer server([](const ScriptedRequest& r) {
+    if (r.target.ends_with("/6")) return JsonAnswer(200, R"({"objects":[]})");
+    if (r.target.ends_with("/7")) {
+      return JsonAnswer(404, R"({"error":{"message":"No Model_Voucher with the id 7 was found",)"
+                             R"("code":151},"objects":null})");
+    }
+    return JsonAnswer(500, R"({"error":{"message":"oops"},"objects":null})");
+  });
+  auto client = Client(server);
+  auto gone = client->GetVoucherPayment(kToken, "7");
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone->has_value());
+  auto empty = client->GetVoucherPayment(kToken, "6");
+  ASSERT_TRUE(empty);
+  EXPECT_FALSE(empty->has_value());
+  auto failed = client->GetVoucherPayment(kToken, "8");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().reason, app::sevdesk_reason::kError);
+}
+
+// A server that ignores updateAfter answers everything: the client keeps only the changed ones,
+// and without a total it ends on the short page.
+TEST(VoucherPaymentTest, IgnoredFiltersAreCheckedByTheClient) {
+  ScriptedHttpServer server([](const ScriptedRequest&) {
+    return JsonAnswer(
+        200, R"({"objects":[)"
+             R"({"id":"3","creditDebit":"D","status":"750","sumGross":"10","paidAmount":2.5,)"
+             R"("payDate":"2026-11-27T12:00:00+01:00","update":"2026-11-27T10:00:00+01:00"},)"
+             R"({"id":"2","creditDebit":"C","status":"100","sumGross":"10","paidAmount":0,)"
+             R"("payDate":null,"update":"2026-11-27T10:00:00+01:00"},)"
+             R"({"id":"1","creditDebit":"D","status":"100","sumGross":"10","paidAmount":0,)"
+             R"("payDate":null,"update":"2026-11-01T10:00:00+01:00"}]})");
+  });
+  const Instant since = *ParseIsoInstant("2026-11-20T00:00:00.500Z");
+  auto changed = Client(server)->ListVoucherPayments(kToken, since, 100);
+  ASSERT_TRUE(changed) << changed.error().message;
+  ASSERT_EQ(changed->vouchers.size(), 1u);
+  EXPECT_EQ(changed->vouchers[0].id, "3");
+  EXPECT_EQ(changed->vouchers[0].paid_cents, 250);
+  EXPECT_EQ(changed->requests, 1);
+  // A second early, in Unix seconds (2026-11-20T00:00:00Z = 1795132800).
+  EXPECT_EQ(
+      server.Requests().at(0).target,
+      "/api/v1/Voucher?creditDebit=D&countAll=true&updateAfter=1795132799&limit=100&offset=0");
+}
+
+TEST(VoucherPaymentTest, BookAmountSendsAPartialBookingOnTheCheckAccount) {
+  ScriptedHttpServer server([](const ScriptedRequest&) {
+    return JsonAnswer(200, R"({"objects":{"id":"1","objectName":"VoucherLog","fromStatus":"100",)"
+                           R"("toStatus":"750","amountPayed":"12.34"}})");
+  });
+  app::VoucherBooking booking{"77", 1234, Date{std::chrono::year{2026} / 12 / 5}, "5012345"};
+  auto booked = Client(server)->BookAmount(kToken, booking);
+  ASSERT_TRUE(booked) << booked.error().message;
+  EXPECT_EQ(booked->to_status, app::kVoucherPartiallyPaid);
+  EXPECT_EQ(booked->amount_cents, 1234);
+  const auto requests = server.Requests();
+  const auto& request = requests.at(0);
+  EXPECT_EQ(request.method, "PUT");
+  EXPECT_EQ(request.target, "/api/v1/Voucher/77/bookAmount");
+  const auto body = nlohmann::json::parse(request.body);
+  EXPECT_EQ(body["amount"], "12.34");
+  EXPECT_EQ(body["date"], "2026-12-05T12:00:00+01:00");
+  EXPECT_EQ(body["type"], "N");
+  EXPECT_EQ(body["checkAccount"]["id"], "5012345");
+  EXPECT_EQ(body["checkAccount"]["objectName"], "CheckAccount");
+}
+
+// Like every write: a booking whose connection dies unanswered is sent once and uncertain.
+TEST_P(WriteConnectionTest, ABookingWhoseConnectionDiesIsSentOnceAndUncertain) {
+  ScriptedHttpServer server([](const ScriptedRequest& r) {
+    if (r.method == "PUT") return test::CloseWithoutAnswer();
+    return JsonAnswer(200, kVersion);
+  });
+  auto client = Client(server, GetParam());
+  ASSERT_TRUE(client->BookkeepingVersion(kToken));  // leaves a kept-alive connection
+  auto booked = client->BookAmount(kToken, {"77", 100, Date{std::chrono::year{2026} / 7 / 1}, "1"});
+  ASSERT_FALSE(booked);
+  EXPECT_EQ(booked.error().reason, app::sevdesk_reason::kUncertain);
+  EXPECT_EQ(server.CountRequests("PUT"), 1);
 }
 
 }  // namespace

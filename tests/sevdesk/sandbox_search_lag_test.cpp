@@ -157,7 +157,7 @@ TEST_F(SearchLagTest, APaidVoucherKeepsItsOldStatusInListsDuringTheLag) {
                   Json{{"amount", "178.50"},
                        {"date", "2026-09-21T12:00:00+02:00"},
                        {"type", "FULL_PAYMENT"},
-                       {"checkAccount", {{"id", 1}, {"objectName", "CheckAccount"}}}});
+                       {"checkAccount", {{"id", 5012345}, {"objectName", "CheckAccount"}}}});
   ASSERT_EQ(paid.status, 200) << paid.body;
   EXPECT_EQ(Get("/Voucher/" + id).json["objects"][0]["status"], "1000");
   EXPECT_EQ(Listed("/Voucher?status=100"), 1u);

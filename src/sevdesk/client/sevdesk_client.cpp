@@ -179,6 +179,72 @@ std::vector<domain::SevdeskContact> JoinDirectory(const std::vector<Json>& conta
   return out;
 }
 
+// ---- Payment state (issue 16)
+
+// "2026-09-29T15:44:57+02:00" (sevdesk's dates, always with an offset) -> the UTC instant.
+std::optional<Instant> ParseOffsetInstant(const std::string& text) {
+  if (text.size() != 25 || (text[19] != '+' && text[19] != '-') || text[22] != ':') {
+    return std::nullopt;
+  }
+  int oh = 0, om = 0;
+  if (!ParseDigits(text, 20, 2, oh) || !ParseDigits(text, 23, 2, om)) return std::nullopt;
+  auto local = ParseIsoInstant(text.substr(0, 19) + "Z");
+  if (!local) return std::nullopt;
+  const std::chrono::minutes offset{(oh * 60 + om) * (text[19] == '-' ? -1 : 1)};
+  return *local - offset;
+}
+
+// The civil date sevdesk means: the date part of its Berlin-offset date-time.
+std::optional<Date> CivilDateOf(const std::string& text) {
+  return text.size() >= 10 ? ParseIsoDate(std::string_view(text).substr(0, 10)) : std::nullopt;
+}
+
+// Noon in Berlin of `d` as sevdesk writes it (the recorded bookings carry 12:00 local time).
+// Summer time runs from the last Sunday of March to the last Sunday of October; at noon both
+// switches (01:00 UTC) are past.
+std::string BerlinNoon(Date d) {
+  using namespace std::chrono;
+  auto last_sunday = [&](month m) { return year_month_day{sys_days{d.year() / m / Sunday[last]}}; };
+  const bool summer = d >= last_sunday(March) && d < last_sunday(October);
+  return FormatIsoDate(d) + (summer ? "T12:00:00+02:00" : "T12:00:00+01:00");
+}
+
+std::optional<std::int64_t> Count(const Json& v) {
+  try {
+    return std::stoll(Str(v));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+int StatusCode(const Json& v) {
+  try {
+    return std::stoi(Str(v));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// A voucher of a list or GET /Voucher/{id}; nothing when it lacks an id or a readable `update`.
+std::optional<app::VoucherPayment> PaymentOf(const Json& v) {
+  if (!v.is_object()) return std::nullopt;  // sevdesk answers are not trusted
+  app::VoucherPayment p;
+  p.id = Str(v.value("id", Json()));
+  auto updated = ParseOffsetInstant(Str(v.value("update", Json())));
+  if (p.id.empty() || !updated) return std::nullopt;
+  p.updated = *updated;
+  p.description = Str(v.value("description", Json()));
+  p.status = StatusCode(v.value("status", Json()));
+  p.gross_cents = Amount(v.value("sumGross", Json())).value_or(0);
+  // paidAmount is a JSON number on the wire (87.49); Str() prints it with two decimals, which
+  // gives back the exact cents of any amount below 2^53 / 100, and Amount() parses that text.
+  p.paid_cents = Amount(v.value("paidAmount", Json())).value_or(0);
+  if (const Json pay = v.value("payDate", Json()); pay.is_string()) {
+    p.pay_date = CivilDateOf(pay.get<std::string>());
+  }
+  return p;
+}
+
 class SevdeskClient final : public app::SevdeskGateway {
  public:
   explicit SevdeskClient(ClientSettings settings) : settings_(std::move(settings)) {
@@ -467,6 +533,90 @@ class SevdeskClient final : public app::SevdeskGateway {
     return out;
   }
 
+  // One request per page of 1000: countAll's total ends the reading without an empty last page.
+  // updateAfter is sent a second early (sevdesk compares whole seconds, and "after" may be
+  // strict); the client drops what is older itself, since an ignored filter returns everything.
+  Result<app::VoucherPayments> ListVoucherPayments(const std::string& token,
+                                                   std::optional<Instant> changed_since,
+                                                   int page_size) override {
+    page_size = std::clamp(page_size, 1, app::kVoucherPageSize);
+    std::string path = "/Voucher?creditDebit=D&countAll=true";
+    const auto since = changed_since
+                           ? std::optional(std::chrono::floor<std::chrono::seconds>(*changed_since))
+                           : std::nullopt;
+    if (since) {
+      path += "&updateAfter=" + std::to_string(since->time_since_epoch().count() - 1);
+    }
+    app::VoucherPayments out;
+    auto rows = ReadAll(token, path, page_size, out.requests);
+    if (!rows) return tl::unexpected(rows.error());
+    for (const Json& v : *rows) {
+      if (Str(v.value("creditDebit", Json())) != "D") continue;  // filters are not trusted
+      auto p = PaymentOf(v);
+      if (!p || (since && p->updated < *since)) continue;
+      out.vouchers.push_back(std::move(*p));
+    }
+    return out;
+  }
+
+  Result<std::optional<app::VoucherPayment>> GetVoucherPayment(const std::string& token,
+                                                               const std::string& id) override {
+    auto j = Call(token, "GET", "/Voucher/" + UrlEncode(id));
+    if (!j && j.error().reason == app::sevdesk_reason::kVoucherGone) {
+      return std::optional<app::VoucherPayment>{};
+    }
+    if (!j) return tl::unexpected(j.error());
+    const Json& o = (*j)["objects"];
+    // Not recorded for a deleted voucher: an empty list means it is gone, like the 404/151.
+    if (o.is_null() || (o.is_array() && o.empty())) return std::optional<app::VoucherPayment>{};
+    const Json v = o.is_array() ? o.front() : o;
+    auto p = PaymentOf(v);
+    if (!p || p->id != id) {
+      return tl::unexpected(Classified(ErrorCode::kUnavailable, app::sevdesk_reason::kError,
+                                       "sevdesk hat den Beleg nicht lesbar geliefert."));
+    }
+    return std::optional<app::VoucherPayment>{std::move(*p)};
+  }
+
+  Result<std::vector<app::PaymentAccount>> ListPaymentAccounts(const std::string& token) override {
+    int requests = 0;
+    auto rows = ReadAll(token, "/CheckAccount?", 1000, requests);
+    if (!rows) return tl::unexpected(rows.error());
+    std::vector<app::PaymentAccount> out;
+    for (const Json& a : *rows) {
+      out.push_back(
+          {Str(a.value("id", Json())), Str(a.value("name", Json())), Str(a.value("type", Json()))});
+    }
+    return out;
+  }
+
+  // Type "N" (a partial booking) for every amount: sevdesk marks the voucher paid once the paid
+  // amount reaches its sum, and a smaller amount never closes it by mistake (FULL_PAYMENT would).
+  Result<app::BookedAmount> BookAmount(const std::string& token,
+                                       const app::VoucherBooking& b) override {
+    const Json body = {{"amount", Decimal(b.amount_cents)},
+                       {"date", BerlinNoon(b.date)},
+                       {"type", "N"},
+                       {"checkAccount", Ref(b.check_account_id, "CheckAccount")},
+                       {"createFeed", false}};
+    // Call() treats every PUT as a write: at most one send, an unanswered one is uncertain.
+    auto j = Call(token, "PUT", "/Voucher/" + UrlEncode(b.voucher_id) + "/bookAmount", body.dump());
+    if (!j) return tl::unexpected(j.error());
+    const Json& o = (*j)["objects"];
+    app::BookedAmount booked;
+    if (o.is_object()) {
+      booked.from_status = StatusCode(o.value("fromStatus", Json()));
+      booked.to_status = StatusCode(o.value("toStatus", Json()));
+      booked.amount_cents = Amount(o.value("amountPayed", Json())).value_or(0);
+    }
+    if (booked.to_status == 0) {
+      // Answered without a log entry: whether it was booked is unknown.
+      return tl::unexpected(Classified(ErrorCode::kUnavailable, app::sevdesk_reason::kUncertain,
+                                       "sevdesk hat die Buchung nicht bestätigt."));
+    }
+    return booked;
+  }
+
  private:
   static std::string UrlEncode(const std::string& s) {
     std::string out;
@@ -534,6 +684,9 @@ class SevdeskClient final : public app::SevdeskGateway {
         out.push_back(x);
       }
       if (!new_object || objects.size() < static_cast<std::size_t>(page_size)) break;
+      // With countAll=true in the path, the total (a string or a number) saves the empty page.
+      const auto total = Count(j->value("total", Json()));
+      if (total && offset + page_size >= *total) break;
     }
     return out;
   }
@@ -759,6 +912,8 @@ std::string_view RejectionReason(std::string_view path, std::string_view message
        (Contains(message, "file") && Contains(message, "not found")))) {
     return app::sevdesk_reason::kFileGone;
   }
+  // A booking (or a read) names a voucher sevdesk no longer has: "No Model_Voucher with the id".
+  if (Contains(message, "Model_Voucher with the id")) return app::sevdesk_reason::kVoucherGone;
   // sevdesk's "not found" (code 151) names the model: "No Model_Contact with the id 7 was found".
   if (Contains(message, "Model_Contact with the id")) return app::sevdesk_reason::kContactGone;
   // The same for an address or an e-mail an update names ("No Model_ContactAddress with the id

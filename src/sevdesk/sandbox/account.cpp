@@ -225,6 +225,18 @@ http::Response Page(const http::Request& request, std::vector<Json> items) {
   return ObjectList(page, count_all, total);
 }
 
+http::Response PageOf(const http::Request& request, const std::vector<const Json*>& items) {
+  std::int64_t limit = QueryInt(request, "limit").value_or(100);
+  limit = std::clamp<std::int64_t>(limit, 1, 1000);
+  const std::int64_t offset = std::max<std::int64_t>(0, QueryInt(request, "offset").value_or(0));
+  Json page = Json::array();
+  for (std::size_t i = static_cast<std::size_t>(offset);
+       i < items.size() && page.size() < static_cast<std::size_t>(limit); ++i) {
+    page.push_back(*items[i]);
+  }
+  return ObjectList(page, request.Query("countAll").value_or("") == "true", items.size());
+}
+
 std::string ContactDisplayName(const ContactRec& contact) {
   if (!contact.person && contact.wire["name"].is_string()) return contact.wire["name"];
   std::string out = StrOr(contact.wire["surename"]);

@@ -182,12 +182,25 @@ http::Response SaveVoucher(Ctx& ctx);
 http::Response ListVouchers(Ctx& ctx);
 http::Response GetVoucher(Ctx& ctx);
 http::Response ListVoucherPositions(Ctx& ctx);
+// Payments (payments.cpp)
+http::Response ListCheckAccounts(Ctx& ctx);
 http::Response BookVoucherAmount(Ctx& ctx);
+
+// Admin calls on vouchers (ctx.params["voucherId"], the body in ctx.request): what the school's
+// bank import or a user does in sevdesk. The answer is the admin API's JSON.
+Result<Json> PayVoucherAsBank(Ctx& ctx);     // {amount, date}: partial payments add up
+Result<Json> DeleteVoucherAsUser(Ctx& ctx);  // gone at once, lists included
+Result<Json> ChangeVoucherAsUser(Ctx& ctx);  // {description?, sumGross?} (vouchers.cpp)
+// {"vouchers": [<saveVoucher body>, ...]}: each saved exactly like saveVoucher; stops at the
+// first refused one (the ones before it stay).
+Result<Json> SeedVouchers(Ctx& ctx);
 
 // Helpers shared by the handlers.
 std::optional<Json> ParseJsonBody(const http::Request& request);
 // limit/offset/countAll applied to a filtered list.
 http::Response Page(const http::Request& request, std::vector<Json> items);
+// The same over the matching objects, copying only the page (large voucher lists).
+http::Response PageOf(const http::Request& request, const std::vector<const Json*>& items);
 std::string ContactDisplayName(const ContactRec& contact);
 
 // Seeds the account with existing contacts (each with optional "addresses" and

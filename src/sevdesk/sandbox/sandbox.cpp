@@ -161,6 +161,7 @@ constexpr ApiRoute kApiRoutes[] = {
     {"GET", "/Voucher/{voucherId}", GetVoucher},
     {"PUT", "/Voucher/{voucherId}/bookAmount", BookVoucherAmount},
     {"GET", "/VoucherPos", ListVoucherPositions},
+    {"GET", "/CheckAccount", ListCheckAccounts},
 };
 
 }  // namespace
@@ -618,6 +619,10 @@ class Sandbox::Impl {
         {"PUT", "/accounts/{account}/faults", &Impl::PutAccountFaults},
         {"DELETE", "/accounts/{account}/faults", &Impl::DeleteAccountFaults},
         {"GET", "/accounts/{account}/vouchers/{voucherId}/document", &Impl::VoucherDocument},
+        {"POST", "/accounts/{account}/vouchers", &Impl::SeedAccountVouchers},
+        {"POST", "/accounts/{account}/vouchers/{voucherId}/payment", &Impl::PayVoucher},
+        {"PUT", "/accounts/{account}/vouchers/{voucherId}", &Impl::ChangeVoucher},
+        {"DELETE", "/accounts/{account}/vouchers/{voucherId}", &Impl::DeleteVoucher},
         {"GET", "/accounts/{account}/documents/{documentId}", &Impl::Document},
         {"GET", "/faults", &Impl::GetFaults},
         {"PUT", "/faults", &Impl::PutFaults},
@@ -640,6 +645,40 @@ class Sandbox::Impl {
 
   std::shared_ptr<Account> AccountParam(const http::Request& request) const {
     return FindAccount(request.PathParam("account"));
+  }
+
+  // Runs a voucher admin call (payments.cpp, vouchers.cpp) on the account like an API handler:
+  // under its lock, with the sandbox's clock and the account's search lag; stores the state.
+  http::Response VoucherAdmin(const http::Request& request, Result<Json> (*call)(Ctx&)) {
+    auto account = AccountParam(request);
+    if (!account) return AdminError(404, "Unknown sandbox account");
+    Result<Json> result;
+    {
+      std::lock_guard lock(account->mu);
+      const FaultSettings faults =
+          account->settings.faults ? *account->settings.faults : *GlobalFaults();
+      Ctx ctx{.account = *account,
+              .request = request,
+              .params = request.path_params,
+              .ids = ids_,
+              .now = clock_->Now(),
+              .search_lag = faults.search_lag,
+              .rounding = faults.rounding};
+      result = call(ctx);
+    }
+    if (!result) return AdminStatus(tl::unexpected(result.error()));
+    SaveState();
+    return AdminJson(200, *result);
+  }
+  http::Response SeedAccountVouchers(const http::Request& r) {
+    return VoucherAdmin(r, SeedVouchers);
+  }
+  http::Response PayVoucher(const http::Request& r) { return VoucherAdmin(r, PayVoucherAsBank); }
+  http::Response ChangeVoucher(const http::Request& r) {
+    return VoucherAdmin(r, ChangeVoucherAsUser);
+  }
+  http::Response DeleteVoucher(const http::Request& r) {
+    return VoucherAdmin(r, DeleteVoucherAsUser);
   }
 
   http::Response ListAccounts(const http::Request&) {

@@ -760,35 +760,78 @@ http::Response SaveVoucher(Ctx& ctx) {
   return StoreVoucher(ctx, request);
 }
 
+namespace {
+
+// The filters of GET /Voucher the sandbox honours (spec, "How to filter for certain vouchers");
+// every other parameter is ignored like sevdesk ignores unknown ones. Time filters are Unix
+// seconds compared with the second-precision `create`/`update`/`payDate` on the wire.
+struct VoucherFilter {
+  std::optional<std::string> description;  // descriptionLike: contains, case-insensitive
+  std::optional<std::string> credit_debit;
+  std::optional<std::string> status;
+  std::optional<std::string> contact;
+  std::optional<std::int64_t> start, end;                   // voucherDate, inclusive
+  std::optional<std::int64_t> update_after, update_before;  // `update`, exclusive
+  std::optional<std::int64_t> start_pay, end_pay;           // payDate, inclusive
+
+  explicit VoucherFilter(const http::Request& req) {
+    auto unix = [&](const char* key) -> std::optional<std::int64_t> {
+      const auto value = req.Query(key);
+      return value ? ToInt(Json(*value)) : std::nullopt;
+    };
+    description = req.Query("descriptionLike");
+    credit_debit = req.Query("creditDebit");
+    status = req.Query("status");
+    contact = req.Query("contact[id]");
+    start = unix("startDate");
+    end = unix("endDate");
+    update_after = unix("updateAfter");
+    update_before = unix("updateBefore");
+    start_pay = unix("startPayDate");
+    end_pay = unix("endPayDate");
+  }
+
+  static std::optional<std::int64_t> Seconds(const Json& iso) {
+    auto instant = iso.is_string() ? ParseSevdeskDate(iso) : std::nullopt;
+    return instant ? std::optional<std::int64_t>(ToUnixMillis(*instant) / 1000) : std::nullopt;
+  }
+
+  bool Matches(const VoucherRec& v) const {
+    const Json& w = v.wire;
+    if (description && ToLowerAscii(StrOr(w["description"])).find(ToLowerAscii(*description)) ==
+                           std::string::npos) {
+      return false;
+    }
+    if (credit_debit && StrOr(w["creditDebit"]) != *credit_debit) return false;
+    if (status && StrOr(w["status"]) != *status) return false;
+    if (contact && (!v.supplier_id || std::to_string(*v.supplier_id) != *contact)) return false;
+    if (start && (!v.voucher_date_unix || *v.voucher_date_unix < *start)) return false;
+    if (end && (!v.voucher_date_unix || *v.voucher_date_unix > *end)) return false;
+    if (update_after || update_before) {
+      const auto updated = Seconds(w["update"]);
+      if (update_after && (!updated || *updated <= *update_after)) return false;
+      if (update_before && (!updated || *updated >= *update_before)) return false;
+    }
+    if (start_pay || end_pay) {
+      const auto paid = Seconds(w["payDate"]);
+      if (start_pay && (!paid || *paid < *start_pay)) return false;
+      if (end_pay && (!paid || *paid > *end_pay)) return false;
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
 http::Response ListVouchers(Ctx& ctx) {
-  const auto& req = ctx.request;
-  const auto description = req.Query("descriptionLike");
-  const auto credit_debit = req.Query("creditDebit");
-  const auto status = req.Query("status");
-  const auto contact = req.Query("contact[id]");
-  const auto start = req.Query("startDate");
-  const auto end = req.Query("endDate");
-  const auto start_unix = start ? ToInt(Json(*start)) : std::nullopt;
-  const auto end_unix = end ? ToInt(Json(*end)) : std::nullopt;
-  std::vector<Json> items;
+  const VoucherFilter filter(ctx.request);
+  std::vector<const Json*> matches;
   // Newest first, like the recorded invoice list.
   for (auto it = ctx.account.vouchers.rbegin(); it != ctx.account.vouchers.rend(); ++it) {
     const VoucherRec* listed = ListedVersion(it->second, ctx.now);
-    if (listed == nullptr) continue;
-    const VoucherRec& v = *listed;
-    if (description &&
-        ToLowerAscii(StrOr(v.wire["description"])).find(ToLowerAscii(*description)) ==
-            std::string::npos) {
-      continue;
-    }
-    if (credit_debit && StrOr(v.wire["creditDebit"]) != *credit_debit) continue;
-    if (status && StrOr(v.wire["status"]) != *status) continue;
-    if (contact && (!v.supplier_id || std::to_string(*v.supplier_id) != *contact)) continue;
-    if (start_unix && (!v.voucher_date_unix || *v.voucher_date_unix < *start_unix)) continue;
-    if (end_unix && (!v.voucher_date_unix || *v.voucher_date_unix > *end_unix)) continue;
-    items.push_back(v.wire);
+    if (listed != nullptr && filter.Matches(*listed)) matches.push_back(&listed->wire);
   }
-  return Page(req, std::move(items));
+  return PageOf(ctx.request, matches);
 }
 
 http::Response GetVoucher(Ctx& ctx) {
@@ -811,45 +854,61 @@ http::Response ListVoucherPositions(Ctx& ctx) {
   return Page(ctx.request, std::move(items));
 }
 
-http::Response BookVoucherAmount(Ctx& ctx) {
-  const std::string raw = ctx.params.at("voucherId");
-  auto id = ToInt(Json(raw));
-  auto it = id ? ctx.account.vouchers.find(*id) : ctx.account.vouchers.end();
-  if (it == ctx.account.vouchers.end()) return NotFound151("Voucher", raw);
-  auto body = ParseJsonBody(ctx.request);
-  if (!body) return Error(400, "Request body must be a JSON object");
-  auto amount = ParseAmount(Field(*body, "amount"));
-  if (!amount) return Invalid("amount is required");
-  auto date = ParseSevdeskDate(Field(*body, "date"));
-  if (!date) return Invalid("date is required (ISO date-time or Unix timestamp)");
-  if (!RefId(Field(*body, "checkAccount"))) return Invalid("checkAccount is required");
-  Json& w = it->second.wire;
-  const std::string from = StrOr(w["status"]);
-  if (from != "100" && from != "750") {
-    return Invalid("Only open vouchers can be paid; this voucher has status " + from, 751);
+namespace {
+
+// A new gross total as a user types it into sevdesk: the first position takes the difference,
+// its net and tax follow from its rate; the voucher's sums are those of all its positions.
+Sums ChangeGross(Ctx& ctx, VoucherRec& rec, Cents gross) {
+  Cents others = 0;
+  for (std::size_t i = 1; i < rec.positions.size(); ++i) {
+    others += ParseAmount(rec.positions[i]["sumGross"]).value_or(0);
   }
-  const VoucherRec before = it->second;
-  const Cents gross = ParseAmount(w["sumGross"]).value_or(0);
-  const Cents paid = ParseAmount(w["paidAmount"]).value_or(0) + *amount;
-  const bool full = StrOr(Field(*body, "type")) == "FULL_PAYMENT" || paid >= gross;
-  const std::string to = full ? "1000" : "750";
-  w["status"] = to;
-  w["paidAmount"] = static_cast<double>(paid) / 100.0;
-  w["payDate"] = FormatBerlin(*date);
-  w["update"] = ctx.NowIso();
-  NoteChange(it->second, &before, ctx.now, ctx.search_lag);
-  Json log = Json::object();
-  log["id"] = std::to_string(ctx.ids.Next(ctx.ids.voucher_log));
-  log["objectName"] = "VoucherLog";
-  log["additionalInformation"] = nullptr;
-  log["create"] = ctx.NowIso();
-  log["voucher"] = Ref(raw, "Voucher");
-  log["fromStatus"] = from;
-  log["toStatus"] = to;
-  log["amountPayed"] = FormatAmount(*amount);
-  log["bookingDate"] = FormatBerlin(*date);
-  log["sevClient"] = ctx.account.SevClientRef();
-  return Objects(200, log);
+  Sums totals;
+  for (std::size_t i = 0; i < rec.positions.size(); ++i) {
+    Json& p = rec.positions[i];
+    if (i == 0) {
+      const Sums sums = DecimalSums(false, gross - others, ParseRate(p["taxRate"]).value_or(0));
+      PutSums(p, sums.net, sums.tax, sums.gross);
+      p["update"] = ctx.NowIso();
+    }
+    totals.net += ParseAmount(p["sumNet"]).value_or(0);
+    totals.tax += ParseAmount(p["sumTax"]).value_or(0);
+    totals.gross += ParseAmount(p["sumGross"]).value_or(0);
+  }
+  return totals;
+}
+
+// After a change of the sum, the payment status follows what is paid of the new sum.
+void RestatePayment(Json& w) {
+  const Cents paid = ParseAmount(w["paidAmount"]).value_or(0);
+  if (paid <= 0) return;
+  w["status"] = paid >= ParseAmount(w["sumGross"]).value_or(0) ? "1000" : "750";
+}
+
+}  // namespace
+
+Result<Json> ChangeVoucherAsUser(Ctx& ctx) {
+  auto id = ToInt(Json(ctx.params.at("voucherId")));
+  auto it = id ? ctx.account.vouchers.find(*id) : ctx.account.vouchers.end();
+  if (it == ctx.account.vouchers.end()) {
+    return NotFound("Unknown voucher " + ctx.params.at("voucherId"));
+  }
+  auto body = ParseJsonBody(ctx.request);
+  auto bad = [](std::string m) { return Fail(ErrorCode::kInvalidArgument, "bad_request", m); };
+  if (!body) return bad(R"(Expected {"description": "...", "sumGross": "12.34"})");
+  VoucherRec& rec = it->second;
+  const VoucherRec before = rec;
+  if (body->contains("description")) rec.wire["description"] = ToWireString((*body)["description"]);
+  if (body->contains("sumGross")) {
+    auto gross = ParseAmount((*body)["sumGross"]);
+    if (!gross || rec.positions.empty()) return bad("sumGross must be an amount");
+    const Sums totals = ChangeGross(ctx, rec, *gross);
+    PutSums(rec.wire, totals.net, totals.tax, totals.gross);
+    RestatePayment(rec.wire);
+  }
+  rec.wire["update"] = ctx.NowIso();
+  NoteChange(rec, &before, ctx.now, ctx.search_lag);
+  return rec.wire;
 }
 
 }  // namespace hs::sevdesk::sandbox
