@@ -43,6 +43,11 @@ struct Options {
 Result<std::string> GenerateCii(const domain::Invoice& invoice, const domain::School& school,
                                 const Options& options);
 
+// What the school's settings lack for an e-invoice of this profile (the school checks of
+// GenerateCii, with the school's contact_name as the seller contact), named by the settings'
+// fields ("phone", "address.zip", "contact_name"). Empty when nothing is missing.
+std::vector<FieldError> MissingSchoolData(const domain::School& school, Profile profile);
+
 // UN/ECE Recommendation 20 unit code for the product's free-text units ("Stunde" -> HUR, ...);
 // C62 ("one") for anything unknown, which is always valid.
 std::string UnitCode(std::string_view unit);
