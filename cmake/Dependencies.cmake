@@ -15,6 +15,8 @@ find_package(ZLIB REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+# PDF/A-3 post-processing of the invoice PDF for Factur-X (ADR 0017), Debian libqpdf-dev.
+pkg_check_modules(QPDF REQUIRED IMPORTED_TARGET libqpdf)
 find_library(HPDF_LIBRARY NAMES hpdf REQUIRED)
 find_path(HPDF_INCLUDE_DIR hpdf.h REQUIRED)
 add_library(hs_hpdf INTERFACE)

@@ -12,6 +12,9 @@ packages=(
   # E-invoice validation (tests/einvoice): xmllint for the CII schema, Saxon-HE on a JRE for
   # the EN 16931 and XRechnung rules in ../shared/einvoice.
   libxml2-utils libsaxonhe-java default-jre-headless
+  # Factur-X PDF/A-3 (ADR 0017): qpdf edits the rendered PDF, the sRGB ICC profile becomes its
+  # output intent; the qpdf tool checks the result in tests/einvoice.
+  libqpdf-dev qpdf icc-profiles-free
 )
 # Browser tests: node and npm from Debian, unless a node with npm is installed already.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -215,10 +215,14 @@ Result<Engine*> EngineForThisThread(const std::string& font_dir) {
 
 class Painter {
  public:
-  explicit Painter(Engine& engine) : engine_(engine) {
+  // embed_all_fonts (PDF/A): the Windows-1252 text is set in the embedded DejaVu TrueType with
+  // the same WinAnsiEncoding instead of the non-embedded base-14 Helvetica.
+  Painter(Engine& engine, bool embed_all_fonts) : engine_(engine) {
     for (Weight weight : {Weight::kRegular, Weight::kBold}) {
-      ansi_[static_cast<int>(weight)] =
-          HPDF_GetFont(engine_.doc(), kStandardFonts[static_cast<int>(weight)], kAnsiEncoding);
+      const int index = static_cast<int>(weight);
+      ansi_[index] = HPDF_GetFont(
+          engine_.doc(), embed_all_fonts ? engine_.FontName(weight) : kStandardFonts[index],
+          kAnsiEncoding);
     }
   }
 
@@ -390,9 +394,10 @@ struct Column {
 
 class InvoiceDocument {
  public:
-  InvoiceDocument(Engine& engine, const School& school, const Invoice& invoice)
+  InvoiceDocument(Engine& engine, const PdfSettings& settings, const School& school,
+                  const Invoice& invoice)
       : engine_(engine),
-        painter_(engine),
+        painter_(engine, settings.embed_all_fonts),
         school_(school),
         invoice_(invoice),
         small_business_(school.tax_mode == domain::TaxMode::kKleinunternehmer),
@@ -795,7 +800,7 @@ Result<std::string> RenderWith(Engine& engine, const PdfSettings& settings, cons
   HPDF_SetInfoAttr(doc, HPDF_INFO_AUTHOR, ToPdfDocEncoding(school.name).c_str());
   HPDF_SetInfoAttr(doc, HPDF_INFO_CREATOR, "hundeschule");
 
-  InvoiceDocument document(engine, school, invoice);
+  InvoiceDocument document(engine, settings, school, invoice);
   document.Build();
   if (engine.error().code != HPDF_OK) {
     return Fail(ErrorCode::kInternal, "pdf_render_failed",

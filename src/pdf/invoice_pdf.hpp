@@ -30,6 +30,10 @@ struct PdfSettings {
   // the font program makes such a PDF about 3x smaller (~90 KB instead of ~290 KB) but costs
   // ~8 ms more per render (bench/pdf_bench.cpp). Page content is always compressed.
   bool compress_fonts = false;
+  // PDF/A (the Factur-X invoice, einvoice/facturx_pdf.hpp) forbids fonts that are not embedded:
+  // then the Windows-1252 text is set in DejaVu Sans with WinAnsiEncoding, embedded like the
+  // Unicode runs. Off by default, so the plain invoice PDF and its stored bytes stay as they are.
+  bool embed_all_fonts = false;
 };
 
 class InvoicePdfRenderer {

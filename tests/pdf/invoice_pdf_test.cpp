@@ -482,6 +482,32 @@ TEST(InvoicePdfTest, RendersAreByteIdentical) {
   EXPECT_EQ(first->find("/ID"), std::string::npos);
 }
 
+TEST(InvoicePdfTest, EmbedAllFontsLeavesNoBase14Font) {
+  // PDF/A (the Factur-X invoice) needs every font embedded, the WinAnsi text included.
+  Invoice invoice = MakeInvoice();
+  invoice.customer_snapshot.name = "Łukasz Yılmaz";
+  PdfSettings settings;
+  settings.embed_all_fonts = true;
+  auto pdf = InvoicePdfRenderer(settings).Render(MakeSchool(), invoice);
+  ASSERT_RENDERED(pdf);
+  EXPECT_EQ(pdf->find("Helvetica"), std::string::npos);
+  const std::string fonts = PdfFonts(*pdf);
+  std::istringstream lines(fonts);
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line.rfind("name", 0) == 0 || line.rfind("---", 0) == 0) continue;
+    ++count;
+    EXPECT_NE(line.find(" yes yes "), std::string::npos) << line;  // embedded, subset
+  }
+  EXPECT_EQ(count, 3) << fonts;  // DejaVu regular and bold for WinAnsi, regular as Type0
+  const std::string text = PdfText(*pdf);
+  for (const char* expected : {"Łukasz Yılmaz", "Hauptstraße 5", "1.619,02 €"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << "missing: " << expected;
+  }
+  EXPECT_EQ(*pdf, *InvoicePdfRenderer(settings).Render(MakeSchool(), invoice));
+}
+
 TEST(InvoicePdfTest, CompressedFontsAreSmallerButEquallyReadable) {
   // Only a document with text outside Windows-1252 embeds a font at all.
   Invoice invoice = MakeInvoice();
