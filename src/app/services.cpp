@@ -5,12 +5,7 @@
 #include "core/text.hpp"
 #include "domain/numbering.hpp"
 #include "einvoice/cii.hpp"
-// The Factur-X PDF/A-3 adapter comes from the einvoice-pdfa branch; until it is merged a ZUGFeRD
-// finalization is refused instead of issuing a plain PDF the customer did not ask for.
-#if __has_include("einvoice/facturx_pdf.hpp")
 #include "einvoice/facturx_pdf.hpp"
-#define HS_HAVE_FACTURX 1
-#endif
 
 namespace hs::app {
 
@@ -484,27 +479,23 @@ Result<InvoiceService::IssuedDocuments> InvoiceService::IssueDocuments(
 Result<std::string> InvoiceService::MakeZugferdPdf(const domain::School& school,
                                                    const domain::Invoice& invoice,
                                                    const std::string& cii) const {
-#ifdef HS_HAVE_FACTURX
-  if (pdfa_renderer_ != nullptr) {
-    HS_TRY(pdf, pdfa_renderer_->Render(school, invoice));
-    einvoice::FacturXDocument doc;
-    doc.title =
-        (invoice.kind == domain::InvoiceKind::kCancellation ? "Stornorechnung " : "Rechnung ") +
-        *invoice.number;
-    doc.author = school.name;
-    // The finalization instant, never "now": the stored document must be byte-stable.
-    doc.created = invoice.finalized_at.value_or(Instant{});
-    doc.document_id = std::to_string(school.id) + "/" + *invoice.number;
-    doc.profile = einvoice::Profile::kEn16931;
-    return einvoice::MakeFacturXPdf(*pdf, cii, doc);
+  // Without a PDF/A renderer a plain PDF would be issued that the customer did not ask for.
+  if (pdfa_renderer_ == nullptr) {
+    return Fail(ErrorCode::kConflict, "zugferd_unavailable",
+                "ZUGFeRD-Rechnungen kann diese Installation nicht erstellen. Bitte beim Kunden "
+                "„keine E-Rechnung“ oder XRechnung wählen.");
   }
-#endif
-  (void)school;
-  (void)invoice;
-  (void)cii;
-  return Fail(ErrorCode::kConflict, "zugferd_unavailable",
-              "ZUGFeRD-Rechnungen kann diese Installation noch nicht erstellen. Bitte beim Kunden "
-              "vorerst „keine E-Rechnung“ oder XRechnung wählen.");
+  HS_TRY(pdf, pdfa_renderer_->Render(school, invoice));
+  einvoice::FacturXDocument doc;
+  doc.title =
+      (invoice.kind == domain::InvoiceKind::kCancellation ? "Stornorechnung " : "Rechnung ") +
+      *invoice.number;
+  doc.author = school.name;
+  // The finalization instant, never "now": the stored document must be byte-stable.
+  doc.created = invoice.finalized_at.value_or(Instant{});
+  doc.document_id = std::to_string(school.id) + "/" + *invoice.number;
+  doc.profile = einvoice::Profile::kEn16931;
+  return einvoice::MakeFacturXPdf(*pdf, cii, doc);
 }
 
 Result<domain::Invoice> InvoiceService::Finalize(std::int64_t school_id, std::int64_t id) {

@@ -135,12 +135,10 @@ Result<std::unique_ptr<Office>> BuildOffice(const DatabaseSettings& db, const Ht
   if (!opened) return tl::unexpected(opened.error());
   office->db = std::move(*opened);
   office->renderer = std::make_unique<PdfRendererAdapter>(pdf::PdfSettings{http.font_dir});
-#if __has_include("einvoice/facturx_pdf.hpp")
   // PDF/A-3 (the ZUGFeRD invoice) forbids fonts that are not embedded.
   pdf::PdfSettings pdfa_settings{http.font_dir};
   pdfa_settings.embed_all_fonts = true;
   office->pdfa_renderer = std::make_unique<PdfRendererAdapter>(std::move(pdfa_settings));
-#endif
   // Created 0600 when missing; after the database opened, so a wrong URL leaves no key file.
   auto secrets = crypto::SecretBox::FromKeyFile(*key_file);
   if (!secrets) return tl::unexpected(secrets.error());

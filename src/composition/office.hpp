@@ -51,7 +51,7 @@ struct Office {
   std::unique_ptr<crypto::SodiumCrypto> crypto;
   std::unique_ptr<app::Database> db;
   std::unique_ptr<app::InvoiceRenderer> renderer;
-  std::unique_ptr<app::InvoiceRenderer> pdfa_renderer;  // null until Factur-X is built in
+  std::unique_ptr<app::InvoiceRenderer> pdfa_renderer;  // every font embedded (PDF/A-3)
   std::unique_ptr<SeededRandom> random;
   std::unique_ptr<crypto::SecretBox> secrets;
   std::unique_ptr<app::SevdeskGateway> gateway;

@@ -3,6 +3,8 @@
 // finalization issues for each kind.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "einvoice/cii.hpp"
@@ -18,6 +20,17 @@ Json Must(const Reply& reply, int status, const std::string& what) {
                              reply.Describe());
   }
   return reply.json;
+}
+
+// The standard output of a shell command (the test's own fixed command lines only).
+std::string RunCapture(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buf[4096];
+  for (std::size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
+  pclose(pipe);
+  return out;
 }
 
 std::string InvoicePath(std::int64_t id) {
@@ -219,7 +232,7 @@ TEST_F(EInvoiceTest, XRechnungIsKeptBesideTheReadablePdf) {
   EXPECT_EQ(*expected, xml.body);
 }
 
-TEST_F(EInvoiceTest, ZugferdInvoiceEmbedsFacturXOrIsRefused) {
+TEST_F(EInvoiceTest, ZugferdInvoiceIsTheFacturXPdf) {
   CompleteSchool();
   const auto customer =
       Must(c_->Post("/api/v1/customers",
@@ -232,18 +245,36 @@ TEST_F(EInvoiceTest, ZugferdInvoiceEmbedsFacturXOrIsRefused) {
           .get<std::int64_t>();
   const std::int64_t id = DraftFor(customer);
   const Reply finalized = c_->Post(InvoicePath(id) + "/finalize", Json::object());
-#if __has_include("einvoice/facturx_pdf.hpp")
   ASSERT_EQ(finalized.status, 200) << finalized.Describe();
   EXPECT_EQ(finalized.json["e_invoice"], "zugferd");
   EXPECT_TRUE(finalized.json["xrechnung_url"].is_null());
   const Reply pdf = c_->Get(InvoicePath(id) + "/pdf");
   EXPECT_NE(pdf.body.find("factur-x.xml"), std::string::npos);
   EXPECT_EQ(Sha256Hex(pdf.body), finalized.json["pdf_sha256"]);
-#else
-  // Without the Factur-X adapter a ZUGFeRD invoice is refused, not issued as a plain PDF.
-  EXPECT_EQ(finalized.status, 409) << finalized.Describe();
-  EXPECT_EQ(Must(c_->Get(InvoicePath(id)), 200, "draft")["status"], "draft");
-#endif
+  // The income receipt's file, which the sevdesk transfer uploads, is the same Factur-X PDF.
+  const Json receipts = Must(c_->Get("/api/v1/receipts?type=income"), 200, "receipts");
+  ASSERT_EQ(receipts["items"].size(), 1u);
+  EXPECT_EQ(c_->Get(receipts["items"][0]["file"]["url"].get<std::string>()).body, pdf.body);
+
+  // qpdf finds factur-x.xml, and it is the EN 16931 CII of the stored invoice.
+  const std::string path = office_.dir() + "/zugferd.pdf";
+  std::ofstream(path, std::ios::binary) << pdf.body;
+  const std::string embedded = RunCapture("qpdf --show-attachment=factur-x.xml " + path);
+  c_.reset();
+  ASSERT_EQ(office_.Stop(), 0) << office_.ServerLog();
+  auto config = store::ParseDatabaseUrl(office_.database_url());
+  ASSERT_TRUE(config);
+  auto db = store::OpenDatabase(*config);
+  ASSERT_TRUE(db);
+  auto uow = (*db)->Begin(app::TxKind::kRead);
+  ASSERT_TRUE(uow);
+  auto school = (*uow)->Schools().Get(owner_.school_id);
+  auto stored = (*uow)->Invoices().Get(owner_.school_id, id);
+  ASSERT_TRUE(school && stored);
+  auto expected =
+      einvoice::GenerateCii(*stored, *school, {einvoice::Profile::kEn16931, "", "Erika Pfote"});
+  ASSERT_TRUE(expected) << expected.error().message;
+  EXPECT_EQ(embedded, *expected);
 }
 
 }  // namespace
