@@ -65,8 +65,8 @@ struct PartySnapshot {
   std::string email;
   std::int64_t customer_number = 0;
   EInvoiceKind e_invoice = EInvoiceKind::kNone;  // the e-invoice issued with the document
-  std::string buyer_reference;
-  std::string vat_id;
+  std::string buyer_reference{};
+  std::string vat_id{};
 };
 
 struct Invoice {
