@@ -32,8 +32,8 @@ struct Options {
   Profile profile = Profile::kEn16931;
   // BT-10, the buyer reference; for an authority its Leitweg-ID. Required for XRechnung.
   std::string buyer_reference;
-  // BT-41, the seller's contact person. The school settings have no such field yet, so the
-  // caller supplies it; required for XRechnung (BR-DE-5).
+  // BT-41, the seller's contact person; the finalization passes School::contact_name. Required
+  // for XRechnung (BR-DE-5).
   std::string seller_contact_name;
 };
 
