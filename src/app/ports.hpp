@@ -170,6 +170,11 @@ class InvoiceRepository {
                                std::int64_t cancellation_id) = 0;
   virtual Result<std::optional<std::string>> GetPdf(std::int64_t school_id,
                                                     std::int64_t invoice_id) = 0;
+  // The XRechnung XML kept beside the PDF of a finalized invoice (after SaveFinalized).
+  virtual Status SaveXRechnung(std::int64_t invoice_id, const std::string& xml) = 0;
+  // nullopt when the invoice has no XRechnung (a draft, or not issued as XRechnung).
+  virtual Result<std::optional<std::string>> GetXRechnung(std::int64_t school_id,
+                                                          std::int64_t invoice_id) = 0;
 };
 
 class ReceiptRepository {

@@ -4,6 +4,8 @@
 
 #include "core/text.hpp"
 #include "domain/numbering.hpp"
+#include "einvoice/cii.hpp"
+#include "einvoice/facturx_pdf.hpp"
 
 namespace hs::app {
 
@@ -423,22 +425,77 @@ Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::Scho
     invoice.customer_snapshot = domain::PartySnapshot{
         customer->DisplayName(),
         customer->kind == domain::CustomerKind::kCompany ? customer->contact_person : std::string{},
-        customer->address, customer->email, customer->customer_number};
+        customer->address,
+        customer->email,
+        customer->customer_number,
+        customer->e_invoice,
+        customer->buyer_reference,
+        customer->vat_id};
     invoice.customer_version_at_finalize = customer->version;
   }
-  HS_TRY(pdf, renderer_.Render(school, invoice));
-  invoice.pdf_sha256 = crypto_.Sha256Hex(*pdf);
+  // A refusal here (missing data for the e-invoice) rolls the transaction back, so the number
+  // drawn above is not consumed.
+  HS_TRY(docs, IssueDocuments(school, invoice));
+  const std::string& pdf = docs->pdf;
+  invoice.pdf_sha256 = crypto_.Sha256Hex(pdf);
   if (invoice.id == 0) {
-    auto id = uow.Invoices().InsertFinalized(invoice, *pdf);
+    auto id = uow.Invoices().InsertFinalized(invoice, pdf);
     if (!id) return NumberTakenOr(id.error(), *invoice.number);
     invoice.id = *id;
-  } else if (auto st = uow.Invoices().SaveFinalized(invoice, *pdf); !st) {
+  } else if (auto st = uow.Invoices().SaveFinalized(invoice, pdf); !st) {
     return NumberTakenOr(st.error(), *invoice.number);
   }
-  const domain::Receipt receipt = IncomeReceiptOf(invoice, pdf->size(), now);
+  if (docs->xrechnung) HS_CHECK(uow.Invoices().SaveXRechnung(invoice.id, *docs->xrechnung));
+  const domain::Receipt receipt = IncomeReceiptOf(invoice, pdf.size(), now);
   HS_TRY(receipt_id, uow.Receipts().Create(receipt, {}));
   if (hook_) HS_CHECK(hook_->OnIncomeReceipt(uow, invoice, *receipt_id));
   return {};
+}
+
+// The documents of the snapshot's e-invoice kind (docs/e-invoice.md): none -> the readable PDF;
+// ZUGFeRD -> the Factur-X PDF (EN 16931 CII embedded) is the document; XRechnung -> the readable
+// PDF stays the document and the XRechnung CII is kept beside it.
+Result<InvoiceService::IssuedDocuments> InvoiceService::IssueDocuments(
+    const domain::School& school, const domain::Invoice& invoice) const {
+  const auto kind = invoice.customer_snapshot.e_invoice;
+  if (kind == domain::EInvoiceKind::kNone) {
+    HS_TRY(pdf, renderer_.Render(school, invoice));
+    return IssuedDocuments{std::move(*pdf), std::nullopt};
+  }
+  einvoice::Options options;
+  options.profile = kind == domain::EInvoiceKind::kXRechnung ? einvoice::Profile::kXRechnung
+                                                             : einvoice::Profile::kEn16931;
+  options.buyer_reference = invoice.customer_snapshot.buyer_reference;
+  options.seller_contact_name = school.contact_name;
+  HS_TRY(cii, einvoice::GenerateCii(invoice, school, options));
+  if (kind == domain::EInvoiceKind::kXRechnung) {
+    HS_TRY(pdf, renderer_.Render(school, invoice));
+    return IssuedDocuments{std::move(*pdf), std::move(*cii)};
+  }
+  HS_TRY(pdf, MakeZugferdPdf(school, invoice, *cii));
+  return IssuedDocuments{std::move(*pdf), std::nullopt};
+}
+
+Result<std::string> InvoiceService::MakeZugferdPdf(const domain::School& school,
+                                                   const domain::Invoice& invoice,
+                                                   const std::string& cii) const {
+  // Without a PDF/A renderer a plain PDF would be issued that the customer did not ask for.
+  if (pdfa_renderer_ == nullptr) {
+    return Fail(ErrorCode::kConflict, "zugferd_unavailable",
+                "ZUGFeRD-Rechnungen kann diese Installation nicht erstellen. Bitte beim Kunden "
+                "„keine E-Rechnung“ oder XRechnung wählen.");
+  }
+  HS_TRY(pdf, pdfa_renderer_->Render(school, invoice));
+  einvoice::FacturXDocument doc;
+  doc.title =
+      (invoice.kind == domain::InvoiceKind::kCancellation ? "Stornorechnung " : "Rechnung ") +
+      *invoice.number;
+  doc.author = school.name;
+  // The finalization instant, never "now": the stored document must be byte-stable.
+  doc.created = invoice.finalized_at.value_or(Instant{});
+  doc.document_id = std::to_string(school.id) + "/" + *invoice.number;
+  doc.profile = einvoice::Profile::kEn16931;
+  return einvoice::MakeFacturXPdf(*pdf, cii, doc);
 }
 
 Result<domain::Invoice> InvoiceService::Finalize(std::int64_t school_id, std::int64_t id) {
@@ -481,6 +538,16 @@ Result<std::string> InvoiceService::GetPdf(std::int64_t school_id, std::int64_t 
                 "Ein PDF gibt es erst, wenn die Rechnung festgeschrieben ist.");
   }
   return **pdf;
+}
+
+Result<std::string> InvoiceService::GetXRechnung(std::int64_t school_id, std::int64_t id) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  HS_TRY(invoice, (*uow)->Invoices().Get(school_id, id));
+  HS_TRY(xml, (*uow)->Invoices().GetXRechnung(school_id, id));
+  if (!*xml) {
+    return NotFound("Zu dieser Rechnung gibt es keine XRechnung.");
+  }
+  return **xml;
 }
 
 // ------------------------------------------------------------------ receipts

@@ -124,6 +124,9 @@ class InvoiceService {
   InvoiceService(Database& db, const Clock& clock, const Crypto& crypto,
                  const InvoiceRenderer& renderer);
   void SetFinalizeHook(FinalizeHook* hook) { hook_ = hook; }
+  // The renderer of the PDF a ZUGFeRD invoice is built from (every font embedded, as PDF/A-3
+  // requires). Without one, finalizing for a ZUGFeRD customer is refused.
+  void SetPdfARenderer(const InvoiceRenderer* renderer) { pdfa_renderer_ = renderer; }
 
   Result<InvoicePage> List(std::int64_t school_id, const InvoiceQuery& query);
   Result<domain::Invoice> Get(std::int64_t school_id, std::int64_t invoice_id);
@@ -135,14 +138,26 @@ class InvoiceService {
   // Returns the cancellation invoice.
   Result<domain::Invoice> Cancel(std::int64_t school_id, std::int64_t invoice_id);
   Result<std::string> GetPdf(std::int64_t school_id, std::int64_t invoice_id);
+  // The XRechnung XML of an invoice issued as XRechnung; 404 otherwise.
+  Result<std::string> GetXRechnung(std::int64_t school_id, std::int64_t invoice_id);
 
  private:
+  // The stored document (a ZUGFeRD invoice's is the Factur-X PDF) and, for XRechnung, its XML.
+  struct IssuedDocuments {
+    std::string pdf;
+    std::optional<std::string> xrechnung;
+  };
   Status FinalizeInTransaction(UnitOfWork& uow, const domain::School& school,
                                domain::Invoice& invoice);
+  Result<IssuedDocuments> IssueDocuments(const domain::School& school,
+                                         const domain::Invoice& invoice) const;
+  Result<std::string> MakeZugferdPdf(const domain::School& school, const domain::Invoice& invoice,
+                                     const std::string& cii) const;
   Database& db_;
   const Clock& clock_;
   const Crypto& crypto_;
   const InvoiceRenderer& renderer_;
+  const InvoiceRenderer* pdfa_renderer_ = nullptr;
   FinalizeHook* hook_ = nullptr;
 };
 

@@ -90,6 +90,7 @@ Services WireServices(const ServiceParts& p, const app::SevdeskSettings& setting
   s.sevdesk = std::make_unique<app::SevdeskService>(p.db, p.clock, p.random, p.crypto, p.sealer,
                                                     p.gateway, settings, metrics);
   s.invoices->SetFinalizeHook(s.sevdesk.get());
+  s.invoices->SetPdfARenderer(p.pdfa_renderer);
   return s;
 }
 
@@ -134,6 +135,10 @@ Result<std::unique_ptr<Office>> BuildOffice(const DatabaseSettings& db, const Ht
   if (!opened) return tl::unexpected(opened.error());
   office->db = std::move(*opened);
   office->renderer = std::make_unique<PdfRendererAdapter>(pdf::PdfSettings{http.font_dir});
+  // PDF/A-3 (the ZUGFeRD invoice) forbids fonts that are not embedded.
+  pdf::PdfSettings pdfa_settings{http.font_dir};
+  pdfa_settings.embed_all_fonts = true;
+  office->pdfa_renderer = std::make_unique<PdfRendererAdapter>(std::move(pdfa_settings));
   // Created 0600 when missing; after the database opened, so a wrong URL leaves no key file.
   auto secrets = crypto::SecretBox::FromKeyFile(*key_file);
   if (!secrets) return tl::unexpected(secrets.error());
@@ -146,6 +151,7 @@ Result<std::unique_ptr<Office>> BuildOffice(const DatabaseSettings& db, const Ht
   ServiceParts parts{*office->db,      office->clock,    *office->random,   *office->crypto,
                      *office->secrets, *office->gateway, *office->renderer, {}};
   parts.auth.max_concurrent_password_checks = std::max(1, http.max_password_checks);
+  parts.pdfa_renderer = office->pdfa_renderer.get();
   office->services = WireServices(parts, *engine, office->transfer_metrics.get());
   app::SevdeskService* sevdesk = office->services.sevdesk.get();
   office->metrics.AddCollector([sevdesk] { (void)sevdesk->CollectMetrics(); });

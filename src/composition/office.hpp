@@ -25,6 +25,8 @@ struct ServiceParts {
   app::SevdeskGateway& gateway;
   const app::InvoiceRenderer& renderer;
   app::AuthSettings auth{};
+  // Renders the PDF a ZUGFeRD invoice is built from; null: ZUGFeRD finalizations are refused.
+  const app::InvoiceRenderer* pdfa_renderer = nullptr;
 };
 
 // The office's use cases, wired as `serve` uses them: a finalized invoice enqueues its transfer.
@@ -49,6 +51,7 @@ struct Office {
   std::unique_ptr<crypto::SodiumCrypto> crypto;
   std::unique_ptr<app::Database> db;
   std::unique_ptr<app::InvoiceRenderer> renderer;
+  std::unique_ptr<app::InvoiceRenderer> pdfa_renderer;  // every font embedded (PDF/A-3)
   std::unique_ptr<SeededRandom> random;
   std::unique_ptr<crypto::SecretBox> secrets;
   std::unique_ptr<app::SevdeskGateway> gateway;

@@ -13,6 +13,20 @@ enum class CustomerKind { kPerson, kCompany };
 std::string ToString(CustomerKind kind);  // "person" | "company"
 std::optional<CustomerKind> ParseCustomerKind(std::string_view text);
 
+// Which e-invoice (E-Rechnung, issue 17) the customer receives with each finalized invoice.
+enum class EInvoiceKind { kNone, kZugferd, kXRechnung };
+std::string ToString(EInvoiceKind kind);  // "none" | "zugferd" | "xrechnung"
+std::optional<EInvoiceKind> ParseEInvoiceKind(std::string_view text);
+
+// A Leitweg-ID (KoSIT "Formatspezifikation Leitweg-ID" 2.0): a coarse address of 2 to 12 digits,
+// optionally a fine address of 1 to 30 letters and digits, and two check digits, joined by
+// hyphens ("04011000-1234512345-06"). The check digits follow ISO/IEC 7064 Modulo 97-10 over the
+// whole ID without hyphens, letters counting 10..35 (case-insensitive): the remainder must be 1.
+bool IsValidLeitwegId(std::string_view id);
+// A USt-IdNr.: a German one is DE and nine digits; others two capital letters and 2..13 capital
+// letters or digits (the formats differ per EU state and are not checked further).
+bool IsValidVatId(std::string_view vat_id);
+
 struct Dog {
   std::string name;
   std::string breed;
@@ -33,7 +47,11 @@ struct Customer {
   std::string phone;
   std::vector<Dog> dogs;
   std::string notes;
-  std::int64_t version = 1;  // incremented on every change
+  EInvoiceKind e_invoice = EInvoiceKind::kNone;
+  bool public_authority = false;  // Behörde: XRechnung with a Leitweg-ID is mandatory
+  std::string buyer_reference;    // BT-10; an authority's Leitweg-ID
+  std::string vat_id;             // USt-IdNr. of the customer (BT-48)
+  std::int64_t version = 1;       // incremented on every change
   Instant created_at{};
   Instant updated_at{};
 

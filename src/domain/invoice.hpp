@@ -64,6 +64,9 @@ struct PartySnapshot {
   Address address;
   std::string email;
   std::int64_t customer_number = 0;
+  EInvoiceKind e_invoice = EInvoiceKind::kNone;  // the e-invoice issued with the document
+  std::string buyer_reference{};
+  std::string vat_id{};
 };
 
 struct Invoice {

@@ -133,6 +133,7 @@ Status ValidateSchool(const School& school) {
     errors.push_back({"email", "Bitte eine gültige E-Mail-Adresse angeben."});
   }
   CheckLength(school.phone, 50, "phone", errors);
+  CheckLength(school.contact_name, 200, "contact_name", errors);
   CheckLength(school.tax_number, 50, "tax_number", errors);
   CheckLength(school.vat_id, 20, "vat_id", errors);
   if (!school.vat_id.empty() && !IsUpperAlpha2(school.vat_id.substr(0, 2))) {
@@ -146,6 +147,7 @@ Status ValidateSchool(const School& school) {
            {&school.name, "name"},
            {&school.email, "email"},
            {&school.phone, "phone"},
+           {&school.contact_name, "contact_name"},
            {&school.tax_number, "tax_number"},
            {&school.vat_id, "vat_id"},
            {&school.iban, "iban"},

@@ -30,8 +30,9 @@ struct School {
   Address address;
   std::string email;
   std::string phone;
-  std::string tax_number;  // Steuernummer
-  std::string vat_id;      // USt-IdNr
+  std::string contact_name;  // Ansprechpartner (XRechnung BT-41, BR-DE-5)
+  std::string tax_number;    // Steuernummer
+  std::string vat_id;        // USt-IdNr
   std::string iban;
   std::string bic;
   std::string bank_name;

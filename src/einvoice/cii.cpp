@@ -105,6 +105,22 @@ void CheckInvoice(const Invoice& invoice, const School& school, const Options& o
   }
 }
 
+}  // namespace
+
+std::vector<FieldError> MissingSchoolData(const School& school, Profile profile) {
+  Options options;
+  options.profile = profile;
+  options.seller_contact_name = school.contact_name;
+  std::vector<FieldError> errors;
+  CheckSchool(school, options, errors);
+  for (auto& error : errors) {
+    if (error.field.starts_with("school.")) error.field.erase(0, 7);
+  }
+  return errors;
+}
+
+namespace {
+
 Status CheckInputs(const Invoice& invoice, const School& school, const Options& options) {
   std::vector<FieldError> errors;
   CheckSchool(school, options, errors);

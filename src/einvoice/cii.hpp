@@ -32,8 +32,8 @@ struct Options {
   Profile profile = Profile::kEn16931;
   // BT-10, the buyer reference; for an authority its Leitweg-ID. Required for XRechnung.
   std::string buyer_reference;
-  // BT-41, the seller's contact person. The school settings have no such field yet, so the
-  // caller supplies it; required for XRechnung (BR-DE-5).
+  // BT-41, the seller's contact person; the finalization passes School::contact_name. Required
+  // for XRechnung (BR-DE-5).
   std::string seller_contact_name;
 };
 
@@ -42,6 +42,11 @@ struct Options {
 // kInternal when the stored totals do not match the lines.
 Result<std::string> GenerateCii(const domain::Invoice& invoice, const domain::School& school,
                                 const Options& options);
+
+// What the school's settings lack for an e-invoice of this profile (the school checks of
+// GenerateCii, with the school's contact_name as the seller contact), named by the settings'
+// fields ("phone", "address.zip", "contact_name"). Empty when nothing is missing.
+std::vector<FieldError> MissingSchoolData(const domain::School& school, Profile profile);
 
 // UN/ECE Recommendation 20 unit code for the product's free-text units ("Stunde" -> HUR, ...);
 // C62 ("one") for anything unknown, which is always valid.

@@ -38,7 +38,7 @@ tl::unexpected<Error> Propagate(const Result<T>& r) {
 // ---------------------------------------------------------------- schools
 constexpr const char* kSchoolColumns =
     "id, name, street, zip, city, country, email, phone, tax_number, vat_id, iban, bic, "
-    "bank_name, tax_mode, invoice_number_format, payment_term_days, price_entry";
+    "bank_name, tax_mode, invoice_number_format, payment_term_days, price_entry, contact_name";
 
 domain::School SchoolFromRow(const Row& r) {
   domain::School s;
@@ -56,6 +56,7 @@ domain::School SchoolFromRow(const Row& r) {
   s.invoice_number_format = r.Text(14);
   s.payment_term_days = static_cast<int>(r.Int(15));
   s.price_entry = domain::ParsePriceEntry(r.Text(16)).value_or(domain::PriceEntry::kNet);
+  s.contact_name = r.Text(17);
   return s;
 }
 
@@ -67,14 +68,15 @@ class SqlSchools final : public app::SchoolRepository {
         c_,
         "INSERT INTO schools (name, street, zip, city, country, email, phone, tax_number, vat_id, "
         "iban, bic, bank_name, tax_mode, invoice_number_format, payment_term_days, price_entry, "
-        "created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) "
-        "RETURNING id",
+        "created_at, contact_name) VALUES "
+        "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING id",
         {s.name, s.address.street, s.address.zip, s.address.city, s.address.country, s.email,
          s.phone, s.tax_number, s.vat_id, s.iban, s.bic, s.bank_name, domain::ToString(s.tax_mode),
          s.invoice_number_format, std::int64_t{s.payment_term_days},
          domain::ToString(s.price_entry),
          Millis(std::chrono::time_point_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now()))});
+             std::chrono::system_clock::now())),
+         s.contact_name});
     if (!row) return Propagate(row);
     return (*row)->Int(0);
   }
@@ -89,11 +91,12 @@ class SqlSchools final : public app::SchoolRepository {
     auto n = c_.Exec(
         "UPDATE schools SET name=$2, street=$3, zip=$4, city=$5, country=$6, email=$7, phone=$8, "
         "tax_number=$9, vat_id=$10, iban=$11, bic=$12, bank_name=$13, tax_mode=$14, "
-        "invoice_number_format=$15, payment_term_days=$16, price_entry=$17 WHERE id=$1",
+        "invoice_number_format=$15, payment_term_days=$16, price_entry=$17, contact_name=$18 "
+        "WHERE id=$1",
         {s.id, s.name, s.address.street, s.address.zip, s.address.city, s.address.country, s.email,
          s.phone, s.tax_number, s.vat_id, s.iban, s.bic, s.bank_name, domain::ToString(s.tax_mode),
          s.invoice_number_format, std::int64_t{s.payment_term_days},
-         domain::ToString(s.price_entry)});
+         domain::ToString(s.price_entry), s.contact_name});
     if (!n) return Propagate(n);
     if (*n == 0) return NotFound("Die Hundeschule wurde nicht gefunden.");
     return {};
@@ -204,7 +207,7 @@ class SqlSessions final : public app::SessionRepository {
 constexpr const char* kCustomerColumns =
     "id, school_id, customer_number, kind, salutation, first_name, last_name, company_name, "
     "contact_person, street, zip, city, country, email, phone, notes, version, created_at, "
-    "updated_at";
+    "updated_at, e_invoice, public_authority, buyer_reference, vat_id";
 
 domain::Customer CustomerFromRow(const Row& r) {
   domain::Customer c;
@@ -224,6 +227,10 @@ domain::Customer CustomerFromRow(const Row& r) {
   c.version = r.Int(16);
   c.created_at = FromMillis(r.Int(17));
   c.updated_at = FromMillis(r.Int(18));
+  c.e_invoice = domain::ParseEInvoiceKind(r.Text(19)).value_or(domain::EInvoiceKind::kNone);
+  c.public_authority = r.Int(20) != 0;
+  c.buyer_reference = r.Text(21);
+  c.vat_id = r.Text(22);
   return c;
 }
 
@@ -246,12 +253,31 @@ class SqlCustomers final : public app::CustomerRepository {
         c_,
         "INSERT INTO customers (school_id, customer_number, kind, salutation, first_name, "
         "last_name, company_name, contact_person, street, zip, city, country, email, phone, notes, "
-        "version, created_at, updated_at) VALUES "
-        "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING id",
-        {c.school_id, c.customer_number, domain::ToString(c.kind), c.salutation, c.first_name,
-         c.last_name, c.company_name, c.contact_person, c.address.street, c.address.zip,
-         c.address.city, c.address.country, c.email, c.phone, c.notes, c.version,
-         Millis(c.created_at), Millis(c.updated_at)});
+        "version, created_at, updated_at, e_invoice, public_authority, buyer_reference, vat_id) "
+        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22) "
+        "RETURNING id",
+        {c.school_id,
+         c.customer_number,
+         domain::ToString(c.kind),
+         c.salutation,
+         c.first_name,
+         c.last_name,
+         c.company_name,
+         c.contact_person,
+         c.address.street,
+         c.address.zip,
+         c.address.city,
+         c.address.country,
+         c.email,
+         c.phone,
+         c.notes,
+         c.version,
+         Millis(c.created_at),
+         Millis(c.updated_at),
+         domain::ToString(c.e_invoice),
+         std::int64_t{c.public_authority ? 1 : 0},
+         c.buyer_reference,
+         c.vat_id});
     if (!row) return Propagate(row);
     c.id = (*row)->Int(0);
     if (auto st = WriteDogs(c); !st) return tl::unexpected(st.error());
@@ -307,11 +333,29 @@ class SqlCustomers final : public app::CustomerRepository {
         c_,
         "UPDATE customers SET kind=$3, salutation=$4, first_name=$5, last_name=$6, "
         "company_name=$7, contact_person=$8, street=$9, zip=$10, city=$11, country=$12, "
-        "email=$13, phone=$14, notes=$15, version = version + 1, updated_at=$16 "
+        "email=$13, phone=$14, notes=$15, version = version + 1, updated_at=$16, e_invoice=$17, "
+        "public_authority=$18, buyer_reference=$19, vat_id=$20 "
         "WHERE school_id = $1 AND id = $2 RETURNING version",
-        {c.school_id, c.id, domain::ToString(c.kind), c.salutation, c.first_name, c.last_name,
-         c.company_name, c.contact_person, c.address.street, c.address.zip, c.address.city,
-         c.address.country, c.email, c.phone, c.notes, Millis(c.updated_at)});
+        {c.school_id,
+         c.id,
+         domain::ToString(c.kind),
+         c.salutation,
+         c.first_name,
+         c.last_name,
+         c.company_name,
+         c.contact_person,
+         c.address.street,
+         c.address.zip,
+         c.address.city,
+         c.address.country,
+         c.email,
+         c.phone,
+         c.notes,
+         Millis(c.updated_at),
+         domain::ToString(c.e_invoice),
+         std::int64_t{c.public_authority ? 1 : 0},
+         c.buyer_reference,
+         c.vat_id});
     if (!row) return Propagate(row);
     if (!*row) return NotFound("Der Kunde wurde nicht gefunden.");
     domain::Customer out = c;
@@ -366,7 +410,7 @@ constexpr const char* kInvoiceColumns =
     "cancels_invoice_number, cancelled_by_invoice_id, customer_name, customer_contact_person, "
     "customer_street, customer_zip, customer_city, customer_country, customer_email, "
     "customer_number, customer_version_at_finalize, pdf_sha256, created_at, updated_at, "
-    "finalized_at";
+    "finalized_at, customer_e_invoice, customer_buyer_reference, customer_vat_id";
 
 domain::Invoice InvoiceFromRow(const Row& r) {
   domain::Invoice inv;
@@ -397,6 +441,10 @@ domain::Invoice InvoiceFromRow(const Row& r) {
   inv.created_at = FromMillis(r.Int(26));
   inv.updated_at = FromMillis(r.Int(27));
   if (auto f = r.OptInt(28)) inv.finalized_at = FromMillis(*f);
+  inv.customer_snapshot.e_invoice =
+      domain::ParseEInvoiceKind(r.Text(29)).value_or(domain::EInvoiceKind::kNone);
+  inv.customer_snapshot.buyer_reference = r.Text(30);
+  inv.customer_snapshot.vat_id = r.Text(31);
   return inv;
 }
 
@@ -546,7 +594,8 @@ class SqlInvoices final : public app::InvoiceRepository {
         "net_cents=$6, tax_cents=$7, gross_cents=$8, customer_name=$9, "
         "customer_contact_person=$10, customer_street=$11, customer_zip=$12, customer_city=$13, "
         "customer_country=$14, customer_email=$15, customer_number=$16, "
-        "customer_version_at_finalize=$17, pdf_sha256=$18, updated_at=$19, finalized_at=$20 "
+        "customer_version_at_finalize=$17, pdf_sha256=$18, updated_at=$19, finalized_at=$20, "
+        "customer_e_invoice=$21, customer_buyer_reference=$22, customer_vat_id=$23 "
         "WHERE school_id=$1 AND id=$2 AND status='draft'",
         FinalizedParams(inv));
     if (!n) return Propagate(n);
@@ -597,6 +646,25 @@ class SqlInvoices final : public app::InvoiceRepository {
     return std::optional<std::string>{(*row)->Text(0)};
   }
 
+  Status SaveXRechnung(std::int64_t id, const std::string& xml) override {
+    auto n = c_.Exec("UPDATE invoice_documents SET xrechnung_xml = $2 WHERE invoice_id = $1",
+                     {id, sql::Blob{xml}});
+    if (!n) return Propagate(n);
+    if (*n == 0) return Internal("invoice without document");
+    return {};
+  }
+
+  Result<std::optional<std::string>> GetXRechnung(std::int64_t school_id,
+                                                  std::int64_t id) override {
+    auto row = sql::QueryOne(c_,
+                             "SELECT d.xrechnung_xml FROM invoice_documents d JOIN invoices i ON "
+                             "i.id = d.invoice_id WHERE i.school_id = $1 AND i.id = $2",
+                             {school_id, id});
+    if (!row) return Propagate(row);
+    if (!*row || (*row)->IsNull(0)) return std::optional<std::string>{};
+    return std::optional<std::string>{(*row)->Text(0)};
+  }
+
  private:
   std::vector<Value> FinalizedParams(const domain::Invoice& inv) {
     const auto& s = inv.customer_snapshot;
@@ -619,7 +687,10 @@ class SqlInvoices final : public app::InvoiceRepository {
             inv.customer_version_at_finalize,
             inv.pdf_sha256,
             Millis(inv.updated_at),
-            inv.finalized_at ? Value{Millis(*inv.finalized_at)} : Value{nullptr}};
+            inv.finalized_at ? Value{Millis(*inv.finalized_at)} : Value{nullptr},
+            domain::ToString(s.e_invoice),
+            s.buyer_reference,
+            s.vat_id};
   }
   Status WriteLines(std::int64_t id, const std::vector<domain::InvoiceLine>& lines) {
     auto del = c_.Exec("DELETE FROM invoice_lines WHERE invoice_id = $1", {id});

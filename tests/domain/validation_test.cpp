@@ -248,3 +248,49 @@ TEST(Receipts, SplitGrossUsesTheInvoiceRule) {
 
 }  // namespace
 }  // namespace hs::domain
+
+namespace hs::domain {
+namespace {
+
+TEST(Validation, LeitwegIdNeedsItsShapeAndModulo97Check) {
+  // Published examples (XRechnung test suite, the Bund's test IDs) pass ISO/IEC 7064 MOD 97-10.
+  for (const char* id : {"04011000-1234512345-06", "991-33333TEST-33", "04011000-12345-03",
+                         "992-90009-96", "04011000-12345ABCXYZ-86", "991-33333test-33"}) {
+    EXPECT_TRUE(IsValidLeitwegId(id)) << id;
+  }
+  for (const char* id :
+       {"04011000-1234512345-07", "04011000-1234512345", "0-12345-03", "04011000--03",
+        "04011000-12 45-03", "1234567890123-1-00", "04011000-12345-3", "", "-"}) {
+    EXPECT_FALSE(IsValidLeitwegId(id)) << id;
+  }
+}
+
+TEST(Validation, VatIdIsCountryCodeAndNumber) {
+  EXPECT_TRUE(IsValidVatId("DE123456789"));
+  EXPECT_TRUE(IsValidVatId("ATU12345678"));
+  EXPECT_FALSE(IsValidVatId("DE12345678"));
+  EXPECT_FALSE(IsValidVatId("DE1234567890"));
+  EXPECT_FALSE(IsValidVatId("de123456789"));
+  EXPECT_FALSE(IsValidVatId("123456789"));
+}
+
+TEST(CustomerValidation, AnAuthorityNeedsXRechnungAndALeitwegId) {
+  Customer c;
+  c.kind = CustomerKind::kCompany;
+  c.company_name = "Stadt Musterhausen";
+  c.email = "rechnung@musterhausen.example";
+  c.public_authority = true;
+  c.e_invoice = EInvoiceKind::kZugferd;
+  const auto st = ValidateCustomer(c);
+  EXPECT_TRUE(HasField(st, "e_invoice"));
+  EXPECT_TRUE(HasField(st, "buyer_reference"));
+  c.e_invoice = EInvoiceKind::kXRechnung;
+  c.buyer_reference = "04011000-1234512345-06";
+  EXPECT_TRUE(ValidateCustomer(c));
+  c.kind = CustomerKind::kPerson;
+  c.last_name = "Amt";
+  EXPECT_TRUE(HasField(ValidateCustomer(c), "kind"));
+}
+
+}  // namespace
+}  // namespace hs::domain

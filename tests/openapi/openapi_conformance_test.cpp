@@ -1049,6 +1049,33 @@ TEST_F(OpenApiConformance, HappyPathsOfEveryDocumentedOperationConform) {
         << "no answer carried a receipt with sevdesk status " << status;
   }
 
+  // An authority's invoice: issued as XRechnung, its XML beside the PDF.
+  Reply contact = Send({.method = "PATCH",
+                        .path = "/api/v1/settings/school",
+                        .json = Json{{"contact_name", "Erika Pfote"},
+                                     {"phone", "+49 30 1234567"},
+                                     {"email", "info@pfote.example"}}});
+  ASSERT_EQ(contact.status, 200) << Describe(contact);
+  EXPECT_TRUE(contact.json["e_invoice_missing"]["xrechnung"].empty()) << Describe(contact);
+  Json authority = CreateCustomer(
+      {{"kind", "company"},
+       {"company_name", "Stadt Musterhausen"},
+       {"email", "rechnung@musterhausen.example"},
+       {"address", {{"street", "Rathausplatz 1"}, {"zip", "12345"}, {"city", "Musterhausen"}}},
+       {"public_authority", true},
+       {"e_invoice", "xrechnung"},
+       {"buyer_reference", "04011000-1234512345-06"},
+       {"vat_id", "DE987654321"}});
+  Json authority_draft = CreateDraft(authority["id"]);
+  Reply issued =
+      Send({.method = "POST", .path = "/api/v1/invoices/{id}/finalize", .id = Id(authority_draft)});
+  ASSERT_EQ(issued.status, 200) << Describe(issued);
+  EXPECT_EQ(issued.json["e_invoice"], "xrechnung");
+  Reply xml =
+      Send({.method = "GET", .path = "/api/v1/invoices/{id}/xrechnung", .id = Id(issued.json)});
+  EXPECT_EQ(xml.status, 200) << Describe(xml);
+  EXPECT_EQ(xml.body.rfind("<?xml", 0), 0u) << xml.body.substr(0, 200);
+
   Json lonely = CreateCustomer({{"kind", "person"}, {"last_name", "Ohne Rechnung"}});
   EXPECT_EQ(Send({.method = "DELETE", .path = "/api/v1/customers/{id}", .id = Id(lonely)}).status,
             204);

@@ -481,6 +481,57 @@ TEST_P(RepositoryContract, BlobsAndTextRoundTripByteExact) {
   EXPECT_EQ(file->content, pdf);
 }
 
+// The e-invoice fields (issue 17): the customer's, the school's contact name, the snapshot
+// frozen at finalization and the XRechnung XML beside the PDF.
+TEST_P(RepositoryContract, EInvoiceFieldsAndTheXRechnungRoundTrip) {
+  auto uow = db_->Begin(app::TxKind::kWrite);
+  auto school = (*uow)->Schools().Get(school_a_);
+  ASSERT_TRUE(school);
+  school->contact_name = "Erika Pfote";
+  ASSERT_TRUE((*uow)->Schools().Update(*school));
+  domain::Customer c = NewCustomer(school_a_, "Amt");
+  c.e_invoice = domain::EInvoiceKind::kXRechnung;
+  c.public_authority = true;
+  c.buyer_reference = "04011000-1234512345-06";
+  c.vat_id = "DE123456789";
+  auto customer = (*uow)->Customers().Create(c);
+  ASSERT_TRUE(customer) << customer.error().message;
+  domain::Invoice inv;
+  inv.school_id = school_a_;
+  inv.customer_id = customer->id;
+  inv.invoice_date = *ParseIsoDate("2026-03-01");
+  inv.lines = {{"Kurs", 1000, "Kurs", 5000, 19}};
+  auto id = (*uow)->Invoices().CreateDraft(inv);
+  ASSERT_TRUE(id) << id.error().message;
+  inv.id = *id;
+  inv.status = domain::InvoiceStatus::kFinalized;
+  inv.number = "RE-2026-0001";
+  inv.customer_snapshot = {
+      "Amt",   "", {}, "a@amt.example", 1, domain::EInvoiceKind::kXRechnung, c.buyer_reference,
+      c.vat_id};
+  ASSERT_TRUE((*uow)->Invoices().SaveFinalized(inv, "%PDF-1.4"));
+  EXPECT_FALSE(*(*uow)->Invoices().GetXRechnung(school_a_, inv.id));
+  const std::string xml = "<?xml version=\"1.0\"?><a>Größe ÄÖÜ</a>";
+  ASSERT_TRUE((*uow)->Invoices().SaveXRechnung(inv.id, xml));
+  ASSERT_TRUE((*uow)->Commit());
+
+  auto read = db_->Begin(app::TxKind::kRead);
+  EXPECT_EQ((*read)->Schools().Get(school_a_)->contact_name, "Erika Pfote");
+  auto got = (*read)->Customers().Get(school_a_, customer->id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->e_invoice, domain::EInvoiceKind::kXRechnung);
+  EXPECT_TRUE(got->public_authority);
+  EXPECT_EQ(got->buyer_reference, c.buyer_reference);
+  EXPECT_EQ(got->vat_id, "DE123456789");
+  auto stored = (*read)->Invoices().Get(school_a_, inv.id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->customer_snapshot.e_invoice, domain::EInvoiceKind::kXRechnung);
+  EXPECT_EQ(stored->customer_snapshot.buyer_reference, c.buyer_reference);
+  EXPECT_EQ(stored->customer_snapshot.vat_id, "DE123456789");
+  EXPECT_EQ(*(*read)->Invoices().GetXRechnung(school_a_, inv.id), xml);
+  EXPECT_FALSE(*(*read)->Invoices().GetXRechnung(school_b_, inv.id));  // other school: none
+}
+
 // A driver's error carries German text only; SQL and the driver's words go to the log (issue 13).
 TEST_P(RepositoryContract, DriverErrorsCarryGermanTextAndNoSql) {
   std::int64_t user_id = 0;

@@ -47,6 +47,7 @@ class Handlers {
   Response FinalizeInvoice(const Request& req, const app::Principal& p);
   Response CancelInvoice(const Request& req, const app::Principal& p);
   Response InvoicePdf(const Request& req, const app::Principal& p);
+  Response InvoiceXRechnung(const Request& req, const app::Principal& p);
   // receipt_handlers.cpp
   Response ListReceipts(const Request& req, const app::Principal& p);
   Response UploadExpense(const Request& req, const app::Principal& p);

@@ -23,6 +23,8 @@ std::span<const Route> InvoiceRoutes() {
        "Cancel a finalized invoice"},
       {"GET", "/api/v1/invoices/{id}/pdf", Access::kSession, &Handlers::InvoicePdf,
        "The PDF of a finalized or cancelled invoice"},
+      {"GET", "/api/v1/invoices/{id}/xrechnung", Access::kSession, &Handlers::InvoiceXRechnung,
+       "The XRechnung XML of an invoice issued as XRechnung"},
   };
   return kRoutes;
 }
@@ -100,6 +102,25 @@ Response Handlers::InvoicePdf(const Request& req, const app::Principal& p) {
   auto pdf = s_.invoices.GetPdf(p.school_id, *id);
   if (!pdf) return ErrorResponse(pdf.error());
   return FileDownload(std::move(*pdf), "rechnung-" + std::to_string(*id) + ".pdf");
+}
+
+}  // namespace hs::http::api
+
+namespace hs::http::api {
+
+Response Handlers::InvoiceXRechnung(const Request& req, const app::Principal& p) {
+  auto id = ParseId(req.PathParam("id"));
+  if (!id) return NotFoundResponse();
+  auto inv = s_.invoices.Get(p.school_id, *id);
+  if (!inv) return ErrorResponse(inv.error());
+  auto xml = s_.invoices.GetXRechnung(p.school_id, *id);
+  if (!xml) return ErrorResponse(xml.error());
+  // Always an attachment: XML shown inline could be styled or scripted by the browser.
+  Response res = Response::Text(200, std::move(*xml), "application/xml");
+  res.AddHeader("Content-Disposition",
+                ContentDisposition(true, inv->number.value_or("rechnung") + "-xrechnung.xml"));
+  res.AddHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox");
+  return res;
 }
 
 }  // namespace hs::http::api

@@ -4,6 +4,7 @@
 
 #include "core/money.hpp"
 #include "core/text.hpp"
+#include "einvoice/cii.hpp"
 
 namespace hs::http::api {
 
@@ -161,12 +162,26 @@ void ReadAddress(ObjectReader& r, domain::Address& address) {
 }
 }  // namespace
 
+namespace {
+Json FieldErrorsJson(const std::vector<FieldError>& errors) {
+  Json out = Json::array();
+  for (const auto& e : errors) out.push_back({{"field", e.field}, {"message", e.message}});
+  return out;
+}
+}  // namespace
+
 Json ToJson(const domain::School& s) {
+  // What the settings lack for each e-invoice kind, so the settings page can say so.
+  const Json missing = {
+      {"zugferd", FieldErrorsJson(einvoice::MissingSchoolData(s, einvoice::Profile::kEn16931))},
+      {"xrechnung",
+       FieldErrorsJson(einvoice::MissingSchoolData(s, einvoice::Profile::kXRechnung))}};
   return {{"id", s.id},
           {"name", s.name},
           {"address", AddressJson(s.address)},
           {"email", s.email},
           {"phone", s.phone},
+          {"contact_name", s.contact_name},
           {"tax_number", s.tax_number},
           {"vat_id", s.vat_id},
           {"iban", s.iban},
@@ -175,7 +190,8 @@ Json ToJson(const domain::School& s) {
           {"tax_mode", domain::ToString(s.tax_mode)},
           {"invoice_number_format", s.invoice_number_format},
           {"payment_term_days", s.payment_term_days},
-          {"price_entry", domain::ToString(s.price_entry)}};
+          {"price_entry", domain::ToString(s.price_entry)},
+          {"e_invoice_missing", missing}};
 }
 
 Json ToJson(const domain::Customer& c) {
@@ -195,6 +211,10 @@ Json ToJson(const domain::Customer& c) {
           {"phone", c.phone},
           {"dogs", dogs},
           {"notes", c.notes},
+          {"e_invoice", domain::ToString(c.e_invoice)},
+          {"public_authority", c.public_authority},
+          {"buyer_reference", c.buyer_reference},
+          {"vat_id", c.vat_id},
           {"version", c.version},
           {"created_at", FormatIsoInstant(c.created_at)},
           {"updated_at", FormatIsoInstant(c.updated_at)}};
@@ -245,13 +265,21 @@ Json ToJson(const domain::Invoice& inv) {
                        {"contact_person", s.contact_person},
                        {"address", AddressJson(s.address)},
                        {"email", s.email},
-                       {"customer_number", s.customer_number}};
+                       {"customer_number", s.customer_number},
+                       {"buyer_reference", s.buyer_reference},
+                       {"vat_id", s.vat_id}};
     out["pdf_sha256"] = inv.pdf_sha256;
     out["pdf_url"] = "/api/v1/invoices/" + std::to_string(inv.id) + "/pdf";
+    out["e_invoice"] = domain::ToString(s.e_invoice);
+    out["xrechnung_url"] = s.e_invoice == domain::EInvoiceKind::kXRechnung
+                               ? Json("/api/v1/invoices/" + std::to_string(inv.id) + "/xrechnung")
+                               : Json(nullptr);
   } else {
     out["customer"] = nullptr;
     out["pdf_sha256"] = nullptr;
     out["pdf_url"] = nullptr;
+    out["e_invoice"] = nullptr;
+    out["xrechnung_url"] = nullptr;
   }
   return out;
 }
@@ -338,6 +366,28 @@ Json ErrorToJson(const hs::Error& e) {
           {"details", details}};
 }
 
+namespace {
+// The e-invoice fields; the VAT id is stored compact and in capitals, the way it is checked.
+void ReadCustomerEInvoice(ObjectReader& r, domain::Customer& c) {
+  if (auto v = r.String("e_invoice")) {
+    if (auto k = domain::ParseEInvoiceKind(v->empty() ? "none" : *v)) {
+      c.e_invoice = *k;
+    } else {
+      r.Error("e_invoice", "Erlaubt: none, zugferd oder xrechnung.");
+    }
+  }
+  if (auto v = r.Bool("public_authority")) c.public_authority = *v;
+  if (auto v = r.String("buyer_reference")) c.buyer_reference = *v;
+  if (auto v = r.String("vat_id")) {
+    std::string compact;
+    for (char ch : *v) {
+      if (ch != ' ') compact += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+    c.vat_id = compact;
+  }
+}
+}  // namespace
+
 Status ApplyCustomer(const Json& body, domain::Customer& c, bool creating) {
   std::vector<FieldError> errors;
   ObjectReader r(body, "", errors,
@@ -359,6 +409,7 @@ Status ApplyCustomer(const Json& body, domain::Customer& c, bool creating) {
   if (auto v = r.String("email")) c.email = ToLowerAscii(*v);
   if (auto v = r.String("phone")) c.phone = *v;
   if (auto v = r.String("notes")) c.notes = *v;
+  ReadCustomerEInvoice(r, c);
   ReadAddress(r, c.address);
   if (const Json* dogs = r.Array("dogs")) {
     c.dogs.clear();
@@ -420,7 +471,7 @@ Status ApplyInvoice(const Json& body, domain::Invoice& inv, bool creating) {
                  {"id", "kind", "status", "number", "vat_groups", "total_net_cents",
                   "total_tax_cents", "total_gross_cents", "customer", "cancels_invoice_id",
                   "cancels_invoice_number", "cancelled_by_invoice_id", "created_at", "updated_at",
-                  "finalized_at", "pdf_sha256", "pdf_url"});
+                  "finalized_at", "pdf_sha256", "pdf_url", "e_invoice", "xrechnung_url"});
   if (auto v = r.Int("customer_id")) {
     inv.customer_id = *v;
   } else if (creating && !r.Has("customer_id")) {
@@ -469,11 +520,12 @@ Status ApplyInvoice(const Json& body, domain::Invoice& inv, bool creating) {
 
 Status ApplySchool(const Json& body, domain::School& s) {
   std::vector<FieldError> errors;
-  ObjectReader r(body, "", errors, {"id"});
+  ObjectReader r(body, "", errors, {"id", "e_invoice_missing"});
   if (auto v = r.String("name")) s.name = *v;
   ReadAddress(r, s.address);
   if (auto v = r.String("email")) s.email = *v;
   if (auto v = r.String("phone")) s.phone = *v;
+  if (auto v = r.String("contact_name")) s.contact_name = *v;
   if (auto v = r.String("tax_number")) s.tax_number = *v;
   if (auto v = r.String("vat_id")) s.vat_id = *v;
   // IBAN and BIC are stored compact and in capitals, the way they are checked and printed.

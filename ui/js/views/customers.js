@@ -69,6 +69,31 @@ export async function renderCustomers(main, ctx) {
   await load();
 }
 
+const E_INVOICE_OPTIONS = [['none', 'Keine (normales PDF)'], ['zugferd', 'ZUGFeRD (PDF mit eingebetteten Daten)'], ['xrechnung', 'XRechnung (XML, für Behörden)']];
+
+// The "E-Rechnung" card: kind, authority flag, Leitweg-ID / buyer reference and VAT id, with the
+// hints the issue asks for (who must receive e-invoices, who is exempt).
+function eInvoiceCard(c) {
+  const authorityId = 'f-public-authority';
+  const authority = h('div', { class: 'field checkbox-field wide' },
+    h('label', { class: 'checkbox', for: authorityId },
+      h('input', { type: 'checkbox', id: authorityId, name: 'public_authority', 'data-field': 'public_authority', checked: !!c.public_authority, 'aria-describedby': `${authorityId}-hint` }),
+      h('span', {}, 'Öffentliche Auftraggeberin (Behörde)')),
+    h('p', { class: 'hint', id: `${authorityId}-hint` }, 'Behörden erhalten Rechnungen nur als XRechnung mit ihrer Leitweg-ID.'));
+  const suggestion = h('p', { class: 'hint', id: 'e-invoice-suggestion', 'aria-live': 'polite' });
+  return {
+    suggestion,
+    card: h('section', { class: 'card', id: 'e-invoice-card' }, h('h2', {}, 'E-Rechnung'),
+      h('p', { class: 'muted' }, 'Rechnungen über 250 € an Unternehmen müssen ab 2027 (bei mehr als 800.000 € Vorjahresumsatz) bzw. ab 2028 als E-Rechnung gestellt werden. Privatkunden und Kleinunternehmer sind davon ausgenommen.'),
+      h('div', { class: 'grid' },
+        authority,
+        field({ label: 'E-Rechnung', name: 'e_invoice', type: 'select', value: c.e_invoice || 'none', attrs: { options: E_INVOICE_OPTIONS } }),
+        field({ label: 'Leitweg-ID / Käuferreferenz', name: 'buyer_reference', value: c.buyer_reference || '', hint: 'Für Behörden die Leitweg-ID, z. B. 04011000-1234512345-06.', attrs: { autocomplete: 'off' } }),
+        field({ label: 'USt-IdNr. des Kunden', name: 'vat_id', value: c.vat_id || '', hint: 'z. B. DE123456789', attrs: { autocomplete: 'off', maxlength: 20 } })),
+      suggestion),
+  };
+}
+
 function dogRow(dog, index, onRemove) {
   return h('div', { class: 'dog-row', dataset: { index } },
     field({ label: 'Name des Hundes', name: `dogs[${index}].name`, value: dog.name, attrs: { autocomplete: 'off' } }),
@@ -81,6 +106,7 @@ export async function renderCustomerForm(main, ctx) {
   let c = {
     kind: 'person', salutation: '', first_name: '', last_name: '', company_name: '', contact_person: '',
     address: { street: '', zip: '', city: '', country: 'DE' }, email: '', phone: '', dogs: [], notes: '',
+    e_invoice: 'none', public_authority: false, buyer_reference: '', vat_id: '',
   };
   if (!isNew) c = await api.get(`/customers/${ctx.params[0]}`);
   if (!ctx.alive()) return;
@@ -116,6 +142,7 @@ export async function renderCustomerForm(main, ctx) {
   const addDog = h('button', { type: 'button', class: 'btn btn-small', onclick: () => { readDogs(); dogs.push({ name: '', breed: '' }); renderDogs(true); } }, icon('plus'), 'Hund hinzufügen');
   renderDogs();
 
+  const eInvoice = eInvoiceCard(c);
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Speichern');
   const form = h('form', { class: 'form', novalidate: true },
     alert,
@@ -130,6 +157,7 @@ export async function renderCustomerForm(main, ctx) {
       h('div', { class: 'grid' },
         field({ label: 'E-Mail-Adresse', name: 'email', type: 'email', value: c.email, attrs: { autocomplete: 'off' } }),
         field({ label: 'Telefon', name: 'phone', type: 'tel', value: c.phone, attrs: { autocomplete: 'off' } }))),
+    eInvoice.card,
     h('section', { class: 'card' }, h('h2', {}, 'Hunde'), dogsList, addDog),
     h('section', { class: 'card' }, h('h2', {}, 'Notizen'),
       field({ label: 'Notizen', name: 'notes', type: 'textarea', value: c.notes, wide: true })),
@@ -138,12 +166,31 @@ export async function renderCustomerForm(main, ctx) {
       h('a', { class: 'btn', href: '#/kunden' }, 'Abbrechen'),
       !isNew ? h('button', { type: 'button', class: 'btn btn-ghost btn-danger-text', onclick: remove }, icon('trash'), 'Kunde löschen') : null));
 
+  const eInvoiceSelect = form.querySelector('[data-field="e_invoice"]');
+  const authorityBox = form.querySelector('[data-field="public_authority"]');
+  // Suggests, never sets: ZUGFeRD for companies, XRechnung for authorities.
+  function syncEInvoice() {
+    const kind = form.querySelector(`input[name="${kindName}"]:checked`).value;
+    if (authorityBox.checked && eInvoiceSelect.value !== 'xrechnung') {
+      eInvoice.suggestion.textContent = 'Behörden brauchen eine XRechnung und eine Leitweg-ID.';
+    } else if (!authorityBox.checked && kind === 'company' && eInvoiceSelect.value === 'none') {
+      eInvoice.suggestion.textContent = 'Empfehlung für Firmen: ZUGFeRD – ein lesbares PDF mit den Rechnungsdaten für die Buchhaltung.';
+    } else {
+      eInvoice.suggestion.textContent = '';
+    }
+  }
   function syncKind() {
     const kind = form.querySelector(`input[name="${kindName}"]:checked`).value;
     personFields.hidden = kind !== 'person';
     companyFields.hidden = kind !== 'company';
+    syncEInvoice();
   }
   form.querySelectorAll(`input[name="${kindName}"]`).forEach((r) => r.addEventListener('change', syncKind));
+  eInvoiceSelect.addEventListener('change', syncEInvoice);
+  authorityBox.addEventListener('change', () => {
+    if (authorityBox.checked) eInvoiceSelect.value = 'xrechnung';
+    syncEInvoice();
+  });
   syncKind();
 
   async function remove() {
@@ -167,6 +214,8 @@ export async function renderCustomerForm(main, ctx) {
       company_name: v('company_name'), contact_person: v('contact_person'),
       address: { street: v('address.street'), zip: v('address.zip'), city: v('address.city'), country: v('address.country') || 'DE' },
       email: v('email'), phone: v('phone'), notes: v('notes'),
+      e_invoice: eInvoiceSelect.value, public_authority: authorityBox.checked,
+      buyer_reference: v('buyer_reference'), vat_id: v('vat_id'),
       dogs: dogs.filter((d) => d.name || d.breed),
     };
     await working(submit, 'Speichern …', async () => {

@@ -105,6 +105,7 @@ async function renderInvoiceView(main, ctx, inv) {
   const alertSlot = h('div');
   const actions = h('div', { class: 'form-actions' },
     h('a', { class: 'btn btn-primary', href: inv.pdf_url, target: '_blank', rel: 'noopener', 'data-testid': 'open-pdf' }, icon('file'), 'PDF öffnen'),
+    inv.xrechnung_url ? h('a', { class: 'btn', href: inv.xrechnung_url, download: '', 'data-testid': 'download-xrechnung' }, icon('file'), 'XRechnung (XML) herunterladen') : null,
     h('a', { class: 'btn', href: `#/belege?type=income&q=${encodeURIComponent(inv.number)}` }, 'Beleg und Sevdesk-Status'));
   if (inv.status === 'finalized' && inv.kind !== 'cancellation') {
     const cancelBtn = h('button', { type: 'button', class: 'btn btn-danger' }, 'Stornieren');

@@ -19,8 +19,11 @@ export async function renderSchoolSettings(main, ctx) {
       h('span', {}, h('strong', {}, 'Regelbesteuerung'), h('span', { class: 'sub' }, 'Rechnungen mit Umsatzsteuer (19 % oder 7 %)'))),
     h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'tax_mode', value: 'kleinunternehmer', checked: s.tax_mode === 'kleinunternehmer' }),
       h('span', {}, h('strong', {}, 'Kleinunternehmer'), h('span', { class: 'sub' }, 'Keine Umsatzsteuer nach § 19 UStG'))));
+  const readiness = h('section', { class: 'card', id: 'e-invoice-readiness', 'aria-live': 'polite' });
+  showReadiness(readiness, s.e_invoice_missing);
   const form = h('form', { class: 'form', novalidate: true },
     alert,
+    readiness,
     h('section', { class: 'card' }, h('h2', {}, 'Hundeschule'),
       h('div', { class: 'grid' },
         field({ label: 'Name der Hundeschule', name: 'name', value: s.name, required: true, wide: true }),
@@ -29,7 +32,8 @@ export async function renderSchoolSettings(main, ctx) {
         field({ label: 'Ort', name: 'address.city', value: s.address.city, attrs: { autocomplete: 'address-level2' } }),
         field({ label: 'Land', name: 'address.country', value: s.address.country || 'DE', hint: 'Ländercode, z. B. DE', attrs: { maxlength: 2, class: 'w-country' } }),
         field({ label: 'E-Mail-Adresse', name: 'email', type: 'email', value: s.email }),
-        field({ label: 'Telefon', name: 'phone', type: 'tel', value: s.phone }))),
+        field({ label: 'Telefon', name: 'phone', type: 'tel', value: s.phone }),
+        field({ label: 'Ansprechpartner', name: 'contact_name', value: s.contact_name || '', hint: 'Name der Ansprechperson auf E-Rechnungen (für XRechnung erforderlich)', attrs: { autocomplete: 'name' } }))),
     h('section', { class: 'card' }, h('h2', {}, 'Steuern'),
       taxMode,
       h('div', { class: 'grid' },
@@ -55,7 +59,7 @@ export async function renderSchoolSettings(main, ctx) {
     const body = {
       name: v('name'),
       address: { street: v('address.street'), zip: v('address.zip'), city: v('address.city'), country: v('address.country') || 'DE' },
-      email: v('email'), phone: v('phone'), tax_number: v('tax_number'), vat_id: v('vat_id'),
+      email: v('email'), phone: v('phone'), contact_name: v('contact_name'), tax_number: v('tax_number'), vat_id: v('vat_id'),
       iban: v('iban'), bic: v('bic'), bank_name: v('bank_name'),
       tax_mode: form.querySelector('input[name="tax_mode"]:checked').value,
       invoice_number_format: v('invoice_number_format'),
@@ -68,6 +72,7 @@ export async function renderSchoolSettings(main, ctx) {
         ctx.setSchoolName(saved.name);
         if (ctx.session.school) ctx.session.school.tax_mode = saved.tax_mode;
         form.querySelector('[data-field="iban"]').value = formatIban(saved.iban);
+        showReadiness(readiness, saved.e_invoice_missing);
         toast('Einstellungen gespeichert.');
       } catch (err) {
         showErrors(form, err);
@@ -76,6 +81,20 @@ export async function renderSchoolSettings(main, ctx) {
   });
   main.append(h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'Einstellungen')), settingsNav('schule'), form);
   main.querySelector('h1').focus();
+}
+
+// What the settings lack for ZUGFeRD and XRechnung, as the server computes it.
+function showReadiness(card, missing) {
+  const lists = [['ZUGFeRD', missing?.zugferd || []], ['XRechnung', missing?.xrechnung || []]];
+  const open = lists.filter(([, items]) => items.length > 0);
+  if (open.length === 0) {
+    card.replaceChildren(h('h2', {}, 'E-Rechnung'), h('p', {}, 'Alle Angaben für ZUGFeRD- und XRechnung-Rechnungen sind vorhanden.'));
+    return;
+  }
+  card.replaceChildren(h('h2', {}, 'E-Rechnung: Angaben fehlen'),
+    h('p', {}, 'Für Kunden mit E-Rechnung kann erst festgeschrieben werden, wenn diese Angaben ergänzt sind:'),
+    open.map(([title, items]) => h('div', {}, h('h3', {}, title),
+      h('ul', {}, items.map((i) => h('li', { dataset: { missingField: i.field } }, i.message))))));
 }
 
 function formatIban(iban) {

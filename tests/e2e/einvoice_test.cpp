@@ -1,0 +1,281 @@
+// E-Rechnung per customer (issue 17) through the real binary: the customer's e-invoice fields
+// and their rules, the school's contact name and what it lacks for e-invoices, and what a
+// finalization issues for each kind.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "einvoice/cii.hpp"
+#include "store/database_url.hpp"
+#include "support/binary_fixture.hpp"
+
+namespace hs::testing {
+namespace {
+
+Json Must(const Reply& reply, int status, const std::string& what) {
+  if (reply.status != status) {
+    throw std::runtime_error(what + ": expected " + std::to_string(status) + ", got " +
+                             reply.Describe());
+  }
+  return reply.json;
+}
+
+// The standard output of a shell command (the test's own fixed command lines only).
+std::string RunCapture(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buf[4096];
+  for (std::size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
+  pclose(pipe);
+  return out;
+}
+
+std::string InvoicePath(std::int64_t id) {
+  return "/api/v1/invoices/" + std::to_string(id);
+}
+
+std::string Header(const Reply& r, const std::string& name) {
+  for (const auto& [key, value] : r.headers) {
+    std::string lower = key;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (lower == name) return value;
+  }
+  return {};
+}
+
+// A public authority with everything an XRechnung needs.
+Json Authority() {
+  return {{"kind", "company"},
+          {"company_name", "Stadt Musterhausen, Ordnungsamt"},
+          {"email", "rechnung@musterhausen.example"},
+          {"address", {{"street", "Rathausplatz 1"}, {"zip", "12345"}, {"city", "Musterhausen"}}},
+          {"public_authority", true},
+          {"e_invoice", "xrechnung"},
+          {"buyer_reference", "04011000-1234512345-06"}};
+}
+
+class EInvoiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    owner_ = office_.CreateSchool("Hundeschule Pfote");
+    office_.Start();
+    c_ = office_.LoginAs(owner_);
+  }
+  void TearDown() override {
+    c_.reset();
+    if (office_.running()) {
+      EXPECT_EQ(office_.Stop(), 0) << office_.ServerLog();
+    }
+  }
+
+  // The settings GenerateCii needs for both profiles.
+  void CompleteSchool() {
+    Must(c_->Patch("/api/v1/settings/school",
+                   {{"address", {{"street", "Waldweg 3"}, {"zip", "54321"}, {"city", "Hundorf"}}},
+                    {"email", "info@pfote.example"},
+                    {"phone", "+49 30 1234567"},
+                    {"contact_name", "Erika Pfote"},
+                    {"tax_number", "12/345/67890"},
+                    {"iban", "DE02120300000000202051"}}),
+         200, "complete school");
+  }
+
+  std::int64_t DraftFor(std::int64_t customer) {
+    const Json draft = {{"customer_id", customer},
+                        {"invoice_date", TodayUtc()},
+                        {"lines",
+                         {{{"text", "Einzelstunde"},
+                           {"quantity", "2"},
+                           {"unit", "Stunde"},
+                           {"unit_price_cents", 6000},
+                           {"vat_rate", 19}}}}};
+    return Must(c_->Post("/api/v1/invoices", draft), 201, "draft")["id"].get<std::int64_t>();
+  }
+
+  BinaryFixture office_;
+  Account owner_;
+  std::unique_ptr<ApiClient> c_;
+};
+
+TEST_F(EInvoiceTest, CustomerFieldsRoundTripAndDefaultToNone) {
+  const Json plain =
+      Must(c_->Post("/api/v1/customers", {{"kind", "person"}, {"last_name", "A"}}), 201, "plain");
+  EXPECT_EQ(plain["e_invoice"], "none");
+  EXPECT_EQ(plain["public_authority"], false);
+  const Json authority = Must(c_->Post("/api/v1/customers", Authority()), 201, "authority");
+  EXPECT_EQ(authority["e_invoice"], "xrechnung");
+  EXPECT_EQ(authority["buyer_reference"], "04011000-1234512345-06");
+  const Json company = Must(c_->Post("/api/v1/customers", {{"kind", "company"},
+                                                           {"company_name", "Futter GmbH"},
+                                                           {"e_invoice", "zugferd"},
+                                                           {"vat_id", "de 123456789"}}),
+                            201, "company");
+  EXPECT_EQ(company["vat_id"], "DE123456789");
+  EXPECT_EQ(company["e_invoice"], "zugferd");
+}
+
+TEST_F(EInvoiceTest, AuthorityRulesAreRefusedInGerman) {
+  struct Case {
+    Json change;
+    std::string field;
+  };
+  const Case cases[] = {
+      {{{"e_invoice", "zugferd"}}, "e_invoice"},
+      {{{"buyer_reference", ""}}, "buyer_reference"},
+      {{{"buyer_reference", "04011000-1234512345-07"}}, "buyer_reference"},  // check digits
+      {{{"buyer_reference", "0401 1000"}}, "buyer_reference"},
+      {{{"email", ""}}, "email"},
+      {{{"vat_id", "DE12345678"}}, "vat_id"},
+      {{{"e_invoice", "pdf"}}, "e_invoice"},
+  };
+  for (const auto& c : cases) {
+    Json body = Authority();
+    body.update(c.change);
+    SCOPED_TRACE(body.dump());
+    const Reply r = c_->Post("/api/v1/customers", body);
+    EXPECT_TRUE(r.status == 422 || r.status == 400) << r.Describe();
+    EXPECT_TRUE(r.HasDetail(c.field)) << r.body;
+  }
+  // Other valid Leitweg-IDs: without fine address, with letters in it.
+  for (const std::string id : {"991-33333TEST-33", "04011000-12345-03", "992-90009-96"}) {
+    Json body = Authority();
+    body["buyer_reference"] = id;
+    EXPECT_EQ(c_->Post("/api/v1/customers", body).status, 201) << id;
+  }
+  // A company (not an authority) may receive XRechnung with any buyer reference.
+  Json company = Authority();
+  company["public_authority"] = false;
+  company["buyer_reference"] = "Bestellung 4711";
+  EXPECT_EQ(c_->Post("/api/v1/customers", company).status, 201);
+}
+
+TEST_F(EInvoiceTest, SchoolSaysWhatIsMissingForEInvoices) {
+  Json school = Must(c_->Get("/api/v1/settings/school"), 200, "school");
+  bool contact_missing = false;
+  for (const auto& e : school["e_invoice_missing"]["xrechnung"]) {
+    contact_missing = contact_missing || e["field"] == "contact_name";
+  }
+  EXPECT_TRUE(contact_missing) << school.dump();
+  CompleteSchool();
+  school = Must(c_->Get("/api/v1/settings/school"), 200, "school");
+  EXPECT_EQ(school["contact_name"], "Erika Pfote");
+  EXPECT_TRUE(school["e_invoice_missing"]["zugferd"].empty()) << school.dump();
+  EXPECT_TRUE(school["e_invoice_missing"]["xrechnung"].empty()) << school.dump();
+  // Sent back as read, the read-only list is ignored.
+  EXPECT_EQ(c_->Patch("/api/v1/settings/school", school).status, 200);
+}
+
+TEST_F(EInvoiceTest, PlainCustomerGetsNoXRechnung) {
+  CompleteSchool();
+  const auto customer =
+      Must(c_->Post("/api/v1/customers", {{"kind", "person"}, {"last_name", "B"}}), 201,
+           "customer")["id"]
+          .get<std::int64_t>();
+  const std::int64_t id = DraftFor(customer);
+  const Json inv = Must(c_->Post(InvoicePath(id) + "/finalize", Json::object()), 200, "finalize");
+  EXPECT_EQ(inv["e_invoice"], "none");
+  EXPECT_TRUE(inv["xrechnung_url"].is_null());
+  EXPECT_EQ(c_->Get(InvoicePath(id) + "/xrechnung").status, 404);
+  const Reply pdf = c_->Get(InvoicePath(id) + "/pdf");
+  EXPECT_EQ(pdf.body.find("factur-x.xml"), std::string::npos);
+}
+
+TEST_F(EInvoiceTest, MissingSchoolDataRefusesFinalizationWithoutUsingANumber) {
+  const auto customer =
+      Must(c_->Post("/api/v1/customers", Authority()), 201, "authority")["id"].get<std::int64_t>();
+  const std::int64_t id = DraftFor(customer);
+  const Reply refused = c_->Post(InvoicePath(id) + "/finalize", Json::object());
+  EXPECT_EQ(refused.status, 422) << refused.Describe();
+  EXPECT_TRUE(refused.HasDetail("school.contact_name")) << refused.body;
+  EXPECT_EQ(Must(c_->Get(InvoicePath(id)), 200, "draft")["status"], "draft");
+  CompleteSchool();
+  const Json inv = Must(c_->Post(InvoicePath(id) + "/finalize", Json::object()), 200, "finalize");
+  EXPECT_EQ(inv["number"].get<std::string>().substr(inv["number"].get<std::string>().size() - 4),
+            "0001");
+}
+
+TEST_F(EInvoiceTest, XRechnungIsKeptBesideTheReadablePdf) {
+  CompleteSchool();
+  const auto customer =
+      Must(c_->Post("/api/v1/customers", Authority()), 201, "authority")["id"].get<std::int64_t>();
+  const std::int64_t id = DraftFor(customer);
+  const Json inv = Must(c_->Post(InvoicePath(id) + "/finalize", Json::object()), 200, "finalize");
+  EXPECT_EQ(inv["e_invoice"], "xrechnung");
+  EXPECT_EQ(inv["xrechnung_url"], InvoicePath(id) + "/xrechnung");
+  const Reply xml = c_->Get(InvoicePath(id) + "/xrechnung");
+  ASSERT_EQ(xml.status, 200) << xml.Describe();
+  EXPECT_EQ(Header(xml, "content-type").rfind("application/xml", 0), 0u);
+  EXPECT_EQ(Header(xml, "content-disposition").rfind("attachment", 0), 0u);
+  EXPECT_NE(xml.body.find("04011000-1234512345-06"), std::string::npos);
+  const Reply pdf = c_->Get(InvoicePath(id) + "/pdf");
+  EXPECT_EQ(pdf.body.rfind("%PDF-", 0), 0u);
+  EXPECT_EQ(c_->Get(InvoicePath(id) + "/xrechnung").body, xml.body);  // stored, not rebuilt
+
+  // The stored XML is exactly what the generator makes of the stored invoice and school.
+  c_.reset();
+  ASSERT_EQ(office_.Stop(), 0) << office_.ServerLog();
+  auto config = store::ParseDatabaseUrl(office_.database_url());
+  ASSERT_TRUE(config);
+  auto db = store::OpenDatabase(*config);
+  ASSERT_TRUE(db);
+  auto uow = (*db)->Begin(app::TxKind::kRead);
+  ASSERT_TRUE(uow);
+  auto school = (*uow)->Schools().Get(owner_.school_id);
+  auto stored = (*uow)->Invoices().Get(owner_.school_id, id);
+  ASSERT_TRUE(school && stored);
+  einvoice::Options options{einvoice::Profile::kXRechnung, "04011000-1234512345-06", "Erika Pfote"};
+  auto expected = einvoice::GenerateCii(*stored, *school, options);
+  ASSERT_TRUE(expected) << expected.error().message;
+  EXPECT_EQ(*expected, xml.body);
+}
+
+TEST_F(EInvoiceTest, ZugferdInvoiceIsTheFacturXPdf) {
+  CompleteSchool();
+  const auto customer =
+      Must(c_->Post("/api/v1/customers",
+                    {{"kind", "company"},
+                     {"company_name", "Futter GmbH"},
+                     {"email", "buch@futter.example"},
+                     {"address", {{"street", "Hafen 2"}, {"zip", "20457"}, {"city", "Hamburg"}}},
+                     {"e_invoice", "zugferd"}}),
+           201, "company")["id"]
+          .get<std::int64_t>();
+  const std::int64_t id = DraftFor(customer);
+  const Reply finalized = c_->Post(InvoicePath(id) + "/finalize", Json::object());
+  ASSERT_EQ(finalized.status, 200) << finalized.Describe();
+  EXPECT_EQ(finalized.json["e_invoice"], "zugferd");
+  EXPECT_TRUE(finalized.json["xrechnung_url"].is_null());
+  const Reply pdf = c_->Get(InvoicePath(id) + "/pdf");
+  EXPECT_NE(pdf.body.find("factur-x.xml"), std::string::npos);
+  EXPECT_EQ(Sha256Hex(pdf.body), finalized.json["pdf_sha256"]);
+  // The income receipt's file, which the sevdesk transfer uploads, is the same Factur-X PDF.
+  const Json receipts = Must(c_->Get("/api/v1/receipts?type=income"), 200, "receipts");
+  ASSERT_EQ(receipts["items"].size(), 1u);
+  EXPECT_EQ(c_->Get(receipts["items"][0]["file"]["url"].get<std::string>()).body, pdf.body);
+
+  // qpdf finds factur-x.xml, and it is the EN 16931 CII of the stored invoice.
+  const std::string path = office_.dir() + "/zugferd.pdf";
+  std::ofstream(path, std::ios::binary) << pdf.body;
+  const std::string embedded = RunCapture("qpdf --show-attachment=factur-x.xml " + path);
+  c_.reset();
+  ASSERT_EQ(office_.Stop(), 0) << office_.ServerLog();
+  auto config = store::ParseDatabaseUrl(office_.database_url());
+  ASSERT_TRUE(config);
+  auto db = store::OpenDatabase(*config);
+  ASSERT_TRUE(db);
+  auto uow = (*db)->Begin(app::TxKind::kRead);
+  ASSERT_TRUE(uow);
+  auto school = (*uow)->Schools().Get(owner_.school_id);
+  auto stored = (*uow)->Invoices().Get(owner_.school_id, id);
+  ASSERT_TRUE(school && stored);
+  auto expected =
+      einvoice::GenerateCii(*stored, *school, {einvoice::Profile::kEn16931, "", "Erika Pfote"});
+  ASSERT_TRUE(expected) << expected.error().message;
+  EXPECT_EQ(embedded, *expected);
+}
+
+}  // namespace
+}  // namespace hs::testing
