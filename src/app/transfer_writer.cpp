@@ -59,19 +59,12 @@ Status TransferWriter::Progress(const std::string& event_kind, const std::string
   });
 }
 
-// The unit may run again after a conflict between transactions: each run writes a copy, and
-// the revision it reached is taken only when one committed.
 Status TransferWriter::SaveLink(ContactLink& link, const std::string& event_kind,
                                 const std::string& message) {
-  ContactLink saved;
-  auto st = Save(TxKind::kRelaxedWrite, [&](UnitOfWork& uow) -> Status {
-    saved = link;
-    if (auto written = uow.Sevdesk().SaveLink(saved); !written) return written;
+  return WriteLink(TxKind::kRelaxedWrite, link, [&](UnitOfWork& uow) -> Status {
     if (event_kind.empty()) return {};
     return AddEvent(uow, event_kind, message);
   });
-  if (st) link.revision = saved.revision;
-  return st;
 }
 
 Status TransferWriter::Mark() {
@@ -84,10 +77,18 @@ Status TransferWriter::MarkPosting(const std::string& contact_id) {
 }
 
 Status TransferWriter::MarkLink(ContactLink& link) {
+  return WriteLink(TxKind::kDurableWrite, link, {});
+}
+
+// The unit may run again after a conflict between transactions: each run writes a copy, and
+// the revision it reached is taken only when one committed.
+Status TransferWriter::WriteLink(TxKind kind, ContactLink& link, const More& more) {
   ContactLink saved;
-  auto st = Save(TxKind::kDurableWrite, [&](UnitOfWork& uow) {
+  auto st = Save(kind, [&](UnitOfWork& uow) -> Status {
     saved = link;
-    return uow.Sevdesk().SaveLink(saved);
+    if (auto written = uow.Sevdesk().SaveLink(saved); !written) return written;
+    if (more) return more(uow);
+    return {};
   });
   if (st) link.revision = saved.revision;
   return st;

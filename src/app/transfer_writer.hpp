@@ -52,6 +52,7 @@ class TransferWriter {
 
  private:
   Status Save(TxKind kind, const More& more);
+  Status WriteLink(TxKind kind, ContactLink& link, const More& more);
   Status Complete(const std::vector<HistoryEntry>& events);
   Status ChangeConnection(UnitOfWork& uow, const ConnectionEffect& effect);
   Status AddEvent(UnitOfWork& uow, const std::string& kind, const std::string& message);

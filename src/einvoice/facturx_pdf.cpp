@@ -16,6 +16,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "einvoice/xml_writer.hpp"
+
 namespace hs::einvoice {
 
 namespace {
@@ -68,29 +70,6 @@ std::string XmpDate(Instant instant) {
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d+00:00", c.year, c.month, c.day,
                 c.hour, c.minute, c.second);
   return buf;
-}
-
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 // The pdfaExtension declaration of the fx schema is required by PDF/A for any non-standard XMP
