@@ -13,6 +13,7 @@
 #include "core/result.hpp"
 #include "domain/customer.hpp"
 #include "domain/invoice.hpp"
+#include "domain/payment_status.hpp"
 #include "domain/receipt.hpp"
 #include "domain/school.hpp"
 
@@ -50,12 +51,35 @@ struct CustomerPage {
   std::int64_t total = 0;
 };
 
+// The invoices list's payment filter (issue 16): finalized invoices (not cancelled, no
+// cancellations) with something open, with something open after their due date (before
+// `today`), or paid in full.
+enum class PaymentFilter { kOpen, kOverdue, kPaid };
+
 struct InvoiceQuery {
   std::optional<domain::InvoiceStatus> status;
   std::optional<std::int64_t> customer_id;
   std::string text;  // number or customer name
+  std::optional<PaymentFilter> payment;
+  Date today{};  // the school's civil date, for kOverdue
   int limit = 50;
   int offset = 0;
+};
+
+// What is paid of an invoice, by the rule of migration 0010: sevdesk's paid amount (the payment
+// sync's last read, or a booking made here) plus the payments recorded here and not booked there.
+struct InvoicePaid {
+  Cents paid_cents = 0;
+  std::optional<Date> paid_on;  // the later of sevdesk's pay date and the last payment here
+  std::optional<Date> due_date;
+};
+
+// The start page's counts: invoices with something open, and of them the overdue ones.
+struct PaymentTotals {
+  std::int64_t open_count = 0;
+  Cents open_cents = 0;
+  std::int64_t overdue_count = 0;
+  Cents overdue_cents = 0;
 };
 
 struct InvoiceSummary {
@@ -69,6 +93,8 @@ struct InvoiceSummary {
   Cents net_cents = 0;
   Cents tax_cents = 0;
   Cents gross_cents = 0;
+  InvoicePaid paid;
+  domain::PaymentStatus payment;  // derived by the service from `paid` and today
 };
 
 struct InvoicePage {
@@ -173,6 +199,9 @@ class InvoiceRepository {
   // The XRechnung XML kept beside the PDF of a finalized invoice (after SaveFinalized).
   virtual Status SaveXRechnung(std::int64_t invoice_id, const std::string& xml) = 0;
   // nullopt when the invoice has no XRechnung (a draft, or not issued as XRechnung).
+  // The paid amount of one invoice (InvoicePaid), and the open amounts of the school.
+  virtual Result<InvoicePaid> GetPaid(std::int64_t school_id, std::int64_t invoice_id) = 0;
+  virtual Result<PaymentTotals> GetPaymentTotals(std::int64_t school_id, Date today) = 0;
   virtual Result<std::optional<std::string>> GetXRechnung(std::int64_t school_id,
                                                           std::int64_t invoice_id) = 0;
 };

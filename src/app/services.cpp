@@ -4,6 +4,7 @@
 
 #include "core/text.hpp"
 #include "domain/numbering.hpp"
+#include "domain/payment_status.hpp"
 #include "einvoice/cii.hpp"
 #include "einvoice/facturx_pdf.hpp"
 
@@ -281,9 +282,47 @@ InvoiceService::InvoiceService(Database& db, const Clock& clock, const Crypto& c
                                const InvoiceRenderer& renderer)
     : db_(db), clock_(clock), crypto_(crypto), renderer_(renderer) {}
 
+namespace {
+
+domain::PaymentFacts FactsOf(domain::InvoiceKind kind, domain::InvoiceStatus status, Cents gross,
+                             Date invoice_date, const InvoicePaid& paid) {
+  domain::PaymentFacts f;
+  f.kind = kind;
+  f.status = status;
+  f.gross_cents = gross;
+  // Drafts and cancellations have no due date of their own; neither is ever overdue.
+  f.due_date = paid.due_date.value_or(invoice_date);
+  f.paid_cents = paid.paid_cents;
+  f.paid_on = paid.paid_on;
+  return f;
+}
+
+}  // namespace
+
 Result<InvoicePage> InvoiceService::List(std::int64_t school_id, const InvoiceQuery& query) {
+  InvoiceQuery q = query;
+  q.today = BerlinDateOf(clock_.Now());
   HS_TRY(uow, db_.Begin(TxKind::kRead));
-  return (*uow)->Invoices().List(school_id, query);
+  HS_TRY(page, (*uow)->Invoices().List(school_id, q));
+  for (auto& item : page->items) {
+    item.payment = domain::DerivePaymentStatus(
+        FactsOf(item.kind, item.status, item.gross_cents, item.invoice_date, item.paid), q.today);
+  }
+  return std::move(*page);
+}
+
+Result<domain::PaymentStatus> InvoiceService::PaymentStatusOf(const domain::Invoice& invoice) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  HS_TRY(paid, (*uow)->Invoices().GetPaid(invoice.school_id, invoice.id));
+  return domain::DerivePaymentStatus(FactsOf(invoice.kind, invoice.status,
+                                             invoice.totals.gross_cents, invoice.invoice_date,
+                                             *paid),
+                                     BerlinDateOf(clock_.Now()));
+}
+
+Result<PaymentTotals> InvoiceService::GetPaymentTotals(std::int64_t school_id) {
+  HS_TRY(uow, db_.Begin(TxKind::kRead));
+  return (*uow)->Invoices().GetPaymentTotals(school_id, BerlinDateOf(clock_.Now()));
 }
 
 Result<domain::Invoice> InvoiceService::Get(std::int64_t school_id, std::int64_t id) {
@@ -432,6 +471,7 @@ Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::Scho
         customer->buyer_reference,
         customer->vat_id};
     invoice.customer_version_at_finalize = customer->version;
+    invoice.due_date = domain::DueDateOf(invoice.invoice_date, school.payment_term_days);
   }
   // A refusal here (missing data for the e-invoice) rolls the transaction back, so the number
   // drawn above is not consumed.

@@ -130,6 +130,9 @@ class InvoiceService {
 
   Result<InvoicePage> List(std::int64_t school_id, const InvoiceQuery& query);
   Result<domain::Invoice> Get(std::int64_t school_id, std::int64_t invoice_id);
+  // The paid status of an invoice today (issue 16), and the school's open and overdue totals.
+  Result<domain::PaymentStatus> PaymentStatusOf(const domain::Invoice& invoice);
+  Result<PaymentTotals> GetPaymentTotals(std::int64_t school_id);
   Result<domain::Invoice> CreateDraft(std::int64_t school_id, domain::Invoice draft);
   Result<domain::Invoice> UpdateDraft(std::int64_t school_id, std::int64_t invoice_id,
                                       const std::function<Status(domain::Invoice&)>& apply);

@@ -94,6 +94,9 @@ struct Invoice {
   Instant updated_at{};
   std::optional<Instant> finalized_at;
   std::int64_t customer_version_at_finalize = 0;
+  // The due date printed on the invoice, fixed at finalization (a later change of the school's
+  // payment term does not move it); none for drafts and cancellations.
+  std::optional<Date> due_date;
 };
 
 // Validation of a draft's editable content against the school's tax mode.

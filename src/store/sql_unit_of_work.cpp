@@ -410,7 +410,52 @@ constexpr const char* kInvoiceColumns =
     "cancels_invoice_number, cancelled_by_invoice_id, customer_name, customer_contact_person, "
     "customer_street, customer_zip, customer_city, customer_country, customer_email, "
     "customer_number, customer_version_at_finalize, pdf_sha256, created_at, updated_at, "
-    "finalized_at, customer_e_invoice, customer_buyer_reference, customer_vat_id";
+    "finalized_at, customer_e_invoice, customer_buyer_reference, customer_vat_id, due_date";
+
+// The paid amount of an invoice by the rule of migration 0010, as SQL correlated on `i`:
+// sevdesk's paid amount (the payment sync's last read, or a booking made here) plus the
+// payments recorded here and not booked there (a booked one is in sevdesk's amount).
+constexpr const char* kSevdeskPaidSql =
+    "COALESCE((SELECT v.paid_cents FROM receipts r JOIN sevdesk_voucher_states v ON v.school_id "
+    "= r.school_id AND v.receipt_id = r.id WHERE r.invoice_id = i.id), 0)";
+constexpr const char* kLocalPaidSql =
+    "COALESCE((SELECT CAST(SUM(p.amount_cents) AS BIGINT) FROM invoice_payments p WHERE "
+    "p.school_id = i.school_id AND p.invoice_id = i.id AND p.booking <> 'booked'), 0)";
+// The columns InvoicePaidFromRow reads: sevdesk's paid amount and pay date, the amount recorded
+// here, the day of the last payment recorded here, the due date.
+const std::string kInvoicePaidColumns =
+    std::string(kSevdeskPaidSql) +
+    ", (SELECT v.pay_date FROM receipts r JOIN sevdesk_voucher_states v ON v.school_id = "
+    "r.school_id AND v.receipt_id = r.id WHERE r.invoice_id = i.id), " +
+    kLocalPaidSql +
+    ", (SELECT MAX(p.pay_date) FROM invoice_payments p WHERE p.school_id = i.school_id AND "
+    "p.invoice_id = i.id), i.due_date";
+
+app::InvoicePaid InvoicePaidFromRow(const Row& r, std::size_t first) {
+  app::InvoicePaid paid;
+  paid.paid_cents = r.Int(first) + r.Int(first + 2);
+  const std::optional<Date> in_sevdesk = OptDate(r.OptText(first + 1));
+  const std::optional<Date> here = OptDate(r.OptText(first + 3));
+  paid.paid_on = in_sevdesk && here ? std::max(*in_sevdesk, *here) : in_sevdesk ? in_sevdesk : here;
+  paid.due_date = OptDate(r.OptText(first + 4));
+  return paid;
+}
+
+// The SQL condition of a payment filter (finalized invoices only: a cancelled original and its
+// cancellation are settled together and belong to no payment filter).
+std::string PaymentFilterSql(app::PaymentFilter filter, const std::string& today_param) {
+  const std::string paid = std::string("(") + kSevdeskPaidSql + " + " + kLocalPaidSql + ")";
+  const std::string base = " AND i.kind = 'invoice' AND i.status = 'finalized' AND ";
+  switch (filter) {
+    case app::PaymentFilter::kPaid:
+      return base + paid + " >= i.gross_cents";
+    case app::PaymentFilter::kOpen:
+      return base + paid + " < i.gross_cents";
+    case app::PaymentFilter::kOverdue:
+      return base + paid + " < i.gross_cents AND i.due_date < " + today_param;
+  }
+  return base + "1 = 0";
+}
 
 domain::Invoice InvoiceFromRow(const Row& r) {
   domain::Invoice inv;
@@ -445,6 +490,7 @@ domain::Invoice InvoiceFromRow(const Row& r) {
       domain::ParseEInvoiceKind(r.Text(29)).value_or(domain::EInvoiceKind::kNone);
   inv.customer_snapshot.buyer_reference = r.Text(30);
   inv.customer_snapshot.vat_id = r.Text(31);
+  inv.due_date = OptDate(r.OptText(32));
   return inv;
 }
 
@@ -500,6 +546,11 @@ class SqlInvoices final : public app::InvoiceRepository {
       params.emplace_back(*q.customer_id);
       where += " AND i.customer_id = $" + std::to_string(params.size());
     }
+    if (q.payment) {
+      // Only the overdue filter reads today (PostgreSQL refuses an unused parameter).
+      if (*q.payment == app::PaymentFilter::kOverdue) params.emplace_back(FormatIsoDate(q.today));
+      where += PaymentFilterSql(*q.payment, "$" + std::to_string(params.size()));
+    }
     if (!q.text.empty()) {
       params.emplace_back(sql::LikeContains(q.text));
       const std::string p = "$" + std::to_string(params.size());
@@ -519,8 +570,8 @@ class SqlInvoices final : public app::InvoiceRepository {
         "CASE WHEN i.status = 'draft' THEN (SELECT CASE WHEN c.kind = 'company' THEN "
         "c.company_name ELSE TRIM(c.first_name || ' ' || c.last_name) END FROM customers c "
         "WHERE c.id = i.customer_id) ELSE i.customer_name END, i.net_cents, i.tax_cents, "
-        "i.gross_cents" +
-            where + " ORDER BY i.id DESC LIMIT $" + std::to_string(params.size() - 1) +
+        "i.gross_cents, " +
+            kInvoicePaidColumns + where + " ORDER BY i.id DESC LIMIT $" + std::to_string(params.size() - 1) +
             " OFFSET $" + std::to_string(params.size()),
         params);
     if (!rows) return Propagate(rows);
@@ -539,6 +590,7 @@ class SqlInvoices final : public app::InvoiceRepository {
       s.net_cents = r.Int(7);
       s.tax_cents = r.Int(8);
       s.gross_cents = r.Int(9);
+      s.paid = InvoicePaidFromRow(r, 10);
       page.items.push_back(std::move(s));
     }
     return page;
@@ -595,7 +647,7 @@ class SqlInvoices final : public app::InvoiceRepository {
         "customer_contact_person=$10, customer_street=$11, customer_zip=$12, customer_city=$13, "
         "customer_country=$14, customer_email=$15, customer_number=$16, "
         "customer_version_at_finalize=$17, pdf_sha256=$18, updated_at=$19, finalized_at=$20, "
-        "customer_e_invoice=$21, customer_buyer_reference=$22, customer_vat_id=$23 "
+        "customer_e_invoice=$21, customer_buyer_reference=$22, customer_vat_id=$23, due_date=$24 "
         "WHERE school_id=$1 AND id=$2 AND status='draft'",
         FinalizedParams(inv));
     if (!n) return Propagate(n);
@@ -654,6 +706,37 @@ class SqlInvoices final : public app::InvoiceRepository {
     return {};
   }
 
+  Result<app::InvoicePaid> GetPaid(std::int64_t school_id, std::int64_t id) override {
+    auto row = sql::QueryOne(
+        c_, "SELECT " + kInvoicePaidColumns + " FROM invoices i WHERE i.school_id = $1 AND i.id = $2",
+        {school_id, id});
+    if (!row) return Propagate(row);
+    if (!*row) return NotFound("Die Rechnung wurde nicht gefunden.");
+    return InvoicePaidFromRow(**row, 0);
+  }
+
+  Result<app::PaymentTotals> GetPaymentTotals(std::int64_t school_id, Date today) override {
+    const std::string open = std::string("i.gross_cents - (") + kSevdeskPaidSql + " + " +
+                             kLocalPaidSql + ")";
+    auto row = sql::QueryOne(
+        c_,
+        "SELECT COUNT(*), CAST(COALESCE(SUM(o.open_cents), 0) AS BIGINT), "
+        "CAST(COALESCE(SUM(CASE WHEN o.due_date < $2 THEN 1 ELSE 0 END), 0) AS BIGINT), "
+        "CAST(COALESCE(SUM(CASE WHEN o.due_date < $2 THEN o.open_cents ELSE 0 END), 0) AS BIGINT) "
+        "FROM (SELECT " + open + " AS open_cents, i.due_date FROM invoices i WHERE i.school_id = $1 "
+        "AND i.kind = 'invoice' AND i.status = 'finalized') o WHERE o.open_cents > 0",
+        {school_id, FormatIsoDate(today)});
+    if (!row) return Propagate(row);
+    app::PaymentTotals t;
+    if (*row) {
+      t.open_count = (*row)->Int(0);
+      t.open_cents = (*row)->Int(1);
+      t.overdue_count = (*row)->Int(2);
+      t.overdue_cents = (*row)->Int(3);
+    }
+    return t;
+  }
+
   Result<std::optional<std::string>> GetXRechnung(std::int64_t school_id,
                                                   std::int64_t id) override {
     auto row = sql::QueryOne(c_,
@@ -690,7 +773,8 @@ class SqlInvoices final : public app::InvoiceRepository {
             inv.finalized_at ? Value{Millis(*inv.finalized_at)} : Value{nullptr},
             domain::ToString(s.e_invoice),
             s.buyer_reference,
-            s.vat_id};
+            s.vat_id,
+            DateValue(inv.due_date)};
   }
   Status WriteLines(std::int64_t id, const std::vector<domain::InvoiceLine>& lines) {
     auto del = c_.Exec("DELETE FROM invoice_lines WHERE invoice_id = $1", {id});

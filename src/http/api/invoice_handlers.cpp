@@ -36,7 +36,19 @@ Response Handlers::ListInvoices(const Request& req, const app::Principal& p) {
   if (!page) return ErrorResponse(page.error());
   Json items = Json::array();
   for (const auto& i : page->items) items.push_back(ToJson(i));
-  return Ok(200, {{"items", items}, {"total", page->total}});
+  // The start page's "n Rechnungen überfällig": the school's totals, whatever the filter.
+  auto totals = s_.invoices.GetPaymentTotals(p.school_id);
+  if (!totals) return ErrorResponse(totals.error());
+  return Ok(200, {{"items", items}, {"total", page->total}, {"payment_totals", ToJson(*totals)}});
+}
+
+// An invoice with its paid status (issue 16).
+Response Handlers::InvoiceWithPayment(const domain::Invoice& invoice, int status) {
+  auto payment = s_.invoices.PaymentStatusOf(invoice);
+  if (!payment) return ErrorResponse(payment.error());
+  Json json = ToJson(invoice);
+  json["payment"] = ToJson(*payment);
+  return Ok(status, json);
 }
 
 Response Handlers::CreateInvoice(const Request& req, const app::Principal& p) {
@@ -57,7 +69,7 @@ Response Handlers::GetInvoice(const Request& req, const app::Principal& p) {
   if (!id) return NotFoundResponse();
   auto inv = s_.invoices.Get(p.school_id, *id);
   if (!inv) return ErrorResponse(inv.error());
-  return Ok(200, ToJson(*inv));
+  return InvoiceWithPayment(*inv, 200);
 }
 
 Response Handlers::UpdateInvoice(const Request& req, const app::Principal& p) {
@@ -85,7 +97,7 @@ Response Handlers::FinalizeInvoice(const Request& req, const app::Principal& p) 
   if (!id) return NotFoundResponse();
   auto inv = s_.invoices.Finalize(p.school_id, *id);
   if (!inv) return ErrorResponse(inv.error());
-  return Ok(200, ToJson(*inv));
+  return InvoiceWithPayment(*inv, 200);
 }
 
 Response Handlers::CancelInvoice(const Request& req, const app::Principal& p) {

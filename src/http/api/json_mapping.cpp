@@ -294,7 +294,24 @@ Json ToJson(const app::InvoiceSummary& s) {
           {"customer_name", s.customer_name},
           {"total_net_cents", s.net_cents},
           {"total_tax_cents", s.tax_cents},
-          {"total_gross_cents", s.gross_cents}};
+          {"total_gross_cents", s.gross_cents},
+          {"payment", ToJson(s.payment)}};
+}
+
+Json ToJson(const domain::PaymentStatus& p) {
+  return {{"state", std::string(domain::ToString(p.state))},
+          {"paid_cents", p.paid_cents},
+          {"open_cents", p.open_cents},
+          {"paid_on", DateOrNull(p.paid_on)},
+          {"overdue_since", DateOrNull(p.overdue_since)},
+          {"label", p.label}};
+}
+
+Json ToJson(const app::PaymentTotals& t) {
+  return {{"open_count", t.open_count},
+          {"open_cents", t.open_cents},
+          {"overdue_count", t.overdue_count},
+          {"overdue_cents", t.overdue_cents}};
 }
 
 Json ToJson(const domain::Receipt& r) {

@@ -60,6 +60,8 @@ Json ToJson(const domain::School& school);
 Json ToJson(const domain::Customer& customer);
 Json ToJson(const domain::Invoice& invoice);
 Json ToJson(const app::InvoiceSummary& summary);
+Json ToJson(const domain::PaymentStatus& payment);
+Json ToJson(const app::PaymentTotals& totals);
 Json ToJson(const domain::Receipt& receipt);
 Json ErrorToJson(const hs::Error& error);
 Json ToJson(const app::ReceiptSevdeskStatus& status);
