@@ -123,6 +123,7 @@ struct ReceiptQuery {
 // A list row: the receipt and, when it has one, its sevdesk transfer.
 struct ReceiptListItem : domain::Receipt {
   std::optional<Transfer> transfer;
+  std::optional<domain::PaymentStatus> payment;  // income receipts: their invoice's
 };
 
 struct ReceiptPage {
@@ -201,6 +202,9 @@ class InvoiceRepository {
   // nullopt when the invoice has no XRechnung (a draft, or not issued as XRechnung).
   // The paid amount of one invoice (InvoicePaid), and the open amounts of the school.
   virtual Result<InvoicePaid> GetPaid(std::int64_t school_id, std::int64_t invoice_id) = 0;
+  // The summaries (with InvoicePaid) of the school's invoices among `invoice_ids`, in no order.
+  virtual Result<std::vector<InvoiceSummary>> GetSummaries(
+      std::int64_t school_id, const std::vector<std::int64_t>& invoice_ids) = 0;
   virtual Result<PaymentTotals> GetPaymentTotals(std::int64_t school_id, Date today) = 0;
   virtual Result<std::optional<std::string>> GetXRechnung(std::int64_t school_id,
                                                           std::int64_t invoice_id) = 0;

@@ -597,7 +597,24 @@ ReceiptService::ReceiptService(Database& db, const Clock& clock, const Crypto& c
 
 Result<ReceiptPage> ReceiptService::List(std::int64_t school_id, const ReceiptQuery& query) {
   HS_TRY(uow, db_.Begin(TxKind::kRead));
-  return (*uow)->Receipts().List(school_id, query);
+  HS_TRY(page, (*uow)->Receipts().List(school_id, query));
+  // The income receipts' paid status: one query for the page's invoices.
+  std::vector<std::int64_t> invoice_ids;
+  for (const auto& item : page->items)
+    if (item.invoice_id) invoice_ids.push_back(*item.invoice_id);
+  HS_TRY(summaries, (*uow)->Invoices().GetSummaries(school_id, invoice_ids));
+  std::map<std::int64_t, const InvoiceSummary*> by_id;
+  for (const auto& s : *summaries) by_id[s.id] = &s;
+  const Date today = BerlinDateOf(clock_.Now());
+  for (auto& item : page->items) {
+    if (!item.invoice_id) continue;
+    const auto found = by_id.find(*item.invoice_id);
+    if (found == by_id.end()) continue;
+    const InvoiceSummary& s = *found->second;
+    item.payment = domain::DerivePaymentStatus(
+        FactsOf(s.kind, s.status, s.gross_cents, s.invoice_date, s.paid), today);
+  }
+  return std::move(*page);
 }
 
 Result<domain::Receipt> ReceiptService::Get(std::int64_t school_id, std::int64_t id) {

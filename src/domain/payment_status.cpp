@@ -62,6 +62,7 @@ PaymentStatus DerivePaymentStatus(const PaymentFacts& f, Date today) {
     s.label = SettledLabel(f);
     return s;
   }
+  s.due_date = f.due_date;
   s.open_cents = std::max<Cents>(0, f.gross_cents - f.paid_cents);
   if (s.open_cents == 0) {
     s.state = PaymentState::kPaid;

@@ -39,6 +39,7 @@ struct PaymentStatus {
   Cents paid_cents = 0;
   Cents open_cents = 0;  // never negative
   std::optional<Date> paid_on;
+  std::optional<Date> due_date;       // for invoices that can be open (not drafts, not settled)
   std::optional<Date> overdue_since;  // the first day after the due date
   std::string label;                  // German, for lists and the detail view
 };

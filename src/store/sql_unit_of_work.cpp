@@ -457,6 +457,32 @@ std::string PaymentFilterSql(app::PaymentFilter filter, const std::string& today
   return base + "1 = 0";
 }
 
+// The list's columns of an invoice (SummaryFromRow reads them); FROM and WHERE follow.
+const std::string kSummarySelect =
+    "SELECT i.id, i.kind, i.status, i.number, i.invoice_date, i.customer_id, "
+    "CASE WHEN i.status = 'draft' THEN (SELECT CASE WHEN c.kind = 'company' THEN "
+    "c.company_name ELSE TRIM(c.first_name || ' ' || c.last_name) END FROM customers c "
+    "WHERE c.id = i.customer_id) ELSE i.customer_name END, i.net_cents, i.tax_cents, "
+    "i.gross_cents, " +
+    kInvoicePaidColumns;
+
+app::InvoiceSummary SummaryFromRow(const Row& r) {
+  app::InvoiceSummary s;
+  s.id = r.Int(0);
+  s.kind = r.Text(1) == "cancellation" ? domain::InvoiceKind::kCancellation
+                                       : domain::InvoiceKind::kInvoice;
+  s.status = domain::ParseInvoiceStatus(r.Text(2)).value_or(domain::InvoiceStatus::kDraft);
+  s.number = r.OptText(3);
+  s.invoice_date = DateFromText(r.Text(4));
+  s.customer_id = r.Int(5);
+  s.customer_name = r.Text(6);
+  s.net_cents = r.Int(7);
+  s.tax_cents = r.Int(8);
+  s.gross_cents = r.Int(9);
+  s.paid = InvoicePaidFromRow(r, 10);
+  return s;
+}
+
 domain::Invoice InvoiceFromRow(const Row& r) {
   domain::Invoice inv;
   inv.id = r.Int(0);
@@ -565,35 +591,33 @@ class SqlInvoices final : public app::InvoiceRepository {
     if (!count) return Propagate(count);
     params.emplace_back(std::int64_t{q.limit});
     params.emplace_back(std::int64_t{q.offset});
-    auto rows = c_.Query(
-        "SELECT i.id, i.kind, i.status, i.number, i.invoice_date, i.customer_id, "
-        "CASE WHEN i.status = 'draft' THEN (SELECT CASE WHEN c.kind = 'company' THEN "
-        "c.company_name ELSE TRIM(c.first_name || ' ' || c.last_name) END FROM customers c "
-        "WHERE c.id = i.customer_id) ELSE i.customer_name END, i.net_cents, i.tax_cents, "
-        "i.gross_cents, " +
-            kInvoicePaidColumns + where + " ORDER BY i.id DESC LIMIT $" + std::to_string(params.size() - 1) +
-            " OFFSET $" + std::to_string(params.size()),
-        params);
+    auto rows = c_.Query(kSummarySelect + where + " ORDER BY i.id DESC LIMIT $" +
+                             std::to_string(params.size() - 1) + " OFFSET $" +
+                             std::to_string(params.size()),
+                         params);
     if (!rows) return Propagate(rows);
     app::InvoicePage page;
     page.total = (*count)->Int(0);
-    for (const auto& r : *rows) {
-      app::InvoiceSummary s;
-      s.id = r.Int(0);
-      s.kind = r.Text(1) == "cancellation" ? domain::InvoiceKind::kCancellation
-                                           : domain::InvoiceKind::kInvoice;
-      s.status = domain::ParseInvoiceStatus(r.Text(2)).value_or(domain::InvoiceStatus::kDraft);
-      s.number = r.OptText(3);
-      s.invoice_date = DateFromText(r.Text(4));
-      s.customer_id = r.Int(5);
-      s.customer_name = r.Text(6);
-      s.net_cents = r.Int(7);
-      s.tax_cents = r.Int(8);
-      s.gross_cents = r.Int(9);
-      s.paid = InvoicePaidFromRow(r, 10);
-      page.items.push_back(std::move(s));
-    }
+    for (const auto& r : *rows) page.items.push_back(SummaryFromRow(r));
     return page;
+  }
+
+  Result<std::vector<app::InvoiceSummary>> GetSummaries(
+      std::int64_t school_id, const std::vector<std::int64_t>& ids) override {
+    std::vector<app::InvoiceSummary> out;
+    if (ids.empty()) return out;
+    std::vector<Value> params{school_id};
+    std::string in;
+    for (std::int64_t id : ids) {
+      params.emplace_back(id);
+      in += (in.empty() ? "$" : ", $") + std::to_string(params.size());
+    }
+    auto rows =
+        c_.Query(kSummarySelect + " FROM invoices i WHERE i.school_id = $1 AND i.id IN (" + in + ")",
+                 params);
+    if (!rows) return Propagate(rows);
+    for (const auto& r : *rows) out.push_back(SummaryFromRow(r));
+    return out;
   }
 
   Status UpdateDraft(const domain::Invoice& inv) override {

@@ -72,6 +72,8 @@ TEST(PaymentStatus, EveryStateAndItsGermanLabel) {
     EXPECT_EQ(s.open_cents, c.open_cents);
     EXPECT_EQ(s.label, c.label);
     EXPECT_EQ(s.paid_cents, c.facts.paid_cents);
+    const bool can_be_open = c.state != PaymentState::kNone && c.state != PaymentState::kSettled;
+    EXPECT_EQ(s.due_date.has_value(), can_be_open);
   }
 }
 

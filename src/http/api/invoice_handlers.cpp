@@ -61,7 +61,9 @@ Response Handlers::CreateInvoice(const Request& req, const app::Principal& p) {
   if (auto st = ApplyInvoice(*body, inv, true); !st) return ErrorResponse(st.error());
   auto created = s_.invoices.CreateDraft(p.school_id, std::move(inv));
   if (!created) return ErrorResponse(created.error());
-  return Created(ToJson(*created), "/api/v1/invoices/" + std::to_string(created->id));
+  Response res = InvoiceWithPayment(*created, 201);
+  res.AddHeader("Location", "/api/v1/invoices/" + std::to_string(created->id));
+  return res;
 }
 
 Response Handlers::GetInvoice(const Request& req, const app::Principal& p) {
@@ -81,7 +83,7 @@ Response Handlers::UpdateInvoice(const Request& req, const app::Principal& p) {
     return ApplyInvoice(*body, invoice, false);
   });
   if (!inv) return ErrorResponse(inv.error());
-  return Ok(200, ToJson(*inv));
+  return InvoiceWithPayment(*inv, 200);
 }
 
 Response Handlers::DeleteInvoice(const Request& req, const app::Principal& p) {
@@ -105,7 +107,9 @@ Response Handlers::CancelInvoice(const Request& req, const app::Principal& p) {
   if (!id) return NotFoundResponse();
   auto inv = s_.invoices.Cancel(p.school_id, *id);
   if (!inv) return ErrorResponse(inv.error());
-  return Created(ToJson(*inv), "/api/v1/invoices/" + std::to_string(inv->id));
+  Response res = InvoiceWithPayment(*inv, 201);
+  res.AddHeader("Location", "/api/v1/invoices/" + std::to_string(inv->id));
+  return res;
 }
 
 Response Handlers::InvoicePdf(const Request& req, const app::Principal& p) {

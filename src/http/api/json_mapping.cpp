@@ -303,6 +303,7 @@ Json ToJson(const domain::PaymentStatus& p) {
           {"paid_cents", p.paid_cents},
           {"open_cents", p.open_cents},
           {"paid_on", DateOrNull(p.paid_on)},
+          {"due_date", DateOrNull(p.due_date)},
           {"overdue_since", DateOrNull(p.overdue_since)},
           {"label", p.label}};
 }

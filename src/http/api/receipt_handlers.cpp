@@ -37,6 +37,7 @@ Response Handlers::ListReceipts(const Request& req, const app::Principal& p) {
     } else {
       item["sevdesk"] = nullptr;
     }
+    item["payment"] = r.payment ? ToJson(*r.payment) : Json(nullptr);
     items.push_back(std::move(item));
   }
   Json next = nullptr;
@@ -53,7 +54,9 @@ Response Handlers::UploadExpense(const Request& req, const app::Principal& p) {
   auto created =
       s_.receipts.CreateExpense(p.school_id, upload->expense, file->filename, file->content);
   if (!created) return ErrorResponse(created.error());
-  return Created(ToJson(*created), "/api/v1/receipts/" + std::to_string(created->id));
+  Json json = ToJson(*created);
+  json["payment"] = nullptr;  // an expense: nothing to pay here
+  return Created(json, "/api/v1/receipts/" + std::to_string(created->id));
 }
 
 Response Handlers::GetReceipt(const Request& req, const app::Principal& p) {
@@ -61,7 +64,16 @@ Response Handlers::GetReceipt(const Request& req, const app::Principal& p) {
   if (!id) return NotFoundResponse();
   auto r = s_.receipts.Get(p.school_id, *id);
   if (!r) return ErrorResponse(r.error());
-  return Ok(200, ToJson(*r));
+  Json json = ToJson(*r);
+  json["payment"] = nullptr;
+  if (r->invoice_id) {  // an income receipt: its invoice's paid status (issue 16)
+    auto invoice = s_.invoices.Get(p.school_id, *r->invoice_id);
+    if (!invoice) return ErrorResponse(invoice.error());
+    auto payment = s_.invoices.PaymentStatusOf(*invoice);
+    if (!payment) return ErrorResponse(payment.error());
+    json["payment"] = ToJson(*payment);
+  }
+  return Ok(200, json);
 }
 
 Response Handlers::ReceiptFile(const Request& req, const app::Principal& p) {

@@ -14,20 +14,45 @@ function statusBadge(inv) {
   return h('span', { class: `badge badge-${inv.kind === 'cancellation' ? 'cancellation' : inv.status}` }, label);
 }
 
+// The paid status (issue 16): the server's German label, coloured by state.
+export function paymentBadge(payment) {
+  if (!payment || payment.state === 'none') return '–';
+  return h('span', { class: `badge badge-pay-${payment.state}`, 'data-testid': 'payment-status' }, payment.label);
+}
+
+const PAYMENT_FILTERS = [['', 'Alle'], ['open', 'Offen'], ['overdue', 'Überfällig'], ['paid', 'Bezahlt']];
+
+// The start page's reminder: how many invoices are overdue, one click to see them.
+function overdueSummary(totals, onShow) {
+  if (!totals || totals.overdue_count === 0) return null;
+  const n = totals.overdue_count;
+  const show = h('button', { type: 'button', class: 'btn btn-small' }, 'Überfällige anzeigen');
+  show.addEventListener('click', onShow);
+  return h('div', { class: 'notice notice-warn', role: 'status', 'data-testid': 'overdue-count' },
+    icon('alert'),
+    h('span', {}, h('strong', {}, n === 1 ? '1 Rechnung überfällig' : `${n} Rechnungen überfällig`),
+      ` – ${fmt.euro(totals.overdue_cents)} offen`),
+    show);
+}
+
 export async function renderInvoices(main, ctx) {
   pageTitle('Rechnungen');
   const state = {
     q: ctx.query.get('q') || '',
     status: ctx.query.get('status') || '',
+    payment: ctx.query.get('zahlung') || '',
     page: Number(ctx.query.get('page')) || 1,
   };
   const search = h('input', { type: 'search', id: 'invoice-search', value: state.q, placeholder: 'Nummer oder Kunde …', autocomplete: 'off' });
   const statusSel = h('select', { id: 'invoice-status' },
     [['', 'Alle'], ['draft', 'Entwürfe'], ['finalized', 'Festgeschrieben'], ['cancelled', 'Storniert']]
       .map(([v, t]) => h('option', { value: v, selected: v === state.status }, t)));
-  const tbody = h('tbody', {}, skeletonRows(5, 8));
+  const paymentSel = h('select', { id: 'invoice-payment' },
+    PAYMENT_FILTERS.map(([v, t]) => h('option', { value: v, selected: v === state.payment }, t)));
+  const tbody = h('tbody', {}, skeletonRows(6, 8));
   const pagerSlot = h('div', { class: 'pager-slot' });
   const alertSlot = h('div');
+  const summarySlot = h('div');
   main.append(
     h('div', { class: 'page-head' },
       h('h1', { tabindex: '-1' }, 'Rechnungen'),
@@ -35,7 +60,9 @@ export async function renderInvoices(main, ctx) {
     h('div', { class: 'toolbar' },
       h('div', { class: 'field search-field' }, h('label', { for: 'invoice-search' }, 'Suche'),
         h('div', { class: 'input-icon' }, icon('search'), search)),
-      h('div', { class: 'field' }, h('label', { for: 'invoice-status' }, 'Status'), statusSel)),
+      h('div', { class: 'field' }, h('label', { for: 'invoice-status' }, 'Status'), statusSel),
+      h('div', { class: 'field' }, h('label', { for: 'invoice-payment' }, 'Zahlung'), paymentSel)),
+    summarySlot,
     alertSlot,
     h('div', { class: 'table-wrap' },
       h('table', { class: 'data-table responsive' },
@@ -45,6 +72,7 @@ export async function renderInvoices(main, ctx) {
           h('th', { scope: 'col' }, 'Datum'),
           h('th', { scope: 'col' }, 'Kunde'),
           h('th', { scope: 'col' }, 'Status'),
+          h('th', { scope: 'col' }, 'Zahlung'),
           h('th', { scope: 'col', class: 'num' }, 'Betrag'))),
         tbody)),
     pagerSlot);
@@ -52,15 +80,22 @@ export async function renderInvoices(main, ctx) {
   let seq = 0;
   async function load() {
     const my = ++seq;
-    ctx.replaceQuery({ q: state.q, status: state.status, page: state.page > 1 ? state.page : '' });
+    ctx.replaceQuery({ q: state.q, status: state.status, zahlung: state.payment, page: state.page > 1 ? state.page : '' });
     tbody.classList.add('loading');
     try {
-      const data = await api.get(`/invoices${api.query({ q: state.q, status: state.status, limit: PAGE, offset: (state.page - 1) * PAGE })}`);
+      const data = await api.get(`/invoices${api.query({ q: state.q, status: state.status, payment: state.payment, limit: PAGE, offset: (state.page - 1) * PAGE })}`);
       if (my !== seq || !ctx.alive()) return;
       clear(alertSlot);
       clear(tbody);
+      clear(summarySlot);
+      if (state.payment !== 'overdue') {
+        append(summarySlot, [overdueSummary(data.payment_totals, () => {
+          state.payment = 'overdue'; paymentSel.value = 'overdue'; state.page = 1; load();
+        })]);
+      }
       if (data.items.length === 0) {
-        tbody.append(h('tr', {}, h('td', { colspan: 5, class: 'empty' }, state.q || state.status ? 'Keine passenden Rechnungen.' : 'Noch keine Rechnungen.')));
+        const filtered = state.q || state.status || state.payment;
+        tbody.append(h('tr', {}, h('td', { colspan: 6, class: 'empty' }, filtered ? 'Keine passenden Rechnungen.' : 'Noch keine Rechnungen.')));
       }
       for (const inv of data.items) {
         tbody.append(h('tr', { dataset: { id: inv.id } },
@@ -68,6 +103,7 @@ export async function renderInvoices(main, ctx) {
           h('td', { 'data-label': 'Datum' }, fmt.date(inv.invoice_date)),
           h('td', { 'data-label': 'Kunde' }, inv.customer_name || '–'),
           h('td', { 'data-label': 'Status' }, statusBadge(inv)),
+          h('td', { 'data-label': 'Zahlung' }, paymentBadge(inv.payment)),
           h('td', { 'data-label': 'Betrag', class: 'num' }, fmt.euro(inv.total_gross_cents))));
       }
       clear(pagerSlot).append(pager({ page: state.page, limit: PAGE, total: data.total, label: 'Rechnungen', onPage: (p) => { state.page = p; load(); } }));
@@ -81,6 +117,7 @@ export async function renderInvoices(main, ctx) {
   }
   search.addEventListener('input', debounce(() => { state.q = search.value.trim(); state.page = 1; load(); }, 300));
   statusSel.addEventListener('change', () => { state.status = statusSel.value; state.page = 1; load(); });
+  paymentSel.addEventListener('change', () => { state.payment = paymentSel.value; state.page = 1; load(); });
   await load();
 }
 
@@ -141,7 +178,10 @@ async function renderInvoiceView(main, ctx, inv) {
         h('div', {}, h('dt', {}, 'Kunde'), h('dd', {}, h('strong', {}, c.name), c.contact_person ? h('div', {}, c.contact_person) : null, addressLines(c.address).map((l) => h('div', {}, l)))),
         h('div', {}, h('dt', {}, 'Rechnungsdatum'), h('dd', {}, fmt.date(inv.invoice_date))),
         h('div', {}, h('dt', {}, 'Leistungsdatum'), h('dd', {}, inv.service_date ? `${fmt.date(inv.service_date)}${inv.service_period_end ? ` – ${fmt.date(inv.service_period_end)}` : ''}` : 'wie Rechnungsdatum')),
-        h('div', {}, h('dt', {}, 'Festgeschrieben am'), h('dd', {}, fmt.dateTime(inv.finalized_at))))),
+        h('div', {}, h('dt', {}, 'Festgeschrieben am'), h('dd', {}, fmt.dateTime(inv.finalized_at))),
+        inv.payment?.due_date ? h('div', {}, h('dt', {}, 'Fällig am'), h('dd', {}, fmt.date(inv.payment.due_date))) : null,
+        inv.payment && inv.payment.state !== 'none' ? h('div', {}, h('dt', {}, 'Zahlung'), h('dd', { 'data-testid': 'invoice-payment' }, paymentBadge(inv.payment),
+          inv.payment.paid_cents > 0 && inv.payment.open_cents > 0 ? h('div', { class: 'muted' }, `Bezahlt ${fmt.euro(inv.payment.paid_cents)}, offen ${fmt.euro(inv.payment.open_cents)}`) : null)) : null)),
     h('section', { class: 'card' },
       h('h2', {}, 'Positionen'),
       h('div', { class: 'table-wrap' }, h('table', { class: 'data-table responsive lines-view' },

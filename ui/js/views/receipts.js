@@ -5,6 +5,7 @@ import {
   debounce, toast, pageTitle, nextId,
 } from '../dom.js';
 import { MATCHING_HASH } from './matching.js';
+import { paymentBadge } from './invoices.js';
 
 const PAGE = 25;
 const BATCH_KEY = 'hs-sevdesk-batch';
@@ -348,7 +349,8 @@ export async function renderReceipts(main, ctx) {
           h('td', { 'data-label': 'Nummer' }, h('a', { href: `#/belege/${r.id}` }, r.number || `Beleg ${r.id}`)),
           h('td', { 'data-label': 'Art' }, typeLabel(r.type)),
           h('td', { 'data-label': 'Kunde / Lieferant', class: 'col-party' }, r.counterparty || '–', r.description ? h('span', { class: 'sub' }, r.description) : null),
-          h('td', { 'data-label': 'Betrag', class: 'num' }, fmt.euro(r.amount_gross_cents)),
+          h('td', { 'data-label': 'Betrag', class: 'num' }, fmt.euro(r.amount_gross_cents),
+            r.payment && r.payment.state !== 'none' ? h('span', { class: 'sub' }, paymentBadge(r.payment)) : null),
           h('td', { 'data-label': 'Sevdesk', class: 'col-sd' }, sevdeskStatus(r.sevdesk))));
       }
       clear(pagerSlot).append(pager({ page: state.page, limit: PAGE, total: data.total, label: 'Belege', onPage: (p) => { state.page = p; load(); } }));
@@ -477,7 +479,8 @@ export async function renderReceiptDetail(main, ctx) {
         h('div', {}, h('dt', {}, 'davon USt'), h('dd', {}, `${fmt.euro(r.amount_tax_cents)}${r.vat_rate !== null ? ` (${r.vat_rate} %)` : ''}`)),
         h('div', {}, h('dt', {}, 'Netto'), h('dd', {}, fmt.euro(r.amount_net_cents))),
         h('div', {}, h('dt', {}, 'Datei'), h('dd', {}, h('a', { href: r.file.url, target: '_blank', rel: 'noopener' }, icon('file', 'small'), r.file.name || 'Datei öffnen'), ` (${fmt.fileSize(r.file.size)})`)),
-        r.invoice_id ? h('div', {}, h('dt', {}, 'Rechnung'), h('dd', {}, h('a', { href: `#/rechnungen/${r.invoice_id}` }, 'Rechnung anzeigen'))) : null)),
+        r.invoice_id ? h('div', {}, h('dt', {}, 'Rechnung'), h('dd', {}, h('a', { href: `#/rechnungen/${r.invoice_id}` }, 'Rechnung anzeigen'))) : null,
+        r.payment ? h('div', {}, h('dt', {}, 'Zahlung'), h('dd', { 'data-testid': 'receipt-payment' }, paymentBadge(r.payment))) : null)),
     r.type === 'income' ? sdSlot : h('p', { class: 'muted' }, 'Ausgaben werden nicht an Sevdesk übertragen.'));
   main.querySelector('h1').focus();
   if (r.type !== 'income') return;
