@@ -229,6 +229,47 @@ std::string TypeCodeLabel(std::string_view type_code) {
   return "Rechnung (Art " + std::string(type_code.substr(0, 8)) + ")";
 }
 
+namespace {
+
+// At most `max` bytes, cut at a character boundary.
+std::string Cut(std::string text, std::size_t max) {
+  if (text.size() <= max) return text;
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  return text;
+}
+
+}  // namespace
+
+void PrefillExpense(domain::NewExpense& expense, const ReceivedEInvoice& invoice) {
+  if (Trim(expense.supplier).empty()) expense.supplier = Cut(invoice.supplier_name, 200);
+  if (Trim(expense.number).empty()) expense.number = Cut(invoice.number, 100);
+  if (Trim(expense.description).empty() && !invoice.lines.empty()) {
+    std::string text = invoice.lines.front().name;
+    const std::size_t more = invoice.lines.size() - 1;
+    if (more == 1) text += " und 1 weitere Position";
+    if (more > 1) text += " und " + std::to_string(more) + " weitere Positionen";
+    expense.description = Cut(text, 500);
+  }
+}
+
+std::vector<std::string> CompareWithReceipt(const ReceivedEInvoice& invoice, Date date,
+                                            Cents gross_cents) {
+  std::vector<std::string> notes;
+  if (invoice.issue_date && *invoice.issue_date != date) {
+    notes.push_back("Das erfasste Belegdatum " + FormatDateDe(date) +
+                    " weicht vom Rechnungsdatum der E-Rechnung (" +
+                    FormatDateDe(*invoice.issue_date) + ") ab.");
+  }
+  if (gross_cents != invoice.gross_cents) {
+    notes.push_back("Der erfasste Betrag " + Amount(gross_cents) +
+                    " weicht vom Bruttobetrag der E-Rechnung (" + Amount(invoice.gross_cents) +
+                    ") ab.");
+  }
+  return notes;
+}
+
 void CheckReceived(ReceivedEInvoice& invoice) {
   CheckRequiredFields(invoice);
   CheckTotals(invoice);

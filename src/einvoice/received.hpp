@@ -16,6 +16,7 @@
 #include "core/date.hpp"
 #include "core/money.hpp"
 #include "core/result.hpp"
+#include "domain/receipt.hpp"
 
 namespace hs::einvoice {
 
@@ -93,6 +94,14 @@ std::string TypeCodeLabel(std::string_view type_code);
 // x rate within a cent per group) and the fields a receipt needs, checked on what was read:
 // each finding appended to `invoice.warnings` in German. Never fails.
 void CheckReceived(ReceivedEInvoice& invoice);
+
+// Fills what the user left blank in an expense from its e-invoice: supplier, document number
+// and a description (the first line's name, "und N weitere Positionen"). Never overwrites.
+void PrefillExpense(domain::NewExpense& expense, const ReceivedEInvoice& invoice);
+
+// German notes where the receipt as entered differs from its e-invoice (date, gross amount).
+std::vector<std::string> CompareWithReceipt(const ReceivedEInvoice& invoice, Date date,
+                                            Cents gross_cents);
 
 // The CII XML (rsm:CrossIndustryInvoice) of an e-invoice, read with libxml2 without network,
 // DTDs or entity expansion. kInvalidArgument with a German message (reason

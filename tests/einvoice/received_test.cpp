@@ -154,6 +154,43 @@ TEST(ReceivedChecks, AllowancesMoveTheBasisButNotTheLineSum) {
   EXPECT_TRUE(e.warnings.empty()) << e.warnings.front();
 }
 
+TEST(ReceivedPrefill, OnlyBlankFieldsAreTakenFromTheEInvoice) {
+  auto e = Consistent();
+  domain::NewExpense blank;
+  blank.supplier = "  ";
+  PrefillExpense(blank, e);
+  EXPECT_EQ(blank.supplier, "Futterhaus");
+  EXPECT_EQ(blank.number, "R-1");
+  EXPECT_EQ(blank.description, "Futter und 1 weitere Position");
+  domain::NewExpense entered;
+  entered.supplier = "Mein Laden";
+  entered.number = "X";
+  entered.description = "Eigene Notiz";
+  PrefillExpense(entered, e);
+  EXPECT_EQ(entered.supplier, "Mein Laden");
+  EXPECT_EQ(entered.number, "X");
+  EXPECT_EQ(entered.description, "Eigene Notiz");
+  e.lines.push_back(e.lines.front());
+  e.supplier_name = std::string(199, 'a') + "ä";  // cut at a character boundary
+  domain::NewExpense more;
+  PrefillExpense(more, e);
+  EXPECT_EQ(more.description, "Futter und 2 weitere Positionen");
+  EXPECT_EQ(more.supplier, std::string(199, 'a'));
+}
+
+TEST(ReceivedPrefill, DifferencesToTheEnteredReceiptAreNoted) {
+  const auto e = Consistent();
+  EXPECT_TRUE(CompareWithReceipt(e, year{2026} / November / 27, 17250).empty());
+  const auto notes = CompareWithReceipt(e, year{2026} / November / 28, 17200);
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[0],
+            "Das erfasste Belegdatum 28.11.2026 weicht vom Rechnungsdatum der E-Rechnung "
+            "(27.11.2026) ab.");
+  EXPECT_NE(notes[1].find("Der erfasste Betrag 172,00 € weicht vom Bruttobetrag der E-Rechnung "
+                          "(172,50 €) ab."),
+            std::string::npos);
+}
+
 // Our own e-invoice read back: every number per rate, the totals, the lines, number and dates.
 void ExpectSameNumbers(const testing::Sample& sample, const ReceivedEInvoice& got) {
   const auto& invoice = sample.invoice;

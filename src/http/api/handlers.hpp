@@ -72,6 +72,7 @@ class Handlers {
   Response UnlinkMatch(const Request& req, const app::Principal& p);
 
  private:
+  Result<Json> WithEInvoice(const domain::Receipt& receipt);
   Response Decide(const Request& req, const app::Principal& p, app::MatchAction action);
   std::string SessionCookie(const std::string& value, const char* max_age) const;
   ApiServices& s_;

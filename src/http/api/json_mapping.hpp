@@ -61,6 +61,8 @@ Json ToJson(const domain::Customer& customer);
 Json ToJson(const domain::Invoice& invoice);
 Json ToJson(const app::InvoiceSummary& summary);
 Json ToJson(const domain::Receipt& receipt);
+// The `e_invoice` object of a receipt (docs/openapi.yaml, ReceivedEInvoice).
+Json ToJson(const einvoice::ReceivedEInvoice& invoice);
 Json ErrorToJson(const hs::Error& error);
 Json ToJson(const app::ReceiptSevdeskStatus& status);
 

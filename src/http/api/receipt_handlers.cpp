@@ -53,7 +53,17 @@ Response Handlers::UploadExpense(const Request& req, const app::Principal& p) {
   auto created =
       s_.receipts.CreateExpense(p.school_id, upload->expense, file->filename, file->content);
   if (!created) return ErrorResponse(created.error());
-  return Created(ToJson(*created), "/api/v1/receipts/" + std::to_string(created->id));
+  auto json = WithEInvoice(*created);
+  if (!json) return ErrorResponse(json.error());
+  return Created(std::move(*json), "/api/v1/receipts/" + std::to_string(created->id));
+}
+
+// The receipt, and for an expense that is an e-invoice its data as `e_invoice`.
+Result<Json> Handlers::WithEInvoice(const domain::Receipt& receipt) {
+  Json json = ToJson(receipt);
+  HS_TRY(einvoice, s_.receipts.EInvoice(receipt));
+  if (einvoice->has_value()) json["e_invoice"] = ToJson(**einvoice);
+  return json;
 }
 
 Response Handlers::GetReceipt(const Request& req, const app::Principal& p) {
@@ -61,7 +71,9 @@ Response Handlers::GetReceipt(const Request& req, const app::Principal& p) {
   if (!id) return NotFoundResponse();
   auto r = s_.receipts.Get(p.school_id, *id);
   if (!r) return ErrorResponse(r.error());
-  return Ok(200, ToJson(*r));
+  auto json = WithEInvoice(*r);
+  if (!json) return ErrorResponse(json.error());
+  return Ok(200, std::move(*json));
 }
 
 Response Handlers::ReceiptFile(const Request& req, const app::Principal& p) {
