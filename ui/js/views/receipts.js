@@ -516,7 +516,8 @@ export async function renderReceiptDetail(main, ctx) {
         h('div', {}, h('dt', {}, 'Netto'), h('dd', {}, fmt.euro(r.amount_net_cents))),
         h('div', {}, h('dt', {}, 'Datei'), h('dd', {}, h('a', { href: r.file.url, target: '_blank', rel: 'noopener' }, icon('file', 'small'), r.file.name || 'Datei öffnen'), ` (${fmt.fileSize(r.file.size)})`)),
         r.invoice_id ? h('div', {}, h('dt', {}, 'Rechnung'), h('dd', {}, h('a', { href: `#/rechnungen/${r.invoice_id}` }, 'Rechnung anzeigen'))) : null)),
-    r.e_invoice ? eInvoiceCard(r.e_invoice) : null,
+    // main.append is the DOM's own: a null would be printed, so no card is no argument at all.
+    ...(r.e_invoice ? [eInvoiceCard(r.e_invoice)] : []),
     r.type === 'income' ? sdSlot : h('p', { class: 'muted' }, 'Ausgaben werden nicht an Sevdesk übertragen.'));
   main.querySelector('h1').focus();
   if (r.type !== 'income') return;
