@@ -17,6 +17,8 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 # PDF/A-3 post-processing of the invoice PDF for Factur-X (ADR 0017), Debian libqpdf-dev.
 pkg_check_modules(QPDF REQUIRED IMPORTED_TARGET libqpdf)
+# Reading received e-invoices (src/einvoice/cii_reader.cpp), Debian libxml2-dev.
+pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 find_library(HPDF_LIBRARY NAMES hpdf REQUIRED)
 find_path(HPDF_INCLUDE_DIR hpdf.h REQUIRED)
 add_library(hs_hpdf INTERFACE)

@@ -16,6 +16,8 @@ packages=(
   # output intent; the qpdf tool checks the result in tests/einvoice; fonttools reduces DejaVu
   # to Windows-1252 for the embedded fonts (scripts/make-pdfa-fonts.py, run by the build).
   libqpdf-dev qpdf icc-profiles-free fonttools
+  # Received e-invoices (src/einvoice/cii_reader.cpp) are parsed with libxml2.
+  libxml2-dev
 )
 # Browser tests: node and npm from Debian, unless a node with npm is installed already.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -622,10 +622,50 @@ Result<domain::Receipt> ReceiptService::Get(std::int64_t school_id, std::int64_t
   return (*uow)->Receipts().Get(school_id, id);
 }
 
+namespace {
+
+// A received e-invoice read from an upload; nothing for an empty or oversized file (refused
+// below with their own messages).
+Result<std::optional<einvoice::ReceivedEInvoice>> ReadUpload(const std::string& content) {
+  if (content.empty() || content.size() > domain::kMaxReceiptFileBytes) {
+    return std::optional<einvoice::ReceivedEInvoice>();
+  }
+  return einvoice::ReadEInvoiceDocument(content);
+}
+
+tl::unexpected<Error> UnsupportedFileType() {
+  return Fail(ErrorCode::kInvalidArgument, "unsupported_file_type",
+              "Nur PDF-, JPG- oder PNG-Dateien und E-Rechnungen (XRechnung, ZUGFeRD) können "
+              "hochgeladen werden. Die Datei ist keine vollständige PDF-, JPG- oder PNG-Datei.",
+              {{"file", "Nur PDF, JPG, PNG oder E-Rechnung (XML)."}});
+}
+
+// An XML upload that is no e-invoice: the reader's German reason under the stable codes.
+tl::unexpected<Error> RefusedXml(Error error) {
+  if (error.code == ErrorCode::kPayloadTooLarge) {
+    error.reason = "file_too_large";
+  } else {
+    error.code = ErrorCode::kInvalidArgument;
+    error.reason = "unsupported_file_type";
+  }
+  return tl::unexpected<Error>(std::move(error));
+}
+
+}  // namespace
+
 Result<domain::Receipt> ReceiptService::CreateExpense(std::int64_t school_id,
-                                                      const domain::NewExpense& e,
+                                                      const domain::NewExpense& input,
                                                       const std::string& file_name,
                                                       const std::string& content) {
+  const auto received = ReadUpload(content);
+  const einvoice::ReceivedEInvoice* einvoice =
+      received && received->has_value() ? &**received : nullptr;
+  auto type = domain::DetectDocumentType(content);
+  // An XML that is no readable e-invoice: the file's problem first, the fields it would have
+  // filled are beside the point.
+  if (!type && !received) return RefusedXml(received.error());
+  domain::NewExpense e = input;
+  if (einvoice != nullptr) einvoice::PrefillExpense(e, *einvoice);
   HS_CHECK(domain::ValidateExpense(e));
   HS_CHECK(domain::ValidateUploadFileName(file_name));
   if (content.empty()) return Invalid({{"file", "Bitte eine Datei hochladen."}});
@@ -633,12 +673,13 @@ Result<domain::Receipt> ReceiptService::CreateExpense(std::int64_t school_id,
     return Fail(ErrorCode::kPayloadTooLarge, "file_too_large",
                 "Die Datei ist zu groß (höchstens 10 MB).", {{"file", "Höchstens 10 MB."}});
   }
-  auto type = domain::DetectDocumentType(content);
   if (!type) {
-    return Fail(ErrorCode::kInvalidArgument, "unsupported_file_type",
-                "Nur PDF-, JPG- oder PNG-Dateien können hochgeladen werden. Die Datei ist keine "
-                "vollständige PDF-, JPG- oder PNG-Datei.",
-                {{"file", "Nur PDF, JPG oder PNG."}});
+    // Not a PDF or image: only an XML e-invoice that the reader accepts and whose outline the
+    // download check recognises again.
+    if (einvoice == nullptr || !domain::IsXmlEInvoiceOutline(content)) {
+      return UnsupportedFileType();
+    }
+    type = "application/xml";
   }
   domain::Receipt r;
   r.school_id = school_id;
@@ -650,6 +691,17 @@ Result<domain::Receipt> ReceiptService::CreateExpense(std::int64_t school_id,
   r.amount_gross_cents = e.amount_gross_cents;
   domain::SplitGross(e.amount_gross_cents, e.vat_rate, r.amount_net_cents, r.amount_tax_cents);
   r.vat_rate = e.vat_rate;
+  if (einvoice != nullptr && einvoice->gross_cents == e.amount_gross_cents &&
+      einvoice->tax_basis_cents + einvoice->tax_total_cents == e.amount_gross_cents) {
+    // The amount is the e-invoice's: net and tax as it states them, exact for several rates.
+    r.amount_net_cents = einvoice->tax_basis_cents;
+    r.amount_tax_cents = einvoice->tax_total_cents;
+    const auto& groups = einvoice->tax_groups;
+    r.vat_rate = std::nullopt;  // several rates, as for a mixed income receipt
+    if (groups.size() == 1 && groups.front().rate_bp % 100 == 0) {
+      r.vat_rate = static_cast<int>(groups.front().rate_bp / 100);
+    }
+  }
   std::string name = file_name.empty() ? "beleg" : file_name;
   if (name.size() > 200) name = "beleg";
   std::replace(name.begin(), name.end(), '/', '_');
@@ -665,6 +717,27 @@ Result<domain::Receipt> ReceiptService::CreateExpense(std::int64_t school_id,
   HS_CHECK((*uow)->Commit());
   r.id = *id;
   return r;
+}
+
+Result<std::optional<einvoice::ReceivedEInvoice>> ReceiptService::EInvoice(
+    const domain::Receipt& receipt) {
+  using None = std::optional<einvoice::ReceivedEInvoice>;
+  if (receipt.type != domain::ReceiptType::kExpense) return None();
+  if (receipt.file_content_type != "application/xml" &&
+      receipt.file_content_type != "application/pdf") {
+    return None();
+  }
+  HS_TRY(file, GetFile(receipt.school_id, receipt.id));
+  auto read = einvoice::ReadEInvoiceDocument(file->content);
+  // A stored file that no longer reads (older checks, a reader change) is shown as a plain
+  // document, never as an error on the receipt.
+  if (!read || !read->has_value()) return None();
+  einvoice::ReceivedEInvoice invoice = std::move(**read);
+  for (auto& note :
+       einvoice::CompareWithReceipt(invoice, receipt.date, receipt.amount_gross_cents)) {
+    invoice.warnings.push_back(std::move(note));
+  }
+  return None(std::move(invoice));
 }
 
 Result<StoredFile> ReceiptService::GetFile(std::int64_t school_id, std::int64_t id) {

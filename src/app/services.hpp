@@ -9,6 +9,7 @@
 #include "app/login_throttle.hpp"
 #include "app/ports.hpp"
 #include "core/clock.hpp"
+#include "einvoice/received.hpp"
 
 namespace hs::app {
 
@@ -172,6 +173,10 @@ class ReceiptService {
   Result<domain::Receipt> CreateExpense(std::int64_t school_id, const domain::NewExpense& expense,
                                         const std::string& file_name, const std::string& content);
   Result<StoredFile> GetFile(std::int64_t school_id, std::int64_t receipt_id);
+  // The e-invoice an expense's document is (XRechnung / CII XML, ZUGFeRD / Factur-X PDF), read
+  // from the stored bytes, with notes where the receipt differs from it; nullopt for any other
+  // receipt or document.
+  Result<std::optional<einvoice::ReceivedEInvoice>> EInvoice(const domain::Receipt& receipt);
 
  private:
   Database& db_;

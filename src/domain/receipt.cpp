@@ -99,6 +99,44 @@ std::optional<std::string> DetectDocumentType(std::string_view bytes) {
   return type;
 }
 
+namespace {
+
+// The bytes after the prolog: declaration, comments, processing instructions and white space.
+std::string_view SkipProlog(std::string_view bytes) {
+  if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);
+  for (;;) {
+    const auto first = bytes.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    bytes.remove_prefix(first);
+    std::string_view close;
+    if (bytes.starts_with("<?")) {
+      close = "?>";
+    } else if (bytes.starts_with("<!--")) {
+      close = "-->";
+    } else {
+      return bytes;
+    }
+    const auto end = bytes.find(close, 2);
+    if (end == std::string_view::npos) return {};
+    bytes.remove_prefix(end + close.size());
+  }
+}
+
+}  // namespace
+
+bool IsXmlEInvoiceOutline(std::string_view bytes) {
+  const std::string_view rest = SkipProlog(bytes);
+  if (!rest.starts_with("<")) return false;
+  const auto name_end = rest.find_first_of(" \t\r\n/>", 1);
+  if (name_end == std::string_view::npos) return false;
+  std::string_view name = rest.substr(1, name_end - 1);
+  if (const auto colon = name.find(':'); colon != std::string_view::npos) {
+    name.remove_prefix(colon + 1);
+  }
+  return name == "CrossIndustryInvoice" && bytes.find("<!DOCTYPE") == std::string_view::npos &&
+         !ContainsMarkup(bytes);
+}
+
 Status ValidateUploadFileName(std::string_view name) {
   std::vector<FieldError> errors;
   CheckTextInput(name, TextShape::kSingleLine, "file", errors);

@@ -44,6 +44,13 @@ struct Receipt {
 // "%PDF-" + HTML polyglot). nullopt for anything else.
 std::optional<std::string> DetectDocumentType(std::string_view bytes);
 
+// An XML e-invoice by its outline, for serving a stored one (application/xml, as attachment):
+// after an optional UTF-8 byte order mark, an XML declaration, comments and processing
+// instructions, the root element is CrossIndustryInvoice (any prefix); no DOCTYPE and none of
+// the HTML/script/SVG markup above anywhere. Whether it really is an e-invoice decides the
+// reader (einvoice::ReadEInvoiceXml) at upload; this check never parses.
+bool IsXmlEInvoiceOutline(std::string_view bytes);
+
 // An uploaded file's name: one line of valid UTF-8 without control characters (a NUL used to
 // cut the Content-Disposition header), German 422 with the detail "file" otherwise.
 Status ValidateUploadFileName(std::string_view name);

@@ -281,6 +281,8 @@ void WriteBuyer(XmlWriter& xml, const domain::PartySnapshot& customer) {
   }
   WriteAddress(xml, customer.address);
   WriteElectronicAddress(xml, customer.email);
+  // BT-48: the buyer's USt-IdNr, last in the party as the schema orders it.
+  WriteTaxRegistration(xml, Trim(customer.vat_id), "VA");
   xml.Close();
 }
 

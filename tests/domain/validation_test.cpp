@@ -136,6 +136,34 @@ TEST(Receipts, ALargeDocumentIsCheckedWhole) {
   EXPECT_EQ(DetectDocumentType(pdf + "<ScRiPt>\n%%EOF\n"), std::nullopt);
 }
 
+TEST(Receipts, XmlEInvoiceOutline) {
+  const std::string cii =
+      "<rsm:CrossIndustryInvoice xmlns:rsm=\"urn:un:unece:uncefact:data:standard:"
+      "CrossIndustryInvoice:100\"><rsm:ExchangedDocument/></rsm:CrossIndustryInvoice>";
+  struct Case {
+    const char* name;
+    std::string bytes;
+    bool outline;
+  };
+  const Case cases[] = {
+      {"plain", cii, true},
+      {"declaration, bom, comment", "\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<!-- x -->\n" + cii,
+       true},
+      {"default namespace", "<CrossIndustryInvoice xmlns=\"urn:x\"/>", true},
+      {"other root", "<?xml version=\"1.0\"?><Invoice/>", false},
+      {"doctype", "<!DOCTYPE x>" + cii, false},
+      {"doctype inside", cii + "<!DOCTYPE x>", false},
+      {"script inside", "<CrossIndustryInvoice><script>alert(1)</script></CrossIndustryInvoice>",
+       false},
+      {"svg root", "<svg/>", false},
+      {"html", "<html><CrossIndustryInvoice/></html>", false},
+      {"unclosed comment", "<!-- <CrossIndustryInvoice/>", false},
+      {"text", "CrossIndustryInvoice", false},
+      {"empty", "", false},
+  };
+  for (const auto& c : cases) EXPECT_EQ(IsXmlEInvoiceOutline(c.bytes), c.outline) << c.name;
+}
+
 TEST(Receipts, UploadFileNamesAreOneLineOfText) {
   EXPECT_TRUE(ValidateUploadFileName("Rechnung Tierarzt März.pdf"));
   EXPECT_TRUE(ValidateUploadFileName("קבלה.pdf"));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "einvoice/cii.hpp"
+#include "einvoice/samples.hpp"
 #include "store/database_url.hpp"
 #include "support/binary_fixture.hpp"
 
@@ -275,6 +276,108 @@ TEST_F(EInvoiceTest, ZugferdInvoiceIsTheFacturXPdf) {
       einvoice::GenerateCii(*stored, *school, {einvoice::Profile::kEn16931, "", "Erika Pfote"});
   ASSERT_TRUE(expected) << expected.error().message;
   EXPECT_EQ(embedded, *expected);
+}
+
+// Receiving (issue 17): an XRechnung XML uploaded as an expense is recognised, stored byte for
+// byte, served as an XML attachment and read in the API with the numbers it was written with.
+std::vector<http::MultipartPart> EInvoiceUpload(const std::string& file, const std::string& name,
+                                                const std::string& gross_cents,
+                                                const std::string& date = "2026-11-27") {
+  return {{"date", date, "", ""},          {"amount_gross_cents", gross_cents, "", ""},
+          {"vat_rate", "19", "", ""},      {"description", "", "", ""},
+          {"supplier", "", "", ""},        {"number", "", "", ""},
+          {"file", file, name, "text/xml"}};
+}
+
+TEST_F(EInvoiceTest, AnUploadedEInvoiceIsStoredUnchangedAndReadInTheApi) {
+  const auto samples = einvoice::testing::AllSamples();
+  const auto& sample = samples[1];  // mixed-gross: 7 % and 19 %, a service period
+  ASSERT_EQ(sample.name, "mixed-gross");
+  const auto xml = einvoice::GenerateCii(sample.invoice, sample.school, sample.options);
+  ASSERT_TRUE(xml);
+  const auto& totals = sample.invoice.totals;
+  const Json created =
+      Must(c_->Upload("/api/v1/receipts",
+                      EInvoiceUpload(*xml, "rechnung.xml", std::to_string(totals.gross_cents))),
+           201, "upload e-invoice");
+  // Blank fields are taken from the e-invoice; net and tax are its own for the two rates.
+  EXPECT_EQ(created["counterparty"], sample.school.name);
+  EXPECT_EQ(created["number"], "RE-2026-0003");
+  EXPECT_EQ(created["description"], "Welpenstunde und 4 weitere Positionen");
+  EXPECT_EQ(created["amount_net_cents"], totals.net_cents);
+  EXPECT_EQ(created["amount_tax_cents"], totals.tax_cents);
+  EXPECT_TRUE(created["vat_rate"].is_null());
+  EXPECT_EQ(created["file"]["content_type"], "application/xml");
+
+  const std::string id = std::to_string(created["id"].get<std::int64_t>());
+  const Json got = Must(c_->Get("/api/v1/receipts/" + id), 200, "receipt");
+  ASSERT_TRUE(got.contains("e_invoice")) << got.dump();
+  const Json& e = got["e_invoice"];
+  EXPECT_EQ(e, created["e_invoice"]);
+  EXPECT_EQ(e["format"], "ZUGFeRD / Factur-X (EN 16931)");
+  EXPECT_EQ(e["container"], "xml");
+  EXPECT_EQ(e["number"], "RE-2026-0003");
+  EXPECT_EQ(e["type_code"], "380");
+  EXPECT_EQ(e["issue_date"], "2026-11-27");
+  EXPECT_EQ(e["supplier"]["vat_id"], sample.school.vat_id);
+  EXPECT_EQ(e["lines"].size(), sample.invoice.lines.size());
+  ASSERT_EQ(e["tax_groups"].size(), totals.groups.size());
+  for (std::size_t i = 0; i < totals.groups.size(); ++i) {
+    EXPECT_EQ(e["tax_groups"][i]["vat_rate"]["rate_basis_points"], totals.groups[i].rate * 100);
+    EXPECT_EQ(e["tax_groups"][i]["basis_cents"], totals.groups[i].net_cents);
+    EXPECT_EQ(e["tax_groups"][i]["tax_cents"], totals.groups[i].tax_cents);
+  }
+  EXPECT_EQ(e["tax_groups"][0]["vat_rate"]["label"], "7 %");
+  EXPECT_EQ(e["totals"]["net_cents"], totals.net_cents);
+  EXPECT_EQ(e["totals"]["tax_cents"], totals.tax_cents);
+  EXPECT_EQ(e["totals"]["gross_cents"], totals.gross_cents);
+  EXPECT_EQ(e["totals"]["due_payable_cents"], totals.gross_cents);
+  EXPECT_TRUE(e["warnings"].empty()) << e["warnings"].dump();
+
+  // The stored file is the upload, byte for byte, and never a page.
+  const Reply file = c_->Get("/api/v1/receipts/" + id + "/file");
+  ASSERT_EQ(file.status, 200) << file.Describe();
+  EXPECT_TRUE(file.body == *xml);
+  EXPECT_EQ(Header(file, "content-type"), "application/xml");
+  EXPECT_EQ(Header(file, "content-disposition").rfind("attachment;", 0), 0u);
+  EXPECT_EQ(Header(file, "x-content-type-options"), "nosniff");
+  EXPECT_NE(Header(file, "content-security-policy").find("sandbox"), std::string::npos);
+
+  // What the user entered stays; where it differs from the e-invoice, a German note says so.
+  auto parts = EInvoiceUpload(*xml, "rechnung.xml", "1000", "2026-12-01");
+  parts[4].content = "Eigener Lieferant";
+  const Json entered = Must(c_->Upload("/api/v1/receipts", parts), 201, "entered");
+  EXPECT_EQ(entered["counterparty"], "Eigener Lieferant");
+  EXPECT_EQ(entered["amount_gross_cents"], 1000);
+  EXPECT_EQ(entered["vat_rate"], 19);
+  const std::string notes = entered["e_invoice"]["warnings"].dump();
+  EXPECT_NE(notes.find("weicht vom Rechnungsdatum der E-Rechnung (27.11.2026) ab"),
+            std::string::npos)
+      << notes;
+  EXPECT_NE(notes.find("weicht vom Bruttobetrag der E-Rechnung"), std::string::npos) << notes;
+}
+
+TEST_F(EInvoiceTest, XmlThatIsNoEInvoiceIsRefusedAndNothingIsStored) {
+  const auto sample = einvoice::testing::AllSamples()[0];
+  const std::string xml = *einvoice::GenerateCii(sample.invoice, sample.school, sample.options);
+  const std::string body = xml.substr(xml.find("<rsm:CrossIndustryInvoice"));
+  const std::pair<std::string, std::string> cases[] = {
+      {"<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>" + body,
+       "DTD"},
+      {"<?xml version=\"1.0\"?><note>Hallo</note>", "keine E-Rechnung"},
+      {"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>",
+       "keine E-Rechnung"},
+      {xml.substr(0, xml.size() - 40), "nicht lesbar"},
+  };
+  for (const auto& [bytes, message] : cases) {
+    const Reply r = c_->Upload("/api/v1/receipts", EInvoiceUpload(bytes, "x.xml", "100"));
+    ASSERT_EQ(r.status, 422) << r.Describe();
+    EXPECT_EQ(r.json["code"], "unsupported_file_type");
+    EXPECT_TRUE(r.HasDetail("file"));
+    EXPECT_NE(r.json["message"].get<std::string>().find(message), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("passwd"), std::string::npos);
+  }
+  EXPECT_EQ(Must(c_->Get("/api/v1/receipts?type=expense"), 200, "list")["total"], 0);
 }
 
 }  // namespace

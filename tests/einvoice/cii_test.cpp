@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "einvoice/amounts.hpp"
@@ -211,6 +212,25 @@ TEST(EinvoiceGenerator, EscapesTextAndIsDeterministic) {
   EXPECT_EQ(*a, *b);
   EXPECT_TRUE(Contains(*a, "Erika Mustermann &amp; Söhne &lt;Hunde&gt;"));
   EXPECT_EQ(XmlEscape("a\"b'c\x01\n"), "a&quot;b&apos;c \n");
+}
+
+TEST(EinvoiceGenerator, BuyerVatIdIsTheBuyersVaRegistrationAfterItsAddress) {
+  const auto samples = testing::AllSamples();
+  const auto authority = std::ranges::find(samples, "xrechnung-authority", &testing::Sample::name);
+  ASSERT_NE(authority, samples.end());
+  const auto xml = GenerateCii(authority->invoice, authority->school, authority->options);
+  ASSERT_TRUE(xml);
+  const auto buyer = xml->find("<ram:BuyerTradeParty>");
+  const auto buyer_end = xml->find("</ram:BuyerTradeParty>");
+  const auto vat = xml->find("<ram:ID schemeID=\"VA\">DE987654321</ram:ID>");
+  ASSERT_NE(vat, std::string::npos);
+  EXPECT_GT(vat, xml->find("</ram:URIUniversalCommunication>", buyer));
+  EXPECT_LT(vat, buyer_end);
+  // A private customer without one gets no registration (the seller's two stay).
+  const auto regular = GenerateCii(samples[0].invoice, samples[0].school, samples[0].options);
+  ASSERT_TRUE(regular);
+  const auto regular_buyer = regular->find("<ram:BuyerTradeParty>");
+  EXPECT_EQ(regular->find("SpecifiedTaxRegistration", regular_buyer), std::string::npos);
 }
 
 TEST(EinvoiceFormat, AmountsPricesAndUnits) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "einvoice/received.hpp"
 #include "pdf/invoice_pdf.hpp"
 #include "samples.hpp"
 
@@ -224,6 +225,46 @@ TEST_F(FacturXPdfTest, ExtractedXmlStillMatchesTheSchema) {
                               Quote(extracted.string()));
   EXPECT_EQ(lint.status, 0) << lint.text;
   EXPECT_NE(lint.text.find("validates"), std::string::npos) << lint.text;
+}
+
+// The receiving side: the XML comes out of our own hybrid PDF byte for byte (factur-x.xml, and
+// xrechnung.xml for the XRechnung profile) and reads back with our numbers.
+TEST_F(FacturXPdfTest, ReceivingReadsTheEmbeddedXmlBack) {
+  for (const Profile profile : {Profile::kEn16931, Profile::kXRechnung}) {
+    const testing::Sample sample = FirstSample(profile);
+    std::string xml;
+    const std::string pdf = Make(sample, &xml);
+    ASSERT_FALSE(pdf.empty());
+    EXPECT_EQ(ExtractEInvoiceXml(pdf), xml);
+    const auto read = ReadEInvoiceDocument(pdf);
+    ASSERT_TRUE(read) << read.error().message;
+    ASSERT_TRUE(read->has_value());
+    const ReceivedEInvoice& got = **read;
+    EXPECT_EQ(got.container, Container::kPdf);
+    EXPECT_TRUE(got.warnings.empty()) << got.warnings.front();
+    EXPECT_EQ(got.number, *sample.invoice.number);
+    EXPECT_EQ(got.issue_date, sample.invoice.invoice_date);
+    EXPECT_EQ(got.gross_cents, sample.invoice.totals.gross_cents);
+    EXPECT_EQ(got.tax_total_cents, sample.invoice.totals.tax_cents);
+    ASSERT_EQ(got.tax_groups.size(), sample.invoice.totals.groups.size());
+    for (std::size_t i = 0; i < got.tax_groups.size(); ++i) {
+      EXPECT_EQ(got.tax_groups[i].basis_cents, sample.invoice.totals.groups[i].net_cents);
+      EXPECT_EQ(got.tax_groups[i].tax_cents, sample.invoice.totals.groups[i].tax_cents);
+    }
+    EXPECT_EQ(got.lines.size(), sample.invoice.lines.size());
+  }
+}
+
+// A plain PDF (the invoice as rendered, nothing attached) stays a plain PDF receipt.
+TEST_F(FacturXPdfTest, APdfWithoutXmlIsNoEInvoice) {
+  const testing::Sample sample = FirstSample(Profile::kEn16931);
+  const pdf::InvoicePdfRenderer renderer(pdf::PdfSettings{});
+  const auto plain = renderer.Render(sample.school, sample.invoice);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(ExtractEInvoiceXml(*plain), std::nullopt);
+  const auto read = ReadEInvoiceDocument(*plain);
+  ASSERT_TRUE(read);
+  EXPECT_FALSE(read->has_value());
 }
 
 }  // namespace

@@ -21,7 +21,10 @@ domain::PartySnapshot Authority() {
           "Frau Beispiel",
           {"Rathausplatz 1", "50667", "Köln", "DE"},
           "rechnungen@musterstadt.example",
-          7};
+          7,
+          domain::EInvoiceKind::kNone,
+          "",
+          "DE987654321"};
 }
 
 Options XRechnungOptions() {

@@ -336,6 +336,18 @@ constexpr const char* kSandboxToken = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
 // A tiny PDF as the upload check wants it: the %PDF- header and the %%EOF trailer.
 const std::string kPdfBytes = "%PDF-1.4\n% hundeschule test\n%%EOF\n";
+// A small XRechnung (CII) of 23.80 EUR whose sums add up, for the e-invoice receipt.
+const std::string kCiiBytes = R"(<?xml version="1.0" encoding="UTF-8"?>
+<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">
+<rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext>
+<rsm:ExchangedDocument><ram:ID>F-124</ram:ID><ram:TypeCode>380</ram:TypeCode><ram:IssueDateTime><udt:DateTimeString format="102">20250210</udt:DateTimeString></ram:IssueDateTime></rsm:ExchangedDocument>
+<rsm:SupplyChainTradeTransaction>
+<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument><ram:SpecifiedTradeProduct><ram:Name>Hundefutter</ram:Name></ram:SpecifiedTradeProduct><ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode="C62">2</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery><ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>19</ram:RateApplicablePercent></ram:ApplicableTradeTax><ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>20.00</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>
+<ram:ApplicableHeaderTradeAgreement><ram:SellerTradeParty><ram:Name>Futterhaus</ram:Name><ram:SpecifiedTaxRegistration><ram:ID schemeID="VA">DE123456789</ram:ID></ram:SpecifiedTaxRegistration></ram:SellerTradeParty><ram:BuyerTradeParty><ram:Name>Hundeschule</ram:Name></ram:BuyerTradeParty></ram:ApplicableHeaderTradeAgreement>
+<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode><ram:ApplicableTradeTax><ram:CalculatedAmount>3.80</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode><ram:BasisAmount>20.00</ram:BasisAmount><ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>19</ram:RateApplicablePercent></ram:ApplicableTradeTax><ram:SpecifiedTradePaymentTerms><ram:DueDateDateTime><udt:DateTimeString format="102">20250224</udt:DateTimeString></ram:DueDateDateTime></ram:SpecifiedTradePaymentTerms><ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:LineTotalAmount>20.00</ram:LineTotalAmount><ram:TaxBasisTotalAmount>20.00</ram:TaxBasisTotalAmount><ram:TaxTotalAmount currencyID="EUR">3.80</ram:TaxTotalAmount><ram:GrandTotalAmount>23.80</ram:GrandTotalAmount><ram:DuePayableAmount>23.80</ram:DuePayableAmount></ram:SpecifiedTradeSettlementHeaderMonetarySummation></ram:ApplicableHeaderTradeSettlement>
+</rsm:SupplyChainTradeTransaction>
+</rsm:CrossIndustryInvoice>
+)";
 
 class OpenApiConformance : public ::testing::Test {
  protected:
@@ -930,6 +942,21 @@ TEST_F(OpenApiConformance, HappyPathsOfEveryDocumentedOperationConform) {
   const Json& income = filtered.json["items"][0];
   EXPECT_EQ(Send({.method = "GET", .path = "/api/v1/receipts/{id}/file", .id = Id(income)}).status,
             200);
+  // An e-invoice as expense: its data as `e_invoice`, the file an XML attachment.
+  auto cii_parts = ExpenseParts();
+  cii_parts.back() = {"file", kCiiBytes, "rechnung.xml", "application/xml"};
+  Reply cii_expense = Send({.method = "POST", .path = "/api/v1/receipts", .parts = cii_parts});
+  ASSERT_EQ(cii_expense.status, 201) << Describe(cii_expense);
+  EXPECT_EQ(cii_expense.json["e_invoice"]["totals"]["gross_cents"], 2380);
+  Reply cii_receipt =
+      Send({.method = "GET", .path = "/api/v1/receipts/{id}", .id = Id(cii_expense.json)});
+  ASSERT_EQ(cii_receipt.status, 200) << Describe(cii_receipt);
+  EXPECT_EQ(cii_receipt.json["e_invoice"]["format"], "XRechnung 3.0");
+  EXPECT_TRUE(cii_receipt.json["e_invoice"]["warnings"].empty()) << Describe(cii_receipt);
+  Reply cii_file =
+      Send({.method = "GET", .path = "/api/v1/receipts/{id}/file", .id = Id(cii_expense.json)});
+  EXPECT_EQ(cii_file.status, 200);
+  EXPECT_EQ(cii_file.body, kCiiBytes);
 
   // sevdesk: connect the sandbox account, transfer the older receipts, then see every status.
   Reply connection = Send({.method = "GET", .path = "/api/v1/integrations/sevdesk"});

@@ -86,6 +86,10 @@ std::string ContentDisposition(bool as_attachment, std::string_view file_name) {
 
 DownloadPolicy DecideDownload(std::string_view content) {
   const auto type = domain::DetectDocumentType(content);
+  // A received e-invoice is data for a program, never a page: always an attachment.
+  if (!type && domain::IsXmlEInvoiceOutline(content)) {
+    return {"application/xml", true, kSandboxPolicy};
+  }
   if (!type) return {"application/octet-stream", true, kSandboxPolicy};
   return {*type, false, *type == "application/pdf" ? kPdfPolicy : kSandboxPolicy};
 }

@@ -2,7 +2,8 @@
 // Stored files as answers (receipt files, invoice PDFs): the headers never come from unchecked
 // text. The content type is the one the bytes verify as (domain::DetectDocumentType, checked
 // again on every download so a file stored under older, weaker checks is covered too), never
-// the client's; only a verified PDF, JPEG or PNG is shown inline, anything else is an
+// the client's; only a verified PDF, JPEG or PNG is shown inline, an XML e-invoice
+// (domain::IsXmlEInvoiceOutline) is an application/xml attachment, anything else an
 // application/octet-stream attachment; the file name goes out per RFC 6266.
 #include <string>
 #include <string_view>

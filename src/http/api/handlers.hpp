@@ -73,6 +73,7 @@ class Handlers {
 
  private:
   Response InvoiceWithPayment(const domain::Invoice& invoice, int status);
+  Result<Json> ReceiptDetail(std::int64_t school_id, const domain::Receipt& receipt);
   Response Decide(const Request& req, const app::Principal& p, app::MatchAction action);
   std::string SessionCookie(const std::string& value, const char* max_age) const;
   ApiServices& s_;

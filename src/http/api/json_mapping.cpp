@@ -337,6 +337,61 @@ Json ToJson(const domain::Receipt& r) {
           {"created_at", FormatIsoInstant(r.created_at)}};
 }
 
+namespace {
+
+Json RateJson(std::int64_t rate_bp) {
+  return {{"rate_basis_points", rate_bp}, {"label", einvoice::FormatRateDe(rate_bp)}};
+}
+
+}  // namespace
+
+Json ToJson(const einvoice::ReceivedEInvoice& e) {
+  Json lines = Json::array();
+  for (const auto& l : e.lines) {
+    lines.push_back({{"id", l.id},
+                     {"name", l.name},
+                     {"quantity", l.quantity},
+                     {"unit_code", l.unit_code},
+                     {"net_cents", l.net_cents},
+                     {"vat_category", l.vat_category},
+                     {"vat_rate", RateJson(l.vat_rate_bp)}});
+  }
+  Json groups = Json::array();
+  for (const auto& g : e.tax_groups) {
+    groups.push_back({{"category", g.category},
+                      {"vat_rate", RateJson(g.rate_bp)},
+                      {"basis_cents", g.basis_cents},
+                      {"tax_cents", g.tax_cents},
+                      {"exemption_reason", g.exemption_reason}});
+  }
+  return {{"format", e.format},
+          {"container", e.container == einvoice::Container::kPdf ? "pdf" : "xml"},
+          {"guideline", e.guideline},
+          {"supplier",
+           {{"name", e.supplier_name},
+            {"vat_id", e.supplier_vat_id},
+            {"tax_number", e.supplier_tax_number}}},
+          {"buyer_name", e.buyer_name},
+          {"number", e.number},
+          {"type_code", e.type_code},
+          {"type_label", einvoice::TypeCodeLabel(e.type_code)},
+          {"issue_date", DateOrNull(e.issue_date)},
+          {"due_date", DateOrNull(e.due_date)},
+          {"currency", e.currency},
+          {"lines", lines},
+          {"tax_groups", groups},
+          {"totals",
+           {{"line_total_cents", e.line_total_cents},
+            {"allowance_total_cents", e.allowance_total_cents},
+            {"charge_total_cents", e.charge_total_cents},
+            {"net_cents", e.tax_basis_cents},
+            {"tax_cents", e.tax_total_cents},
+            {"gross_cents", e.gross_cents},
+            {"prepaid_cents", e.prepaid_cents},
+            {"due_payable_cents", e.due_payable_cents}}},
+          {"warnings", e.warnings}};
+}
+
 Json ToJson(const app::ReceiptSevdeskStatus& s) {
   static const std::map<std::string, std::string> kLabels = {
       {"not_transferred", "nicht übertragen"},

@@ -63,6 +63,8 @@ Json ToJson(const app::InvoiceSummary& summary);
 Json ToJson(const domain::PaymentStatus& payment);
 Json ToJson(const app::PaymentTotals& totals);
 Json ToJson(const domain::Receipt& receipt);
+// The `e_invoice` object of a receipt (docs/openapi.yaml, ReceivedEInvoice).
+Json ToJson(const einvoice::ReceivedEInvoice& invoice);
 Json ErrorToJson(const hs::Error& error);
 Json ToJson(const app::ReceiptSevdeskStatus& status);
 

@@ -54,9 +54,24 @@ Response Handlers::UploadExpense(const Request& req, const app::Principal& p) {
   auto created =
       s_.receipts.CreateExpense(p.school_id, upload->expense, file->filename, file->content);
   if (!created) return ErrorResponse(created.error());
-  Json json = ToJson(*created);
-  json["payment"] = nullptr;  // an expense: nothing to pay here
-  return Created(json, "/api/v1/receipts/" + std::to_string(created->id));
+  auto json = ReceiptDetail(p.school_id, *created);
+  if (!json) return ErrorResponse(json.error());
+  return Created(std::move(*json), "/api/v1/receipts/" + std::to_string(created->id));
+}
+
+// The receipt with, for an expense that is an e-invoice, its data as `e_invoice`, and for an
+// income receipt its invoice's paid status as `payment` (issue 16; null for an expense).
+Result<Json> Handlers::ReceiptDetail(std::int64_t school_id, const domain::Receipt& receipt) {
+  Json json = ToJson(receipt);
+  HS_TRY(einvoice, s_.receipts.EInvoice(receipt));
+  if (einvoice->has_value()) json["e_invoice"] = ToJson(**einvoice);
+  json["payment"] = nullptr;
+  if (receipt.invoice_id) {
+    HS_TRY(invoice, s_.invoices.Get(school_id, *receipt.invoice_id));
+    HS_TRY(payment, s_.invoices.PaymentStatusOf(*invoice));
+    json["payment"] = ToJson(*payment);
+  }
+  return json;
 }
 
 Response Handlers::GetReceipt(const Request& req, const app::Principal& p) {
@@ -64,16 +79,9 @@ Response Handlers::GetReceipt(const Request& req, const app::Principal& p) {
   if (!id) return NotFoundResponse();
   auto r = s_.receipts.Get(p.school_id, *id);
   if (!r) return ErrorResponse(r.error());
-  Json json = ToJson(*r);
-  json["payment"] = nullptr;
-  if (r->invoice_id) {  // an income receipt: its invoice's paid status (issue 16)
-    auto invoice = s_.invoices.Get(p.school_id, *r->invoice_id);
-    if (!invoice) return ErrorResponse(invoice.error());
-    auto payment = s_.invoices.PaymentStatusOf(*invoice);
-    if (!payment) return ErrorResponse(payment.error());
-    json["payment"] = ToJson(*payment);
-  }
-  return Ok(200, json);
+  auto json = ReceiptDetail(p.school_id, *r);
+  if (!json) return ErrorResponse(json.error());
+  return Ok(200, std::move(*json));
 }
 
 Response Handlers::ReceiptFile(const Request& req, const app::Principal& p) {

@@ -307,7 +307,7 @@ test('expense upload: the receipt appears under Ausgaben', async () => {
   await page.goto(`${stack.baseUrl}/#/belege`);
   await page.getByRole('button', { name: 'Ausgabe hochladen' }).click();
   const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('Datei (PDF oder Foto)').setInputFiles({
+  await dialog.getByLabel('Datei (PDF, Foto oder E-Rechnung)').setInputFiles({
     name: 'futter.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n'),
   });
   await dialog.getByLabel('Betrag brutto (€)').fill('49,90');
@@ -321,6 +321,52 @@ test('expense upload: the receipt appears under Ausgaben', async () => {
   await row.waitFor();
   assert.match(norm(await row.textContent()), /49,90 €/);
   assert.match(norm(await row.textContent()), /Ausgabe/);
+});
+
+// A small XRechnung (CII) of 1.190,00 € from a supplier, for the receiving side.
+const XRECHNUNG = `<?xml version="1.0" encoding="UTF-8"?>
+<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">
+<rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext>
+<rsm:ExchangedDocument><ram:ID>TN-2025-77</ram:ID><ram:TypeCode>380</ram:TypeCode><ram:IssueDateTime><udt:DateTimeString format="102">20250210</udt:DateTimeString></ram:IssueDateTime></rsm:ExchangedDocument>
+<rsm:SupplyChainTradeTransaction>
+<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument><ram:SpecifiedTradeProduct><ram:Name>Leinen &amp; Halsbänder</ram:Name></ram:SpecifiedTradeProduct><ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode="C62">10</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery><ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>19</ram:RateApplicablePercent></ram:ApplicableTradeTax><ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>1000.00</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>
+<ram:ApplicableHeaderTradeAgreement><ram:SellerTradeParty><ram:Name>Tierbedarf Nord GmbH</ram:Name><ram:SpecifiedTaxRegistration><ram:ID schemeID="VA">DE111222333</ram:ID></ram:SpecifiedTaxRegistration></ram:SellerTradeParty><ram:BuyerTradeParty><ram:Name>Hundeschule</ram:Name></ram:BuyerTradeParty></ram:ApplicableHeaderTradeAgreement>
+<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode><ram:ApplicableTradeTax><ram:CalculatedAmount>190.00</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode><ram:BasisAmount>1000.00</ram:BasisAmount><ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>19</ram:RateApplicablePercent></ram:ApplicableTradeTax><ram:SpecifiedTradePaymentTerms><ram:DueDateDateTime><udt:DateTimeString format="102">20250224</udt:DateTimeString></ram:DueDateDateTime></ram:SpecifiedTradePaymentTerms><ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:LineTotalAmount>1000.00</ram:LineTotalAmount><ram:TaxBasisTotalAmount>1000.00</ram:TaxBasisTotalAmount><ram:TaxTotalAmount currencyID="EUR">190.00</ram:TaxTotalAmount><ram:GrandTotalAmount>1190.00</ram:GrandTotalAmount><ram:DuePayableAmount>1190.00</ram:DuePayableAmount></ram:SpecifiedTradeSettlementHeaderMonetarySummation></ram:ApplicableHeaderTradeSettlement>
+</rsm:SupplyChainTradeTransaction>
+</rsm:CrossIndustryInvoice>
+`;
+
+test('e-invoice upload: the XRechnung is read and shown in German', async () => {
+  await page.goto(`${stack.baseUrl}/#/belege`);
+  await page.getByRole('button', { name: 'Ausgabe hochladen' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Datei (PDF, Foto oder E-Rechnung)').setInputFiles({
+    name: 'xrechnung.xml', mimeType: 'application/xml', buffer: Buffer.from(XRECHNUNG),
+  });
+  await dialog.getByLabel('Betrag brutto (€)').fill('1.190,00');
+  await dialog.getByRole('button', { name: 'Hochladen' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Ausgaben' }).click();
+  const row = page.locator('tbody tr', { hasText: 'Tierbedarf Nord GmbH' });
+  await row.waitFor();
+  assert.match(norm(await row.textContent()), /Leinen & Halsbänder/);
+  await row.getByRole('link', { name: 'TN-2025-77' }).click();
+  const card = page.getByTestId('e-invoice');
+  await card.waitFor();
+  const text = norm(await card.textContent());
+  assert.match(text, /E-Rechnung \(XRechnung 3\.0\)/);
+  assert.match(text, /Lieferant ?Tierbedarf Nord GmbH · USt-IdNr\. DE111222333/);
+  assert.match(text, /Rechnungsnummer ?TN-2025-77/);
+  assert.match(text, /Rechnungsdatum ?10\.02\.2025/);
+  assert.match(text, /Fällig am ?24\.02\.2025/);
+  assert.match(text, /Positionen/);
+  assert.match(text, /Leinen & Halsbänder/);
+  assert.match(text, /Netto ?1\.000,00 €/);
+  assert.match(text, /USt 19 % ?190,00 € auf 1\.000,00 €/);
+  assert.match(text, /Brutto ?1\.190,00 €/);
+  // The receipt was dated today, not on the invoice date: a note says so.
+  assert.match(text, /weicht vom Rechnungsdatum der E-Rechnung \(10\.02\.2025\) ab/);
+  await stack.shot(page, '20-e-rechnung');
 });
 
 test('slow network: a progress bar and placeholder rows, not a frozen page', async () => {

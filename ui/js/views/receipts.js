@@ -389,7 +389,7 @@ function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 // A file field whose button and text are German whatever the browser's language: the native
 // input stays (focusable, labelled), drawn as a button with the chosen file's name.
 function filePicker() {
-  const wrap = field({ label: 'Datei (PDF oder Foto)', name: 'file', type: 'file', required: true, wide: true, attrs: { accept: 'application/pdf,image/png,image/jpeg', class: 'file-native' } });
+  const wrap = field({ label: 'Datei (PDF, Foto oder E-Rechnung)', name: 'file', type: 'file', required: true, wide: true, attrs: { accept: 'application/pdf,image/png,image/jpeg,.xml,application/xml,text/xml', class: 'file-native' } });
   const input = wrap.querySelector('input');
   const name = h('span', { class: 'file-name' }, 'Keine Datei ausgewählt');
   input.addEventListener('change', () => { name.textContent = input.files[0]?.name || 'Keine Datei ausgewählt'; });
@@ -413,6 +413,7 @@ function openUpload(onDone) {
       field({ label: 'Lieferant', name: 'supplier', attrs: { autocomplete: 'off' } }),
       field({ label: 'Belegnummer', name: 'number', attrs: { autocomplete: 'off' } }),
       field({ label: 'Beschreibung', name: 'description', wide: true, attrs: { autocomplete: 'off', placeholder: 'z. B. Futter, Leinen, Miete Hundeplatz' } })),
+    h('p', { class: 'muted small' }, 'Bei einer E-Rechnung (XRechnung oder ZUGFeRD) werden leere Felder für Lieferant, Belegnummer und Beschreibung aus der Rechnung übernommen.'),
     progress,
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'btn', onclick: () => dlg.close() }, 'Abbrechen'), submit));
@@ -461,6 +462,43 @@ function openUpload(onDone) {
   form.querySelector('input').focus();
 }
 
+// The data of a received e-invoice as the school reads a paper invoice: who, which number, when,
+// the positions and the amounts per VAT rate; what does not add up is listed as a note.
+function eInvoiceCard(e) {
+  const fact = (label, value) => h('div', {}, h('dt', {}, label), h('dd', {}, value || '–'));
+  const supplier = [e.supplier.name, e.supplier.vat_id ? `USt-IdNr. ${e.supplier.vat_id}` : '', e.supplier.tax_number ? `Steuernummer ${e.supplier.tax_number}` : '']
+    .filter(Boolean).join(' · ');
+  const amount = (cents) => (e.currency && e.currency !== 'EUR' ? `${fmt.euroPlain(cents)} ${e.currency}` : fmt.euro(cents));
+  const t = e.totals;
+  return h('section', { class: 'card', 'aria-labelledby': 'einvoice-title', 'data-testid': 'e-invoice' },
+    h('h2', { id: 'einvoice-title' }, `E-Rechnung (${e.format})`),
+    e.warnings.length ? h('div', { class: 'note', role: 'note' }, icon('alert', 'small'), ' Hinweise zur E-Rechnung:',
+      h('ul', {}, e.warnings.map((w) => h('li', {}, w)))) : null,
+    h('dl', { class: 'facts' },
+      fact('Lieferant', supplier),
+      fact('Rechnungsnummer', e.number),
+      fact('Art', e.type_label),
+      fact('Rechnungsdatum', fmt.date(e.issue_date)),
+      fact('Fällig am', fmt.date(e.due_date))),
+    h('h3', {}, 'Positionen'),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data-table responsive' },
+      h('thead', {}, h('tr', {},
+        h('th', { scope: 'col' }, 'Nr.'), h('th', { scope: 'col' }, 'Bezeichnung'), h('th', { scope: 'col', class: 'num' }, 'Menge'),
+        h('th', { scope: 'col' }, 'Einheit'), h('th', { scope: 'col', class: 'num' }, 'USt'), h('th', { scope: 'col', class: 'num' }, 'Netto'))),
+      h('tbody', {}, e.lines.map((l) => h('tr', {},
+        h('td', { 'data-label': 'Nr.' }, l.id || '–'),
+        h('td', { 'data-label': 'Bezeichnung' }, l.name || '–'),
+        h('td', { 'data-label': 'Menge', class: 'num' }, fmt.quantityDe(l.quantity) || '–'),
+        h('td', { 'data-label': 'Einheit' }, l.unit_code || '–'),
+        h('td', { 'data-label': 'USt', class: 'num' }, l.vat_rate.label),
+        h('td', { 'data-label': 'Netto', class: 'num' }, amount(l.net_cents))))))),
+    h('dl', { class: 'facts', 'data-testid': 'e-invoice-totals' },
+      fact('Netto', amount(t.net_cents)),
+      e.tax_groups.map((g) => fact(`USt ${g.vat_rate.label}`, `${amount(g.tax_cents)} auf ${amount(g.basis_cents)}${g.exemption_reason ? ` (${g.exemption_reason})` : ''}`)),
+      fact('Brutto', h('strong', {}, amount(t.gross_cents))),
+      t.due_payable_cents !== t.gross_cents ? fact('Zahlbetrag', amount(t.due_payable_cents)) : null));
+}
+
 export async function renderReceiptDetail(main, ctx) {
   const id = ctx.params[0];
   const r = await api.get(`/receipts/${id}`);
@@ -481,6 +519,9 @@ export async function renderReceiptDetail(main, ctx) {
         h('div', {}, h('dt', {}, 'Datei'), h('dd', {}, h('a', { href: r.file.url, target: '_blank', rel: 'noopener' }, icon('file', 'small'), r.file.name || 'Datei öffnen'), ` (${fmt.fileSize(r.file.size)})`)),
         r.invoice_id ? h('div', {}, h('dt', {}, 'Rechnung'), h('dd', {}, h('a', { href: `#/rechnungen/${r.invoice_id}` }, 'Rechnung anzeigen'))) : null,
         r.payment ? h('div', {}, h('dt', {}, 'Zahlung'), h('dd', { 'data-testid': 'receipt-payment' }, paymentBadge(r.payment))) : null)),
+    // main.append is the DOM's own: a null would be printed, so no card is no argument at all.
+    ...(r.e_invoice ? [eInvoiceCard(r.e_invoice)] : []),
+
     r.type === 'income' ? sdSlot : h('p', { class: 'muted' }, 'Ausgaben werden nicht an Sevdesk übertragen.'));
   main.querySelector('h1').focus();
   if (r.type !== 'income') return;
