@@ -23,10 +23,18 @@ std::string ReadError(const Error& e) {
     case ErrorCode::kRateLimited:
       return "sevdesk bremst gerade Anfragen. Der Abgleich wird beim nächsten Mal wiederholt.";
     case ErrorCode::kUnavailable:
-      return e.reason == kStoppingReason
-                 ? "Der Abgleich wurde beim Beenden des Dienstes abgebrochen."
-                 : "sevdesk war nicht erreichbar. Der Abgleich wird beim nächsten Mal "
-                   "wiederholt.";
+      if (e.reason == kStoppingReason) {
+        return "Der Abgleich wurde beim Beenden des Dienstes abgebrochen.";
+      }
+      if (e.reason == sevdesk_reason::kTimeout) {
+        return "sevdesk hat nicht rechtzeitig geantwortet. Der Abgleich wird beim nächsten Mal "
+               "wiederholt.";
+      }
+      if (e.reason == sevdesk_reason::kUnreachable) {
+        return "sevdesk war nicht erreichbar. Der Abgleich wird beim nächsten Mal wiederholt.";
+      }
+      return "sevdesk hat mit einem Fehler geantwortet. Der Abgleich wird beim nächsten Mal "
+             "wiederholt.";
     default:
       return "sevdesk hat mit einem Fehler geantwortet. Der Abgleich wird beim nächsten Mal "
              "wiederholt.";
@@ -39,6 +47,9 @@ tl::unexpected<Error> NotConnected() {
               "Einstellungen › Erweiterungen › Sevdesk den API-Token eintragen, testen und "
               "aktivieren.");
 }
+
+// A run that could not be stored is tried again after this long (not at once, in a loop).
+constexpr std::chrono::minutes kStoreFailureBackoff{1};
 
 bool Active(const std::optional<SevdeskConnection>& c) {
   return c && c->enabled && !c->token_sealed.empty() && c->state == ConnectionState::kOk;
@@ -200,8 +211,8 @@ void PaymentSyncService::Confirm(const Claimed& c, PaymentSyncRun& run, PaymentS
   int confirmed = 0;
   for (const auto& o : plan.to_confirm) {
     if (confirmed == settings_.max_confirmations) {
-      // The rest in the next full read, which follows at once.
-      outcome.last_full_read_at = c.sync.last_full_read_at;
+      // The rest in the next run, which reads all again.
+      outcome.last_full_read_at.reset();
       break;
     }
     auto one = [&]() -> Result<std::optional<VoucherPayment>> {
@@ -210,9 +221,9 @@ void PaymentSyncService::Confirm(const Claimed& c, PaymentSyncRun& run, PaymentS
     }();
     ++run.requests;
     if (!one) {
-      // The listed states are kept; the deletions wait for the next full read.
+      // The listed states are kept; the deletions wait for the next run, which reads all again.
       run.error = ReadError(one.error());
-      outcome.last_full_read_at = c.sync.last_full_read_at;
+      outcome.last_full_read_at.reset();
       break;
     }
     ++confirmed;
@@ -278,10 +289,14 @@ std::optional<Instant> PaymentSyncService::RunDue() {
     if (stopping_.load()) return std::nullopt;
     const Instant now = clock_.Now();
     if (PaymentSyncDueAt(s, now, settings_.fixed_interval) > now) continue;
+    if (auto b = backoff_.find(s.school_id); b != backoff_.end() && b->second > now) continue;
     // One school's failure is its own: logged and stored, the others run.
     if (auto run = SyncSchool(s.school_id); !run) {
       Log(LogLevel::kWarn, "payment-sync",
           "school " + std::to_string(s.school_id) + ": " + run.error().message);
+      backoff_[s.school_id] = now + kStoreFailureBackoff;
+    } else {
+      backoff_.erase(s.school_id);
     }
   }
   auto after = candidates();
@@ -290,6 +305,7 @@ std::optional<Instant> PaymentSyncService::RunDue() {
   const Instant now = clock_.Now();
   for (const auto& s : *after) {
     Instant at = PaymentSyncDueAt(s, now, settings_.fixed_interval);
+    if (auto b = backoff_.find(s.school_id); b != backoff_.end()) at = std::max(at, b->second);
     // A school whose lease another process holds: look again when it expires.
     if (s.lease_until && *s.lease_until > now && s.lease_owner != settings_.owner) {
       at = std::max(at, *s.lease_until);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -32,7 +33,7 @@ struct PaymentSyncSettings {
   double rate_per_second = 2;
   double burst = 10;
   // At most this many vouchers missing from a full read are confirmed per run; the rest in the
-  // next full read (which then follows at once).
+  // next run, which then reads all again.
   int max_confirmations = 50;
   int page_size = kVoucherPageSize;
   // Every school every this long instead of its own interval (benchmarks).
@@ -121,6 +122,9 @@ class PaymentSyncService {
   std::condition_variable cv_;
   std::uint64_t wakes_ = 0;
   std::thread thread_;
+  // Schools whose run could not be stored (e.g. the database failed): not before this again, so
+  // that a lasting failure does not turn into a loop of requests to sevdesk. Scheduler only.
+  std::map<std::int64_t, Instant> backoff_;
 };
 
 }  // namespace hs::app

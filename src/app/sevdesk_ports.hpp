@@ -481,7 +481,6 @@ struct TransferGauges {
   std::int64_t sum_mismatches = 0;           // as CountSumMismatches
 };
 
-
 // ---- Payment sync (issue 16, ADR 0018): what the sync stores of each transferred voucher
 
 enum class VoucherPresence { kPresent, kDeleted, kChanged };
