@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -83,6 +84,21 @@ Options Parse(int argc, char** argv) {
   return o;
 }
 
+// The sandbox's clock: real time, set back while the vouchers are seeded, so that they were made
+// (sevdesk's `update`) two hours before the syncs, as in a live account; the syncs' overlap of 10
+// minutes would otherwise list every freshly seeded voucher in an incremental read.
+class OffsetClock final : public hs::Clock {
+ public:
+  hs::Instant Now() const override {
+    return system_.Now() + std::chrono::milliseconds(offset_ms_.load());
+  }
+  void Set(std::chrono::milliseconds offset) { offset_ms_ = offset.count(); }
+
+ private:
+  hs::SystemClock system_;
+  std::atomic<std::int64_t> offset_ms_{0};
+};
+
 double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -140,7 +156,8 @@ std::vector<std::string> SeedVouchers(hs::http::Client& admin, int count) {
       std::fprintf(stderr, "seeding vouchers failed\n");
       std::exit(1);
     }
-    for (const auto& id : Json::parse(r->body)["ids"]) {
+    const Json answer = Json::parse(r->body);
+    for (const auto& id : answer["ids"]) {
       ids.push_back(id.is_string() ? id.get<std::string>() : std::to_string(id.get<long long>()));
     }
   }
@@ -229,12 +246,17 @@ void Row(const char* what, int requests, int vouchers, int written, double ms) {
 
 int main(int argc, char** argv) {
   const Options o = Parse(argc, argv);
+  std::setvbuf(stdout, nullptr, _IONBF, 0);
+  Must(hs::crypto::InitCrypto(), "crypto");
   hs::sevdesk::InitHttpClient();
   hs::sevdesk::sandbox::SandboxSettings ss;
   hs::sevdesk::sandbox::AccountSettings account;
   account.token = kToken;
   ss.accounts = {account};
   ss.server_threads = 4;
+  auto sandbox_clock = std::make_shared<OffsetClock>();
+  sandbox_clock->Set(std::chrono::hours(-2));
+  ss.clock = sandbox_clock;
   hs::sevdesk::sandbox::Sandbox sandbox(ss);
   Must(sandbox.Start(), "sandbox");
   hs::http::Client admin(sandbox.BaseUrl(), std::chrono::seconds(60));
@@ -256,6 +278,12 @@ int main(int argc, char** argv) {
   const auto ids = SeedVouchers(admin, o.vouchers);
   std::vector<std::int64_t> receipts;
   const std::int64_t school_id = SeedDatabase(*db, *sealer, ids, receipts);
+  sandbox_clock->Set(std::chrono::milliseconds(0));
+  if (ids.size() != static_cast<std::size_t>(o.vouchers) || receipts.size() != ids.size()) {
+    std::fprintf(stderr, "seeded %zu vouchers and %zu receipts, expected %d\n", ids.size(),
+                 receipts.size(), o.vouchers);
+    return 1;
+  }
   std::printf("payment sync: %d transferred vouchers seeded in %.0f ms (sandbox + database)\n\n",
               o.vouchers, MsSince(seed_start));
 

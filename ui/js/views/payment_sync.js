@@ -20,8 +20,8 @@ export function paymentSyncCard() {
   function render() {
     const s = state;
     const select = h('select', { id: 'ps-interval', name: 'interval_minutes' },
-      ...[15, 30, 60, 120, 240, 720, 1440].map((m) => h('option', { value: String(m), selected: m === s.interval_minutes },
-        m < 60 ? `alle ${m} Minuten` : m === 60 ? 'jede Stunde' : m === 1440 ? 'einmal am Tag' : `alle ${m / 60} Stunden`)));
+      ...[...new Set([15, 30, 60, 120, 240, 720, 1440, s.interval_minutes])].sort((a, b) => a - b).map((m) => h('option', { value: String(m), selected: m === s.interval_minutes },
+        m % 60 ? `alle ${m} Minuten` : m === 60 ? 'jede Stunde' : m === 1440 ? 'einmal am Tag' : `alle ${m / 60} Stunden`)));
     select.addEventListener('change', async () => {
       try {
         state = await api.put('/integrations/sevdesk/payment-sync', { interval_minutes: Number(select.value) });
