@@ -481,6 +481,54 @@ struct TransferGauges {
   std::int64_t sum_mismatches = 0;           // as CountSumMismatches
 };
 
+// ---- Payment sync (issue 16, ADR 0018): what the sync stores of each transferred voucher
+
+enum class VoucherPresence { kPresent, kDeleted, kChanged };
+std::string_view ToString(VoucherPresence presence);
+VoucherPresence ParseVoucherPresence(std::string_view text);
+
+// What the payment sync last read of a transferred receipt's voucher (sevdesk_voucher_states).
+struct VoucherState {
+  std::int64_t school_id = 0;
+  std::int64_t receipt_id = 0;
+  std::string voucher_id;
+  int status = 0;
+  Cents gross_cents = 0;  // as sevdesk has it
+  Cents paid_cents = 0;
+  std::optional<Date> pay_date;
+  VoucherPresence presence = VoucherPresence::kPresent;
+  std::string change_note;  // German: what differs in sevdesk
+  Instant sevdesk_updated{};
+  Instant synced_at{};
+  bool operator==(const VoucherState&) const = default;
+};
+
+// A receipt transferred to sevdesk as the sync matches it: its voucher, the invoice number it
+// was sent with (the voucher's description) and our gross sum, with the state stored so far.
+struct TransferredVoucher {
+  std::int64_t receipt_id = 0;
+  std::string voucher_id;
+  std::string invoice_number;
+  Cents gross_cents = 0;
+  std::optional<VoucherState> state;
+};
+
+// The payment sync of one school (sevdesk_payment_syncs); defaults for a school without a row.
+struct PaymentSyncState {
+  std::int64_t school_id = 0;
+  int interval_minutes = 60;
+  std::optional<Instant> last_read_started_at;
+  std::optional<Instant> last_full_read_at;
+  std::optional<Instant> last_sync_at;
+  bool last_sync_ok = false;
+  int last_requests = 0;
+  int last_vouchers = 0;
+  std::string last_error;  // German
+  std::optional<Instant> requested_at;
+  std::string lease_owner;
+  std::optional<Instant> lease_until;
+};
+
 class SevdeskRepository {
  public:
   virtual ~SevdeskRepository() = default;
@@ -579,6 +627,31 @@ class SevdeskRepository {
   // Stores `check_value` unless one is stored already; answers the stored one (so two processes
   // starting at once with different keys cannot both win).
   virtual Result<std::string> EnsureKeyCheck(const std::string& check_value, Instant now) = 0;
+
+  // ---- Payment sync (issue 16, ADR 0018)
+  // The school's sync state (defaults when it has no row yet).
+  virtual Result<PaymentSyncState> GetPaymentSync(std::int64_t school_id) = 0;
+  virtual Status SetPaymentSyncInterval(std::int64_t school_id, int minutes) = 0;
+  // "Jetzt abgleichen": due at once (kept when already requested earlier).
+  virtual Status RequestPaymentSync(std::int64_t school_id, Instant at) = 0;
+  // Takes the school's sync lease when it is free or expired (compare-and-set on lease_until,
+  // so that of several processes only one syncs a school at a time). False when held.
+  virtual Result<bool> TakePaymentSyncLease(std::int64_t school_id, const std::string& owner,
+                                            Instant now, Instant until) = 0;
+  // Stores a run's outcome and releases the lease, only while `owner` holds it (false else).
+  // A request made after `started` stays set (it asks for another run).
+  virtual Result<bool> FinishPaymentSync(const PaymentSyncState& outcome, const std::string& owner,
+                                         Instant started) = 0;
+  // The sync states of the schools whose sync may run: an enabled connection with a token, not
+  // paused.
+  virtual Result<std::vector<PaymentSyncState>> PaymentSyncCandidates() = 0;
+  // The school's transferred receipts with their vouchers and stored states.
+  virtual Result<std::vector<TransferredVoucher>> TransferredVouchers(std::int64_t school_id) = 0;
+  virtual Result<std::optional<VoucherState>> GetVoucherState(std::int64_t school_id,
+                                                              std::int64_t receipt_id) = 0;
+  virtual Status SaveVoucherState(const VoucherState& state) = 0;
+  virtual Status DeleteVoucherState(std::int64_t school_id, std::int64_t receipt_id) = 0;
+  // ---- end payment sync
 };
 
 }  // namespace hs::app

@@ -162,7 +162,12 @@ SevdeskService::SevdeskService(Database& db, const Clock& clock, Random& random,
       settings_(std::move(settings)),
       metrics_(metrics),
       matching_(std::make_unique<ContactMatchingService>(db, clock, sealer, gateway)),
-      engine_(std::make_unique<TransferEngine>(*this)) {}
+      engine_(std::make_unique<TransferEngine>(*this)) {
+  PaymentSyncSettings sync;
+  sync.owner = "payment-sync:" + crypto_.RandomToken().substr(0, 12);
+  sync.fixed_interval = settings_.payment_sync_interval;
+  payment_sync_ = std::make_unique<PaymentSyncService>(db, clock, sealer, gateway, sync);
+}
 
 SevdeskService::~SevdeskService() {
   StopWorkers();
@@ -173,9 +178,12 @@ void SevdeskService::ReplaceTransferStepsForBenchmark(TransferStep step) {
 }
 
 Status SevdeskService::StartWorkers() {
-  return engine_->Start();
+  HS_CHECK(engine_->Start());
+  if (settings_.payment_sync) return payment_sync_->Start();
+  return {};
 }
 void SevdeskService::StopWorkers() {
+  payment_sync_->Stop();
   engine_->Stop();
 }
 void SevdeskService::Wake() {
@@ -615,7 +623,28 @@ Result<BatchStatus> SevdeskService::GetBatch(std::int64_t school_id, std::int64_
   return s;
 }
 
-ReceiptSevdeskStatus SevdeskService::StatusOf(const std::optional<Transfer>& t, bool paused) const {
+namespace {
+
+// Issue 16: a voucher deleted or changed in sevdesk, and what the school does about it.
+void AddVoucherState(ReceiptSevdeskStatus& s, const Transfer& t,
+                     const std::optional<VoucherState>& state) {
+  // A state of an earlier voucher (before a re-transfer) says nothing about this one.
+  if (!state || state->voucher_id != t.voucher_id) return;
+  s.voucher_state = state;
+  if (state->presence == VoucherPresence::kDeleted) {
+    s.hint = "Der Beleg wurde in sevdesk gelöscht. Sie können ihn erneut übertragen.";
+    s.retransferable = true;
+  } else if (state->presence == VoucherPresence::kChanged) {
+    s.hint = "Der Beleg wurde in sevdesk geändert (" + state->change_note +
+             "). Prüfen Sie ihn dort; ist er falsch, löschen Sie ihn in sevdesk und übertragen "
+             "Sie ihn danach erneut.";
+  }
+}
+
+}  // namespace
+
+ReceiptSevdeskStatus SevdeskService::StatusOf(const std::optional<Transfer>& t, bool paused,
+                                              const std::optional<VoucherState>& state) const {
   ReceiptSevdeskStatus s;
   s.transfer = t;
   if (!t) {
@@ -629,6 +658,7 @@ ReceiptSevdeskStatus SevdeskService::StatusOf(const std::optional<Transfer>& t, 
       if (auto pos = s.voucher_link.find("{id}"); pos != std::string::npos) {
         s.voucher_link.replace(pos, 4, t->voucher_id);
       }
+      AddVoucherState(s, *t, state);
       break;
     case TransferState::kFailed:
       s.status = "failed";
@@ -703,8 +733,9 @@ Result<TransferHistory> SevdeskService::History(std::int64_t school_id, std::int
   const bool paused =
       *conn && ((*conn)->state == ConnectionState::kPausedAuth || !(*conn)->enabled);
   HS_TRY(t, (*uow)->Sevdesk().GetTransferByReceipt(school_id, receipt_id));
+  HS_TRY(state, (*uow)->Sevdesk().GetVoucherState(school_id, receipt_id));
   TransferHistory h;
-  h.status = StatusOf(*t, paused);
+  h.status = StatusOf(*t, paused, *state);
   if (*t) {
     HS_TRY(events, (*uow)->Sevdesk().Events((*t)->id));
     h.events = std::move(*events);
@@ -717,6 +748,13 @@ Result<TransferHistory> SevdeskService::Retry(std::int64_t school_id, std::int64
     HS_TRY(uow, db_.Begin(TxKind::kWrite));
     HS_TRY(receipt, (*uow)->Receipts().Get(school_id, receipt_id));
     HS_TRY(t, (*uow)->Sevdesk().GetTransferByReceipt(school_id, receipt_id));
+    if (*t && (*t)->state == TransferState::kTransferred) {
+      HS_TRY(state, (*uow)->Sevdesk().GetVoucherState(school_id, receipt_id));
+      HS_CHECK(RequeueDeleted(**uow, **t, state->value_or(VoucherState{})));
+      HS_CHECK((*uow)->Commit());
+      Wake();
+      return History(school_id, receipt_id);
+    }
     if (!*t ||
         ((*t)->state != TransferState::kFailed && (*t)->state != TransferState::kRetryWait)) {
       return Fail(ErrorCode::kConflict, "not_failed",
@@ -744,6 +782,34 @@ Result<TransferHistory> SevdeskService::Retry(std::int64_t school_id, std::int64
   }
   Wake();
   return History(school_id, receipt_id);
+}
+
+// Issue 16: a transferred receipt is queued again only when the sync confirmed its voucher
+// deleted in sevdesk; while the voucher is there (even changed), a new one would duplicate it.
+Status SevdeskService::RequeueDeleted(UnitOfWork& uow, Transfer t, const VoucherState& state) {
+  if (state.presence != VoucherPresence::kDeleted || state.voucher_id != t.voucher_id) {
+    return Fail(ErrorCode::kConflict, "not_failed",
+                "Der Beleg ist in sevdesk vorhanden. Erneut übertragen geht erst, wenn er in "
+                "sevdesk gelöscht wurde und der Zahlungsabgleich das festgestellt hat.");
+  }
+  const Instant now = clock_.Now();
+  t.state = TransferState::kQueued;
+  t.phase = TransferPhase::kNone;
+  t.attempts = 0;
+  t.next_attempt_at = now;
+  t.priority = TransferPriority::kLive;  // a person is waiting for it
+  t.voucher_id.clear();
+  t.uploaded_filename.clear();  // sevdesk's temporary file is long gone
+  t.last_error_code.clear();
+  t.last_error_message.clear();
+  t.last_error_hint.clear();
+  t.transferred_at.reset();
+  t.create_sent_at.reset();
+  t.updated_at = now;
+  HS_CHECK(uow.Sevdesk().UpdateTransfer(t));
+  HS_CHECK(uow.Sevdesk().DeleteVoucherState(t.school_id, t.receipt_id));
+  return uow.Sevdesk().AddEvent(
+      {0, t.id, now, "retransfer", "In sevdesk gelöscht – erneut übertragen"});
 }
 
 }  // namespace hs::app

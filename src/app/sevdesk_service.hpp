@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/contact_matching_service.hpp"
+#include "app/payment_sync_service.hpp"
 #include "app/ports.hpp"
 #include "app/services.hpp"
 #include "app/sevdesk_settings.hpp"
@@ -94,6 +95,10 @@ struct ReceiptSevdeskStatus {
   std::string status;  // not_transferred | queued | in_progress | transferred | failed | waiting
   std::optional<Transfer> transfer;
   std::string voucher_link;
+  // ---- Payment sync (issue 16): what the sync last read of the voucher (none before).
+  std::optional<VoucherState> voucher_state;
+  std::string hint;             // German: what to do about a voucher deleted or changed in sevdesk
+  bool retransferable = false;  // deleted in sevdesk: "Erneut übertragen"
 };
 
 struct TransferHistory {
@@ -120,10 +125,14 @@ class SevdeskService final : public FinalizeHook {
 
   // Kundenabgleich (issue 15): the review list, its decisions and the matching runs.
   ContactMatchingService& Matching() { return *matching_; }
+  // Zahlungsabgleich (issue 16): the paid status read back from sevdesk.
+  PaymentSyncService& PaymentSync() { return *payment_sync_; }
 
   Result<BatchCreated> CreateBatch(const Principal& who, const BatchRequest& request);
   Result<BatchStatus> GetBatch(std::int64_t school_id, std::int64_t batch_id);
   Result<TransferHistory> History(std::int64_t school_id, std::int64_t receipt_id);
+  // A failed transfer again, or (issue 16) a transferred receipt whose voucher the school
+  // deleted in sevdesk: transferred anew, never while its voucher is there (a duplicate).
   Result<TransferHistory> Retry(std::int64_t school_id, std::int64_t receipt_id);
   // Whether the school's pending transfers currently wait for the connection (banner).
   Result<bool> IsPaused(std::int64_t school_id);
@@ -132,7 +141,8 @@ class SevdeskService final : public FinalizeHook {
   // At scrape time: sets the gauges of `metrics` (transfers by state, the oldest unfinished
   // one's age, paused connections, sum mismatches) from one read transaction.
   Status CollectMetrics();
-  ReceiptSevdeskStatus StatusOf(const std::optional<Transfer>& transfer, bool paused) const;
+  ReceiptSevdeskStatus StatusOf(const std::optional<Transfer>& transfer, bool paused,
+                                const std::optional<VoucherState>& voucher_state = {}) const;
   std::vector<RevenueAccount> RevenueAccounts(const SevdeskConnection& connection) const;
 
   // FinalizeHook: the outbox row is written in the finalizing transaction.
@@ -150,6 +160,7 @@ class SevdeskService final : public FinalizeHook {
   void ReplaceTransferStepsForBenchmark(TransferStep step);
 
  private:
+  Status RequeueDeleted(UnitOfWork& uow, Transfer t, const VoucherState& state);
   Result<TestResult> StoreTestResult(std::int64_t school_id, const SevdeskConnection& tested,
                                      const std::string& token, bool inspected, TestResult r);
   friend class TransferEngine;
@@ -168,6 +179,7 @@ class SevdeskService final : public FinalizeHook {
   TransferStep replaced_steps_;
   std::unique_ptr<ContactMatchingService> matching_;
   std::unique_ptr<TransferEngine> engine_;
+  std::unique_ptr<PaymentSyncService> payment_sync_;
   std::mutex eta_mutex_;
   std::map<std::int64_t, std::pair<Instant, std::int64_t>> eta_samples_;  // batch -> first seen
 };

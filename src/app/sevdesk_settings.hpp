@@ -2,6 +2,7 @@
 // The transfer engine's settings (command line: --sevdesk-*), apart from the service so that the
 // engine's pure parts (transfer_policy.hpp) need nothing else.
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace hs::app {
@@ -37,6 +38,11 @@ struct SevdeskSettings {
   // A transfer that waits for the Kundenabgleich is looked at again after this long, in case
   // a decision's wake-up was lost; the decision itself makes it due at once.
   std::chrono::milliseconds match_recheck{24 * 3600'000};
+  // ---- Payment sync (issue 16, ADR 0018)
+  // Runs with the workers (StartWorkers); every school every this long instead of its own
+  // interval when set (benchmarks).
+  bool payment_sync = true;
+  std::optional<std::chrono::milliseconds> payment_sync_interval;
 };
 
 }  // namespace hs::app

@@ -1,6 +1,7 @@
 #include "store/sql_sevdesk_repository.hpp"
 
 #include "store/sql_contact_matches.hpp"
+#include "store/sql_payment_sync.hpp"
 
 namespace hs::store {
 
@@ -638,6 +639,43 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
     if (!*stored) return Internal("secret_key_check row missing after insert");
     return **stored;
   }
+
+  // ---- Payment sync (issue 16, ADR 0018): store/sql_payment_sync.cpp
+  Result<app::PaymentSyncState> GetPaymentSync(std::int64_t school_id) override {
+    return store::GetPaymentSync(c_, school_id);
+  }
+  Status SetPaymentSyncInterval(std::int64_t school_id, int minutes) override {
+    return store::SetPaymentSyncInterval(c_, school_id, minutes);
+  }
+  Status RequestPaymentSync(std::int64_t school_id, Instant at) override {
+    return store::RequestPaymentSync(c_, school_id, at);
+  }
+  Result<bool> TakePaymentSyncLease(std::int64_t school_id, const std::string& owner, Instant now,
+                                    Instant until) override {
+    return store::TakePaymentSyncLease(c_, school_id, owner, now, until);
+  }
+  Result<bool> FinishPaymentSync(const app::PaymentSyncState& outcome, const std::string& owner,
+                                 Instant started) override {
+    return store::FinishPaymentSync(c_, outcome, owner, started);
+  }
+  Result<std::vector<app::PaymentSyncState>> PaymentSyncCandidates() override {
+    return store::PaymentSyncCandidates(c_);
+  }
+  Result<std::vector<app::TransferredVoucher>> TransferredVouchers(
+      std::int64_t school_id) override {
+    return store::TransferredVouchers(c_, school_id);
+  }
+  Result<std::optional<app::VoucherState>> GetVoucherState(std::int64_t school_id,
+                                                           std::int64_t receipt_id) override {
+    return store::GetVoucherState(c_, school_id, receipt_id);
+  }
+  Status SaveVoucherState(const app::VoucherState& state) override {
+    return store::SaveVoucherState(c_, state);
+  }
+  Status DeleteVoucherState(std::int64_t school_id, std::int64_t receipt_id) override {
+    return store::DeleteVoucherState(c_, school_id, receipt_id);
+  }
+  // ---- end payment sync
 
  private:
   // UPDATE of every mutable column of `t` by id, plus `condition` on parameters $18 onwards.

@@ -260,5 +260,59 @@ TEST_F(SevdeskApiTest, ClearingTheRevenueAccountKeepsTheOtherFieldErrors) {
   EXPECT_TRUE(r.json["revenue_account_id"].is_null());
 }
 
+// Zahlungsabgleich (issue 16): state, interval, "Jetzt abgleichen", a voucher deleted in sevdesk
+// shown on the receipt and transferred again.
+TEST_F(SevdeskApiTest, PaymentSyncStateIntervalRunAndRetransferOfADeletedVoucher) {
+  const std::string base = "/api/v1/integrations/sevdesk/payment-sync";
+  Reply before = Call("GET", base);
+  ASSERT_EQ(before.status, 200) << before.body;
+  EXPECT_FALSE(before.json["available"]);
+  EXPECT_EQ(Call("POST", base + "/run").status, 409);
+  Connect(school_, kTokenA);
+  const auto customer = NewCustomer(school_.school_id, "Mustermann");
+  const auto receipt = ReceiptOf(school_.school_id, Finalize(school_.school_id, customer.id));
+  Settle();
+
+  Reply state = Call("GET", base);
+  EXPECT_TRUE(state.json["available"]);
+  EXPECT_EQ(state.json["interval_minutes"], 60);
+  EXPECT_TRUE(state.json["last_sync"].is_null());
+  Reply too_often = Call("PUT", base, Json{{"interval_minutes", 5}});
+  EXPECT_EQ(too_often.status, 422) << too_often.body;
+  EXPECT_EQ(too_often.json["details"][0]["field"], "interval_minutes");
+  EXPECT_EQ(Call("PUT", base, Json{{"interval", 30}}).status, 400);
+  Reply set = Call("PUT", base, Json{{"interval_minutes", 30}});
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.json["interval_minutes"], 30);
+
+  const std::string path = "/api/v1/receipts/" + std::to_string(receipt) + "/sevdesk";
+  const std::string voucher = Call("GET", path).json["sevdesk"]["voucher_id"];
+  Admin("DELETE", "/accounts/" + std::string(kTokenA) + "/vouchers/" + voucher);
+  Reply run = Call("POST", base + "/run");
+  ASSERT_EQ(run.status, 202) << run.body;
+  EXPECT_TRUE(run.json["requested"]);
+  sevdesk_->PaymentSync().RunDue();
+  Reply synced = Call("GET", base);
+  EXPECT_FALSE(synced.json["requested"]);
+  EXPECT_TRUE(synced.json["last_sync"]["ok"]) << synced.body;
+  EXPECT_EQ(synced.json["last_sync"]["requests"], 2);  // the list and the confirmation
+  EXPECT_EQ(synced.json["last_sync"]["vouchers"], 0);
+
+  Reply shown = Call("GET", path);
+  const Json& sd = shown.json["sevdesk"];
+  EXPECT_EQ(sd["voucher_state"]["presence"], "deleted") << shown.body;
+  EXPECT_TRUE(sd["retransferable"]);
+  EXPECT_EQ(sd["hint"], "Der Beleg wurde in sevdesk gelöscht. Sie können ihn erneut übertragen.");
+  Reply again = Call("POST", path + "/retry");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json["sevdesk"]["status"], "queued");
+  Settle();
+  EXPECT_EQ(StatusOf(school_.school_id, receipt), "transferred");
+  EXPECT_EQ(Vouchers(kTokenA).size(), 1u);
+  Reply twice = Call("POST", path + "/retry");
+  EXPECT_EQ(twice.status, 409);
+  EXPECT_EQ(twice.json["code"], "not_failed");
+}
+
 }  // namespace
 }  // namespace hs::app::testing

@@ -765,6 +765,39 @@ class OpenApiConformance : public ::testing::Test {
     EXPECT_EQ(accepted.json["accepted"], 0) << Describe(accepted);
   }
 
+  // Zahlungsabgleich (issue 16): the interval, "Jetzt abgleichen", a voucher deleted in sevdesk
+  // found by the sync and transferred again ("Erneut übertragen").
+  void ExercisePaymentSync(const Json& receipt_id) {
+    const std::string base = "/api/v1/integrations/sevdesk/payment-sync";
+    Reply state = Send({.method = "GET", .path = base});
+    ASSERT_EQ(state.status, 200) << Describe(state);
+    EXPECT_TRUE(state.json["available"]) << Describe(state);
+    Reply interval = Send({.method = "PUT", .path = base, .json = Json{{"interval_minutes", 30}}});
+    ASSERT_EQ(interval.status, 200) << Describe(interval);
+    EXPECT_EQ(interval.json["interval_minutes"], 30);
+    Reply history =
+        Send({.method = "GET", .path = "/api/v1/receipts/{id}/sevdesk", .id = receipt_id.dump()});
+    const std::string voucher = history.json["sevdesk"]["voucher_id"];
+    SandboxAdmin("DELETE", std::string("/accounts/") + kSandboxToken + "/vouchers/" + voucher);
+    Reply run = Send({.method = "POST", .path = base + "/run"});
+    ASSERT_EQ(run.status, 202) << Describe(run);
+    Json sd;
+    for (int i = 0; i < 300; ++i) {
+      sd = Send({.method = "GET", .path = "/api/v1/receipts/{id}/sevdesk", .id = receipt_id.dump()})
+               .json["sevdesk"];
+      if (sd.value("retransferable", false)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(sd.value("retransferable", false)) << sd.dump();
+    EXPECT_EQ(sd["voucher_state"]["presence"], "deleted") << sd.dump();
+    Reply synced = Send({.method = "GET", .path = base});
+    EXPECT_TRUE(synced.json["last_sync"]["ok"]) << Describe(synced);
+    Reply again = Send(
+        {.method = "POST", .path = "/api/v1/receipts/{id}/sevdesk/retry", .id = receipt_id.dump()});
+    ASSERT_EQ(again.status, 200) << Describe(again);
+    WaitForSevdesk(receipt_id, {"transferred"});
+  }
+
   // Polls the receipts list until the receipt's `sevdesk.status` is one of `statuses`.
   Json WaitForSevdesk(const Json& receipt_id, const std::set<std::string>& statuses,
                       std::chrono::seconds timeout = std::chrono::seconds(30)) {
@@ -1070,6 +1103,7 @@ TEST_F(OpenApiConformance, HappyPathsOfEveryDocumentedOperationConform) {
   WaitForSevdesk(slow_a, {"transferred"});
   WaitForSevdesk(slow_b, {"transferred"});
   ExerciseKundenabgleich();
+  ExercisePaymentSync(original_receipt);
   for (const char* status : {"not_transferred", "queued", "in_progress", "transferred", "failed",
                              "waiting", "awaiting_match"}) {
     EXPECT_TRUE(sevdesk_seen_.count(status))

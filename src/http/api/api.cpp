@@ -99,7 +99,10 @@ Api::Api(ApiServices services, ApiSettings settings)
       settings_(std::move(settings)),
       handlers_(std::make_unique<Handlers>(s_, settings_)) {
   Register(CoreRoutes());
-  if (s_.sevdesk) Register(SevdeskRoutes());
+  if (s_.sevdesk) {
+    Register(SevdeskRoutes());
+    Register(PaymentSyncRoutes());  // issue 16
+  }
 }
 
 Api::~Api() = default;

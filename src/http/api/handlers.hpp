@@ -70,6 +70,10 @@ class Handlers {
   Response CreateForMatch(const Request& req, const app::Principal& p);
   Response PostponeMatch(const Request& req, const app::Principal& p);
   Response UnlinkMatch(const Request& req, const app::Principal& p);
+  // payment_sync_handlers.cpp (issue 16)
+  Response GetPaymentSync(const Request& req, const app::Principal& p);
+  Response UpdatePaymentSync(const Request& req, const app::Principal& p);
+  Response RunPaymentSync(const Request& req, const app::Principal& p);
 
  private:
   Response InvoiceWithPayment(const domain::Invoice& invoice, int status);

@@ -422,6 +422,21 @@ Json ToJson(const app::ReceiptSevdeskStatus& s) {
     out["warning"] = t.last_error_message;
     out["hint"] = t.last_error_hint;
   }
+  // ---- Payment sync (issue 16): the voucher as sevdesk last showed it.
+  if (s.status == "transferred" && s.voucher_state) {
+    const auto& v = *s.voucher_state;
+    out["voucher_state"] = {
+        {"presence", std::string(app::ToString(v.presence))},
+        {"change_note", v.change_note.empty() ? Json(nullptr) : Json(v.change_note)},
+        {"status", v.status},
+        {"gross_cents", v.gross_cents},
+        {"paid_cents", v.paid_cents},
+        {"pay_date", v.pay_date ? Json(FormatIsoDate(*v.pay_date)) : Json(nullptr)},
+        {"synced_at", FormatIsoInstant(v.synced_at)}};
+    if (!s.hint.empty()) out["hint"] = s.hint;
+    out["retransferable"] = s.retransferable;
+  }
+  // ---- end payment sync
   if (s.status == "failed") {
     out["next_retry_at"] = t.state == app::TransferState::kRetryWait
                                ? Json(FormatIsoInstant(t.next_attempt_at))

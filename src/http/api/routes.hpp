@@ -36,7 +36,8 @@ std::span<const Route> SettingsRoutes();
 std::span<const Route> CustomerRoutes();
 std::span<const Route> InvoiceRoutes();
 std::span<const Route> ReceiptRoutes();
-std::span<const Route> SevdeskRoutes();  // served only when the integration is wired
+std::span<const Route> SevdeskRoutes();      // served only when the integration is wired
+std::span<const Route> PaymentSyncRoutes();  // issue 16; with the sevdesk routes
 
 // Every route but the sevdesk integration's.
 const std::vector<Route>& CoreRoutes();

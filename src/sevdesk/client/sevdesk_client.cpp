@@ -541,11 +541,15 @@ class SevdeskClient final : public app::SevdeskGateway {
                                                    int page_size) override {
     page_size = std::clamp(page_size, 1, app::kVoucherPageSize);
     std::string path = "/Voucher?creditDebit=D&countAll=true";
-    const auto since = changed_since
-                           ? std::optional(std::chrono::floor<std::chrono::seconds>(*changed_since))
-                           : std::nullopt;
-    if (since) {
-      path += "&updateAfter=" + std::to_string(since->time_since_epoch().count() - 1);
+    // A plain time and a flag rather than an optional: g++ 12 at -O3 warns (maybe-uninitialized,
+    // an error here) about the optional's value.
+    const bool filtered = changed_since.has_value();
+    const Instant since{filtered ? std::chrono::floor<std::chrono::seconds>(*changed_since)
+                                 : Instant{}};
+    if (filtered) {
+      path += "&updateAfter=" +
+              std::to_string(
+                  std::chrono::floor<std::chrono::seconds>(since).time_since_epoch().count() - 1);
     }
     app::VoucherPayments out;
     auto rows = ReadAll(token, path, page_size, out.requests);
@@ -553,7 +557,7 @@ class SevdeskClient final : public app::SevdeskGateway {
     for (const Json& v : *rows) {
       if (Str(v.value("creditDebit", Json())) != "D") continue;  // filters are not trusted
       auto p = PaymentOf(v);
-      if (!p || (since && p->updated < *since)) continue;
+      if (!p || (filtered && p->updated < since)) continue;
       out.vouchers.push_back(std::move(*p));
     }
     return out;

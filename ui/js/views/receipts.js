@@ -26,6 +26,7 @@ const EVENT_LABEL = {
   address_synced: 'Anschrift', email_synced: 'E-Mail', address_updated: 'Anschrift geändert', email_updated: 'E-Mail geändert', uploaded: 'PDF hochgeladen', transferred: 'Übertragen',
   failed: 'Fehlgeschlagen', retry_scheduled: 'Neuer Versuch geplant', retry: 'Erneut versucht', paused: 'Pausiert',
   waiting: 'Wartet', sum_mismatch: 'Beträge abweichend', rate_limited: 'Gebremst', auth: 'Verbindung', receipt: 'Beleg', stopping: 'Dienst beendet',
+  retransfer: 'Erneut übertragen',
 };
 
 export function sevdeskStatus(sd, { withDetails = true } = {}) {
@@ -42,6 +43,13 @@ export function sevdeskStatus(sd, { withDetails = true } = {}) {
   }
   if (withDetails && sd.status === 'awaiting_match') {
     wrap.append(h('a', { class: 'sd-link', href: MATCHING_HASH }, 'Zum Kundenabgleich'));
+  }
+  // Payment sync (issue 16): the voucher was deleted or changed in sevdesk.
+  const presence = sd.voucher_state?.presence;
+  if (sd.status === 'transferred' && (presence === 'deleted' || presence === 'changed')) {
+    wrap.classList.add('sd-warning');
+    wrap.append(h('span', { class: 'sd-reason', role: 'note', 'data-presence': presence }, icon('alert', 'small'), ' ',
+      presence === 'deleted' ? 'in sevdesk gelöscht' : 'in sevdesk geändert'));
   }
   // In sevdesk, but with other sums than the invoice: shown wherever the status is, never silent.
   if (sd.status === 'transferred' && sd.warning) {
@@ -548,6 +556,18 @@ export async function renderReceiptDetail(main, ctx) {
         clear(alertSlot).append(h('div', { class: 'form-alert', role: 'alert' }, e.message));
       }
     }));
+    // A voucher deleted in sevdesk: "Erneut übertragen" creates exactly one new one.
+    const retransfer = sd.retransferable ? h('button', { type: 'button', class: 'btn btn-primary', id: 'retransfer-button' }, icon('sync'), 'Erneut übertragen') : null;
+    retransfer?.addEventListener('click', () => working(retransfer, 'Wird angestoßen …', async () => {
+      try {
+        await api.post(`/receipts/${id}/sevdesk/retry`);
+        toast('Der Beleg wird erneut an sevdesk übertragen.');
+        await loadSd(true);
+        poll();
+      } catch (e) {
+        clear(alertSlot).append(h('div', { class: 'form-alert', role: 'alert' }, e.message));
+      }
+    }));
     const statusLine = h('div', { class: 'sd-detail', tabindex: '-1' }, sevdeskStatus(sd));
     append(clear(sdSlot), [
       h('h2', { id: 'sd-title' }, 'Sevdesk'),
@@ -558,6 +578,7 @@ export async function renderReceiptDetail(main, ctx) {
       sd.attempts ? h('p', { class: 'muted' }, `Versuche: ${sd.attempts}`) : null,
       alertSlot,
       retry,
+      retransfer,
       h('h3', {}, 'Verlauf'),
       hist.events.length === 0 ? h('p', { class: 'muted' }, 'Noch keine Übertragung.') :
         h('div', { class: 'table-wrap' }, h('table', { class: 'data-table responsive history' },

@@ -4,6 +4,7 @@ import * as fmt from '../format.js';
 import { h, append, clear, field, formAlert, showErrors, clearErrors, setFieldError, working, icon, toast, pageTitle } from '../dom.js';
 import { settingsNav } from './settings.js';
 import { MATCHING_HASH } from './matching.js';
+import { paymentSyncCard } from './payment_sync.js';
 
 function stateOf(conn) {
   if (conn.state === 'paused') return { cls: 'warn', icon: 'pause', text: 'unterbrochen' };
@@ -73,7 +74,8 @@ export async function renderSevdesk(main, ctx) {
     h('nav', { class: 'breadcrumb', 'aria-label': 'Brotkrumen' },
       h('a', { href: '#/einstellungen/erweiterungen' }, 'Erweiterungen'), ' › ', 'Sevdesk'),
     h('div', { class: 'two-col' },
-      h('div', {}, statusSlot, configSlot, conn.has_token ? matchingCard() : null),
+      h('div', {}, statusSlot, configSlot, conn.has_token ? matchingCard() : null,
+        conn.has_token ? paymentSyncCard() : null),
       helpCard()));
 
   function renderStatus() {
