@@ -100,6 +100,7 @@ Api::Api(ApiServices services, ApiSettings settings)
       handlers_(std::make_unique<Handlers>(s_, settings_)) {
   Register(CoreRoutes());
   if (s_.sevdesk) Register(SevdeskRoutes());
+  if (s_.payments) Register(PaymentRoutes());
 }
 
 Api::~Api() = default;

@@ -70,6 +70,11 @@ class Handlers {
   Response CreateForMatch(const Request& req, const app::Principal& p);
   Response PostponeMatch(const Request& req, const app::Principal& p);
   Response UnlinkMatch(const Request& req, const app::Principal& p);
+  // payment_handlers.cpp (issue 16)
+  Response ListPayments(const Request& req, const app::Principal& p);
+  Response RecordPayment(const Request& req, const app::Principal& p);
+  Response GetPaymentAccount(const Request& req, const app::Principal& p);
+  Response ChoosePaymentAccount(const Request& req, const app::Principal& p);
 
  private:
   Response Decide(const Request& req, const app::Principal& p, app::MatchAction action);

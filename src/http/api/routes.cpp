@@ -20,7 +20,7 @@ const std::vector<Route>& CoreRoutes() {
 }
 
 const std::vector<Route>& ApiRoutes() {
-  static const std::vector<Route> routes = Concat({CoreRoutes(), SevdeskRoutes()});
+  static const std::vector<Route> routes = Concat({CoreRoutes(), SevdeskRoutes(), PaymentRoutes()});
   return routes;
 }
 

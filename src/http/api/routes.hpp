@@ -37,6 +37,7 @@ std::span<const Route> CustomerRoutes();
 std::span<const Route> InvoiceRoutes();
 std::span<const Route> ReceiptRoutes();
 std::span<const Route> SevdeskRoutes();  // served only when the integration is wired
+std::span<const Route> PaymentRoutes();  // issue 16; served only when payments are wired
 
 // Every route but the sevdesk integration's.
 const std::vector<Route>& CoreRoutes();
