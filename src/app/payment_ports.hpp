@@ -70,7 +70,8 @@ class PaymentRepository {
   // no other payment of the invoice is kSending: bookings of one invoice go one at a time, so
   // that each one's look-up can tell its own amount from the others'. False: nothing written.
   virtual Result<bool> UpdateBooking(const InvoicePayment& p, Booking expected) = 0;
-  // Bookings to finish, of all schools: pending, and sending ones whose outcome is looked up.
+  // Bookings to finish, of all schools, oldest change first: sending ones (their outcome is
+  // looked up), and pending ones whose invoice's receipt is transferred to sevdesk.
   virtual Result<std::vector<InvoicePayment>> DueBookings(int limit) = 0;
   // The receipt finalizing the invoice made (nothing for a draft).
   virtual Result<std::optional<std::int64_t>> ReceiptOfInvoice(std::int64_t school_id,

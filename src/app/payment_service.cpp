@@ -119,7 +119,8 @@ Result<std::optional<PaymentService::Target>> PaymentService::TargetOf(std::int6
 
 Result<InvoicePayment> PaymentService::Insert(const Principal& who, std::int64_t invoice_id,
                                               const ValidPayment& v, Booking booking,
-                                              std::string message, const std::string& account) {
+                                              std::string message, const std::string& account,
+                                              std::optional<Cents> paid_before) {
   InvoicePayment p;
   p.school_id = who.school_id;
   p.invoice_id = invoice_id;
@@ -131,7 +132,10 @@ Result<InvoicePayment> PaymentService::Insert(const Principal& who, std::int64_t
   p.message = std::move(message);
   p.created_by = who.user_id;
   p.created_at = p.updated_at = clock_.Now();
-  return RunTransaction(db_, TxKind::kWrite, [&](UnitOfWork& uow) -> Result<InvoicePayment> {
+  // With `paid_before`, the payment goes to "sending" in the same durable transaction (the mark
+  // before the send), unless another booking of the invoice is sending: then it stays pending.
+  const TxKind kind = paid_before ? TxKind::kDurableWrite : TxKind::kWrite;
+  return RunTransaction(db_, kind, [&](UnitOfWork& uow) -> Result<InvoicePayment> {
     // Validated again in the writing transaction: another payment may have come in meanwhile.
     HS_TRY(ctx, Load(uow, who.school_id, invoice_id));
     PaymentInput again{v.amount_cents, FormatIsoDate(v.date), std::string(ToString(v.method))};
@@ -139,6 +143,17 @@ Result<InvoicePayment> PaymentService::Insert(const Principal& who, std::int64_t
     InvoicePayment stored = p;
     HS_TRY(id, uow.Payments().Insert(stored));
     stored.id = *id;
+    if (!paid_before) return stored;
+    InvoicePayment sending = stored;
+    sending.booking = Booking::kSending;
+    sending.message = kSendingMessage;
+    sending.paid_before_cents = *paid_before;
+    sending.sent_at = clock_.Now();
+    sending.attempts = 1;
+    HS_TRY(moved, uow.Payments().UpdateBooking(sending, Booking::kPending));
+    if (*moved) return sending;
+    stored.message = kOtherSendingMessage;
+    HS_TRY(noted, uow.Payments().UpdateBooking(stored, Booking::kPending));
     return stored;
   });
 }
@@ -191,19 +206,12 @@ Result<InvoicePayment> PaymentService::Record(const Principal& who, std::int64_t
 Result<InvoicePayment> PaymentService::SendNow(const Principal& who, std::int64_t invoice_id,
                                                const ValidPayment& valid, const Target& target,
                                                const VoucherPayment& read) {
-  HS_TRY(p, Insert(who, invoice_id, valid, Booking::kPending, kAwaitTransferMessage,
-                   target.check_account_id));
   // The mark "sending" with what was just read is committed before the booking is sent: after a
   // crash or an uncertain answer, the look-up compares sevdesk's paid amount with it.
-  InvoicePayment sending = *p;
-  sending.paid_before_cents = read.paid_cents;
-  sending.sent_at = clock_.Now();
-  sending.attempts = 1;
-  HS_TRY(moved, Move(sending, Booking::kPending, {Booking::kSending, kSendingMessage}));
-  if (moved->booking != Booking::kSending) {
-    return Move(*moved, Booking::kPending, {Booking::kPending, kOtherSendingMessage});
-  }
-  return Send(*moved, target, read.gross_cents);
+  HS_TRY(p, Insert(who, invoice_id, valid, Booking::kPending, kAwaitTransferMessage,
+                   target.check_account_id, read.paid_cents));
+  if (p->booking != Booking::kSending) return p;
+  return Send(*p, target, read.gross_cents);
 }
 
 Result<InvoicePayment> PaymentService::Send(InvoicePayment p, const Target& target, Cents gross) {

@@ -75,7 +75,8 @@ class PaymentService {
   Result<Context> Load(UnitOfWork& uow, std::int64_t school_id, std::int64_t invoice_id);
   Result<InvoicePayment> Insert(const Principal& who, std::int64_t invoice_id,
                                 const ValidPayment& v, Booking booking, std::string message,
-                                const std::string& account);
+                                const std::string& account,
+                                std::optional<Cents> paid_before = std::nullopt);
   Result<InvoicePayment> SendNow(const Principal& who, std::int64_t invoice_id,
                                  const ValidPayment& valid, const Target& target,
                                  const VoucherPayment& read);

@@ -118,9 +118,14 @@ class SqlPaymentRepository final : public app::PaymentRepository {
   }
 
   Result<std::vector<app::InvoicePayment>> DueBookings(int limit) override {
+    // A pending booking whose invoice is not in sevdesk yet is left out: it cannot move, and
+    // taking it up every round would crowd out the ones that can.
     return Many(std::string("SELECT ") + kPaymentColumns +
-                    " FROM invoice_payments WHERE booking IN ('pending', 'sending') "
-                    "ORDER BY updated_at, id LIMIT $1",
+                    " FROM invoice_payments p WHERE p.booking = 'sending' OR (p.booking = "
+                    "'pending' AND EXISTS (SELECT 1 FROM receipts r JOIN sevdesk_transfers t ON "
+                    "t.school_id = r.school_id AND t.receipt_id = r.id WHERE r.school_id = "
+                    "p.school_id AND r.invoice_id = p.invoice_id AND t.state = 'transferred')) "
+                    "ORDER BY p.updated_at, p.id LIMIT $1",
                 {std::int64_t{limit}});
   }
 

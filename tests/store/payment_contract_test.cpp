@@ -38,6 +38,7 @@ class PaymentContract : public testing::StoreTest {
     c.last_name = "Pfote";
     auto customer = (*uow)->Customers().Create(c);
     EXPECT_TRUE(customer) << customer.error().message;
+    customer_ = customer->id;
     domain::Invoice inv;
     inv.school_id = school;
     inv.customer_id = customer->id;
@@ -95,6 +96,7 @@ class PaymentContract : public testing::StoreTest {
     return **p;
   }
   std::int64_t school_a_ = 0, school_b_ = 0, invoice_ = 0, other_invoice_ = 0, receipt_ = 0;
+  std::int64_t customer_ = 0;
 };
 
 TEST_P(PaymentContract, InsertGetAndListRoundTripPerSchool) {
@@ -189,13 +191,38 @@ TEST_P(PaymentContract, DueBookingsArePendingAndSendingOnesOfAllSchools) {
     Insert(p);
     if (b == Booking::kPending || b == Booking::kSending) due.push_back(p.id);
   }
+  auto due_ids = [&] {
+    auto uow = db_->Begin(app::TxKind::kRead);
+    auto rows = (*uow)->Payments().DueBookings(10);
+    EXPECT_TRUE(rows);
+    std::vector<std::int64_t> ids;
+    for (const auto& p : *rows) ids.push_back(p.id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  // The pending one waits for its invoice's transfer: not due before.
+  EXPECT_EQ(due_ids(), std::vector<std::int64_t>{due[1]});
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    app::Transfer t;
+    t.school_id = school_a_;
+    t.receipt_id = receipt_;
+    t.customer_id = customer_;
+    t.state = app::TransferState::kQueued;
+    t.created_at = t.updated_at = t.next_attempt_at = FromUnixMillis(1'790'000'000'000);
+    auto id = (*uow)->Sevdesk().InsertTransfer(t);
+    ASSERT_TRUE(id && *id) << (id ? "exists" : id.error().message);
+    ASSERT_TRUE((*uow)->Commit());
+    EXPECT_EQ(due_ids(), std::vector<std::int64_t>{due[1]});  // queued is not enough
+    auto w = db_->Begin(app::TxKind::kWrite);
+    t.id = **id;
+    t.state = app::TransferState::kTransferred;
+    t.voucher_id = "900";
+    ASSERT_TRUE((*w)->Sevdesk().UpdateTransfer(t));
+    ASSERT_TRUE((*w)->Commit());
+  }
+  EXPECT_EQ(due_ids(), due);
   auto uow = db_->Begin(app::TxKind::kRead);
-  auto rows = (*uow)->Payments().DueBookings(10);
-  ASSERT_TRUE(rows);
-  std::vector<std::int64_t> ids;
-  for (const auto& p : *rows) ids.push_back(p.id);
-  std::sort(ids.begin(), ids.end());
-  EXPECT_EQ(ids, due);
   EXPECT_EQ((*uow)->Payments().DueBookings(1)->size(), 1u);
 }
 
