@@ -95,10 +95,12 @@ Result<PaymentList> PaymentService::List(std::int64_t school_id, std::int64_t in
 }
 
 Result<std::optional<PaymentService::Target>> PaymentService::TargetOf(std::int64_t school_id,
-                                                                       std::int64_t invoice_id) {
+                                                                       std::int64_t invoice_id,
+                                                                       bool need_account) {
   HS_TRY(uow, db_.Begin(TxKind::kRead));
   HS_TRY(conn, (*uow)->Sevdesk().GetConnection(school_id));
-  if (!*conn || (*conn)->token_sealed.empty() || (*conn)->payment_account_id.empty()) {
+  if (!*conn || (*conn)->token_sealed.empty() ||
+      (need_account && (*conn)->payment_account_id.empty())) {
     return std::optional<Target>{};
   }
   Target t;
@@ -167,7 +169,7 @@ Result<InvoicePayment> PaymentService::Record(const Principal& who, std::int64_t
     ctx = std::move(*loaded);
   }
   HS_TRY(valid, ValidatePayment(ctx.facts, input, BerlinDateOf(clock_.Now())));
-  HS_TRY(target, TargetOf(who.school_id, invoice_id));
+  HS_TRY(target, TargetOf(who.school_id, invoice_id, true));
   const bool has_account = target->has_value();
   const auto route = RouteOf(has_account, has_account && (*target)->transferred);
   if (route == BookingRoute::kLocal) {
@@ -265,7 +267,11 @@ Result<InvoicePayment> PaymentService::LookUpSending(InvoicePayment p, const Tar
 
 Result<InvoicePayment> PaymentService::AdvancePending(InvoicePayment p, const Target& target) {
   if (!target.transferred) return p;  // booked once the transfer is done
-  if (p.check_account_id.empty()) p.check_account_id = target.check_account_id;
+  if (target.check_account_id.empty()) {
+    // The school unchose its payment account after this booking was sent and found not booked.
+    return Move(p, Booking::kPending, {Booking::kLocal, kLocalMessage});
+  }
+  p.check_account_id = target.check_account_id;  // the account chosen now
   const auto read = gateway_.GetVoucherPayment(target.token, target.voucher_id);
   const auto decision = DecideBeforeSend(read, p.amount_cents);
   switch (decision.verdict) {
@@ -321,7 +327,8 @@ Status PaymentService::StoreRead(const Target& target, const VoucherPayment& rea
 }
 
 Result<InvoicePayment> PaymentService::Advance(const InvoicePayment& p) {
-  HS_TRY(target, TargetOf(p.school_id, p.invoice_id));
+  // A booking sent on an account the school has unchosen since is still looked up.
+  HS_TRY(target, TargetOf(p.school_id, p.invoice_id, p.booking == Booking::kPending));
   if (!*target) {
     if (p.booking == Booking::kPending) {
       // The school chose no payment account (any more) before the booking was sent.

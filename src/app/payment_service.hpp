@@ -89,7 +89,9 @@ class PaymentService {
   Result<InvoicePayment> Move(InvoicePayment p, Booking expected, BookingStep step,
                               const VoucherStateWrite* booked = nullptr);
   Status StoreRead(const Target& target, const VoucherPayment& read);
-  Result<std::optional<Target>> TargetOf(std::int64_t school_id, std::int64_t invoice_id);
+  // Nothing without a token, or (`need_account`) without a chosen payment account.
+  Result<std::optional<Target>> TargetOf(std::int64_t school_id, std::int64_t invoice_id,
+                                         bool need_account);
 
   Database& db_;
   const Clock& clock_;

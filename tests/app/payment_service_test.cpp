@@ -258,6 +258,25 @@ TEST_F(PaymentServiceTest, AFailureBeforeTheWriteIsSentAgainOnlyAfterTheSettleTi
   EXPECT_EQ(BookCalls(), 2);
 }
 
+TEST_F(PaymentServiceTest, ABookingSentBeforeTheAccountWasUnchosenIsLookedUpNotResent) {
+  Ready();
+  Inject(FaultKind::kError500, 1, "bookAmount");
+  auto p = Pay(2500);
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_EQ(p->booking, Booking::kSending);
+  ASSERT_TRUE(payments_->ChoosePaymentAccount(school_, ""));
+  AdvanceClock(std::chrono::seconds(10));
+  EXPECT_EQ(*payments_->FinishDueBookings(), 1);  // still looked up
+  EXPECT_EQ(List().payments.at(0).booking, Booking::kSending);
+  AdvanceClock(std::chrono::seconds(60));
+  EXPECT_EQ(*payments_->FinishDueBookings(), 1);  // certainly not booked: recorded here only
+  const auto after = List().payments.at(0);
+  EXPECT_EQ(after.booking, Booking::kLocal);
+  EXPECT_EQ(after.message, "Nur hier erfasst – kein Zahlungskonto in sevdesk gewählt.");
+  EXPECT_EQ(BookCalls(), 1);
+  EXPECT_EQ(SandboxPaid(), 0);
+}
+
 TEST_F(PaymentServiceTest, TheBankImportBetweenSendAndLookUpLeavesItToTheSchool) {
   Ready();
   Inject(FaultKind::kError500, 1, "bookAmount");
