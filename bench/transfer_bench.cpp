@@ -250,6 +250,7 @@ class TimedUnitOfWork final : public app::UnitOfWork {
   app::InvoiceRepository& Invoices() override { return inner_->Invoices(); }
   app::ReceiptRepository& Receipts() override { return inner_->Receipts(); }
   app::SevdeskRepository& Sevdesk() override { return inner_->Sevdesk(); }
+  app::PaymentRepository& Payments() override { return inner_->Payments(); }
   Status Commit() override {
     Status st = inner_->Commit();
     r_.committed = static_cast<bool>(st);

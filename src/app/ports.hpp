@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/payment_ports.hpp"
 #include "app/sevdesk_ports.hpp"
 #include "core/date.hpp"
 #include "core/result.hpp"
@@ -232,6 +233,7 @@ class UnitOfWork {
   virtual InvoiceRepository& Invoices() = 0;
   virtual ReceiptRepository& Receipts() = 0;
   virtual SevdeskRepository& Sevdesk() = 0;
+  virtual PaymentRepository& Payments() = 0;  // issue 16: payments recorded here
   virtual Status Commit() = 0;
 };
 

@@ -298,6 +298,10 @@ struct SevdeskConnection {
   bool match_auto_link = true;
   bool create_without_asking = false;
   bool update_linked_contacts = false;
+  // Issue 16: the payment account ("Kasse") payments recorded here are booked on; empty: none,
+  // payments are recorded here only (ADR 0019).
+  std::string payment_account_id;
+  std::string payment_account_name;
   // Engine bookkeeping.
   std::optional<Instant> throttled_until;
   int consecutive_rejections = 0;

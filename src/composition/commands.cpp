@@ -91,7 +91,8 @@ int RunServe(Office& office, const HttpSettings& options, bool workers, const si
   http::Metrics metrics;
   metrics.Attach(&office.metrics);
   http::api::Api api(
-      {*s.auth, *s.schools, *s.customers, *s.invoices, *s.receipts, metrics, s.sevdesk.get()},
+      {*s.auth, *s.schools, *s.customers, *s.invoices, *s.receipts, metrics, s.sevdesk.get(),
+       s.payments.get()},
       {.secure_cookies = options.secure_cookies, .trusted_proxies = options.trusted_proxies});
   // Unknown e-mails are checked against a dummy hash; make it before the first login.
   s.auth->PrepareDummyHash();
@@ -111,6 +112,7 @@ int RunServe(Office& office, const HttpSettings& options, bool workers, const si
   std::unique_ptr<store::PgListener> listener;
   if (workers) {
     if (auto st = s.sevdesk->StartWorkers(); !st) return Die(st.error().message);
+    s.payments->Start();  // finishes bookings left pending or sending (issue 16)
     // PostgreSQL: transfers enqueued by other processes wake this one (NOTIFY).
     listener = store::ListenForTransfers(office.database, [&s] { s.sevdesk->Wake(); });
   }
@@ -122,6 +124,7 @@ int RunServe(Office& office, const HttpSettings& options, bool workers, const si
   server.Stop();
   serving.join();
   if (listener) listener->Stop();
+  s.payments->Stop();
   s.sevdesk->StopWorkers();
   return 0;
 }
@@ -133,6 +136,7 @@ int RunWorker(Office& office, const WorkerSettings& worker, const sigset_t& sign
   if (!endpoint) return Die(endpoint.error().message);
   app::SevdeskService& sevdesk = *office.services.sevdesk;
   if (auto st = sevdesk.StartWorkers(); !st) return Die(st.error().message);
+  office.services.payments->Start();  // issue 16: bookings of payments recorded here
   auto listener = store::ListenForTransfers(office.database, [&sevdesk] { sevdesk.Wake(); });
   std::thread serving;
   if (*endpoint) serving = std::thread([&server = **endpoint] { server.Serve(); });
@@ -144,6 +148,7 @@ int RunWorker(Office& office, const WorkerSettings& worker, const sigset_t& sign
     serving.join();
   }
   if (listener) listener->Stop();
+  office.services.payments->Stop();
   sevdesk.StopWorkers();
   return 0;
 }

@@ -90,6 +90,10 @@ Services WireServices(const ServiceParts& p, const app::SevdeskSettings& setting
   s.sevdesk = std::make_unique<app::SevdeskService>(p.db, p.clock, p.random, p.crypto, p.sealer,
                                                     p.gateway, settings, metrics);
   s.invoices->SetFinalizeHook(s.sevdesk.get());
+  app::PaymentSettings payment_settings;
+  payment_settings.settle = settings.settle;
+  s.payments =
+      std::make_unique<app::PaymentService>(p.db, p.clock, p.sealer, p.gateway, payment_settings);
   s.invoices->SetPdfARenderer(p.pdfa_renderer);
   return s;
 }

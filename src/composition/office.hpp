@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "app/payment_service.hpp"
 #include "app/services.hpp"
 #include "app/sevdesk_service.hpp"
 #include "composition/settings.hpp"
@@ -37,6 +38,7 @@ struct Services {
   std::unique_ptr<app::InvoiceService> invoices;
   std::unique_ptr<app::ReceiptService> receipts;
   std::unique_ptr<app::SevdeskService> sevdesk;
+  std::unique_ptr<app::PaymentService> payments;  // issue 16: "Zahlung erfassen"
 };
 
 // `metrics` (may be null) receives the transfer engine's counters.

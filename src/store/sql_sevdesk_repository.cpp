@@ -31,7 +31,9 @@ constexpr const char* kConnectionColumns =
     "state, paused_reason, last_test_at, last_test_ok, last_test_outcome, last_test_message, "
     "token_fingerprint_tested, bookkeeping_version, sevdesk_user, sevdesk_tax_mode, "
     "revenue_accounts, throttled_until, consecutive_rejections, breaker_until, updated_at, "
-    "match_auto_link, create_without_asking, update_linked_contacts";
+    "match_auto_link, create_without_asking, update_linked_contacts, "
+    // issue 16 (payments recorded here)
+    "payment_account_id, payment_account_name";
 
 app::SevdeskConnection ConnectionFromRow(const Row& r) {
   app::SevdeskConnection c;
@@ -60,6 +62,8 @@ app::SevdeskConnection ConnectionFromRow(const Row& r) {
   c.match_auto_link = r.Int(21) != 0;
   c.create_without_asking = r.Int(22) != 0;
   c.update_linked_contacts = r.Int(23) != 0;
+  c.payment_account_id = r.Text(24);
+  c.payment_account_name = r.Text(25);
   return c;
 }
 
@@ -124,14 +128,16 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
         "bookkeeping_version, sevdesk_user, sevdesk_tax_mode, revenue_accounts, throttled_until, "
         "consecutive_rejections, breaker_until, updated_at, match_auto_link, "
         "create_without_asking, "
-        "update_linked_contacts) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"
-        "$17,$18,$19,$20,$21,$22,$23,$24) ON CONFLICT (school_id) DO UPDATE SET "
+        "update_linked_contacts, payment_account_id, payment_account_name) VALUES ($1,$2,$3,$4,$5,"
+        "$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26) ON "
+        "CONFLICT (school_id) DO UPDATE SET "
         "token_sealed=$2, token_last4=$3, enabled=$4, revenue_account_id=$5, "
         "transfer_start_date=$6, state=$7, paused_reason=$8, last_test_at=$9, last_test_ok=$10, "
         "last_test_outcome=$11, last_test_message=$12, token_fingerprint_tested=$13, "
         "bookkeeping_version=$14, sevdesk_user=$15, sevdesk_tax_mode=$16, revenue_accounts=$17, "
         "throttled_until=$18, consecutive_rejections=$19, breaker_until=$20, updated_at=$21, "
-        "match_auto_link=$22, create_without_asking=$23, update_linked_contacts=$24",
+        "match_auto_link=$22, create_without_asking=$23, update_linked_contacts=$24, "
+        "payment_account_id=$25, payment_account_name=$26",
         {c.school_id,
          c.token_sealed,
          c.token_last4,
@@ -155,7 +161,9 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
          Ms(c.updated_at),
          std::int64_t{c.match_auto_link ? 1 : 0},
          std::int64_t{c.create_without_asking ? 1 : 0},
-         std::int64_t{c.update_linked_contacts ? 1 : 0}});
+         std::int64_t{c.update_linked_contacts ? 1 : 0},
+         c.payment_account_id,
+         c.payment_account_name});
     if (!n) return Propagate(n);
     return {};
   }

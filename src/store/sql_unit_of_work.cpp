@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "store/sql_payment_repository.hpp"
 #include "store/sql_sevdesk_repository.hpp"
 
 namespace hs::store {
@@ -1038,7 +1039,8 @@ struct SqlUnitOfWork::Repos {
         customers(c),
         invoices(c),
         receipts(c),
-        sevdesk(MakeSqlSevdeskRepository(c)) {}
+        sevdesk(MakeSqlSevdeskRepository(c)),
+        payments(MakeSqlPaymentRepository(c)) {}
   SqlSchools schools;
   SqlUsers users;
   SqlSessions sessions;
@@ -1046,6 +1048,7 @@ struct SqlUnitOfWork::Repos {
   SqlInvoices invoices;
   SqlReceipts receipts;
   std::unique_ptr<app::SevdeskRepository> sevdesk;
+  std::unique_ptr<app::PaymentRepository> payments;
 };
 
 SqlUnitOfWork::SqlUnitOfWork(sql::Connection& connection, std::function<Status(bool)> finish)
@@ -1075,6 +1078,9 @@ app::ReceiptRepository& SqlUnitOfWork::Receipts() {
 }
 app::SevdeskRepository& SqlUnitOfWork::Sevdesk() {
   return *repos_->sevdesk;
+}
+app::PaymentRepository& SqlUnitOfWork::Payments() {
+  return *repos_->payments;
 }
 
 Status SqlUnitOfWork::Commit() {

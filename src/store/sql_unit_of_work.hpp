@@ -21,6 +21,7 @@ class SqlUnitOfWork final : public app::UnitOfWork {
   app::InvoiceRepository& Invoices() override;
   app::ReceiptRepository& Receipts() override;
   app::SevdeskRepository& Sevdesk() override;
+  app::PaymentRepository& Payments() override;
   Status Commit() override;
 
  private:

@@ -904,6 +904,7 @@ class RecordingUnitOfWork final : public UnitOfWork {
   InvoiceRepository& Invoices() override { return inner_->Invoices(); }
   ReceiptRepository& Receipts() override { return inner_->Receipts(); }
   SevdeskRepository& Sevdesk() override { return inner_->Sevdesk(); }
+  PaymentRepository& Payments() override { return inner_->Payments(); }
   Status Commit() override {
     auto st = inner_->Commit();
     if (st) log_.Add("commit:" + KindName(kind_));

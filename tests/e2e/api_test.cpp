@@ -1404,5 +1404,91 @@ TEST(DemoTest, SampleSchoolIsComplete) {
   EXPECT_EQ(pdf.body.rfind("%PDF-", 0), 0u);
 }
 
+// ------------------------------------------------------- "Zahlung erfassen" (issue 16, ADR 0019)
+
+// Without a sevdesk connection payments are recorded here only; the routes check the invoice's
+// state, the amount and the school.
+TEST_F(E2eTest, PaymentsAreRecordedHereWithoutSevdesk) {
+  const Account owner = office_.CreateSchool("Hundeschule Kasse");
+  const Account other = office_.CreateSchool("Hundeschule Nebenan");
+  office_.Start();
+  auto c = office_.NewClient();
+  ASSERT_EQ(c->Login(owner.email, owner.password).status, 200);
+  const std::int64_t customer = CreateCustomer(*c, Person("Paula", "Zahl"));
+  const std::int64_t id = CreateDraft(
+      *c, Draft(customer, "2025-03-01", Json::array({Line("Kurs", "1", "", 5000, 19)})));
+  const std::string path = InvoicePath(id) + "/payments";
+  const Json pay = {{"amount_cents", 2000}, {"date", "2025-03-02"}, {"method", "cash"}};
+  EXPECT_TRUE(IsError(c->Post(path, pay), 409));  // a draft
+  Finalize(*c, id);
+
+  const Json open = Must(c->Get(path), 200, "payments");
+  EXPECT_TRUE(open["payments"].empty());
+  EXPECT_EQ(open["open_cents"], 5950);
+  EXPECT_TRUE(open["takes_payments"]);
+  EXPECT_TRUE(open["payment_account_name"].is_null());
+
+  EXPECT_TRUE(IsError(
+      c->Post(path, {{"amount_cents", "12,50"}, {"date", "2025-03-02"}, {"method", "cash"}}), 400,
+      "amount_cents"));
+  EXPECT_TRUE(IsError(
+      c->Post(path,
+              {{"amount_cents", 2000}, {"date", "2025-03-02"}, {"method", "cash"}, {"extra", 1}}),
+      400, "extra"));
+  EXPECT_TRUE(
+      IsError(c->Post(path, {{"amount_cents", 5951}, {"date", "2025-03-02"}, {"method", "card"}}),
+              422, "amount_cents"));
+  EXPECT_TRUE(
+      IsError(c->Post(path, {{"amount_cents", 100}, {"date", "2025-02-28"}, {"method", "card"}}),
+              422, "date"));
+  EXPECT_TRUE(
+      IsError(c->Post(path, {{"amount_cents", 100}, {"date", "2099-01-01"}, {"method", "card"}}),
+              422, "date"));
+  EXPECT_TRUE(
+      IsError(c->Post(path, {{"amount_cents", 100}, {"date", "2025-03-02"}, {"method", "scheck"}}),
+              422, "method"));
+
+  const Reply recorded = c->Post(path, pay);
+  const Json first = Must(recorded, 201, "record");
+  EXPECT_EQ(recorded.Header("Location"), path);
+  EXPECT_EQ(first["payment"]["booking"], "local");
+  EXPECT_EQ(first["payment"]["message"],
+            "Nur hier erfasst – kein Zahlungskonto in sevdesk gewählt.");
+  EXPECT_EQ(first["payment"]["method_label"], "bar");
+  EXPECT_EQ(first["paid_cents"], 2000);
+  EXPECT_EQ(first["open_cents"], 3950);
+  const Json second =
+      Must(c->Post(path, {{"amount_cents", 3950}, {"date", "2025-03-05"}, {"method", "transfer"}}),
+           201, "record the rest");
+  EXPECT_EQ(second["open_cents"], 0);
+  EXPECT_EQ(second["payments"].size(), 2u);
+  EXPECT_EQ(second["payments"][1]["method_label"], "Überweisung");
+  EXPECT_TRUE(IsError(c->Post(path, pay), 409));  // nothing open
+
+  // The payment account: none without a connection, and none can be chosen.
+  const Json account = Must(c->Get("/api/v1/integrations/sevdesk/payment-account"), 200, "account");
+  EXPECT_TRUE(account["accounts"].empty());
+  EXPECT_FALSE(account["message"].is_null());
+  EXPECT_TRUE(IsError(c->Send("PUT", "/api/v1/integrations/sevdesk/payment-account",
+                              R"({"payment_account_id":null})"),
+                      409));
+
+  // Another school sees neither the invoice nor its payments.
+  auto b = office_.NewClient();
+  ASSERT_EQ(b->Login(other.email, other.password).status, 200);
+  EXPECT_TRUE(IsError(b->Get(path), 404));
+  EXPECT_TRUE(IsError(b->Post(path, pay), 404));
+
+  // A cancelled invoice and its cancellation take no payment.
+  const std::int64_t id2 = CreateDraft(
+      *c, Draft(customer, "2025-03-01", Json::array({Line("Kurs", "1", "", 1000, 19)})));
+  Finalize(*c, id2);
+  const Json storno = Must(c->Post(InvoicePath(id2) + "/cancel", Json::object()), 201, "cancel");
+  EXPECT_TRUE(IsError(c->Post(InvoicePath(id2) + "/payments", pay), 409));
+  EXPECT_TRUE(
+      IsError(c->Post(InvoicePath(storno["id"].get<std::int64_t>()) + "/payments", pay), 409));
+  EXPECT_FALSE(Must(c->Get(InvoicePath(id2) + "/payments"), 200, "cancelled")["takes_payments"]);
+}
+
 }  // namespace
 }  // namespace hs::testing

@@ -1110,6 +1110,32 @@ TEST_F(OpenApiConformance, HappyPathsOfEveryDocumentedOperationConform) {
         << "no answer carried a receipt with sevdesk status " << status;
   }
 
+  // ---- "Zahlung erfassen" (issue 16): the Kasse chosen, a payment booked in sevdesk at once.
+  Reply accounts = Send({.method = "GET", .path = "/api/v1/integrations/sevdesk/payment-account"});
+  ASSERT_EQ(accounts.status, 200) << Describe(accounts);
+  ASSERT_FALSE(accounts.json["accounts"].empty()) << Describe(accounts);
+  Reply chosen = Send({.method = "PUT",
+                       .path = "/api/v1/integrations/sevdesk/payment-account",
+                       .json = Json{{"payment_account_id", accounts.json["accounts"][0]["id"]}}});
+  ASSERT_EQ(chosen.status, 200) << Describe(chosen);
+  EXPECT_EQ(chosen.json["payment_account_id"], accounts.json["accounts"][0]["id"]);
+  const Json to_pay = FinalizeNewInvoice(person["id"]);
+  WaitForSevdesk(ReceiptOfInvoice(to_pay["id"])["id"], {"transferred"});
+  Reply open = Send({.method = "GET", .path = "/api/v1/invoices/{id}/payments", .id = Id(to_pay)});
+  ASSERT_EQ(open.status, 200) << Describe(open);
+  EXPECT_TRUE(open.json["takes_payments"]);
+  const std::string today = FormatIsoDate(BerlinDateOf(
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now())));
+  Reply recorded =
+      Send({.method = "POST",
+            .path = "/api/v1/invoices/{id}/payments",
+            .id = Id(to_pay),
+            .json = Json{
+                {"amount_cents", open.json["open_cents"]}, {"date", today}, {"method", "cash"}}});
+  ASSERT_EQ(recorded.status, 201) << Describe(recorded);
+  EXPECT_EQ(recorded.json["payment"]["booking"], "booked") << Describe(recorded);
+  EXPECT_EQ(recorded.json["open_cents"], 0);
+
   // An authority's invoice: issued as XRechnung, its XML beside the PDF.
   Reply contact = Send({.method = "PATCH",
                         .path = "/api/v1/settings/school",

@@ -103,6 +103,7 @@ Api::Api(ApiServices services, ApiSettings settings)
     Register(SevdeskRoutes());
     Register(PaymentSyncRoutes());  // issue 16
   }
+  if (s_.payments) Register(PaymentRoutes());
 }
 
 Api::~Api() = default;

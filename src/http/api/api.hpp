@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "app/payment_service.hpp"
 #include "app/services.hpp"
 #include "app/sevdesk_service.hpp"
 #include "core/clock.hpp"
@@ -31,7 +32,8 @@ struct ApiServices {
   app::InvoiceService& invoices;
   app::ReceiptService& receipts;
   Metrics& metrics;
-  app::SevdeskService* sevdesk = nullptr;  // null when the integration is not wired
+  app::SevdeskService* sevdesk = nullptr;   // null when the integration is not wired
+  app::PaymentService* payments = nullptr;  // issue 16: "Zahlung erfassen"; null: not wired
 };
 
 using AuthedHandler = std::function<Response(const Request&, const app::Principal&)>;

@@ -74,6 +74,11 @@ class Handlers {
   Response GetPaymentSync(const Request& req, const app::Principal& p);
   Response UpdatePaymentSync(const Request& req, const app::Principal& p);
   Response RunPaymentSync(const Request& req, const app::Principal& p);
+  // payment_handlers.cpp (issue 16)
+  Response ListPayments(const Request& req, const app::Principal& p);
+  Response RecordPayment(const Request& req, const app::Principal& p);
+  Response GetPaymentAccount(const Request& req, const app::Principal& p);
+  Response ChoosePaymentAccount(const Request& req, const app::Principal& p);
 
  private:
   Response InvoiceWithPayment(const domain::Invoice& invoice, int status);

@@ -21,7 +21,7 @@ const std::vector<Route>& CoreRoutes() {
 
 const std::vector<Route>& ApiRoutes() {
   static const std::vector<Route> routes =
-      Concat({CoreRoutes(), SevdeskRoutes(), PaymentSyncRoutes()});
+      Concat({CoreRoutes(), SevdeskRoutes(), PaymentSyncRoutes(), PaymentRoutes()});
   return routes;
 }
 

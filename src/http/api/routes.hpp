@@ -38,6 +38,7 @@ std::span<const Route> InvoiceRoutes();
 std::span<const Route> ReceiptRoutes();
 std::span<const Route> SevdeskRoutes();      // served only when the integration is wired
 std::span<const Route> PaymentSyncRoutes();  // issue 16; with the sevdesk routes
+std::span<const Route> PaymentRoutes();      // issue 16; served only when payments are wired
 
 // Every route but the sevdesk integration's.
 const std::vector<Route>& CoreRoutes();

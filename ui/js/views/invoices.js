@@ -198,8 +198,98 @@ async function renderInvoiceView(main, ctx, inv) {
         groups: inv.vat_groups.map((g) => ({ rate: g.rate, tax: g.tax_cents })),
       })),
     inv.notes ? h('section', { class: 'card' }, h('h2', {}, 'Hinweise'), h('p', { class: 'pre' }, inv.notes)) : null,
+    inv.status !== 'draft' && inv.kind !== 'cancellation' ? paymentsSection(inv) : null,
     actions]);
   main.querySelector('h1').focus();
+}
+
+// ---- "Zahlung erfassen" (issue 16): the invoice's payments and their booking in sevdesk.
+
+const BOOKING_LABEL = {
+  local: 'Nur hier erfasst',
+  pending: 'Wird in sevdesk gebucht',
+  sending: 'Wird nachgesehen',
+  booked: 'In sevdesk gebucht',
+  check: 'Bitte in sevdesk prüfen',
+  failed: 'Nicht gebucht',
+};
+
+function paymentsSection(inv) {
+  const section = h('section', { class: 'card', 'data-testid': 'payments' }, h('h2', {}, 'Zahlungen'));
+  const body = h('div', {}, h('p', { class: 'note' }, 'Zahlungen werden geladen …'));
+  section.append(body);
+  const load = async () => {
+    try {
+      renderPayments(body, inv, await api.get(`/invoices/${inv.id}/payments`), load);
+    } catch (e) {
+      clear(body).append(h('div', { class: 'form-alert', role: 'alert' }, e.message));
+    }
+  };
+  load();
+  return section;
+}
+
+function renderPayments(body, inv, list, reload) {
+  clear(body);
+  append(body, [
+    h('dl', { class: 'facts' },
+      h('div', {}, h('dt', {}, 'Bezahlt'), h('dd', { 'data-testid': 'paid' }, fmt.euro(list.paid_cents))),
+      h('div', {}, h('dt', {}, 'Offen'), h('dd', { 'data-testid': 'open' }, fmt.euro(list.open_cents)))),
+    list.payments.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'data-table responsive' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Datum'), h('th', { scope: 'col' }, 'Zahlungsart'),
+        h('th', { scope: 'col', class: 'num' }, 'Betrag'), h('th', { scope: 'col' }, 'sevdesk'))),
+      h('tbody', {}, list.payments.map((p) => h('tr', { 'data-booking': p.booking },
+        h('td', { 'data-label': 'Datum' }, fmt.date(p.date)),
+        h('td', { 'data-label': 'Zahlungsart' }, p.method_label),
+        h('td', { 'data-label': 'Betrag', class: 'num' }, fmt.euro(p.amount_cents)),
+        h('td', { 'data-label': 'sevdesk' }, h('strong', {}, BOOKING_LABEL[p.booking] || p.booking),
+          p.message && p.booking !== 'booked' ? h('div', { class: 'note' }, p.message) : null)))))) : h('p', { class: 'note' }, 'Noch keine Zahlung erfasst.'),
+    list.payment_account_name ? null
+      : h('p', { class: 'note' }, 'Ohne Zahlungskonto werden Zahlungen nur hier erfasst, nicht in sevdesk gebucht.'),
+  ]);
+  if (!list.takes_payments || list.open_cents <= 0) return;
+  const formSlot = h('div');
+  const open = h('button', { type: 'button', class: 'btn', 'data-testid': 'record-payment' }, 'Zahlung erfassen');
+  open.addEventListener('click', () => {
+    open.hidden = true;
+    clear(formSlot).append(paymentForm(inv, list, reload, () => { open.hidden = false; clear(formSlot); }));
+    formSlot.querySelector('input').focus();
+  });
+  append(body, [h('div', { class: 'form-actions' }, open), formSlot]);
+}
+
+function paymentForm(inv, list, reload, close) {
+  const alert = formAlert();
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Zahlung speichern');
+  const cancel = h('button', { type: 'button', class: 'btn' }, 'Abbrechen');
+  cancel.addEventListener('click', close);
+  const form = h('form', { class: 'form-grid', novalidate: true, 'data-testid': 'payment-form' },
+    alert,
+    field({ label: 'Betrag (€)', name: 'amount_cents', value: fmt.euroPlain(list.open_cents), required: true, attrs: { inputmode: 'decimal', autocomplete: 'off' } }),
+    field({ label: 'Datum', name: 'date', type: 'date', value: fmt.todayIso(), required: true }),
+    field({ label: 'Zahlungsart', name: 'method', type: 'select', value: 'cash', attrs: { options: [['cash', 'bar'], ['card', 'EC-Karte'], ['transfer', 'Überweisung']] } }),
+    h('div', { class: 'form-actions' }, submit, cancel));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const amount = fmt.parseEuro(form.elements.amount_cents.value);
+    const day = fmt.parseDateDe(form.elements.date.value);
+    let bad = false;
+    if (amount === null || amount <= 0) { setFieldError(form, 'amount_cents', 'Bitte einen Betrag wie 12,50 eingeben.'); bad = true; }
+    if (!day) { setFieldError(form, 'date', fmt.DATE_HINT); bad = true; }
+    if (bad) { form.querySelector('[aria-invalid="true"]').focus(); return; }
+    await working(submit, 'Speichern …', async () => {
+      try {
+        const res = await api.post(`/invoices/${inv.id}/payments`, { amount_cents: amount, date: day, method: form.elements.method.value });
+        const p = res.payment;
+        toast(p.booking === 'booked' ? 'Zahlung erfasst. In sevdesk gebucht.' : `Zahlung erfasst. ${p.message}`, p.booking === 'failed' || p.booking === 'check' ? 'error' : 'ok');
+        await reload();
+      } catch (e) {
+        showErrors(form, e);
+      }
+    });
+  });
+  return form;
 }
 
 function totalsBox(t) {

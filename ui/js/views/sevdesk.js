@@ -58,6 +58,45 @@ function matchingCard() {
     h('a', { class: 'btn', href: MATCHING_HASH, 'data-testid': 'open-matching' }, 'Kundenabgleich öffnen'));
 }
 
+// ---- "Zahlungskonto für Barzahlungen" (issue 16): where payments recorded here are booked.
+function paymentAccountCard(ctx) {
+  const card = h('section', { class: 'card', 'aria-labelledby': 'sd-payment-account', 'data-testid': 'payment-account' },
+    h('h2', { id: 'sd-payment-account' }, 'Zahlungskonto für Barzahlungen'));
+  const body = h('div', {}, h('p', { class: 'note' }, 'Zahlungskonten werden aus sevdesk gelesen …'));
+  card.append(body);
+  const render = (view) => {
+    const alert = formAlert();
+    const options = [['', 'Keines – Zahlungen nur hier erfassen'],
+      ...view.accounts.map((a) => [a.id, `${a.name} (${a.type === 'register' ? 'Kasse' : 'Offline-Konto'})`])];
+    const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Speichern');
+    const form = h('form', { novalidate: true },
+      alert,
+      h('p', { class: 'note' }, 'Mit „Zahlung erfassen“ erfasste Zahlungen (bar, EC-Karte, Überweisung) werden in sevdesk auf diesem Konto gebucht. Bankkonten mit Kontoabruf stehen nicht zur Wahl: dort bucht der Bankabgleich in sevdesk die Zahlungen selbst.'),
+      field({ label: 'Zahlungskonto', name: 'payment_account_id', type: 'select', value: view.payment_account_id || '', attrs: { options } }),
+      view.message ? h('p', { class: 'note', 'data-testid': 'payment-account-message' }, view.message) : null,
+      h('div', { class: 'form-actions' }, save));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearErrors(form);
+      await working(save, 'Speichern …', async () => {
+        try {
+          const id = form.elements.payment_account_id.value;
+          const next = await api.put('/integrations/sevdesk/payment-account', { payment_account_id: id || null });
+          toast(next.payment_account_id ? `Zahlungen werden auf „${next.payment_account_name}“ gebucht.` : 'Zahlungen werden nur hier erfasst.');
+          if (ctx.alive()) render(next);
+        } catch (err) {
+          showErrors(form, err);
+        }
+      });
+    });
+    clear(body).append(form);
+  };
+  api.get('/integrations/sevdesk/payment-account')
+    .then((view) => { if (ctx.alive()) render(view); })
+    .catch((err) => clear(body).append(h('div', { class: 'form-alert', role: 'alert' }, err.message)));
+  return card;
+}
+
 export async function renderSevdesk(main, ctx) {
   pageTitle('Einstellungen – Sevdesk');
   let conn = await api.get('/integrations/sevdesk');
@@ -74,8 +113,8 @@ export async function renderSevdesk(main, ctx) {
     h('nav', { class: 'breadcrumb', 'aria-label': 'Brotkrumen' },
       h('a', { href: '#/einstellungen/erweiterungen' }, 'Erweiterungen'), ' › ', 'Sevdesk'),
     h('div', { class: 'two-col' },
-      h('div', {}, statusSlot, configSlot, conn.has_token ? matchingCard() : null,
-        conn.has_token ? paymentSyncCard() : null),
+      h('div', {}, statusSlot, configSlot, conn.has_token ? paymentAccountCard(ctx) : null,
+        conn.has_token ? matchingCard() : null, conn.has_token ? paymentSyncCard() : null),
       helpCard()));
 
   function renderStatus() {
