@@ -314,10 +314,10 @@ Result<InvoicePage> InvoiceService::List(std::int64_t school_id, const InvoiceQu
 Result<domain::PaymentStatus> InvoiceService::PaymentStatusOf(const domain::Invoice& invoice) {
   HS_TRY(uow, db_.Begin(TxKind::kRead));
   HS_TRY(paid, (*uow)->Invoices().GetPaid(invoice.school_id, invoice.id));
-  return domain::DerivePaymentStatus(FactsOf(invoice.kind, invoice.status,
-                                             invoice.totals.gross_cents, invoice.invoice_date,
-                                             *paid),
-                                     BerlinDateOf(clock_.Now()));
+  return domain::DerivePaymentStatus(
+      FactsOf(invoice.kind, invoice.status, invoice.totals.gross_cents, invoice.invoice_date,
+              *paid),
+      BerlinDateOf(clock_.Now()));
 }
 
 Result<PaymentTotals> InvoiceService::GetPaymentTotals(std::int64_t school_id) {

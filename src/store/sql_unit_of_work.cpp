@@ -613,9 +613,9 @@ class SqlInvoices final : public app::InvoiceRepository {
       params.emplace_back(id);
       in += (in.empty() ? "$" : ", $") + std::to_string(params.size());
     }
-    auto rows =
-        c_.Query(kSummarySelect + " FROM invoices i WHERE i.school_id = $1 AND i.id IN (" + in + ")",
-                 params);
+    auto rows = c_.Query(
+        kSummarySelect + " FROM invoices i WHERE i.school_id = $1 AND i.id IN (" + in + ")",
+        params);
     if (!rows) return Propagate(rows);
     for (const auto& r : *rows) out.push_back(SummaryFromRow(r));
     return out;
@@ -733,7 +733,8 @@ class SqlInvoices final : public app::InvoiceRepository {
 
   Result<app::InvoicePaid> GetPaid(std::int64_t school_id, std::int64_t id) override {
     auto row = sql::QueryOne(
-        c_, "SELECT " + kInvoicePaidColumns + " FROM invoices i WHERE i.school_id = $1 AND i.id = $2",
+        c_,
+        "SELECT " + kInvoicePaidColumns + " FROM invoices i WHERE i.school_id = $1 AND i.id = $2",
         {school_id, id});
     if (!row) return Propagate(row);
     if (!*row) return NotFound("Die Rechnung wurde nicht gefunden.");
@@ -741,15 +742,17 @@ class SqlInvoices final : public app::InvoiceRepository {
   }
 
   Result<app::PaymentTotals> GetPaymentTotals(std::int64_t school_id, Date today) override {
-    const std::string open = std::string("i.gross_cents - (") + kSevdeskPaidSql + " + " +
-                             kLocalPaidSql + ")";
+    const std::string open =
+        std::string("i.gross_cents - (") + kSevdeskPaidSql + " + " + kLocalPaidSql + ")";
     auto row = sql::QueryOne(
         c_,
         "SELECT COUNT(*), CAST(COALESCE(SUM(o.open_cents), 0) AS BIGINT), "
         "CAST(COALESCE(SUM(CASE WHEN o.due_date < $2 THEN 1 ELSE 0 END), 0) AS BIGINT), "
         "CAST(COALESCE(SUM(CASE WHEN o.due_date < $2 THEN o.open_cents ELSE 0 END), 0) AS BIGINT) "
-        "FROM (SELECT " + open + " AS open_cents, i.due_date FROM invoices i WHERE i.school_id = $1 "
-        "AND i.kind = 'invoice' AND i.status = 'finalized') o WHERE o.open_cents > 0",
+        "FROM (SELECT " +
+            open +
+            " AS open_cents, i.due_date FROM invoices i WHERE i.school_id = $1 "
+            "AND i.kind = 'invoice' AND i.status = 'finalized') o WHERE o.open_cents > 0",
         {school_id, FormatIsoDate(today)});
     if (!row) return Propagate(row);
     app::PaymentTotals t;

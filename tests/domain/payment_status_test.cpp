@@ -9,7 +9,9 @@ using std::chrono::day;
 using std::chrono::month;
 using std::chrono::year;
 
-Date D(int y, unsigned m, unsigned d) { return Date{year{y}, month{m}, day{d}}; }
+Date D(int y, unsigned m, unsigned d) {
+  return Date{year{y}, month{m}, day{d}};
+}
 
 struct Case {
   const char* name;
@@ -35,12 +37,12 @@ PaymentFacts Facts(Cents gross, Cents paid, std::optional<Date> paid_on = std::n
 
 TEST(PaymentStatus, EveryStateAndItsGermanLabel) {
   const Case cases[] = {
-      {"draft", Facts(10000, 0, {}, InvoiceStatus::kDraft), D(2026, 12, 5), PaymentState::kNone,
-       0, "Entwurf"},
+      {"draft", Facts(10000, 0, {}, InvoiceStatus::kDraft), D(2026, 12, 5), PaymentState::kNone, 0,
+       "Entwurf"},
       {"open before due", Facts(10000, 0), D(2026, 11, 20), PaymentState::kOpen, 10000,
        "offen (fällig am 30.11.2026)"},
-      {"open on the due date itself", Facts(10000, 0), D(2026, 11, 30), PaymentState::kOpen,
-       10000, "offen (fällig am 30.11.2026)"},
+      {"open on the due date itself", Facts(10000, 0), D(2026, 11, 30), PaymentState::kOpen, 10000,
+       "offen (fällig am 30.11.2026)"},
       {"overdue the day after", Facts(10000, 0), D(2026, 12, 1), PaymentState::kOverdue, 10000,
        "überfällig seit 01.12.2026"},
       {"partial before due", Facts(10000, 2550, D(2026, 11, 25)), D(2026, 11, 26),
@@ -62,8 +64,8 @@ TEST(PaymentStatus, EveryStateAndItsGermanLabel) {
        Facts(10000, 4000, D(2026, 11, 20), InvoiceStatus::kCancelled), D(2026, 12, 5),
        PaymentState::kSettled, 0, "storniert – 40,00 € bezahlt, Erstattung prüfen"},
       {"the cancellation itself",
-       Facts(-10000, 0, {}, InvoiceStatus::kFinalized, InvoiceKind::kCancellation),
-       D(2026, 12, 5), PaymentState::kSettled, 0, "storniert – ausgeglichen"},
+       Facts(-10000, 0, {}, InvoiceStatus::kFinalized, InvoiceKind::kCancellation), D(2026, 12, 5),
+       PaymentState::kSettled, 0, "storniert – ausgeglichen"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

@@ -55,7 +55,8 @@ class PaymentStatusTest : public ::testing::Test {
                            {"unit", "Kurs"},
                            {"unit_price_cents", cents},
                            {"vat_rate", 19}}}}};
-    const auto id = Must(c_->Post("/api/v1/invoices", draft), 201, "draft")["id"].get<std::int64_t>();
+    const auto id =
+        Must(c_->Post("/api/v1/invoices", draft), 201, "draft")["id"].get<std::int64_t>();
     return Must(c_->Post("/api/v1/invoices/" + std::to_string(id) + "/finalize", Json::object()),
                 200, "finalize");
   }
@@ -80,9 +81,9 @@ TEST_F(PaymentStatusTest, OpenOverdueAndSettledWithFiltersAndTotals) {
   const Json open = Finalized(DaysFromToday(0), 5000);
   const Json cancelled = Finalized(DaysFromToday(-30), 7000);
   const auto cancelled_id = cancelled["id"].get<std::int64_t>();
-  const Json cancellation = Must(
-      c_->Post("/api/v1/invoices/" + std::to_string(cancelled_id) + "/cancel", Json::object()),
-      201, "cancel");
+  const Json cancellation =
+      Must(c_->Post("/api/v1/invoices/" + std::to_string(cancelled_id) + "/cancel", Json::object()),
+           201, "cancel");
 
   EXPECT_EQ(open["payment"]["state"], "open");
   EXPECT_EQ(open["payment"]["open_cents"], 5950);
@@ -96,9 +97,9 @@ TEST_F(PaymentStatusTest, OpenOverdueAndSettledWithFiltersAndTotals) {
       << overdue_now.dump();
   EXPECT_EQ(overdue_now["payment"]["overdue_since"], DaysFromToday(-40 + 14 + 1));
   for (const Json* settled : {&cancellation}) {
-    const Json got = Must(
-        c_->Get("/api/v1/invoices/" + std::to_string((*settled)["id"].get<std::int64_t>())), 200,
-        "get settled");
+    const Json got =
+        Must(c_->Get("/api/v1/invoices/" + std::to_string((*settled)["id"].get<std::int64_t>())),
+             200, "get settled");
     EXPECT_EQ(got["payment"]["state"], "settled");
     EXPECT_EQ(got["payment"]["label"], "storniert – ausgeglichen");
   }
@@ -108,7 +109,7 @@ TEST_F(PaymentStatusTest, OpenOverdueAndSettledWithFiltersAndTotals) {
 
   EXPECT_EQ(Listed("overdue"), std::vector<std::int64_t>{overdue["id"].get<std::int64_t>()});
   EXPECT_EQ(Listed("open"), (std::vector<std::int64_t>{overdue["id"].get<std::int64_t>(),
-                                                      open["id"].get<std::int64_t>()}));
+                                                       open["id"].get<std::int64_t>()}));
   EXPECT_TRUE(Listed("paid").empty());
   EXPECT_EQ(Listed("all").size(), 4u);
 

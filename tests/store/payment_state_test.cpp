@@ -151,8 +151,7 @@ TEST_P(PaymentState, FiltersAndTotalsFollowTheRuleAndStayInTheirSchool) {
   const Made due_today = Finalized(school_a_, 4000, "2026-12-05");
   const Made paid_in_sevdesk = Finalized(school_a_, 3000, "2026-11-01");
   const Made paid_in_both = Finalized(school_a_, 6000, "2026-11-01");
-  const Made cancellation =
-      Finalized(school_a_, -7000, "", domain::InvoiceKind::kCancellation);
+  const Made cancellation = Finalized(school_a_, -7000, "", domain::InvoiceKind::kCancellation);
   const Made other_school = Finalized(school_b_, 9900, "2026-11-01");
   SevdeskPaid(school_a_, partly_overdue, 3000, "2026-11-20");
   SevdeskPaid(school_a_, paid_in_sevdesk, 3000, "2026-11-20");

@@ -556,10 +556,26 @@ domain::InvoiceLine ReadInvoiceLine(const Json& l, const std::string& p,
 Status ApplyInvoice(const Json& body, domain::Invoice& inv, bool creating) {
   std::vector<FieldError> errors;
   ObjectReader r(body, "", errors,
-                 {"id", "kind", "status", "number", "vat_groups", "total_net_cents",
-                  "total_tax_cents", "total_gross_cents", "customer", "cancels_invoice_id",
-                  "cancels_invoice_number", "cancelled_by_invoice_id", "created_at", "updated_at",
-                  "finalized_at", "pdf_sha256", "pdf_url", "e_invoice", "xrechnung_url", "payment"});
+                 {"id",
+                  "kind",
+                  "status",
+                  "number",
+                  "vat_groups",
+                  "total_net_cents",
+                  "total_tax_cents",
+                  "total_gross_cents",
+                  "customer",
+                  "cancels_invoice_id",
+                  "cancels_invoice_number",
+                  "cancelled_by_invoice_id",
+                  "created_at",
+                  "updated_at",
+                  "finalized_at",
+                  "pdf_sha256",
+                  "pdf_url",
+                  "e_invoice",
+                  "xrechnung_url",
+                  "payment"});
   if (auto v = r.Int("customer_id")) {
     inv.customer_id = *v;
   } else if (creating && !r.Has("customer_id")) {

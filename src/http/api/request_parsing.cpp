@@ -110,10 +110,14 @@ Result<app::InvoiceQuery> ParseInvoiceQuery(const Request& req) {
     if (!q.customer_id) errors.push_back({"customer_id", "Kunden-ID erwartet."});
   }
   if (auto pay = req.Query("payment"); pay && !pay->empty() && *pay != "all") {
-    if (*pay == "open") q.payment = app::PaymentFilter::kOpen;
-    else if (*pay == "overdue") q.payment = app::PaymentFilter::kOverdue;
-    else if (*pay == "paid") q.payment = app::PaymentFilter::kPaid;
-    else errors.push_back({"payment", "Erlaubt: open, overdue, paid oder all."});
+    if (*pay == "open")
+      q.payment = app::PaymentFilter::kOpen;
+    else if (*pay == "overdue")
+      q.payment = app::PaymentFilter::kOverdue;
+    else if (*pay == "paid")
+      q.payment = app::PaymentFilter::kPaid;
+    else
+      errors.push_back({"payment", "Erlaubt: open, overdue, paid oder all."});
   }
   return Paged(req, std::move(q), std::move(errors));
 }
