@@ -81,8 +81,12 @@ class PaymentRepository {
                                                         std::int64_t receipt_id) = 0;
   // Stores what a read of the voucher showed (presence 'present'), over what was stored.
   virtual Status SaveVoucherRead(const VoucherStateWrite& w) = 0;
-  // A booking succeeded: adds w.paid_cents to the stored paid amount and takes the status and
-  // pay date; without a row, creates it with `paid_before + w.paid_cents`.
+  // A booking succeeded, so sevdesk's paid amount is now at least `paid_before + w.paid_cents`:
+  // the stored amount is raised to that (with the booking's status and pay date) unless it is
+  // higher already, e.g. because the payment sync read the booking meanwhile; without a row, one
+  // is created with it. Never added to the stored amount: that would count a booking the sync
+  // has seen twice. A bank import between the read and the booking may be missing until the next
+  // sync (counted too little for a while, never twice).
   virtual Status AddBooked(const VoucherStateWrite& w, Cents paid_before) = 0;
 };
 

@@ -164,16 +164,20 @@ class SqlPaymentRepository final : public app::PaymentRepository {
 
   Status AddBooked(const app::VoucherStateWrite& w, Cents paid_before) override {
     // synced_at stays: the row was not read from sevdesk now, and the sync must not take this
-    // write for one of its reads.
+    // write for one of its reads. The stored amount is raised to paid_before + amount, never
+    // added to: the payment sync may have read the booking already (ADR 0020), and adding would
+    // count it twice.
     auto n = c_.Exec(
         "INSERT INTO sevdesk_voucher_states (school_id, receipt_id, voucher_id, status, "
         "gross_cents, paid_cents, pay_date, presence, change_note, sevdesk_updated, synced_at) "
         "VALUES ($1,$2,$3,$4,$5,$6,$7,'present','',$8,$9) ON CONFLICT (school_id, receipt_id) DO "
-        "UPDATE SET status = $4, paid_cents = sevdesk_voucher_states.paid_cents + $10, pay_date "
-        "= $7",
+        "UPDATE SET status = CASE WHEN sevdesk_voucher_states.paid_cents > $6 THEN "
+        "sevdesk_voucher_states.status ELSE $4 END, pay_date = CASE WHEN "
+        "sevdesk_voucher_states.paid_cents > $6 THEN sevdesk_voucher_states.pay_date ELSE $7 END, "
+        "paid_cents = CASE WHEN sevdesk_voucher_states.paid_cents > $6 THEN "
+        "sevdesk_voucher_states.paid_cents ELSE $6 END",
         {w.school_id, w.receipt_id, w.voucher_id, std::int64_t{w.status}, w.gross_cents,
-         paid_before + w.paid_cents, OptDate(w.pay_date), w.sevdesk_updated, ToUnixMillis(w.at),
-         w.paid_cents});
+         paid_before + w.paid_cents, OptDate(w.pay_date), w.sevdesk_updated, ToUnixMillis(w.at)});
     if (!n) return Propagate(n);
     return {};
   }

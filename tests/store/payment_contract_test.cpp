@@ -226,7 +226,7 @@ TEST_P(PaymentContract, DueBookingsArePendingAndSendingOnesOfAllSchools) {
   EXPECT_EQ((*uow)->Payments().DueBookings(1)->size(), 1u);
 }
 
-TEST_P(PaymentContract, VoucherStateReadAndBookedAmountsAddUp) {
+TEST_P(PaymentContract, ABookingRaisesTheVoucherStateAndNeverCountsTwice) {
   {
     auto uow = db_->Begin(app::TxKind::kWrite);
     EXPECT_FALSE(*(*uow)->Payments().VoucherPaidCents(school_a_, receipt_));
@@ -242,15 +242,20 @@ TEST_P(PaymentContract, VoucherStateReadAndBookedAmountsAddUp) {
                              FromUnixMillis(1'790'000'000'000)};
     ASSERT_TRUE((*uow)->Payments().AddBooked(w, 500));
     EXPECT_EQ(*(*uow)->Payments().VoucherPaidCents(school_a_, receipt_), 1500);
-    // A row: the booking adds to it.
+    // The next booking (read before it: 1500) raises the row to 1500 + 4450.
     w.paid_cents = 4450;
     w.status = 1000;
-    ASSERT_TRUE((*uow)->Payments().AddBooked(w, 999'999));
+    ASSERT_TRUE((*uow)->Payments().AddBooked(w, 1500));
     EXPECT_EQ(*(*uow)->Payments().VoucherPaidCents(school_a_, receipt_), 5950);
     // A read overwrites it with sevdesk's truth.
     w.paid_cents = 3000;
     w.status = 750;
     ASSERT_TRUE((*uow)->Payments().SaveVoucherRead(w));
+    EXPECT_EQ(*(*uow)->Payments().VoucherPaidCents(school_a_, receipt_), 3000);
+    // The payment sync read sevdesk after a booking applied (3000 = 1000 before + 2000 booked),
+    // before the booking was marked booked here: confirming it must not add the 2000 again.
+    w.paid_cents = 2000;
+    ASSERT_TRUE((*uow)->Payments().AddBooked(w, 1000));
     EXPECT_EQ(*(*uow)->Payments().VoucherPaidCents(school_a_, receipt_), 3000);
     EXPECT_FALSE(*(*uow)->Payments().VoucherPaidCents(school_b_, receipt_));
     ASSERT_TRUE((*uow)->Commit());
