@@ -36,6 +36,7 @@
 #include "core/clock.hpp"
 #include "crypto/sodium_crypto.hpp"
 #include "http/client.hpp"
+#include "payment_seed.hpp"
 #include "sevdesk/client/sevdesk_client.hpp"
 #include "sevdesk/sandbox/sandbox.hpp"
 #include "store/database_url.hpp"
@@ -122,48 +123,6 @@ void Must(hs::Status s, const char* what) {
   }
 }
 
-Json VoucherBody(int n) {
-  Json voucher = {{"objectName", "Voucher"},
-                  {"mapAll", true},
-                  {"voucherDate", "01.05.2026"},
-                  {"description", "RE-" + std::to_string(n)},
-                  {"status", 100},
-                  {"creditDebit", "D"},
-                  {"voucherType", "VOU"},
-                  {"taxRule", {{"id", "1"}, {"objectName", "TaxRule"}}},
-                  {"currency", "EUR"},
-                  {"supplierName", "Laufkundschaft"}};
-  return {{"voucher", voucher},
-          {"voucherPosSave",
-           Json::array({{{"objectName", "VoucherPos"},
-                         {"mapAll", true},
-                         {"accountDatev", {{"id", 4400101}, {"objectName", "AccountDatev"}}},
-                         {"taxRate", 19},
-                         {"net", false},
-                         {"sumGross", hs::FormatDecimal(1000 + n)}}})},
-          {"voucherPosDelete", nullptr}};
-}
-
-// Seeds `count` vouchers "RE-<n>" of 10.00 € + n cents; answers their ids in order.
-std::vector<std::string> SeedVouchers(hs::http::Client& admin, int count) {
-  std::vector<std::string> ids;
-  for (int first = 0; first < count; first += 500) {
-    Json list = Json::array();
-    for (int n = first; n < std::min(count, first + 500); ++n) list.push_back(VoucherBody(n));
-    auto r = admin.Send("POST", std::string("/__sandbox/accounts/") + kToken + "/vouchers", {},
-                        Json{{"vouchers", list}}.dump());
-    if (!r || r->status != 200) {
-      std::fprintf(stderr, "seeding vouchers failed\n");
-      std::exit(1);
-    }
-    const Json answer = Json::parse(r->body);
-    for (const auto& id : answer["ids"]) {
-      ids.push_back(id.is_string() ? id.get<std::string>() : std::to_string(id.get<long long>()));
-    }
-  }
-  return ids;
-}
-
 // The school, its connection and one transferred receipt per voucher, as the engine leaves them.
 std::int64_t SeedDatabase(hs::app::Database& db, const hs::app::SecretSealer& sealer,
                           const std::vector<std::string>& ids,
@@ -180,27 +139,7 @@ std::int64_t SeedDatabase(hs::app::Database& db, const hs::app::SecretSealer& se
   c.enabled = true;
   c.updated_at = now;
   Must(uow->Sevdesk().SaveConnection(c), "connection");
-  for (std::size_t n = 0; n < ids.size(); ++n) {
-    hs::domain::Receipt r;
-    r.school_id = school_id;
-    r.type = hs::domain::ReceiptType::kIncome;
-    r.date = *hs::ParseIsoDate("2026-05-01");
-    r.number = "RE-" + std::to_string(n);
-    r.amount_gross_cents = 1000 + static_cast<hs::Cents>(n);
-    r.created_at = now;
-    hs::app::Transfer t;
-    t.school_id = school_id;
-    t.receipt_id = Must(uow->Receipts().Create(r, ""), "receipt");
-    receipts.push_back(t.receipt_id);
-    t.next_attempt_at = now;
-    t.created_at = now;
-    t.id = *Must(uow->Sevdesk().InsertTransfer(t), "transfer");
-    t.state = hs::app::TransferState::kTransferred;
-    t.voucher_id = ids[n];
-    t.transferred_at = now;
-    t.updated_at = now;
-    Must(uow->Sevdesk().UpdateTransfer(t), "transferred");
-  }
+  hs::bench::SeedTransferredReceipts(*uow, school_id, ids, receipts);
   Must(uow->Commit(), "commit");
   return school_id;
 }
@@ -275,7 +214,7 @@ int main(int argc, char** argv) {
   hs::SystemClock clock;
 
   auto seed_start = Clock::now();
-  const auto ids = SeedVouchers(admin, o.vouchers);
+  const auto ids = hs::bench::SeedVouchers(admin, kToken, o.vouchers);
   std::vector<std::int64_t> receipts;
   const std::int64_t school_id = SeedDatabase(*db, *sealer, ids, receipts);
   sandbox_clock->Set(std::chrono::milliseconds(0));

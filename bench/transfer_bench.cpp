@@ -9,11 +9,14 @@
 //             unloaded p99 (target <= 2 x unloaded p99 + one API round trip), with a breakdown
 //             of B's time into its parts; the sandbox at the backfill's 50 ms latency
 //             (--fairness-latency-ms 0: the stress variant)
+//   sync      school B's finalize -> transferred p50/p99 while the payment sync reads all of
+//             school A's N transferred vouchers again and again (issue 16), against B's p99
+//             without it, in alternating blocks (target: p99 within 10 %)
 //
 // Everything is real: SQLite file, services, PDF renderer, libcurl client. The sevdesk sandbox
 // runs as its own process (`hundeschule sevdesk-sandbox`) over loopback HTTP, so this process's
 // resident memory is the app's alone (engine, SQLite, client), as in production.
-// Usage: hs_transfer_bench [--quick] [--section all|latency|backfill|fairness] [--receipts N]
+// Usage: hs_transfer_bench [--quick] [--section all|latency|backfill|fairness|sync] [--receipts N]
 //                          [--rate R] [--samples N] [--gap-ms MS] [--fairness-latency-ms MS]
 //                          [--fairness-workers N] [--fairness-in-flight N]
 //                          [--hundeschule PATH]
@@ -40,11 +43,14 @@
 #include <thread>
 #include <vector>
 
+#include "app/payment_sync_service.hpp"
 #include "app/services.hpp"
 #include "app/sevdesk_service.hpp"
 #include "composition/office.hpp"
 #include "core/clock.hpp"
 #include "crypto/sodium_crypto.hpp"
+#include "http/client.hpp"
+#include "payment_seed.hpp"
 #include "pdf/invoice_pdf.hpp"
 #include "sevdesk/client/sevdesk_client.hpp"
 #include "spawn.hpp"
@@ -927,6 +933,110 @@ void FairnessSection(const Options& o) {
   std::fflush(stdout);
 }
 
+// A thread that runs payment syncs of one school back to back until stopped, each reading all
+// of its vouchers; counts the runs and their requests.
+class SyncLoad {
+ public:
+  SyncLoad(app::PaymentSyncService& sync, const app::Principal& owner)
+      : sync_(sync), owner_(owner), thread_([this] { Run(); }) {}
+  ~SyncLoad() {
+    stop_ = true;
+    thread_.join();
+  }
+  SyncLoad(const SyncLoad&) = delete;
+  SyncLoad& operator=(const SyncLoad&) = delete;
+  int runs() const { return runs_; }
+  int requests() const { return requests_; }
+
+ private:
+  void Run() {
+    while (!stop_) {
+      // No "Jetzt abgleichen": that would also wake the product's scheduler. The vouchers were
+      // made minutes ago, so the read "changed since the last read" lists all of them anyway.
+      auto run = Must(sync_.SyncSchool(owner_.school_id), "sync");
+      if (!run.ran) {  // the scheduler runs it right now: the load is the same
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
+      if (!run.error.empty()) Die("sync failed: " + run.error);
+      ++runs_;
+      requests_ += run.requests;
+    }
+  }
+  app::PaymentSyncService& sync_;
+  app::Principal owner_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> runs_{0};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+void SyncSection(const Options& o) {
+  app::SevdeskSettings s;
+  s.rate_per_second = 1000;
+  s.burst = 1000;
+  World w("sync", std::chrono::milliseconds(0), 0, s, 2);
+  auto a = w.AddSchool(0, 1);
+  auto b = w.AddSchool(1, 10);
+  const int vouchers = o.quick ? 2000 : std::min(o.receipts, 10000);
+  {
+    http::Client admin(w.sandbox->BaseUrl(), std::chrono::seconds(60));
+    const auto ids = SeedVouchers(admin, TokenOf(0), vouchers);
+    std::vector<std::int64_t> receipts;
+    auto uow = Must(w.db->Begin(app::TxKind::kWrite), "tx");
+    SeedTransferredReceipts(*uow, a.id, ids, receipts);
+    Must(uow->Commit(), "commit");
+  }
+  // A second sync service, as another process would run one: its own lease owner, the same
+  // database, gateway and pacing settings as the product's.
+  app::PaymentSyncSettings ps;
+  ps.owner = "bench-sync-load";
+  app::PaymentSyncService sync(*w.db, w.clock, *w.box, *w.counting, ps);
+  Must(w.sevdesk->StartWorkers(), "workers");
+  // The first sync writes A's states (later runs write nothing new); the product's scheduler may
+  // be running it right now (A was never synced), then wait for its lease to be free.
+  while (!Must(sync.SyncSchool(a.id), "first sync").ran) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (int i = 0; i < 10; ++i) w.FinalizeAndWait(b, w.Draft(b, i));  // B's contacts
+  const int rounds = 4;
+  const int per_block = std::max(10, o.samples / (2 * rounds));
+  const auto gap = std::chrono::milliseconds(o.gap_ms);
+  std::vector<double> without, with;
+  int runs = 0, requests = 0;
+  double sync_secs = 0;
+  for (int round = 0; round < rounds; ++round) {
+    for (int i = 0; i < per_block; ++i) {
+      std::this_thread::sleep_for(gap);
+      without.push_back(w.FinalizeAndWait(b, w.Draft(b, i)).total);
+    }
+    const TimePoint t0 = Steady::now();
+    {
+      SyncLoad load(sync, a.owner);
+      // B samples for as long as the block takes and at least through one whole sync of A.
+      for (int i = 0; i < per_block || load.runs() == 0; ++i) {
+        std::this_thread::sleep_for(gap);
+        with.push_back(w.FinalizeAndWait(b, w.Draft(b, i)).total);
+      }
+      runs += load.runs();
+      requests += load.requests();
+    }  // waits for the sync that runs now: not counted, and B's baseline starts after it
+    sync_secs += std::chrono::duration<double>(Steady::now() - t0).count();
+  }
+  const double u99 = Percentile(without, 0.99), l99 = Percentile(with, 0.99);
+  std::printf(
+      "sync     school A: %d transferred vouchers read again and again, paced as in the product "
+      "(%d whole syncs, %d requests, %.2f syncs/s) while B finalizes every %d ms; %d rounds, "
+      "%zu samples without and %zu during syncs; load %s\n"
+      "         B finalize->transferred without sync p50 %.1f ms p99 %.1f ms; during syncs p50 "
+      "%.1f ms p99 %.1f ms; p99 ratio %.2f\n"
+      "         target p99 within 10 %%: %s\n",
+      vouchers, runs, requests, runs / std::max(sync_secs, 1e-9), o.gap_ms, rounds, without.size(),
+      with.size(), LoadAverage().c_str(), Percentile(without, 0.5), u99, Percentile(with, 0.5), l99,
+      l99 / u99, l99 <= 1.10 * u99 ? "PASS" : "FAIL");
+  std::fflush(stdout);
+}
+
 }  // namespace
 }  // namespace hs::bench
 
@@ -977,5 +1087,6 @@ int main(int argc, char** argv) {
   }
   if (o.section == "all" || o.section == "backfill") BackfillSection(o);
   if (o.section == "all" || o.section == "fairness") FairnessSection(o);
+  if (o.section == "all" || o.section == "sync") SyncSection(o);
   return 0;
 }

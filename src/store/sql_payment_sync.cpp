@@ -111,10 +111,12 @@ Result<bool> TakePaymentSyncLease(sql::Connection& c, std::int64_t school_id,
                                   const std::string& owner, Instant now, Instant until) {
   HS_CHECK(EnsureSyncRow(c, school_id));
   // Compare-and-set: on PostgreSQL a concurrent taker waits for the row lock and re-reads the
-  // condition after the winner committed, so it sees the new lease and takes nothing.
+  // condition after the winner committed, so it sees the new lease and takes nothing. A live
+  // lease is not taken again even by its own owner: two runs of one process (the scheduler and a
+  // direct call) would both hold it, and the first to finish would release the other's.
   auto n = c.Exec(
       "UPDATE sevdesk_payment_syncs SET lease_owner = $2, lease_until = $4 WHERE school_id = $1 "
-      "AND (lease_until IS NULL OR lease_until <= $3 OR lease_owner = $2)",
+      "AND (lease_until IS NULL OR lease_until <= $3)",
       {school_id, owner, ToUnixMillis(now), ToUnixMillis(until)});
   if (!n) return Propagate(n);
   return *n == 1;

@@ -186,6 +186,7 @@ TEST_P(PaymentSyncContract, TheLeaseIsTakenOnceAndTheFinishIsFencedByIt) {
   };
   EXPECT_TRUE(take("p1", kT0));
   EXPECT_FALSE(take("p2", kT0 + minutes(1)));
+  EXPECT_FALSE(take("p1", kT0 + minutes(1)));  // nor by a second run of the same process
   {
     auto uow = Begin();
     ASSERT_TRUE(uow->Sevdesk().RequestPaymentSync(a_, kT0 + minutes(2)));  // during the run
