@@ -48,6 +48,7 @@
 #include "app/sevdesk_service.hpp"
 #include "composition/office.hpp"
 #include "core/clock.hpp"
+#include "core/thread_priority.hpp"
 #include "crypto/sodium_crypto.hpp"
 #include "http/client.hpp"
 #include "payment_seed.hpp"
@@ -409,6 +410,34 @@ class CountingGateway final : public app::SevdeskGateway {
                                                       const std::string& d) override {
     ++calls;
     return inner_.FindVouchers(t, d);
+  }
+  // The methods with a default in SevdeskGateway must be forwarded too: the default answers an
+  // account without contacts or payments, and a sync through it would read nothing.
+  Result<app::ContactDirectory> ListContacts(const std::string& t, int page_size) override {
+    auto r = inner_.ListContacts(t, page_size);
+    if (r) calls += r->requests;
+    return r;
+  }
+  Result<app::VoucherPayments> ListVoucherPayments(const std::string& t,
+                                                   std::optional<Instant> since,
+                                                   int page_size) override {
+    auto r = inner_.ListVoucherPayments(t, since, page_size);
+    if (r) calls += r->requests;
+    return r;
+  }
+  Result<std::optional<app::VoucherPayment>> GetVoucherPayment(const std::string& t,
+                                                               const std::string& id) override {
+    ++calls;
+    return inner_.GetVoucherPayment(t, id);
+  }
+  Result<std::vector<app::PaymentAccount>> ListPaymentAccounts(const std::string& t) override {
+    ++calls;
+    return inner_.ListPaymentAccounts(t);
+  }
+  Result<app::BookedAmount> BookAmount(const std::string& t,
+                                       const app::VoucherBooking& b) override {
+    ++calls;
+    return inner_.BookAmount(t, b);
   }
 
  private:
@@ -950,6 +979,7 @@ class SyncLoad {
 
  private:
   void Run() {
+    LowerThisThreadsPriority();  // as the product's scheduler thread
     while (!stop_) {
       // No "Jetzt abgleichen": that would also wake the product's scheduler. The vouchers were
       // made minutes ago, so the read "changed since the last read" lists all of them anyway.

@@ -1,0 +1,11 @@
+#pragma once
+// Background work that must never slow the work users wait for (the payment sync beside the
+// transfers, issue 16): the calling thread gives way on the CPU.
+
+namespace hs {
+
+// Lowers the calling thread's scheduling priority (Linux: the thread's nice value, +10). Best
+// effort: false when the system refused, which changes nothing else.
+bool LowerThisThreadsPriority();
+
+}  // namespace hs
