@@ -101,3 +101,29 @@ test('a wrong amount is shown at its field; nothing is sent', async () => {
   const vouchers = await sandboxVouchers(stack);
   assert.equal(Number(vouchers[0].paidAmount), 12.5);
 });
+
+test('375 px: the payments card and its form fit the phone; the rest is paid there', async () => {
+  const phone = await stack.newPage({ width: 375, height: 740 });
+  try {
+    await login(phone, stack);
+    await phone.goto(`${stack.baseUrl}/#/rechnungen/${invoice.id}`);
+    const payments = phone.getByTestId('payments');
+    await payments.getByTestId('open').waitFor();
+    await payments.getByTestId('record-payment').click();
+    const form = payments.getByTestId('payment-form');
+    assert.equal(await form.getByLabel('Betrag (€)').inputValue(), '47,00');  // the rest
+    const [scroll, inner] = await phone.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(scroll <= 375 && scroll <= inner, `invoice with the payment form: page is ${scroll}px wide at ${inner}px`);
+    await form.scrollIntoViewIfNeeded();
+    await stack.shot(phone, 'payments-mobil-formular');
+    await form.getByRole('button', { name: 'Zahlung speichern' }).click();
+    await until('paid in full', async () => norm(await payments.getByTestId('open').textContent()) === '0,00 €');
+    assert.match(norm(await phone.getByTestId('invoice-payment').textContent()), /^bezahlt am \d{2}\.\d{2}\.\d{4}$/);
+    const vouchers = await sandboxVouchers(stack);
+    assert.equal(Number(vouchers[0].paidAmount), 59.5);
+    assert.equal(String(vouchers[0].status), '1000');
+    assert.deepEqual(phone.consoleErrors.filter((e) => !/Failed to load resource/.test(e)), []);
+  } finally {
+    await phone.context().close();
+  }
+});

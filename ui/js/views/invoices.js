@@ -20,6 +20,12 @@ export function paymentBadge(payment) {
   return h('span', { class: `badge badge-pay-${payment.state}`, 'data-testid': 'payment-status' }, payment.label);
 }
 
+// The badge, and for a partly paid invoice what is paid and open.
+function paymentFact(payment) {
+  return [paymentBadge(payment),
+    payment.paid_cents > 0 && payment.open_cents > 0 ? h('div', { class: 'muted' }, `Bezahlt ${fmt.euro(payment.paid_cents)}, offen ${fmt.euro(payment.open_cents)}`) : null];
+}
+
 const PAYMENT_FILTERS = [['', 'Alle'], ['open', 'Offen'], ['overdue', 'Überfällig'], ['paid', 'Bezahlt']];
 
 // The start page's reminder: how many invoices are overdue, one click to see them.
@@ -180,8 +186,7 @@ async function renderInvoiceView(main, ctx, inv) {
         h('div', {}, h('dt', {}, 'Leistungsdatum'), h('dd', {}, inv.service_date ? `${fmt.date(inv.service_date)}${inv.service_period_end ? ` – ${fmt.date(inv.service_period_end)}` : ''}` : 'wie Rechnungsdatum')),
         h('div', {}, h('dt', {}, 'Festgeschrieben am'), h('dd', {}, fmt.dateTime(inv.finalized_at))),
         inv.payment?.due_date ? h('div', {}, h('dt', {}, 'Fällig am'), h('dd', {}, fmt.date(inv.payment.due_date))) : null,
-        inv.payment && inv.payment.state !== 'none' ? h('div', {}, h('dt', {}, 'Zahlung'), h('dd', { 'data-testid': 'invoice-payment' }, paymentBadge(inv.payment),
-          inv.payment.paid_cents > 0 && inv.payment.open_cents > 0 ? h('div', { class: 'muted' }, `Bezahlt ${fmt.euro(inv.payment.paid_cents)}, offen ${fmt.euro(inv.payment.open_cents)}`) : null)) : null)),
+        inv.payment && inv.payment.state !== 'none' ? h('div', {}, h('dt', {}, 'Zahlung'), h('dd', { 'data-testid': 'invoice-payment' }, paymentFact(inv.payment))) : null)),
     h('section', { class: 'card' },
       h('h2', {}, 'Positionen'),
       h('div', { class: 'table-wrap' }, h('table', { class: 'data-table responsive lines-view' },
@@ -258,6 +263,16 @@ function renderPayments(body, inv, list, reload) {
   append(body, [h('div', { class: 'form-actions' }, open), formSlot]);
 }
 
+// The invoice's "Zahlung" fact (offen / teilweise bezahlt / bezahlt am …) after a payment.
+async function refreshPaymentFact(invoiceId) {
+  const slot = document.querySelector('[data-testid="invoice-payment"]');
+  if (!slot) return;
+  try {
+    const fresh = await api.get(`/invoices/${invoiceId}`, { quiet: true });
+    append(clear(slot), paymentFact(fresh.payment));
+  } catch { /* the fact stays as it was; the payments card shows what happened */ }
+}
+
 function paymentForm(inv, list, reload, close) {
   const alert = formAlert();
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Zahlung speichern');
@@ -284,6 +299,7 @@ function paymentForm(inv, list, reload, close) {
         const p = res.payment;
         toast(p.booking === 'booked' ? 'Zahlung erfasst. In sevdesk gebucht.' : `Zahlung erfasst. ${p.message}`, p.booking === 'failed' || p.booking === 'check' ? 'error' : 'ok');
         await reload();
+        await refreshPaymentFact(inv.id);
       } catch (e) {
         showErrors(form, e);
       }
