@@ -1,22 +1,17 @@
 #include "store/sql_contact_matches.hpp"
 
 #include "core/text.hpp"
+#include "store/sql/values.hpp"
 
 namespace hs::store {
 
+using sql::OptMs;
+using sql::Propagate;
 using sql::Row;
 using sql::Value;
 
 namespace {
 
-template <class T>
-tl::unexpected<Error> Propagate(const Result<T>& r) {
-  return tl::unexpected(r.error());
-}
-Value OptMs(const std::optional<Instant>& i) {
-  if (!i) return nullptr;
-  return Value{ToUnixMillis(*i)};
-}
 std::int64_t Flag(bool b) {
   return b ? 1 : 0;
 }

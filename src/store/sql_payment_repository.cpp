@@ -1,24 +1,16 @@
 #include "store/sql_payment_repository.hpp"
 
+#include "store/sql/values.hpp"
+
 namespace hs::store {
 
+using sql::OptDate;
+using sql::OptMs;
+using sql::Propagate;
 using sql::Row;
 using sql::Value;
 
 namespace {
-
-template <class T>
-tl::unexpected<Error> Propagate(const Result<T>& r) {
-  return tl::unexpected(r.error());
-}
-Value OptMs(const std::optional<Instant>& i) {
-  if (!i) return nullptr;
-  return Value{ToUnixMillis(*i)};
-}
-Value OptDate(const std::optional<Date>& d) {
-  if (!d) return nullptr;
-  return Value{FormatIsoDate(*d)};
-}
 
 constexpr const char* kPaymentColumns =
     "id, school_id, invoice_id, amount_cents, pay_date, method, booking, check_account_id, "

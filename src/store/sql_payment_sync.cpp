@@ -1,24 +1,16 @@
 #include "store/sql_payment_sync.hpp"
 
+#include "store/sql/values.hpp"
+
 namespace hs::store {
 
+using sql::OptInstant;
+using sql::OptMs;
+using sql::Propagate;
 using sql::Row;
 using sql::Value;
 
 namespace {
-
-template <class T>
-tl::unexpected<Error> Propagate(const Result<T>& r) {
-  return tl::unexpected(r.error());
-}
-Value OptMs(const std::optional<Instant>& i) {
-  if (!i) return nullptr;
-  return Value{ToUnixMillis(*i)};
-}
-std::optional<Instant> OptInstant(const Row& r, std::size_t i) {
-  if (auto ms = r.OptInt(i)) return FromUnixMillis(*ms);
-  return std::nullopt;
-}
 
 // The sync row's columns; a school without a row reads as the defaults (LEFT JOIN + COALESCE).
 constexpr const char* kSyncColumns =

@@ -1,29 +1,21 @@
 #include "store/sql_sevdesk_repository.hpp"
 
+#include "store/sql/values.hpp"
 #include "store/sql_contact_matches.hpp"
 #include "store/sql_payment_sync.hpp"
 
 namespace hs::store {
 
+using sql::OptInstant;
+using sql::OptMs;
+using sql::Propagate;
 using sql::Row;
 using sql::Value;
 
 namespace {
 
-template <class T>
-tl::unexpected<Error> Propagate(const Result<T>& r) {
-  return tl::unexpected(r.error());
-}
 std::int64_t Ms(Instant i) {
   return ToUnixMillis(i);
-}
-Value OptMs(const std::optional<Instant>& i) {
-  if (!i) return nullptr;
-  return Value{ToUnixMillis(*i)};
-}
-std::optional<Instant> OptInstant(const Row& r, std::size_t i) {
-  if (auto v = r.OptInt(i)) return FromUnixMillis(*v);
-  return std::nullopt;
 }
 
 constexpr const char* kConnectionColumns =
