@@ -535,6 +535,73 @@ TEST(VoucherPaymentTest, IgnoredFiltersAreCheckedByTheClient) {
       "/api/v1/Voucher?creditDebit=D&countAll=true&updateAfter=1795132799&limit=100&offset=0");
 }
 
+// A full page with a row that is not an object still asks for the next page (the row counts for
+// the page's length), and a page answered with 200 and an error object fails the whole read
+// rather than ending it as if the list were complete.
+TEST(VoucherPaymentTest, PagesAreReadToTheEndAndErrorsInsidePagesFailTheRead) {
+  auto page = [](int offset) {
+    std::string objects;
+    for (int i = 0; i < 2; ++i) {
+      if (!objects.empty()) objects += ",";
+      if (offset == 0 && i == 1) {
+        objects += "null";
+        continue;
+      }
+      objects += R"({"id":")" + std::to_string(offset + i + 1) +
+                 R"(","creditDebit":"D","status":"1000","sumGross":"10","paidAmount":10,)"
+                 R"("payDate":"2026-11-27T12:00:00+01:00","update":"2026-11-27T10:00:00+01:00",)"
+                 R"("supplier":{"id":"99","objectName":"Contact"}})";
+    }
+    return "{\"total\":\"5\",\"objects\":[" + objects + "]}";
+  };
+  ScriptedHttpServer server([&](const ScriptedRequest& r) {
+    if (r.target.find("offset=0") != std::string::npos) return JsonAnswer(200, page(0));
+    if (r.target.find("offset=2") != std::string::npos) return JsonAnswer(200, page(2));
+    return JsonAnswer(
+        200, R"({"objects":[{"id":"5","creditDebit":"D","update":"2026-11-27T10:00:00+01:00"}]})");
+  });
+  auto all = Client(server)->ListVoucherPayments(kToken, std::nullopt, 2);
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(all->requests, 3);
+  ASSERT_EQ(all->vouchers.size(), 4u);  // 1, 3, 4, 5 (the null row is skipped, not the page)
+  EXPECT_EQ(all->vouchers[0].id, "1");
+  EXPECT_EQ(all->vouchers[0].paid_cents, 1000);
+  EXPECT_EQ(all->vouchers[3].id, "5");
+
+  ScriptedHttpServer failing([&](const ScriptedRequest& r) {
+    if (r.target.find("offset=0") != std::string::npos) return JsonAnswer(200, page(0));
+    return JsonAnswer(200, R"({"objects":[],"error":{"message":"Interner Fehler"}})");
+  });
+  auto failed = Client(failing)->ListVoucherPayments(kToken, std::nullopt, 2);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().reason, app::sevdesk_reason::kError);
+}
+
+// An endless or huge answer is cut off at max_answer_bytes: a read fails (the next run tries
+// again), a write is uncertain (it may have been applied), and the memory stays bounded.
+TEST(SevdeskClientTest, AnswersLongerThanTheLimitAreCutOff) {
+  const std::string huge = R"({"objects":[)" + std::string(200000, ' ') + "]}";
+  ScriptedHttpServer server([&](const ScriptedRequest&) { return JsonAnswer(200, huge); });
+  InitHttpClient();
+  ClientSettings settings;
+  settings.base_url = server.BaseUrl();
+  settings.max_answer_bytes = 100000;
+  auto client = MakeSevdeskClient(settings);
+  auto read = client->ListVoucherPayments(kToken, std::nullopt, 100);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().reason, app::sevdesk_reason::kError);
+  EXPECT_NE(read.error().message.find("lange Antwort"), std::string::npos);
+  app::VoucherBooking booking{"77", 1234, Date{std::chrono::year{2026} / 12 / 5}, "5012345"};
+  auto write = client->BookAmount(kToken, booking);
+  ASSERT_FALSE(write);
+  EXPECT_EQ(write.error().reason, app::sevdesk_reason::kUncertain);
+  // Below the limit the same answer is read.
+  settings.max_answer_bytes = 300000;
+  auto roomy = MakeSevdeskClient(settings)->ListVoucherPayments(kToken, std::nullopt, 100);
+  ASSERT_TRUE(roomy) << roomy.error().message;
+  EXPECT_TRUE(roomy->vouchers.empty());
+}
+
 TEST(VoucherPaymentTest, BookAmountSendsAPartialBookingOnTheCheckAccount) {
   ScriptedHttpServer server([](const ScriptedRequest&) {
     return JsonAnswer(200, R"({"objects":{"id":"1","objectName":"VoucherLog","fromStatus":"100",)"

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 
 #include "core/log.hpp"
 #include "core/text.hpp"
+#include "sevdesk/client/slim_list.hpp"
 
 namespace hs::sevdesk {
 
@@ -27,6 +29,8 @@ struct HttpAnswer {
   long status = 0;
   std::string body;
   std::optional<std::chrono::seconds> retry_after;
+  std::size_t max_body = 0;
+  bool too_long = false;
 };
 
 struct MultipartFile {
@@ -35,14 +39,30 @@ struct MultipartFile {
 };
 
 size_t WriteBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
+  auto* answer = static_cast<HttpAnswer*>(user);
+  if (answer->body.size() + size * n > answer->max_body) {
+    answer->too_long = true;
+    return 0;  // libcurl ends the transfer with CURLE_WRITE_ERROR
+  }
+  answer->body.append(data, size * n);
   return size * n;
+}
+
+// The announced length, to grow the body once instead of a copy per doubling of a 2 MB page.
+void ReserveAnnounced(const std::string& lower_line, HttpAnswer& answer) {
+  std::size_t length = 0;
+  const std::string value = Trim(lower_line.substr(15));
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+  if (ec == std::errc() && end == value.data() + value.size()) {
+    answer.body.reserve(std::min(length, answer.max_body));
+  }
 }
 
 size_t ReadHeader(char* data, size_t size, size_t n, void* user) {
   std::string line(data, size * n);
   auto* answer = static_cast<HttpAnswer*>(user);
   const std::string lower = ToLowerAscii(line);
+  if (lower.rfind("content-length:", 0) == 0) ReserveAnnounced(lower, *answer);
   if (lower.rfind("retry-after:", 0) == 0) {
     const std::string value = Trim(line.substr(12));
     try {
@@ -224,6 +244,10 @@ int StatusCode(const Json& v) {
     return 0;
   }
 }
+
+// The fields PaymentOf reads, and creditDebit for the list's own filter.
+const std::vector<std::string_view> kPaymentFields = {
+    "id", "update", "description", "status", "sumGross", "paidAmount", "payDate", "creditDebit"};
 
 // A voucher of a list or GET /Voucher/{id}; nothing when it lacks an id or a readable `update`.
 std::optional<app::VoucherPayment> PaymentOf(const Json& v) {
@@ -552,7 +576,7 @@ class SevdeskClient final : public app::SevdeskGateway {
                   std::chrono::floor<std::chrono::seconds>(since).time_since_epoch().count() - 1);
     }
     app::VoucherPayments out;
-    auto rows = ReadAll(token, path, page_size, out.requests);
+    auto rows = ReadAll(token, path, page_size, out.requests, kPaymentFields);
     if (!rows) return tl::unexpected(rows.error());
     for (const Json& v : *rows) {
       if (Str(v.value("creditDebit", Json())) != "D") continue;  // filters are not trusted
@@ -667,29 +691,32 @@ class SevdeskClient final : public app::SevdeskGateway {
   // Every object of a list, page by page (limit/offset), counting the requests. A page shorter
   // than asked for is the last; a page of nothing but objects already seen (a server that ignores
   // the offset) ends the reading too, rather than looping.
+  // `fields`: read only these fields of each object (all when empty); they must include "id".
   Result<std::vector<Json>> ReadAll(const std::string& token, const std::string& path,
-                                    int page_size, int& requests) {
+                                    int page_size, int& requests,
+                                    const std::vector<std::string_view>& fields = {}) {
     std::vector<Json> out;
     std::unordered_set<std::string> seen;
     const char* join = path.back() == '?' ? "" : "&";
     for (int offset = 0;; offset += page_size) {
       ++requests;
-      auto j = Call(
-          token, "GET",
-          path + join + "limit=" + std::to_string(page_size) + "&offset=" + std::to_string(offset));
-      if (!j) return tl::unexpected(j.error());
-      const Json& objects = (*j)["objects"];
-      if (!objects.is_array()) break;
+      auto page = GetPage(
+          token,
+          path + join + "limit=" + std::to_string(page_size) + "&offset=" + std::to_string(offset),
+          fields);
+      if (!page) return tl::unexpected(page.error());
+      if (!page->objects_is_array) break;
       bool new_object = false;
-      for (const Json& x : objects) {
-        if (!x.is_object()) continue;  // sevdesk answers are not trusted
+      // GetPage left out what is not a JSON object (sevdesk answers are not trusted); the page's
+      // length still counts it, so that such a row never ends the reading early.
+      for (Json& x : page->objects) {
         if (!seen.insert(Str(x.value("id", Json()))).second) continue;
         new_object = true;
-        out.push_back(x);
+        out.push_back(std::move(x));
       }
-      if (!new_object || objects.size() < static_cast<std::size_t>(page_size)) break;
+      if (!new_object || page->listed < static_cast<std::size_t>(page_size)) break;
       // With countAll=true in the path, the total (a string or a number) saves the empty page.
-      const auto total = Count(j->value("total", Json()));
+      const auto total = Count(page->total);
       if (total && offset + page_size >= *total) break;
     }
     return out;
@@ -749,7 +776,8 @@ class SevdeskClient final : public app::SevdeskGateway {
                      static_cast<long>(settings_.connect_timeout.count()));
     curl_easy_setopt(h, CURLOPT_USERAGENT, settings_.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer.body);
+    answer.max_body = settings_.max_answer_bytes;
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, ReadHeader);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &answer);
     // A redirect would send the request again elsewhere; sevdesk's API never redirects.
@@ -823,6 +851,40 @@ class SevdeskClient final : public app::SevdeskGateway {
   Result<Json> Call(const std::string& token, const std::string& method, const std::string& path,
                     const std::string& body = {},
                     std::optional<MultipartFile> file = std::nullopt) {
+    auto answer = Perform(token, method, path, body, std::move(file));
+    if (!answer) return tl::unexpected(answer.error());
+    return Classify(*answer, path, method != "GET");
+  }
+
+  // One GET of a list page. With `fields`, a 2xx answer is read keeping only those fields of
+  // each object (slim_list.hpp); anything the slim reading does not accept is read in full.
+  Result<SlimList> GetPage(const std::string& token, const std::string& path,
+                           const std::vector<std::string_view>& fields) {
+    auto answer = Perform(token, "GET", path, {}, std::nullopt);
+    if (!answer) return tl::unexpected(answer.error());
+    if (!fields.empty() && answer->status >= 200 && answer->status < 300) {
+      auto slim = ParseSlimList(answer->body, fields);
+      if (slim && !slim->error) return std::move(*slim);
+    }
+    auto j = Classify(*answer, path, false);
+    if (!j) return tl::unexpected(j.error());
+    SlimList page;
+    page.total = j->value("total", Json());
+    Json& objects = (*j)["objects"];
+    page.objects_is_array = objects.is_array();
+    if (page.objects_is_array) {
+      page.listed = objects.size();
+      for (Json& x : objects) {
+        if (x.is_object()) page.objects.push_back(std::move(x));
+      }
+    }
+    return page;
+  }
+
+  // Sends one request and reads the whole answer; errors are those of the transport only.
+  Result<HttpAnswer> Perform(const std::string& token, const std::string& method,
+                             const std::string& path, const std::string& body,
+                             std::optional<MultipartFile> file) {
     const bool write = method != "GET";
     CURL* h = Handle();
     if (h == nullptr) return Internal("curl_easy_init failed");
@@ -849,8 +911,15 @@ class SevdeskClient final : public app::SevdeskGateway {
     if (mime) curl_mime_free(mime);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
     Return(h);
+    if (answer.too_long) {
+      // Whatever it was, it was answered: a write may have been applied.
+      return tl::unexpected(
+          Classified(ErrorCode::kUnavailable,
+                     write ? app::sevdesk_reason::kUncertain : app::sevdesk_reason::kError,
+                     "sevdesk hat eine unerwartet lange Antwort geschickt; sie wurde verworfen."));
+    }
     if (rc != CURLE_OK) return tl::unexpected(TransportError(rc, write, guard));
-    return Classify(answer, path, write);
+    return answer;
   }
 
   // Turns a complete HTTP answer into JSON or a classified error.

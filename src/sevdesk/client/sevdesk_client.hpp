@@ -3,6 +3,7 @@
 // deadlines, parses sevdesk's lenient wire format (string ids and numbers, "0"/"1" flags) and
 // classifies every failure for the transfer engine.
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,6 +36,9 @@ struct ClientSettings {
   std::string proxy;
   // Every request's endpoint template, status and latency (null: not measured).
   app::SevdeskRequestMetrics* metrics = nullptr;
+  // An answer longer than this is cut off and fails like a broken connection. A page of 1,000
+  // vouchers is about 2 MB; a broken or hostile server must not fill the memory.
+  std::size_t max_answer_bytes = 64 << 20;
 };
 
 // The reason (app::sevdesk_reason) of a request that sevdesk refused with a 4xx other than 401,

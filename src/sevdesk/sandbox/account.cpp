@@ -229,12 +229,10 @@ http::Response PageOf(const http::Request& request, const std::vector<const Json
   std::int64_t limit = QueryInt(request, "limit").value_or(100);
   limit = std::clamp<std::int64_t>(limit, 1, 1000);
   const std::int64_t offset = std::max<std::int64_t>(0, QueryInt(request, "offset").value_or(0));
-  Json page = Json::array();
-  for (std::size_t i = static_cast<std::size_t>(offset);
-       i < items.size() && page.size() < static_cast<std::size_t>(limit); ++i) {
-    page.push_back(*items[i]);
-  }
-  return ObjectList(page, request.Query("countAll").value_or("") == "true", items.size());
+  const std::size_t begin = std::min(items.size(), static_cast<std::size_t>(offset));
+  const std::size_t end = std::min(items.size(), begin + static_cast<std::size_t>(limit));
+  return ObjectListOf(std::span(items).subspan(begin, end - begin),
+                      request.Query("countAll").value_or("") == "true", items.size());
 }
 
 std::string ContactDisplayName(const ContactRec& contact) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,8 @@ std::optional<std::int64_t> ToInt(const Json& value);
 http::Response Objects(int status, const Json& payload);
 // {"total": "N", "objects": [...]} when count_all.
 http::Response ObjectList(const Json& items, bool count_all, std::size_t total);
+// ObjectList of objects kept elsewhere, without copying them.
+http::Response ObjectListOf(std::span<const Json* const> items, bool count_all, std::size_t total);
 // {"error": {...}, "objects": null}
 Json ErrorBody(int response_code, std::string_view message, std::optional<int> code);
 http::Response Error(int status, std::string_view message, std::optional<int> code = std::nullopt);
