@@ -418,10 +418,10 @@ class CountingGateway final : public app::SevdeskGateway {
     if (r) calls += r->requests;
     return r;
   }
-  Result<app::VoucherPayments> ListVoucherPayments(const std::string& t,
-                                                   std::optional<Instant> since,
-                                                   int page_size) override {
-    auto r = inner_.ListVoucherPayments(t, since, page_size);
+  Result<app::VoucherPayments> ListVoucherPayments(
+      const std::string& t, std::optional<Instant> since, int page_size,
+      const app::BeforeRequest& before_request) override {
+    auto r = inner_.ListVoucherPayments(t, since, page_size, before_request);
     if (r) calls += r->requests;
     return r;
   }
@@ -1001,6 +1001,50 @@ class SyncLoad {
   std::thread thread_;
 };
 
+// School A's `vouchers` transferred vouchers, seeded into the sandbox and the database at once.
+void SeedTransferred(World& w, const World::School& a, int vouchers) {
+  http::Client admin(w.sandbox->BaseUrl(), std::chrono::seconds(60));
+  const auto ids = SeedVouchers(admin, TokenOf(0), vouchers);
+  std::vector<std::int64_t> receipts;
+  auto uow = Must(w.db->Begin(app::TxKind::kWrite), "tx");
+  SeedTransferredReceipts(*uow, a.id, ids, receipts);
+  Must(uow->Commit(), "commit");
+}
+
+// B's finalize -> transferred latencies, alternating blocks without and during A's syncs.
+constexpr int kSyncRounds = 4;
+struct SyncSamples {
+  std::vector<double> without, with;
+  int runs = 0, requests = 0;
+  double sync_secs = 0;
+};
+
+SyncSamples SampleAroundSyncs(World& w, World::School& b, app::PaymentSyncService& sync,
+                              const app::Principal& a_owner, const Options& o) {
+  const int per_block = std::max(10, o.samples / (2 * kSyncRounds));
+  const auto gap = std::chrono::milliseconds(o.gap_ms);
+  SyncSamples out;
+  for (int round = 0; round < kSyncRounds; ++round) {
+    for (int i = 0; i < per_block; ++i) {
+      std::this_thread::sleep_for(gap);
+      out.without.push_back(w.FinalizeAndWait(b, w.Draft(b, i)).total);
+    }
+    const TimePoint t0 = Steady::now();
+    {
+      SyncLoad load(sync, a_owner);
+      // B samples for as long as the block takes and at least through one whole sync of A.
+      for (int i = 0; i < per_block || load.runs() == 0; ++i) {
+        std::this_thread::sleep_for(gap);
+        out.with.push_back(w.FinalizeAndWait(b, w.Draft(b, i)).total);
+      }
+      out.runs += load.runs();
+      out.requests += load.requests();
+    }  // waits for the sync that runs now: not counted, and B's baseline starts after it
+    out.sync_secs += std::chrono::duration<double>(Steady::now() - t0).count();
+  }
+  return out;
+}
+
 void SyncSection(const Options& o) {
   app::SevdeskSettings s;
   s.rate_per_second = 1000;
@@ -1009,14 +1053,7 @@ void SyncSection(const Options& o) {
   auto a = w.AddSchool(0, 1);
   auto b = w.AddSchool(1, 10);
   const int vouchers = o.quick ? 2000 : std::min(o.receipts, 10000);
-  {
-    http::Client admin(w.sandbox->BaseUrl(), std::chrono::seconds(60));
-    const auto ids = SeedVouchers(admin, TokenOf(0), vouchers);
-    std::vector<std::int64_t> receipts;
-    auto uow = Must(w.db->Begin(app::TxKind::kWrite), "tx");
-    SeedTransferredReceipts(*uow, a.id, ids, receipts);
-    Must(uow->Commit(), "commit");
-  }
+  SeedTransferred(w, a, vouchers);
   // A second sync service, as another process would run one: its own lease owner, the same
   // database, gateway and pacing settings as the product's.
   app::PaymentSyncSettings ps;
@@ -1029,30 +1066,9 @@ void SyncSection(const Options& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   for (int i = 0; i < 10; ++i) w.FinalizeAndWait(b, w.Draft(b, i));  // B's contacts
-  const int rounds = 4;
-  const int per_block = std::max(10, o.samples / (2 * rounds));
-  const auto gap = std::chrono::milliseconds(o.gap_ms);
-  std::vector<double> without, with;
-  int runs = 0, requests = 0;
-  double sync_secs = 0;
-  for (int round = 0; round < rounds; ++round) {
-    for (int i = 0; i < per_block; ++i) {
-      std::this_thread::sleep_for(gap);
-      without.push_back(w.FinalizeAndWait(b, w.Draft(b, i)).total);
-    }
-    const TimePoint t0 = Steady::now();
-    {
-      SyncLoad load(sync, a.owner);
-      // B samples for as long as the block takes and at least through one whole sync of A.
-      for (int i = 0; i < per_block || load.runs() == 0; ++i) {
-        std::this_thread::sleep_for(gap);
-        with.push_back(w.FinalizeAndWait(b, w.Draft(b, i)).total);
-      }
-      runs += load.runs();
-      requests += load.requests();
-    }  // waits for the sync that runs now: not counted, and B's baseline starts after it
-    sync_secs += std::chrono::duration<double>(Steady::now() - t0).count();
-  }
+  const SyncSamples m = SampleAroundSyncs(w, b, sync, a.owner, o);
+  const auto& without = m.without;
+  const auto& with = m.with;
   const double u99 = Percentile(without, 0.99), l99 = Percentile(with, 0.99);
   std::printf(
       "sync     school A: %d transferred vouchers read again and again, paced as in the product "
@@ -1061,9 +1077,9 @@ void SyncSection(const Options& o) {
       "         B finalize->transferred without sync p50 %.1f ms p99 %.1f ms; during syncs p50 "
       "%.1f ms p99 %.1f ms; p99 ratio %.2f\n"
       "         target p99 within 10 %%: %s\n",
-      vouchers, runs, requests, runs / std::max(sync_secs, 1e-9), o.gap_ms, rounds, without.size(),
-      with.size(), LoadAverage().c_str(), Percentile(without, 0.5), u99, Percentile(with, 0.5), l99,
-      l99 / u99, l99 <= 1.10 * u99 ? "PASS" : "FAIL");
+      vouchers, m.runs, m.requests, m.runs / std::max(m.sync_secs, 1e-9), o.gap_ms, kSyncRounds,
+      without.size(), with.size(), LoadAverage().c_str(), Percentile(without, 0.5), u99,
+      Percentile(with, 0.5), l99, l99 / u99, l99 <= 1.10 * u99 ? "PASS" : "FAIL");
   std::fflush(stdout);
 }
 

@@ -177,10 +177,10 @@ void PaymentSyncService::Read(const Claimed& c, PaymentSyncRun& run, PaymentSync
     run.error = "Der gespeicherte Token kann nicht gelesen werden. Bitte den Token neu eintragen.";
     return;
   }
-  auto listed = [&]() -> Result<VoucherPayments> {
-    HS_CHECK(Pace(c.school_id));
-    return gateway_.ListVoucherPayments(*token, c.read.changed_since, settings_.page_size);
-  }();
+  // Every page is paced, not only the first: a full read of a large account is spread out
+  // instead of competing in one burst with the transfers (hs_transfer_bench --section sync).
+  auto listed = gateway_.ListVoucherPayments(*token, c.read.changed_since, settings_.page_size,
+                                             [&] { return Pace(c.school_id); });
   if (!listed) {
     run.requests += 1;  // at least the one that failed
     run.error = ReadError(listed.error());

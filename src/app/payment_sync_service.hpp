@@ -30,8 +30,9 @@ struct PaymentSyncSettings {
   // The scheduler looks at the schedule at least this often (requests made in another process).
   std::chrono::milliseconds poll{30'000};
   // The sync's own per-school bucket, apart from the transfers' (it never takes their turn).
+  // No burst: a read of many pages is background work and is spread out evenly.
   double rate_per_second = 2;
-  double burst = 10;
+  double burst = 1;
   // At most this many vouchers missing from a full read are confirmed per run; the rest in the
   // next run, which then reads all again.
   int max_confirmations = 50;

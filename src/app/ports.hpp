@@ -124,6 +124,7 @@ struct ReceiptQuery {
 // A list row: the receipt and, when it has one, its sevdesk transfer.
 struct ReceiptListItem : domain::Receipt {
   std::optional<Transfer> transfer;
+  std::optional<VoucherState> voucher_state;     // what the payment sync last saw in sevdesk
   std::optional<domain::PaymentStatus> payment;  // income receipts: their invoice's
 };
 

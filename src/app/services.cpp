@@ -595,6 +595,29 @@ Result<std::string> InvoiceService::GetXRechnung(std::int64_t school_id, std::in
 ReceiptService::ReceiptService(Database& db, const Clock& clock, const Crypto& crypto)
     : db_(db), clock_(clock), crypto_(crypto) {}
 
+namespace {
+
+// The page's transferred receipts get what the payment sync last saw of their vouchers (deleted
+// or changed in sevdesk shows in the list too): one query for the page.
+Status AddVoucherStates(UnitOfWork& uow, std::int64_t school_id,
+                        std::vector<ReceiptListItem>& items) {
+  std::vector<std::int64_t> transferred;
+  for (const auto& item : items) {
+    if (item.transfer && !item.transfer->voucher_id.empty()) transferred.push_back(item.id);
+  }
+  HS_TRY(states, uow.Sevdesk().GetVoucherStates(school_id, transferred));
+  std::map<std::int64_t, VoucherState> by_receipt;
+  for (auto& s : *states) by_receipt.emplace(s.receipt_id, std::move(s));
+  for (auto& item : items) {
+    if (auto found = by_receipt.find(item.id); found != by_receipt.end()) {
+      item.voucher_state = std::move(found->second);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<ReceiptPage> ReceiptService::List(std::int64_t school_id, const ReceiptQuery& query) {
   HS_TRY(uow, db_.Begin(TxKind::kRead));
   HS_TRY(page, (*uow)->Receipts().List(school_id, query));
@@ -603,6 +626,7 @@ Result<ReceiptPage> ReceiptService::List(std::int64_t school_id, const ReceiptQu
   for (const auto& item : page->items)
     if (item.invoice_id) invoice_ids.push_back(*item.invoice_id);
   HS_TRY(summaries, (*uow)->Invoices().GetSummaries(school_id, invoice_ids));
+  HS_CHECK(AddVoucherStates(**uow, school_id, page->items));
   std::map<std::int64_t, const InvoiceSummary*> by_id;
   for (const auto& s : *summaries) by_id[s.id] = &s;
   const Date today = BerlinDateOf(clock_.Now());

@@ -2,6 +2,7 @@
 // Ports of the sevdesk integration: the gateway to sevdesk (domain-shaped, no JSON, no HTTP) and
 // the repository of connections, contact links, transfers, events and batches.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -136,6 +137,8 @@ struct VoucherPayments {
   int requests = 0;
 };
 inline constexpr int kVoucherPageSize = 1000;  // the largest page sevdesk serves
+// Runs before each request of a paged read (pacing); an error ends the read with it.
+using BeforeRequest = std::function<Status()>;
 
 // A payment account (CheckAccount): "register" (a Kasse), "offline", or "online" (a bank account
 // with an import; booking on it needs a bank transaction, so cash goes on a register/offline one).
@@ -244,10 +247,12 @@ class SevdeskGateway {
   // last read (an overlap) and accept vouchers it has seen. A voucher deleted in sevdesk is simply
   // absent: deletions show only in a read of all vouchers, and a voucher missing from it should
   // be confirmed with GetVoucherPayment (paging by offset can skip a row when another is deleted
-  // during the read).
+  // during the read). `before_request` (may be empty) runs before each page's request: the
+  // caller's pacing; its error ends the read with that error.
   virtual Result<VoucherPayments> ListVoucherPayments(const std::string& /*token*/,
                                                       std::optional<Instant> /*changed_since*/,
-                                                      int /*page_size*/) {
+                                                      int /*page_size*/,
+                                                      const BeforeRequest& /*before_request*/) {
     return VoucherPayments{};
   }
   // One voucher's payment state; nothing when sevdesk does not have it (deleted).
@@ -653,6 +658,9 @@ class SevdeskRepository {
   virtual Result<std::vector<TransferredVoucher>> TransferredVouchers(std::int64_t school_id) = 0;
   virtual Result<std::optional<VoucherState>> GetVoucherState(std::int64_t school_id,
                                                               std::int64_t receipt_id) = 0;
+  // The stored states of these receipts (those that have one), for a list page.
+  virtual Result<std::vector<VoucherState>> GetVoucherStates(
+      std::int64_t school_id, const std::vector<std::int64_t>& receipt_ids) = 0;
   virtual Status SaveVoucherState(const VoucherState& state) = 0;
   virtual Status DeleteVoucherState(std::int64_t school_id, std::int64_t receipt_id) = 0;
   // ---- end payment sync

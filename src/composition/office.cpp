@@ -55,6 +55,11 @@ Status CheckTransferSettings(const TransferSettings& transfer) {
     return Fail(ErrorCode::kInvalidArgument, "bad_write_connection",
                 "--sevdesk-write-connection must be reuse or fresh");
   }
+  // Below 10 s a full read of a large account (paced, ADR 0018) would never end before the next.
+  if (transfer.payment_sync_interval_s != 0 && transfer.payment_sync_interval_s < 10) {
+    return Fail(ErrorCode::kInvalidArgument, "bad_payment_sync_interval",
+                "--payment-sync-interval-s must be 0 or at least 10");
+  }
   return {};
 }
 
@@ -120,6 +125,10 @@ Result<app::SevdeskSettings> EngineSettings(const TransferSettings& transfer,
   // PostgreSQL: other owners are live processes; only expired leases are taken over.
   sd.single_process = database.engine == store::Engine::kSqlite;
   sd.voucher_link_template = transfer.voucher_link_template;
+  sd.payment_sync = !transfer.no_payment_sync;
+  if (transfer.payment_sync_interval_s > 0) {
+    sd.payment_sync_interval = std::chrono::seconds(transfer.payment_sync_interval_s);
+  }
   return sd;
 }
 

@@ -79,6 +79,12 @@ void AddTransferOptions(CLI::App& cmd, TransferSettings& s) {
   cmd.add_option("--sevdesk-lease-ms", s.lease_ms,
                  "Lease of a claimed transfer; a dead process's work is taken over after it")
       ->capture_default_str();
+  cmd.add_option("--payment-sync-interval-s", s.payment_sync_interval_s,
+                 "Read every school's payment state from sevdesk this often instead of at the "
+                 "school's own interval (0: the school's; at least 10 s)")
+      ->capture_default_str();
+  cmd.add_flag("--no-payment-sync", s.no_payment_sync,
+               "Do not read payment states from sevdesk in this process");
   AddWriteSafetyOptions(cmd, s);
 }
 

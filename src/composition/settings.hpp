@@ -58,6 +58,10 @@ struct TransferSettings {
   std::string write_connection = "reuse";  // "reuse" (recent only) | "fresh"
   std::string proxy;
   std::string voucher_link_template = app::SevdeskSettings{}.voucher_link_template;
+  // Issue 16: the payment sync. 0 = every school at its own interval (settings, 15–1,440 min);
+  // otherwise every school this often (operators and benchmarks).
+  bool no_payment_sync = false;
+  int payment_sync_interval_s = 0;
 };
 
 // The worker's own HTTP port for /healthz and /metrics ("" = none).

@@ -176,6 +176,26 @@ Result<std::optional<app::VoucherState>> GetVoucherState(sql::Connection& c, std
   return std::optional<app::VoucherState>{StateFromRow(**row, 0)};
 }
 
+Result<std::vector<app::VoucherState>> GetVoucherStates(
+    sql::Connection& c, std::int64_t school_id, const std::vector<std::int64_t>& receipt_ids) {
+  std::vector<app::VoucherState> out;
+  if (receipt_ids.empty()) return out;
+  std::vector<Value> params{school_id};
+  std::string in;
+  for (std::int64_t id : receipt_ids) {
+    params.emplace_back(id);
+    in += (in.empty() ? "$" : ", $") + std::to_string(params.size());
+  }
+  auto rows = c.Query(std::string("SELECT ") + kStateColumns +
+                          " FROM sevdesk_voucher_states vs WHERE vs.school_id = $1 AND "
+                          "vs.receipt_id IN (" +
+                          in + ")",
+                      params);
+  if (!rows) return Propagate(rows);
+  for (const auto& r : *rows) out.push_back(StateFromRow(r, 0));
+  return out;
+}
+
 Status SaveVoucherState(sql::Connection& c, const app::VoucherState& v) {
   const Value pay_date = v.pay_date ? Value{FormatIsoDate(*v.pay_date)} : Value{nullptr};
   return c.ExecWithNext(

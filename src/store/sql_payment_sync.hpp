@@ -20,6 +20,8 @@ Result<std::vector<app::TransferredVoucher>> TransferredVouchers(sql::Connection
 Result<std::optional<app::VoucherState>> GetVoucherState(sql::Connection& c, std::int64_t school_id,
                                                          std::int64_t receipt_id);
 Status SaveVoucherState(sql::Connection& c, const app::VoucherState& state);
+Result<std::vector<app::VoucherState>> GetVoucherStates(
+    sql::Connection& c, std::int64_t school_id, const std::vector<std::int64_t>& receipt_ids);
 Status DeleteVoucherState(sql::Connection& c, std::int64_t school_id, std::int64_t receipt_id);
 
 }  // namespace hs::store

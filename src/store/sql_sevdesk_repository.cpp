@@ -669,6 +669,10 @@ class SqlSevdeskRepository final : public app::SevdeskRepository {
                                                            std::int64_t receipt_id) override {
     return store::GetVoucherState(c_, school_id, receipt_id);
   }
+  Result<std::vector<app::VoucherState>> GetVoucherStates(
+      std::int64_t school_id, const std::vector<std::int64_t>& receipt_ids) override {
+    return store::GetVoucherStates(c_, school_id, receipt_ids);
+  }
   Status SaveVoucherState(const app::VoucherState& state) override {
     return store::SaveVoucherState(c_, state);
   }

@@ -416,16 +416,23 @@ constexpr const char* kInvoiceColumns =
 // The paid amount of an invoice by the rule of migration 0010, as SQL correlated on `i`:
 // sevdesk's paid amount (the payment sync's last read, or a booking made here) plus the
 // payments recorded here and not booked there (a booked one is in sevdesk's amount).
-constexpr const char* kSevdeskPaidSql =
+const std::string kSevdeskPaidSql =
     "COALESCE((SELECT v.paid_cents FROM receipts r JOIN sevdesk_voucher_states v ON v.school_id "
     "= r.school_id AND v.receipt_id = r.id WHERE r.invoice_id = i.id), 0)";
-constexpr const char* kLocalPaidSql =
-    "COALESCE((SELECT CAST(SUM(p.amount_cents) AS BIGINT) FROM invoice_payments p WHERE "
-    "p.school_id = i.school_id AND p.invoice_id = i.id AND p.booking <> 'booked'), 0)";
+// A booking still `sending` counts here until sevdesk's amount shows it (at least what sevdesk
+// showed before it was sent, plus its amount): a sync can read sevdesk after the booking applied
+// and before its answer was stored, and the amount must not count twice meanwhile (ADR 0020).
+const std::string kLocalPaidSql =
+    "COALESCE((SELECT CAST(SUM(CASE WHEN p.booking = 'sending' AND p.paid_before_cents IS NOT "
+    "NULL AND " +
+    kSevdeskPaidSql +
+    " >= p.paid_before_cents + p.amount_cents THEN 0 ELSE p.amount_cents END) AS BIGINT) FROM "
+    "invoice_payments p WHERE p.school_id = i.school_id AND p.invoice_id = i.id AND p.booking <> "
+    "'booked'), 0)";
 // The columns InvoicePaidFromRow reads: sevdesk's paid amount and pay date, the amount recorded
 // here, the day of the last payment recorded here, the due date.
 const std::string kInvoicePaidColumns =
-    std::string(kSevdeskPaidSql) +
+    kSevdeskPaidSql +
     ", (SELECT v.pay_date FROM receipts r JOIN sevdesk_voucher_states v ON v.school_id = "
     "r.school_id AND v.receipt_id = r.id WHERE r.invoice_id = i.id), " +
     kLocalPaidSql +

@@ -1282,6 +1282,14 @@ TEST(CliTest, HelpOnEveryCommand) {
   const CommandResult nameless = RunBinary({"tenant", "create"});
   EXPECT_NE(nameless.exit_code, 0);
   EXPECT_TRUE(Contains(nameless.out + nameless.err, "--name"));
+  // The payment sync's interval for operators: listed, and a too short one refused at start.
+  EXPECT_TRUE(Contains(RunBinary({"serve", "--help"}).out, "--payment-sync-interval-s"));
+  BinaryFixture office;
+  const CommandResult hasty = RunBinary({"serve", "--database", office.database_url(), "--listen",
+                                         "127.0.0.1:0", "--payment-sync-interval-s", "5"});
+  EXPECT_NE(hasty.exit_code, 0);
+  EXPECT_TRUE(Contains(hasty.out + hasty.err, "--payment-sync-interval-s must be 0 or at least 10"))
+      << hasty.out << hasty.err;
 }
 
 // `hundeschule migrate` applies the migrations once; a second run applies none.

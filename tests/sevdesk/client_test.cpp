@@ -196,7 +196,7 @@ TEST(SevdeskClientTest, ListsOfTheWrongShapeAreHandled) {
   EXPECT_EQ((*contact)->id, "5");
   auto vouchers = client->FindVouchers(kToken, "RE-1");
   ASSERT_TRUE(vouchers);
-  auto payments = client->ListVoucherPayments(kToken, std::nullopt, 100);
+  auto payments = client->ListVoucherPayments(kToken, std::nullopt, 100, {});
   ASSERT_TRUE(payments);
   EXPECT_TRUE(payments->vouchers.empty());
   auto emails = client->FindEmails(kToken, "5");
@@ -523,7 +523,7 @@ TEST(VoucherPaymentTest, IgnoredFiltersAreCheckedByTheClient) {
              R"("payDate":null,"update":"2026-11-01T10:00:00+01:00"}]})");
   });
   const Instant since = *ParseIsoInstant("2026-11-20T00:00:00.500Z");
-  auto changed = Client(server)->ListVoucherPayments(kToken, since, 100);
+  auto changed = Client(server)->ListVoucherPayments(kToken, since, 100, {});
   ASSERT_TRUE(changed) << changed.error().message;
   ASSERT_EQ(changed->vouchers.size(), 1u);
   EXPECT_EQ(changed->vouchers[0].id, "3");
@@ -560,7 +560,7 @@ TEST(VoucherPaymentTest, PagesAreReadToTheEndAndErrorsInsidePagesFailTheRead) {
     return JsonAnswer(
         200, R"({"objects":[{"id":"5","creditDebit":"D","update":"2026-11-27T10:00:00+01:00"}]})");
   });
-  auto all = Client(server)->ListVoucherPayments(kToken, std::nullopt, 2);
+  auto all = Client(server)->ListVoucherPayments(kToken, std::nullopt, 2, {});
   ASSERT_TRUE(all) << all.error().message;
   EXPECT_EQ(all->requests, 3);
   ASSERT_EQ(all->vouchers.size(), 4u);  // 1, 3, 4, 5 (the null row is skipped, not the page)
@@ -568,11 +568,23 @@ TEST(VoucherPaymentTest, PagesAreReadToTheEndAndErrorsInsidePagesFailTheRead) {
   EXPECT_EQ(all->vouchers[0].paid_cents, 1000);
   EXPECT_EQ(all->vouchers[3].id, "5");
 
+  // The caller's pacing runs before every page; its error ends the read with that error.
+  int paced = 0;
+  auto pace = [&]() -> Status {
+    if (++paced == 3) return Fail(ErrorCode::kUnavailable, "stopping", "Der Dienst wird beendet.");
+    return {};
+  };
+  auto stopped = Client(server)->ListVoucherPayments(kToken, std::nullopt, 2, pace);
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().reason, "stopping");
+  EXPECT_EQ(paced, 3);
+  EXPECT_EQ(server.Requests().size(), 5u);  // 3 before, 2 now
+
   ScriptedHttpServer failing([&](const ScriptedRequest& r) {
     if (r.target.find("offset=0") != std::string::npos) return JsonAnswer(200, page(0));
     return JsonAnswer(200, R"({"objects":[],"error":{"message":"Interner Fehler"}})");
   });
-  auto failed = Client(failing)->ListVoucherPayments(kToken, std::nullopt, 2);
+  auto failed = Client(failing)->ListVoucherPayments(kToken, std::nullopt, 2, {});
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().reason, app::sevdesk_reason::kError);
 }
@@ -587,7 +599,7 @@ TEST(SevdeskClientTest, AnswersLongerThanTheLimitAreCutOff) {
   settings.base_url = server.BaseUrl();
   settings.max_answer_bytes = 100000;
   auto client = MakeSevdeskClient(settings);
-  auto read = client->ListVoucherPayments(kToken, std::nullopt, 100);
+  auto read = client->ListVoucherPayments(kToken, std::nullopt, 100, {});
   ASSERT_FALSE(read);
   EXPECT_EQ(read.error().reason, app::sevdesk_reason::kError);
   EXPECT_NE(read.error().message.find("lange Antwort"), std::string::npos);
@@ -597,7 +609,7 @@ TEST(SevdeskClientTest, AnswersLongerThanTheLimitAreCutOff) {
   EXPECT_EQ(write.error().reason, app::sevdesk_reason::kUncertain);
   // Below the limit the same answer is read.
   settings.max_answer_bytes = 300000;
-  auto roomy = MakeSevdeskClient(settings)->ListVoucherPayments(kToken, std::nullopt, 100);
+  auto roomy = MakeSevdeskClient(settings)->ListVoucherPayments(kToken, std::nullopt, 100, {});
   ASSERT_TRUE(roomy) << roomy.error().message;
   EXPECT_TRUE(roomy->vouchers.empty());
 }

@@ -220,7 +220,7 @@ TEST_F(PaymentsTest, AUserChangesOrDeletesAVoucher) {
 TEST_F(PaymentsTest, TenThousandVouchersWithFiveHundredPaidTakeFewRequests) {
   ASSERT_NO_FATAL_FAILURE(Seed(10000));
   Advance(seconds(60));
-  auto first = gateway_->ListVoucherPayments(kTokenA, std::nullopt, app::kVoucherPageSize);
+  auto first = gateway_->ListVoucherPayments(kTokenA, std::nullopt, app::kVoucherPageSize, {});
   ASSERT_TRUE(first) << first.error().message;
   EXPECT_EQ(first->vouchers.size(), 10000u);
   const Instant synced = clock_->Now();
@@ -233,7 +233,7 @@ TEST_F(PaymentsTest, TenThousandVouchersWithFiveHundredPaidTakeFewRequests) {
     ASSERT_EQ(Pay(id, gross, "2026-11-27").status, 200);
   }
   Advance(seconds(60));
-  auto changed = gateway_->ListVoucherPayments(kTokenA, synced, app::kVoucherPageSize);
+  auto changed = gateway_->ListVoucherPayments(kTokenA, synced, app::kVoucherPageSize, {});
   ASSERT_TRUE(changed) << changed.error().message;
   ASSERT_EQ(changed->vouchers.size(), 500u);
   for (const auto& p : changed->vouchers) {
@@ -267,7 +267,7 @@ TEST_F(PaymentsTest, ADeletedVoucherIsMissingFromTheFullReadAndConfirmedGone) {
   const std::string deleted = SaveVoucher("HS-2", "20.00");
   ASSERT_EQ(Admin("DELETE", "/accounts/" + std::string(kTokenA) + "/vouchers/" + deleted).status,
             200);
-  auto all = gateway_->ListVoucherPayments(kTokenA, std::nullopt, 1);
+  auto all = gateway_->ListVoucherPayments(kTokenA, std::nullopt, 1, {});
   ASSERT_TRUE(all) << all.error().message;
   ASSERT_EQ(all->vouchers.size(), 1u);
   EXPECT_EQ(all->vouchers[0].id, kept);
@@ -285,7 +285,7 @@ TEST_F(PaymentsTest, AChangedSumShowsInTheNextChangedSinceRead) {
                   Json{{"sumGross", "90.00"}})
                 .status,
             200);
-  auto changed = gateway_->ListVoucherPayments(kTokenA, synced, app::kVoucherPageSize);
+  auto changed = gateway_->ListVoucherPayments(kTokenA, synced, app::kVoucherPageSize, {});
   ASSERT_TRUE(changed) << changed.error().message;
   ASSERT_EQ(changed->vouchers.size(), 1u);
   EXPECT_EQ(changed->vouchers[0].gross_cents, 9000);

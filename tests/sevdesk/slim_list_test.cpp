@@ -17,12 +17,12 @@ using Json = nlohmann::json;
 const std::vector<std::string_view> kFields = {"id", "paidAmount", "payDate", "status"};
 
 TEST(SlimListTest, KeepsTheNamedScalarsOfEachObject) {
-  auto page = ParseSlimList(
-      R"({"total":"2","objects":[)"
-      R"({"id":"5","supplier":{"id":"9","objectName":"Contact"},"paidAmount":87.49,)"
-      R"("payDate":null,"status":"1000","sumNet":"1.00","positions":[{"id":"77"}]},)"
-      R"({"supplier":{"id":"9"},"id":6,"status":true,"paidAmount":{"x":1}}]})",
-      kFields);
+  auto page =
+      ParseSlimList(R"({"total":"2","objects":[)"
+                    R"({"id":"5","supplier":{"id":"9","objectName":"Contact"},"paidAmount":87.49,)"
+                    R"("payDate":null,"status":"1000","sumNet":"1.00","positions":[{"id":"77"}]},)"
+                    R"({"supplier":{"id":"9"},"id":6,"status":true,"paidAmount":{"x":1}}]})",
+                    kFields);
   ASSERT_TRUE(page);
   EXPECT_FALSE(page->error);
   EXPECT_TRUE(page->objects_is_array);
@@ -36,8 +36,8 @@ TEST(SlimListTest, KeepsTheNamedScalarsOfEachObject) {
 }
 
 TEST(SlimListTest, RowsThatAreNoObjectsCountForThePageLengthOnly) {
-  auto page = ParseSlimList(R"({"objects":[1,"x",null,[{"id":"7"}],{"id":"5"}],"total":5})",
-                            kFields);
+  auto page =
+      ParseSlimList(R"({"objects":[1,"x",null,[{"id":"7"}],{"id":"5"}],"total":5})", kFields);
   ASSERT_TRUE(page);
   EXPECT_EQ(page->listed, 5u);
   ASSERT_EQ(page->objects.size(), 1u);

@@ -262,6 +262,46 @@ TEST_P(PaymentContract, ABookingRaisesTheVoucherStateAndNeverCountsTwice) {
   }
 }
 
+// A sync may read sevdesk after a booking applied and before its answer is stored: while the
+// booking is still `sending`, the invoice's paid amount must not count it twice (ADR 0020).
+TEST_P(PaymentContract, ASendingBookingThatSevdeskAlreadyShowsCountsOnce) {
+  auto sending = Payment(invoice_, 2000, Booking::kSending);
+  sending.paid_before_cents = 1000;
+  Insert(sending);
+  auto cash = Payment(invoice_, 500, Booking::kLocal);
+  Insert(cash);
+  app::VoucherStateWrite read{school_a_,
+                              receipt_,
+                              "900",
+                              750,
+                              5950,
+                              1000,
+                              ParseIsoDate("2026-11-20"),
+                              0,
+                              FromUnixMillis(1'790'000'000'000)};
+  auto paid = [&] {
+    auto uow = db_->Begin(app::TxKind::kRead);
+    auto p = (*uow)->Invoices().GetPaid(school_a_, invoice_);
+    EXPECT_TRUE(p) << p.error().message;
+    return p->paid_cents;
+  };
+  auto sync_reads = [&](Cents in_sevdesk) {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    read.paid_cents = in_sevdesk;
+    ASSERT_TRUE((*uow)->Payments().SaveVoucherRead(read));
+    ASSERT_TRUE((*uow)->Commit());
+  };
+  sync_reads(1000);  // not yet applied: 1000 in sevdesk + 2000 sending + 500 here only
+  EXPECT_EQ(paid(), 3500);
+  sync_reads(2999);  // something else, a cent short of the booking: still counted here
+  EXPECT_EQ(paid(), 5499);
+  sync_reads(3000);  // applied: sevdesk's amount holds it
+  EXPECT_EQ(paid(), 3500);
+  sending.booking = Booking::kBooked;
+  EXPECT_TRUE(Update(sending, Booking::kSending));
+  EXPECT_EQ(paid(), 3500);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, PaymentContract,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
                          testing::EngineName);

@@ -115,6 +115,13 @@ TEST_P(PaymentSyncContract, VoucherStatesRoundTripAndJoinTheTransferredReceiptsP
     ASSERT_TRUE(got && *got);
     EXPECT_EQ(**got, s1);
     EXPECT_FALSE(*uow->Sevdesk().GetVoucherState(b_, r1));  // another school's id
+    // A list page's states: only those that have one, only the school's own.
+    auto page = uow->Sevdesk().GetVoucherStates(a_, {r1, r2});
+    ASSERT_TRUE(page) << page.error().message;
+    ASSERT_EQ(page->size(), 1u);
+    EXPECT_EQ(page->at(0), s1);
+    EXPECT_TRUE(uow->Sevdesk().GetVoucherStates(b_, {r1, r2})->empty());
+    EXPECT_TRUE(uow->Sevdesk().GetVoucherStates(a_, {})->empty());
     auto ours = uow->Sevdesk().TransferredVouchers(a_);
     ASSERT_TRUE(ours) << ours.error().message;
     ASSERT_EQ(ours->size(), 2u);

@@ -33,7 +33,7 @@ Response Handlers::ListReceipts(const Request& req, const app::Principal& p) {
   for (const auto& r : page->items) {
     Json item = ToJson(static_cast<const domain::Receipt&>(r));
     if (s_.sevdesk && r.type == domain::ReceiptType::kIncome) {
-      item["sevdesk"] = ToJson(s_.sevdesk->StatusOf(r.transfer, paused));
+      item["sevdesk"] = ToJson(s_.sevdesk->StatusOf(r.transfer, paused, r.voucher_state));
     } else {
       item["sevdesk"] = nullptr;
     }

@@ -560,9 +560,9 @@ class SevdeskClient final : public app::SevdeskGateway {
   // One request per page of 1000: countAll's total ends the reading without an empty last page.
   // updateAfter is sent a second early (sevdesk compares whole seconds, and "after" may be
   // strict); the client drops what is older itself, since an ignored filter returns everything.
-  Result<app::VoucherPayments> ListVoucherPayments(const std::string& token,
-                                                   std::optional<Instant> changed_since,
-                                                   int page_size) override {
+  Result<app::VoucherPayments> ListVoucherPayments(
+      const std::string& token, std::optional<Instant> changed_since, int page_size,
+      const app::BeforeRequest& before_request) override {
     page_size = std::clamp(page_size, 1, app::kVoucherPageSize);
     std::string path = "/Voucher?creditDebit=D&countAll=true";
     // A plain time and a flag rather than an optional: g++ 12 at -O3 warns (maybe-uninitialized,
@@ -576,7 +576,7 @@ class SevdeskClient final : public app::SevdeskGateway {
                   std::chrono::floor<std::chrono::seconds>(since).time_since_epoch().count() - 1);
     }
     app::VoucherPayments out;
-    auto rows = ReadAll(token, path, page_size, out.requests, kPaymentFields);
+    auto rows = ReadAll(token, path, page_size, out.requests, kPaymentFields, before_request);
     if (!rows) return tl::unexpected(rows.error());
     for (const Json& v : *rows) {
       if (Str(v.value("creditDebit", Json())) != "D") continue;  // filters are not trusted
@@ -694,11 +694,15 @@ class SevdeskClient final : public app::SevdeskGateway {
   // `fields`: read only these fields of each object (all when empty); they must include "id".
   Result<std::vector<Json>> ReadAll(const std::string& token, const std::string& path,
                                     int page_size, int& requests,
-                                    const std::vector<std::string_view>& fields = {}) {
+                                    const std::vector<std::string_view>& fields = {},
+                                    const app::BeforeRequest& before_request = {}) {
     std::vector<Json> out;
     std::unordered_set<std::string> seen;
     const char* join = path.back() == '?' ? "" : "&";
     for (int offset = 0;; offset += page_size) {
+      if (before_request) {
+        if (auto go = before_request(); !go) return tl::unexpected(go.error());
+      }
       ++requests;
       auto page = GetPage(
           token,

@@ -16,15 +16,27 @@ class SlimSax {
   explicit SlimSax(const std::vector<std::string_view>& fields) : fields_(fields) {}
 
   // Most values are not wanted: they are only counted, and never copied into a Json.
-  bool null() { return Scalar([] { return Json(); }); }
-  bool boolean(bool v) { return Scalar([v] { return Json(v); }); }
-  bool number_integer(Json::number_integer_t v) { return Scalar([v] { return Json(v); }); }
-  bool number_unsigned(Json::number_unsigned_t v) { return Scalar([v] { return Json(v); }); }
+  bool null() {
+    return Scalar([] { return Json(); });
+  }
+  bool boolean(bool v) {
+    return Scalar([v] { return Json(v); });
+  }
+  bool number_integer(Json::number_integer_t v) {
+    return Scalar([v] { return Json(v); });
+  }
+  bool number_unsigned(Json::number_unsigned_t v) {
+    return Scalar([v] { return Json(v); });
+  }
   bool number_float(Json::number_float_t v, const Json::string_t& /*text*/) {
     return Scalar([v] { return Json(v); });
   }
-  bool string(Json::string_t& v) { return Scalar([&v] { return Json(std::move(v)); }); }
-  bool binary(Json::binary_t& /*v*/) { return Scalar([] { return Json(); }); }
+  bool string(Json::string_t& v) {
+    return Scalar([&v] { return Json(std::move(v)); });
+  }
+  bool binary(Json::binary_t& /*v*/) {
+    return Scalar([] { return Json(); });
+  }
 
   // Copied, not moved: the lexer keeps its buffer, and ours keep their capacity.
   bool key(Json::string_t& k) {

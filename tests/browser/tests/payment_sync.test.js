@@ -75,6 +75,14 @@ test('a voucher deleted in sevdesk is found with "Jetzt abgleichen" and transfer
   });
   await stack.shot(page, '30-zahlungsabgleich');
 
+  // The receipts list shows it too, in the API and in the row.
+  const listed = await api.call('GET', '/receipts?type=income');
+  assert.equal(listed.items.find((r) => r.id === receipt).sevdesk.voucher_state.presence, 'deleted');
+  await page.goto(`${stack.baseUrl}/#/belege`);
+  const row = page.locator('[data-presence="deleted"]').first();
+  await row.waitFor();
+  assert.equal(norm(await row.textContent()), 'in sevdesk gelöscht');
+
   await page.goto(`${stack.baseUrl}/#/belege/${receipt}`);
   const gone = page.locator('[data-presence="deleted"]').first();
   await gone.waitFor();
