@@ -133,7 +133,10 @@ bool IsXmlEInvoiceOutline(std::string_view bytes) {
   if (const auto colon = name.find(':'); colon != std::string_view::npos) {
     name.remove_prefix(colon + 1);
   }
-  return name == "CrossIndustryInvoice" && bytes.find("<!DOCTYPE") == std::string_view::npos &&
+  // CII, and UBL's invoice and credit note.
+  const bool e_invoice_root =
+      name == "CrossIndustryInvoice" || name == "Invoice" || name == "CreditNote";
+  return e_invoice_root && bytes.find("<!DOCTYPE") == std::string_view::npos &&
          !ContainsMarkup(bytes);
 }
 

@@ -46,7 +46,8 @@ std::optional<std::string> DetectDocumentType(std::string_view bytes);
 
 // An XML e-invoice by its outline, for serving a stored one (application/xml, as attachment):
 // after an optional UTF-8 byte order mark, an XML declaration, comments and processing
-// instructions, the root element is CrossIndustryInvoice (any prefix); no DOCTYPE and none of
+// instructions, the root element is CrossIndustryInvoice (CII) or Invoice / CreditNote (UBL),
+// with any prefix; no DOCTYPE and none of
 // the HTML/script/SVG markup above anywhere. Whether it really is an e-invoice decides the
 // reader (einvoice::ReadEInvoiceXml) at upload; this check never parses.
 bool IsXmlEInvoiceOutline(std::string_view bytes);

@@ -13,6 +13,7 @@
 
 #include "core/text.hpp"
 #include "einvoice/received.hpp"
+#include "einvoice/xml_reading.hpp"
 
 namespace hs::einvoice {
 
@@ -83,9 +84,9 @@ std::optional<std::string> ExtractEInvoiceXml(std::string_view pdf) {
 
 Result<std::optional<ReceivedEInvoice>> ReadEInvoiceDocument(std::string_view bytes) {
   if (bytes.starts_with("%PDF-")) {
-    const auto xml = ExtractEInvoiceXml(bytes);
-    if (!xml) return std::optional<ReceivedEInvoice>();
-    HS_TRY(invoice, ReadEInvoiceXml(*xml));
+    const auto embedded = ExtractEInvoiceXml(bytes);
+    if (!embedded) return std::optional<ReceivedEInvoice>();
+    HS_TRY(invoice, xml::ReadXml(*embedded, xml::Accept::kCiiOnly));
     invoice->container = Container::kPdf;
     return std::optional<ReceivedEInvoice>(std::move(*invoice));
   }

@@ -178,25 +178,48 @@ std::optional<Date> ParseDate102(std::string_view text) {
   return date;
 }
 
-std::string FormatLabel(std::string_view guideline) {
+namespace {
+
+// "XRechnung 3.0" from "...#conformant#urn:xeinkauf.de:kosit:xrechnung_3.0" (the version as
+// written), "XRechnung" without one; nullopt for another guideline.
+std::optional<std::string> XRechnungLabel(std::string_view guideline) {
   const std::string g = ToLowerAscii(guideline);
-  if (g.find("xrechnung") != std::string::npos) {
-    const auto pos = g.find("xrechnung_");
-    if (pos != std::string::npos && pos + 10 < g.size()) {
-      return "XRechnung " + std::string(guideline.substr(pos + 10, 3));
-    }
-    return "XRechnung";
+  if (g.find("xrechnung") == std::string::npos) return std::nullopt;
+  const auto pos = g.find("xrechnung_");
+  if (pos != std::string::npos && pos + 10 < g.size()) {
+    return "XRechnung " + std::string(guideline.substr(pos + 10, 3));
   }
+  return "XRechnung";
+}
+
+std::string CiiProfileLabel(const std::string& lower) {
   static constexpr std::pair<std::string_view, std::string_view> kProfiles[] = {
       {"extended", "EXTENDED"}, {"basicwl", "BASIC WL"}, {"basic", "BASIC"},
       {"minimum", "MINIMUM"},   {"en16931", "EN 16931"},
   };
   for (const auto& [key, label] : kProfiles) {
-    if (g.find(key) != std::string::npos) {
+    if (lower.find(key) != std::string::npos) {
       return "ZUGFeRD / Factur-X (" + std::string(label) + ")";
     }
   }
   return "E-Rechnung (CII)";
+}
+
+std::string UblLabel(const std::string& lower) {
+  if (lower.find("peppol") != std::string::npos && lower.find("billing:3.0") != std::string::npos) {
+    return "Peppol BIS Billing 3.0 (UBL)";
+  }
+  if (lower.find("en16931") != std::string::npos) return "EN 16931 (UBL)";
+  return "E-Rechnung (UBL)";
+}
+
+}  // namespace
+
+std::string FormatLabel(std::string_view guideline, Syntax syntax) {
+  const bool ubl = syntax == Syntax::kUbl;
+  if (auto xrechnung = XRechnungLabel(guideline)) return ubl ? *xrechnung + " (UBL)" : *xrechnung;
+  const std::string g = ToLowerAscii(guideline);
+  return ubl ? UblLabel(g) : CiiProfileLabel(g);
 }
 
 std::string FormatRateDe(std::int64_t rate_bp) {

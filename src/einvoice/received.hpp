@@ -1,12 +1,13 @@
 #pragma once
-// Received e-invoices (issue 17): an uploaded expense that is an XRechnung / CII XML or a
-// ZUGFeRD / Factur-X PDF, read into plain structs. Money in integer cents read exactly from the
-// decimal text (never through a double), dates as civil dates. What does not add up is reported
-// as German warnings; the file itself is stored unchanged by the caller.
+// Received e-invoices (issue 17): an uploaded expense that is an XRechnung in CII or UBL, a
+// ZUGFeRD / Factur-X CII XML or a ZUGFeRD / Factur-X PDF, read into plain structs. Money in integer
+// cents read exactly from the decimal text (never through a double), dates as civil dates. What
+// does not add up is reported as German warnings; the file itself is stored unchanged by the
+// caller.
 //
-// The readers (ReadEInvoiceXml in cii_reader.cpp with libxml2, ExtractEInvoiceXml in
-// facturx_extract.cpp with qpdf) keep their third-party types to themselves; the functions
-// declared here besides them are pure.
+// The readers (ReadEInvoiceXml: libxml2 in xml_reading.cpp, the syntaxes in cii_reader.cpp and
+// ubl_reader.cpp; ExtractEInvoiceXml in facturx_extract.cpp with qpdf) keep their third-party
+// types to themselves; the functions declared here besides them are pure.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +27,9 @@ inline constexpr std::size_t kMaxEInvoiceXmlBytes = 10 * 1024 * 1024;
 inline constexpr std::size_t kMaxEInvoiceLines = 10000;
 
 enum class Container { kXml, kPdf };
+// The XML syntax of EN 16931: UN/CEFACT CII (rsm:CrossIndustryInvoice) or OASIS UBL 2.1
+// (Invoice, CreditNote). Both carry the same business terms (BT-n below).
+enum class Syntax { kCii, kUbl };
 
 struct ReceivedLine {
   std::string id;                // BT-126
@@ -47,14 +51,16 @@ struct ReceivedTaxGroup {
 
 struct ReceivedEInvoice {
   Container container = Container::kXml;
-  std::string guideline;      // BT-24 as written
-  std::string format;         // German label: "XRechnung 3.0", "ZUGFeRD / Factur-X (EN 16931)", ...
-  std::string supplier_name;  // BT-27
+  Syntax syntax = Syntax::kCii;
+  std::string guideline;            // BT-24 as written
+  std::string format;               // German label: "XRechnung 3.0", "XRechnung 3.0 (UBL)", ...
+  std::string supplier_name;        // BT-27
   std::string supplier_vat_id;      // BT-31
   std::string supplier_tax_number;  // BT-32
   std::string buyer_name;           // BT-44
   std::string number;               // BT-1
-  std::string type_code;            // BT-3: 380 invoice, 381 credit note, ...
+  std::string type_code;            // BT-3: 380 invoice, 381 credit note, ... (as in CII, the
+                                    // amounts of a credit note are positive as written)
   std::optional<Date> issue_date;   // BT-2
   std::optional<Date> due_date;     // BT-9
   std::string currency;             // BT-5
@@ -83,8 +89,10 @@ std::optional<std::string> ParseQuantityText(std::string_view text);
 std::optional<Date> ParseDate102(std::string_view text);
 
 // "XRechnung 3.0", "ZUGFeRD / Factur-X (EN 16931)", "ZUGFeRD / Factur-X (BASIC)", ... for the
-// guideline id (BT-24); "E-Rechnung (CII)" for one not known.
-std::string FormatLabel(std::string_view guideline);
+// guideline id (BT-24) of a CII; "E-Rechnung (CII)" for one not known. For UBL: "XRechnung 3.0
+// (UBL)", "Peppol BIS Billing 3.0 (UBL)", "EN 16931 (UBL)", else "E-Rechnung (UBL)" (the
+// ZUGFeRD / Factur-X profiles exist in CII only).
+std::string FormatLabel(std::string_view guideline, Syntax syntax = Syntax::kCii);
 // "19 %", "5,5 %", "0 %".
 std::string FormatRateDe(std::int64_t rate_bp);
 // "Rechnung", "Gutschrift", "Korrekturrechnung", ... for BT-3.
@@ -103,10 +111,10 @@ void PrefillExpense(domain::NewExpense& expense, const ReceivedEInvoice& invoice
 std::vector<std::string> CompareWithReceipt(const ReceivedEInvoice& invoice, Date date,
                                             Cents gross_cents);
 
-// The CII XML (rsm:CrossIndustryInvoice) of an e-invoice, read with libxml2 without network,
-// DTDs or entity expansion. kInvalidArgument with a German message (reason
-// "e_invoice_unreadable", "e_invoice_dtd", "not_e_invoice", "e_invoice_too_large") when the
-// bytes are not one; never the parser's own text.
+// The XML of an e-invoice, CII (rsm:CrossIndustryInvoice) or UBL 2.1 (Invoice, CreditNote),
+// read with libxml2 without network, DTDs or entity expansion. kInvalidArgument with a German
+// message (reason "e_invoice_unreadable", "e_invoice_dtd", "not_e_invoice", "e_invoice_too_large")
+// when the bytes are not one; never the parser's own text.
 Result<ReceivedEInvoice> ReadEInvoiceXml(std::string_view xml);
 
 // The e-invoice XML embedded in a ZUGFeRD / Factur-X / XRechnung PDF (factur-x.xml,
@@ -114,9 +122,10 @@ Result<ReceivedEInvoice> ReadEInvoiceXml(std::string_view xml);
 // qpdf cannot read.
 std::optional<std::string> ExtractEInvoiceXml(std::string_view pdf);
 
-// An uploaded document read as an e-invoice: a PDF through its embedded XML, anything else as
-// XML. nullopt when it is none (a plain PDF, an image); an error when it claims to be one but
-// cannot be read (the reasons of ReadEInvoiceXml).
+// An uploaded document read as an e-invoice: a PDF through its embedded XML (CII only, as the
+// ZUGFeRD / Factur-X standard says), anything else as XML (CII or UBL). nullopt when it is none (a
+// plain PDF, an image); an error when it claims to be one but cannot be read (the reasons of
+// ReadEInvoiceXml).
 Result<std::optional<ReceivedEInvoice>> ReadEInvoiceDocument(std::string_view bytes);
 
 }  // namespace hs::einvoice

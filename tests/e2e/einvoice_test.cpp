@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "einvoice/cii.hpp"
@@ -316,6 +317,7 @@ TEST_F(EInvoiceTest, AnUploadedEInvoiceIsStoredUnchangedAndReadInTheApi) {
   EXPECT_EQ(e, created["e_invoice"]);
   EXPECT_EQ(e["format"], "ZUGFeRD / Factur-X (EN 16931)");
   EXPECT_EQ(e["container"], "xml");
+  EXPECT_EQ(e["syntax"], "cii");
   EXPECT_EQ(e["number"], "RE-2026-0003");
   EXPECT_EQ(e["type_code"], "380");
   EXPECT_EQ(e["issue_date"], "2026-11-27");
@@ -355,6 +357,84 @@ TEST_F(EInvoiceTest, AnUploadedEInvoiceIsStoredUnchangedAndReadInTheApi) {
             std::string::npos)
       << notes;
   EXPECT_NE(notes.find("weicht vom Bruttobetrag der E-Rechnung"), std::string::npos) << notes;
+}
+
+std::string UblFixture(const std::string& name) {
+  std::ifstream in(std::string(HS_SOURCE_DIR) + "/tests/einvoice/fixtures/" + name,
+                   std::ios::binary);
+  if (!in) throw std::runtime_error("fixture missing: " + name);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// A supplier's XRechnung in UBL (tests/einvoice/fixtures): recognised by its root and namespace,
+// stored byte for byte, and shown with the same numbers and "XRechnung 3.0 (UBL)".
+TEST_F(EInvoiceTest, AnUploadedUblXRechnungIsStoredUnchangedAndReadInTheApi) {
+  const std::string xml = UblFixture("ubl-invoice-19-7.xml");
+  const Json created =
+      Must(c_->Upload("/api/v1/receipts", EInvoiceUpload(xml, "xrechnung-ubl.xml", "22036")), 201,
+           "upload UBL");
+  EXPECT_EQ(created["counterparty"], "Tierbedarf Nord GmbH");
+  EXPECT_EQ(created["number"], "TN-2026-04711");
+  EXPECT_EQ(created["description"], "Trockenfutter Adult 12 kg und 3 weitere Positionen");
+  EXPECT_EQ(created["amount_net_cents"], 19970);
+  EXPECT_EQ(created["amount_tax_cents"], 2066);
+  EXPECT_TRUE(created["vat_rate"].is_null());  // 7 % and 19 %
+  EXPECT_EQ(created["file"]["content_type"], "application/xml");
+
+  const std::string id = std::to_string(created["id"].get<std::int64_t>());
+  const Json got = Must(c_->Get("/api/v1/receipts/" + id), 200, "receipt");
+  const Json& e = got["e_invoice"];
+  EXPECT_EQ(e, created["e_invoice"]);
+  EXPECT_EQ(e["format"], "XRechnung 3.0 (UBL)");
+  EXPECT_EQ(e["syntax"], "ubl");
+  EXPECT_EQ(e["container"], "xml");
+  EXPECT_EQ(e["type_code"], "380");
+  EXPECT_EQ(e["type_label"], "Rechnung");
+  EXPECT_EQ(e["issue_date"], "2026-11-27");
+  EXPECT_EQ(e["due_date"], "2026-12-11");
+  EXPECT_EQ(e["supplier"]["vat_id"], "DE123456789");
+  EXPECT_EQ(e["supplier"]["tax_number"], "22/815/08154");
+  ASSERT_EQ(e["lines"].size(), 4u);
+  EXPECT_EQ(e["lines"][1]["quantity"], "1.5");
+  EXPECT_EQ(e["lines"][1]["unit_code"], "KGM");
+  EXPECT_EQ(e["lines"][1]["net_cents"], 1950);
+  ASSERT_EQ(e["tax_groups"].size(), 2u);
+  EXPECT_EQ(e["tax_groups"][0]["vat_rate"]["label"], "7 %");
+  EXPECT_EQ(e["tax_groups"][0]["basis_cents"], 14400);
+  EXPECT_EQ(e["tax_groups"][0]["tax_cents"], 1008);
+  EXPECT_EQ(e["tax_groups"][1]["vat_rate"]["label"], "19 %");
+  EXPECT_EQ(e["tax_groups"][1]["basis_cents"], 5570);
+  EXPECT_EQ(e["tax_groups"][1]["tax_cents"], 1058);
+  EXPECT_EQ(e["totals"]["net_cents"], 19970);
+  EXPECT_EQ(e["totals"]["tax_cents"], 2066);
+  EXPECT_EQ(e["totals"]["gross_cents"], 22036);
+  EXPECT_EQ(e["totals"]["due_payable_cents"], 22036);
+  EXPECT_TRUE(e["warnings"].empty()) << e["warnings"].dump();
+
+  const Reply file = c_->Get("/api/v1/receipts/" + id + "/file");
+  ASSERT_EQ(file.status, 200) << file.Describe();
+  EXPECT_TRUE(file.body == xml);
+  EXPECT_EQ(Header(file, "content-type"), "application/xml");
+  EXPECT_EQ(Header(file, "content-disposition").rfind("attachment;", 0), 0u);
+
+  // A UBL credit note is shown as a credit; a UBL without totals is refused, nothing stored.
+  const Json credit =
+      Must(c_->Upload("/api/v1/receipts", EInvoiceUpload(UblFixture("ubl-credit-note.xml"),
+                                                         "gutschrift.xml", "2963", "2026-12-03")),
+           201, "upload UBL credit note");
+  EXPECT_EQ(credit["e_invoice"]["format"], "Peppol BIS Billing 3.0 (UBL)");
+  EXPECT_EQ(credit["e_invoice"]["type_label"], "Gutschrift (Rechnungskorrektur)");
+  EXPECT_EQ(credit["e_invoice"]["totals"]["gross_cents"], 2963);
+  EXPECT_TRUE(credit["e_invoice"]["warnings"].empty()) << credit["e_invoice"]["warnings"].dump();
+  const Reply refused = c_->Upload(
+      "/api/v1/receipts", EInvoiceUpload(UblFixture("ubl-missing-totals.xml"), "x.xml", "100"));
+  ASSERT_EQ(refused.status, 422) << refused.Describe();
+  EXPECT_EQ(refused.json["code"], "unsupported_file_type");
+  EXPECT_NE(refused.json["message"].get<std::string>().find("Gesamtbeträge"), std::string::npos)
+      << refused.body;
+  EXPECT_EQ(Must(c_->Get("/api/v1/receipts?type=expense"), 200, "list")["total"], 2);
 }
 
 TEST_F(EInvoiceTest, XmlThatIsNoEInvoiceIsRefusedAndNothingIsStored) {

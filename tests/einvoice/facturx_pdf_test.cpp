@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -253,6 +254,35 @@ TEST_F(FacturXPdfTest, ReceivingReadsTheEmbeddedXmlBack) {
     }
     EXPECT_EQ(got.lines.size(), sample.invoice.lines.size());
   }
+}
+
+// Factur-X / ZUGFeRD carry a CII by their standard: a UBL attached as factur-x.xml is not read as
+// the PDF's e-invoice (the upload then stays a plain PDF receipt), though the same UBL as an XML
+// upload is.
+TEST_F(FacturXPdfTest, AUblInsideAPdfIsNoFacturX) {
+  std::ifstream in(std::string(HS_EINVOICE_FIXTURE_DIR) + "/ubl-invoice-19-7.xml",
+                   std::ios::binary);
+  ASSERT_TRUE(in);
+  const std::string ubl((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const testing::Sample sample = FirstSample(Profile::kEn16931);
+  pdf::PdfSettings settings;
+  settings.embed_all_fonts = true;
+  settings.embedded_ansi_font_dir = HS_PDFA_FONT_DIR;
+  const auto rendered = pdf::InvoicePdfRenderer(settings).Render(sample.school, sample.invoice);
+  ASSERT_TRUE(rendered);
+  FacturXDocument doc;
+  doc.title = "Rechnung";
+  doc.author = sample.school.name;
+  doc.document_id = "ubl-in-pdf";
+  const auto pdf = MakeFacturXPdf(*rendered, ubl, doc);
+  ASSERT_TRUE(pdf) << pdf.error().message;
+  EXPECT_EQ(ExtractEInvoiceXml(*pdf), ubl);
+  const auto read = ReadEInvoiceDocument(*pdf);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().reason, "not_e_invoice");
+  const auto as_xml = ReadEInvoiceDocument(ubl);
+  ASSERT_TRUE(as_xml && as_xml->has_value());
+  EXPECT_EQ((*as_xml)->syntax, Syntax::kUbl);
 }
 
 // A plain PDF (the invoice as rendered, nothing attached) stays a plain PDF receipt.

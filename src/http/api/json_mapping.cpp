@@ -366,6 +366,7 @@ Json ToJson(const einvoice::ReceivedEInvoice& e) {
   }
   return {{"format", e.format},
           {"container", e.container == einvoice::Container::kPdf ? "pdf" : "xml"},
+          {"syntax", e.syntax == einvoice::Syntax::kUbl ? "ubl" : "cii"},
           {"guideline", e.guideline},
           {"supplier",
            {{"name", e.supplier_name},

@@ -369,6 +369,45 @@ test('e-invoice upload: the XRechnung is read and shown in German', async () => 
   await stack.shot(page, '20-e-rechnung');
 });
 
+// The same kind of supplier invoice in UBL 2.1 (XRechnung 3.0): one line at 7 %, 88,81 € gross.
+const XRECHNUNG_UBL = `<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+<cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0</cbc:CustomizationID>
+<cbc:ID>FS-2025-311</cbc:ID><cbc:IssueDate>2025-03-04</cbc:IssueDate><cbc:DueDate>2025-03-18</cbc:DueDate><cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode><cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
+<cac:AccountingSupplierParty><cac:Party><cac:PartyTaxScheme><cbc:CompanyID>DE444555666</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme><cac:PartyLegalEntity><cbc:RegistrationName>Futterhandel Süd GmbH</cbc:RegistrationName></cac:PartyLegalEntity></cac:Party></cac:AccountingSupplierParty>
+<cac:AccountingCustomerParty><cac:Party><cac:PartyLegalEntity><cbc:RegistrationName>Hundeschule</cbc:RegistrationName></cac:PartyLegalEntity></cac:Party></cac:AccountingCustomerParty>
+<cac:TaxTotal><cbc:TaxAmount currencyID="EUR">5.81</cbc:TaxAmount><cac:TaxSubtotal><cbc:TaxableAmount currencyID="EUR">83.00</cbc:TaxableAmount><cbc:TaxAmount currencyID="EUR">5.81</cbc:TaxAmount><cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>7</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal></cac:TaxTotal>
+<cac:LegalMonetaryTotal><cbc:LineExtensionAmount currencyID="EUR">83.00</cbc:LineExtensionAmount><cbc:TaxExclusiveAmount currencyID="EUR">83.00</cbc:TaxExclusiveAmount><cbc:TaxInclusiveAmount currencyID="EUR">88.81</cbc:TaxInclusiveAmount><cbc:PayableAmount currencyID="EUR">88.81</cbc:PayableAmount></cac:LegalMonetaryTotal>
+<cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:InvoicedQuantity unitCode="C62">2</cbc:InvoicedQuantity><cbc:LineExtensionAmount currencyID="EUR">83.00</cbc:LineExtensionAmount><cac:Item><cbc:Name>Trockenfutter 12 kg</cbc:Name><cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>7</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory></cac:Item><cac:Price><cbc:PriceAmount currencyID="EUR">41.50</cbc:PriceAmount></cac:Price></cac:InvoiceLine>
+</Invoice>
+`;
+
+test('e-invoice upload: an XRechnung in UBL is read and labelled as UBL', async () => {
+  await page.goto(`${stack.baseUrl}/#/belege`);
+  await page.getByRole('button', { name: 'Ausgabe hochladen' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Datei (PDF, Foto oder E-Rechnung)').setInputFiles({
+    name: 'xrechnung-ubl.xml', mimeType: 'application/xml', buffer: Buffer.from(XRECHNUNG_UBL),
+  });
+  await dialog.getByLabel('Betrag brutto (€)').fill('88,81');
+  await dialog.getByRole('button', { name: 'Hochladen' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Ausgaben' }).click();
+  const row = page.locator('tbody tr', { hasText: 'Futterhandel Süd GmbH' });
+  await row.waitFor();
+  await row.getByRole('link', { name: 'FS-2025-311' }).click();
+  const card = page.getByTestId('e-invoice');
+  await card.waitFor();
+  assert.equal(norm(await card.getByRole('heading', { level: 2 }).textContent()), 'E-Rechnung: XRechnung 3.0 (UBL)');
+  const text = norm(await card.textContent());
+  assert.match(text, /Lieferant ?Futterhandel Süd GmbH · USt-IdNr\. DE444555666/);
+  assert.match(text, /Rechnungsdatum ?04\.03\.2025/);
+  assert.match(text, /Fällig am ?18\.03\.2025/);
+  assert.match(text, /Trockenfutter 12 kg/);
+  assert.match(text, /USt 7 % ?5,81 € auf 83,00 €/);
+  assert.match(text, /Brutto ?88,81 €/);
+});
+
 test('slow network: a progress bar and placeholder rows, not a frozen page', async () => {
   const slow = await stack.newPage();
   try {

@@ -470,6 +470,12 @@ function openUpload(onDone) {
   form.querySelector('input').focus();
 }
 
+// The card's heading: "E-Rechnung (XRechnung 3.0)"; a format that brings its own parentheses
+// ("XRechnung 3.0 (UBL)", "ZUGFeRD / Factur-X (EN 16931)") follows a colon instead of nesting them.
+export function eInvoiceTitle(format) {
+  return format.includes('(') ? `E-Rechnung: ${format}` : `E-Rechnung (${format})`;
+}
+
 // The data of a received e-invoice as the school reads a paper invoice: who, which number, when,
 // the positions and the amounts per VAT rate; what does not add up is listed as a note.
 function eInvoiceCard(e) {
@@ -479,7 +485,7 @@ function eInvoiceCard(e) {
   const amount = (cents) => (e.currency && e.currency !== 'EUR' ? `${fmt.euroPlain(cents)} ${e.currency}` : fmt.euro(cents));
   const t = e.totals;
   return h('section', { class: 'card', 'aria-labelledby': 'einvoice-title', 'data-testid': 'e-invoice' },
-    h('h2', { id: 'einvoice-title' }, `E-Rechnung (${e.format})`),
+    h('h2', { id: 'einvoice-title' }, eInvoiceTitle(e.format)),
     e.warnings.length ? h('div', { class: 'note', role: 'note' }, icon('alert', 'small'), ' Hinweise zur E-Rechnung:',
       h('ul', {}, e.warnings.map((w) => h('li', {}, w)))) : null,
     h('dl', { class: 'facts' },
