@@ -1,11 +1,13 @@
 #include "einvoice/facturx_pdf.hpp"
 
+#include <zlib.h>
+
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <fstream>
 #include <memory>
-#include <qpdf/Buffer.hh>
+#include <qpdf/Pl_String.hh>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFEFStreamObjectHelper.hh>
 #include <qpdf/QPDFEmbeddedFileDocumentHelper.hh>
@@ -140,20 +142,32 @@ std::string Xmp(const FacturXDocument& doc, const Names& names) {
   return x;
 }
 
-// Read once per process: the profile is configuration, and re-reading 7 KB per invoice would
-// show in the finalize throughput. An empty string means it is missing.
-const std::string& SrgbProfile() {
+// Read and flate-compressed once per process: the profile is configuration, and re-reading it
+// per invoice would show in the finalize throughput; compressed, it adds 2.4 KB instead of 6.9 KB
+// to every stored PDF. An empty string means it is missing (or could not be compressed).
+const std::string& SrgbProfileFlate() {
   static const std::string profile = [] {
     std::ifstream in(kSrgbIccProfile, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    return in ? bytes.str() : std::string();
+    std::ostringstream read;
+    read << in.rdbuf();
+    const std::string bytes = in ? read.str() : std::string();
+    if (bytes.empty()) return std::string();
+    uLongf size = compressBound(static_cast<uLong>(bytes.size()));
+    std::string flate(size, '\0');
+    if (compress2(reinterpret_cast<Bytef*>(flate.data()), &size,
+                  reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uLong>(bytes.size()),
+                  Z_BEST_COMPRESSION) != Z_OK) {
+      return std::string();
+    }
+    flate.resize(size);
+    return flate;
   }();
   return profile;
 }
 
-void AddOutputIntent(QPDF& qpdf, Handle catalog, const std::string& icc) {
-  Handle profile = qpdf.newStream(icc);
+void AddOutputIntent(QPDF& qpdf, Handle catalog, const std::string& icc_flate) {
+  Handle profile = qpdf.newStream();
+  profile.replaceStreamData(icc_flate, Handle::newName("/FlateDecode"), Handle::newNull());
   profile.getDict().replaceKey("/N", Handle::newInteger(3));
   Handle intent = Handle::newDictionary();
   intent.replaceKey("/Type", Handle::newName("/OutputIntent"));
@@ -209,9 +223,14 @@ void SetMetadata(QPDF& qpdf, Handle catalog, const FacturXDocument& doc, const N
   qpdf.getTrailer().replaceKey("/ID", ids);
 }
 
-std::string Write(QPDF& qpdf) {
+// `expected_size`: about the size of the result, so the output grows in place instead of being
+// copied as it fills.
+std::string Write(QPDF& qpdf, std::size_t expected_size) {
+  std::string out;
+  out.reserve(expected_size);
+  Pl_String sink("facturx", nullptr, out);
   QPDFWriter writer(qpdf);
-  writer.setOutputMemory();
+  writer.setOutputPipeline(&sink);
   writer.setDeterministicID(true);
   writer.setMinimumPDFVersion("1.7");
   // A classic xref table and streams as they are: the font programs keep whatever compression
@@ -220,8 +239,7 @@ std::string Write(QPDF& qpdf) {
   writer.setObjectStreamMode(qpdf_o_disable);
   writer.setStreamDataMode(qpdf_s_preserve);
   writer.write();
-  std::shared_ptr<Buffer> buffer = writer.getBufferSharedPointer();
-  return {reinterpret_cast<const char*>(buffer->getBuffer()), buffer->getSize()};
+  return out;
 }
 
 }  // namespace
@@ -232,7 +250,7 @@ Result<std::string> MakeFacturXPdf(const std::string& pdf, const std::string& ci
     return Fail(ErrorCode::kInvalidArgument, "facturx_no_document_id",
                 "Für die Factur-X-PDF fehlt die Dokumentkennung.");
   }
-  const std::string& icc = SrgbProfile();
+  const std::string& icc = SrgbProfileFlate();
   if (icc.empty()) {
     return Internal(std::string("ICC-Farbprofil für PDF/A fehlt: ") + kSrgbIccProfile +
                     " (Paket icc-profiles-free)");
@@ -246,7 +264,8 @@ Result<std::string> MakeFacturXPdf(const std::string& pdf, const std::string& ci
     AddOutputIntent(qpdf, catalog, icc);
     AddAttachment(qpdf, catalog, cii_xml, names, doc);
     SetMetadata(qpdf, catalog, doc, names);
-    return Write(qpdf);
+    // The XMP, the dictionaries and the xref table add a few KB to the three parts.
+    return Write(qpdf, pdf.size() + cii_xml.size() + icc.size() + 16 * 1024);
   } catch (const QPDFExc& e) {
     return Fail(ErrorCode::kInvalidArgument, "facturx_pdf_invalid",
                 std::string("Die Rechnungs-PDF ist nicht lesbar: ") + e.what());

@@ -1,6 +1,7 @@
 #include "pdf/invoice_pdf.hpp"
 
 #include <hpdf.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -140,6 +142,69 @@ Status CheckTrueTypeFile(const std::filesystem::path& path) {
   return {};
 }
 
+// A whole TrueType file as the FontFile2 stream of a PDF: flate-compressed once per handle, so
+// a document pays for neither subsetting nor compression (ADR 0017, "Font programs").
+struct FontProgram {
+  std::string flate;          // the stream data, /Filter /FlateDecode
+  std::uint32_t length1 = 0;  // the uncompressed length, /Length1
+};
+
+// The Windows-1252 fonts of PdfSettings::embed_all_fonts: the PDF font names of the regular and
+// bold weight and, when libharu does not embed them itself, their programs.
+struct AnsiFonts {
+  std::array<std::string, 2> names;
+  std::array<FontProgram, 2> programs;  // empty flate: libharu embeds the font
+};
+
+Result<FontProgram> CompressedFontProgram(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream read;
+  read << in.rdbuf();
+  const std::string bytes = in ? read.str() : std::string();
+  if (bytes.empty()) {
+    return Fail(ErrorCode::kInternal, "pdf_font_invalid",
+                "Schriftdatei nicht lesbar: " + path.string());
+  }
+  // Level 9: compressed once per thread, stored with every e-invoice.
+  uLongf size = compressBound(static_cast<uLong>(bytes.size()));
+  std::string flate(size, '\0');
+  if (compress2(reinterpret_cast<Bytef*>(flate.data()), &size,
+                reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uLong>(bytes.size()),
+                Z_BEST_COMPRESSION) != Z_OK) {
+    return Internal("Schrift konnte nicht komprimiert werden: " + path.string());
+  }
+  flate.resize(size);
+  return FontProgram{std::move(flate), static_cast<std::uint32_t>(bytes.size())};
+}
+
+// libharu writes a stream's /Filter only for the filters it applies itself; the font program is
+// compressed already, so its dictionary names the filter here (HPDF_Dict::write_fn runs after
+// the dictionary's own entries).
+HPDF_STATUS WriteFlateFilter(HPDF_Dict /*dict*/, HPDF_Stream stream) noexcept {
+  return HPDF_Stream_WriteStr(stream, "/Filter /FlateDecode\012");
+}
+
+// Gives a font that libharu loaded without embedding its whole program as /FontFile2. libharu
+// creates a font's descriptor only while saving (the font's before_write_fn); it is created
+// here already, and saving then keeps it.
+HPDF_STATUS AttachFontProgram(HPDF_Doc doc, HPDF_Font font, const FontProgram& program) {
+  if (font->before_write_fn == nullptr) return HPDF_INVALID_OBJECT;
+  if (HPDF_STATUS status = font->before_write_fn(font); status != HPDF_OK) return status;
+  auto* descriptor =
+      static_cast<HPDF_Dict>(HPDF_Dict_GetItem(font, "FontDescriptor", HPDF_OCLASS_DICT));
+  if (descriptor == nullptr) return HPDF_INVALID_OBJECT;
+  HPDF_Dict file = HPDF_DictStream_New(doc->mmgr, doc->xref);
+  if (file == nullptr) return HPDF_FAILD_TO_ALLOC_MEM;
+  file->filter = HPDF_STREAM_FILTER_NONE;
+  file->write_fn = WriteFlateFilter;
+  HPDF_STATUS status =
+      HPDF_Stream_Write(file->stream, reinterpret_cast<const HPDF_BYTE*>(program.flate.data()),
+                        static_cast<HPDF_UINT>(program.flate.size()));
+  if (status == HPDF_OK) status = HPDF_Dict_AddNumber(file, "Length1", program.length1);
+  if (status == HPDF_OK) status = HPDF_Dict_Add(descriptor, "FontFile2", file);
+  return status;
+}
+
 // One libharu handle per thread. HPDF_NewDoc keeps the parsed font definitions of the handle
 // (it only resets their glyph usage), so the TTF files are parsed once per thread instead of
 // once per invoice; the font subset tags restart at "HPDFAA" for every document, which keeps
@@ -156,22 +221,30 @@ class Engine {
     engine->doc_ = HPDF_New(OnHpdfError, &engine->error_);
     if (engine->doc_ == nullptr) return Internal("libharu konnte nicht initialisiert werden.");
     HPDF_UseUTFEncodings(engine->doc_);
-    auto names = engine->LoadFontPair(font_dir);
+    auto names = engine->LoadFontPair(font_dir, HPDF_TRUE);
     if (!names) return tl::unexpected(names.error());
     engine->font_names_ = *names;
+    engine->full_dejavu_.names = *names;
     return engine;
   }
 
   // The embedded fonts for the Windows-1252 text (PdfSettings::embed_all_fonts): from
   // `ansi_font_dir`, loaded once per handle, or the full DejaVu when it is empty.
-  Result<std::array<std::string, 2>> AnsiFontNames(const std::string& ansi_font_dir) {
-    if (ansi_font_dir.empty()) return font_names_;
-    if (auto it = ansi_font_names_.find(ansi_font_dir); it != ansi_font_names_.end()) {
-      return it->second;
+  Result<const AnsiFonts*> EmbeddedAnsiFonts(const std::string& ansi_font_dir) {
+    if (ansi_font_dir.empty()) return &full_dejavu_;
+    if (auto it = ansi_fonts_.find(ansi_font_dir); it != ansi_fonts_.end()) return &it->second;
+    // libharu gets the reduced fonts without embedding (no per-document subsetting); their
+    // whole program is attached to each document from here (AttachFontPrograms).
+    auto names = LoadFontPair(ansi_font_dir, HPDF_FALSE);
+    if (!names) return tl::unexpected(names.error());
+    AnsiFonts fonts{*names, {}};
+    const std::filesystem::path dir(ansi_font_dir);
+    for (std::size_t i = 0; i < fonts.programs.size(); ++i) {
+      auto program = CompressedFontProgram(dir / (i == 0 ? kRegularFile : kBoldFile));
+      if (!program) return tl::unexpected(program.error());
+      fonts.programs[i] = std::move(*program);
     }
-    auto names = LoadFontPair(ansi_font_dir);
-    if (names) ansi_font_names_.emplace(ansi_font_dir, *names);
-    return names;
+    return &ansi_fonts_.emplace(ansi_font_dir, std::move(fonts)).first->second;
   }
 
   HPDF_Doc doc() const { return doc_; }
@@ -185,7 +258,8 @@ class Engine {
   Engine() = default;
 
   // Checks and loads the regular and bold TrueType files of `font_dir`; their PDF font names.
-  Result<std::array<std::string, 2>> LoadFontPair(const std::string& font_dir) {
+  // `embed`: libharu embeds a subset of the font program into every document that uses it.
+  Result<std::array<std::string, 2>> LoadFontPair(const std::string& font_dir, HPDF_BOOL embed) {
     const std::filesystem::path dir(font_dir);
     for (const char* file : {kRegularFile, kBoldFile}) {
       std::error_code ec;
@@ -197,8 +271,8 @@ class Engine {
         return tl::unexpected(checked.error());
       }
     }
-    const char* regular = HPDF_LoadTTFontFromFile(doc_, (dir / kRegularFile).c_str(), HPDF_TRUE);
-    const char* bold = HPDF_LoadTTFontFromFile(doc_, (dir / kBoldFile).c_str(), HPDF_TRUE);
+    const char* regular = HPDF_LoadTTFontFromFile(doc_, (dir / kRegularFile).c_str(), embed);
+    const char* bold = HPDF_LoadTTFontFromFile(doc_, (dir / kBoldFile).c_str(), embed);
     if (regular == nullptr || bold == nullptr || error_.code != HPDF_OK) {
       return Fail(ErrorCode::kInternal, "pdf_font_invalid",
                   "Schriften in " + font_dir +
@@ -211,7 +285,8 @@ class Engine {
   HpdfError error_;
   std::string font_dir_;
   std::array<std::string, 2> font_names_;
-  std::map<std::string, std::array<std::string, 2>> ansi_font_names_;
+  AnsiFonts full_dejavu_;  // font_names_, embedded by libharu
+  std::map<std::string, AnsiFonts> ansi_fonts_;
 };
 
 std::unique_ptr<Engine>& ThreadEngine() {
@@ -804,15 +879,27 @@ class InvoiceDocument {
   double y_ = 0;  // top of the free area on the current page
 };
 
+// The programs of the Windows-1252 fonts that libharu does not embed itself (EmbeddedAnsiFonts).
+void AttachFontPrograms(Engine& engine, const AnsiFonts& fonts) {
+  for (std::size_t i = 0; i < fonts.names.size(); ++i) {
+    if (fonts.programs[i].flate.empty()) continue;
+    HPDF_Font font = HPDF_GetFont(engine.doc(), fonts.names[i].c_str(), kAnsiEncoding);
+    const HPDF_STATUS status = font == nullptr
+                                   ? HPDF_INVALID_FONT
+                                   : AttachFontProgram(engine.doc(), font, fonts.programs[i]);
+    if (status != HPDF_OK) OnHpdfError(status, 0, &engine.error());
+  }
+}
+
 Result<std::string> RenderWith(Engine& engine, const PdfSettings& settings, const School& school,
                                const Invoice& invoice) {
   HPDF_Doc doc = engine.doc();
   engine.error() = HpdfError{};
-  std::array<std::string, 2> embedded_ansi;
+  const AnsiFonts* embedded_ansi = nullptr;
   if (settings.embed_all_fonts) {
-    auto names = engine.AnsiFontNames(settings.embedded_ansi_font_dir);
-    if (!names) return tl::unexpected(names.error());
-    embedded_ansi = *names;
+    auto fonts = engine.EmbeddedAnsiFonts(settings.embedded_ansi_font_dir);
+    if (!fonts) return tl::unexpected(fonts.error());
+    embedded_ansi = *fonts;
   }
   if (HPDF_NewDoc(doc) != HPDF_OK) return Internal("PDF konnte nicht angelegt werden.");
   HPDF_SetCompressionMode(doc, settings.compress_fonts ? HPDF_COMP_ALL : HPDF_COMP_TEXT);
@@ -827,9 +914,10 @@ Result<std::string> RenderWith(Engine& engine, const PdfSettings& settings, cons
   HPDF_SetInfoAttr(doc, HPDF_INFO_AUTHOR, ToPdfDocEncoding(school.name).c_str());
   HPDF_SetInfoAttr(doc, HPDF_INFO_CREATOR, "hundeschule");
 
-  InvoiceDocument document(engine, settings.embed_all_fonts ? &embedded_ansi : nullptr, school,
-                           invoice);
+  InvoiceDocument document(engine, embedded_ansi != nullptr ? &embedded_ansi->names : nullptr,
+                           school, invoice);
   document.Build();
+  if (embedded_ansi != nullptr) AttachFontPrograms(engine, *embedded_ansi);
   if (engine.error().code != HPDF_OK) {
     return Fail(ErrorCode::kInternal, "pdf_render_failed",
                 "Die Rechnungs-PDF konnte nicht erzeugt werden (" +

@@ -165,6 +165,17 @@ TEST_F(FacturXPdfTest, QpdfSeesPdfA3WithTheAlternativeXml) {
   const json intent = graph.Get(graph.Get(catalog["/OutputIntents"])[0]);
   EXPECT_EQ(intent["/S"], "/GTS_PDFA1");
   EXPECT_EQ(graph.Get(intent["/DestOutputProfile"])["/N"], 3);
+  // Stored compressed, the profile decodes to the sRGB profile byte for byte.
+  const std::string profile_ref = intent["/DestOutputProfile"].get<std::string>();
+  const Output profile = RunTool(
+      Quote(HS_QPDF) + " --show-object=" + Quote(profile_ref.substr(0, profile_ref.find(' '))) +
+      " --filtered-stream-data " + pdf);
+  ASSERT_EQ(profile.status, 0) << profile.text;
+  EXPECT_EQ(graph.Get(intent["/DestOutputProfile"])["/Filter"], "/FlateDecode");
+  std::ifstream icc(kSrgbIccProfile, std::ios::binary);
+  const std::string icc_bytes{std::istreambuf_iterator<char>(icc), {}};
+  ASSERT_FALSE(icc_bytes.empty());
+  EXPECT_TRUE(profile.text == icc_bytes) << profile.text.size() << " vs " << icc_bytes.size();
 
   // XMP through qpdf's object display, decoded as a reader would.
   const std::string metadata_ref = catalog["/Metadata"].get<std::string>();

@@ -508,6 +508,54 @@ TEST(InvoicePdfTest, EmbedAllFontsLeavesNoBase14Font) {
   EXPECT_EQ(*pdf, *InvoicePdfRenderer(settings).Render(MakeSchool(), invoice));
 }
 
+TEST(InvoicePdfTest, ReducedAnsiFontsAreEmbeddedWhole) {
+  // The PDF/A path: the reduced DejaVu is not subset by libharu but embedded whole, compressed
+  // once per thread; the text outside Windows-1252 still comes as an embedded DejaVu subset.
+  Invoice invoice = MakeInvoice();
+  invoice.customer_snapshot.name = "Łukasz Yılmaz";
+  PdfSettings settings;
+  settings.embed_all_fonts = true;
+  settings.embedded_ansi_font_dir = HS_PDFA_FONT_DIR;
+  auto pdf = InvoicePdfRenderer(settings).Render(MakeSchool(), invoice);
+  ASSERT_RENDERED(pdf);
+  EXPECT_EQ(pdf->find("Helvetica"), std::string::npos);
+  const std::string fonts = PdfFonts(*pdf);
+  std::istringstream lines(fonts);
+  std::string line;
+  int whole = 0;
+  int subset = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line.rfind("name", 0) == 0 || line.rfind("---", 0) == 0) continue;
+    if (line.find(" yes no ") != std::string::npos) {
+      ++whole;
+      EXPECT_EQ(line.rfind("DejaVuSansWinAnsi", 0), 0u) << line;  // no subset tag
+    } else {
+      ++subset;
+      EXPECT_NE(line.find(" yes yes "), std::string::npos) << line;  // embedded, subset
+    }
+  }
+  EXPECT_EQ(whole, 2) << fonts;   // regular and bold for the WinAnsi text
+  EXPECT_EQ(subset, 1) << fonts;  // the Type0 DejaVu
+  // The whole program is there (/Length1 is the file's size), flate-compressed.
+  for (const char* file : {"/DejaVuSans.ttf", "/DejaVuSans-Bold.ttf"}) {
+    const auto size = std::filesystem::file_size(std::string(HS_PDFA_FONT_DIR) + file);
+    EXPECT_NE(pdf->find("/Length1 " + std::to_string(size) + "\n/Filter /FlateDecode"),
+              std::string::npos)
+        << file;
+  }
+  const std::string text = PdfText(*pdf);
+  for (const char* expected : {"Łukasz Yılmaz", "Hauptstraße 5", "1.619,02 €", "„Pansen“"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << "missing: " << expected;
+  }
+  // Same bytes from this thread's handle and from a fresh one on another thread.
+  EXPECT_EQ(*pdf, *InvoicePdfRenderer(settings).Render(MakeSchool(), invoice));
+  std::string other;
+  std::thread([&] {
+    other = InvoicePdfRenderer(settings).Render(MakeSchool(), invoice).value_or("");
+  }).join();
+  EXPECT_EQ(*pdf, other);
+}
+
 TEST(InvoicePdfTest, CompressedFontsAreSmallerButEquallyReadable) {
   // Only a document with text outside Windows-1252 embeds a font at all.
   Invoice invoice = MakeInvoice();
