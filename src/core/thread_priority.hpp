@@ -4,7 +4,7 @@
 
 namespace hs {
 
-// Lowers the calling thread's scheduling priority (Linux: the thread's nice value, +10). Best
+// Lowers the calling thread's scheduling priority (Linux: the thread's nice value, 19). Best
 // effort: false when the system refused, which changes nothing else.
 bool LowerThisThreadsPriority();
 
