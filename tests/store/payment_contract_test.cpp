@@ -95,6 +95,18 @@ class PaymentContract : public testing::StoreTest {
     EXPECT_TRUE(p && *p);
     return **p;
   }
+  // Voucher 900 of the invoice's receipt: partly paid, 10.00 € of 59.50 €.
+  app::VoucherStateWrite StateWrite() const {
+    return {school_a_,
+            receipt_,
+            "900",
+            750,
+            5950,
+            1000,
+            ParseIsoDate("2026-11-20"),
+            0,
+            FromUnixMillis(1'790'000'000'000)};
+  }
   std::int64_t school_a_ = 0, school_b_ = 0, invoice_ = 0, other_invoice_ = 0, receipt_ = 0;
   std::int64_t customer_ = 0;
 };
@@ -231,15 +243,7 @@ TEST_P(PaymentContract, ABookingRaisesTheVoucherStateAndNeverCountsTwice) {
     auto uow = db_->Begin(app::TxKind::kWrite);
     EXPECT_FALSE(*(*uow)->Payments().VoucherPaidCents(school_a_, receipt_));
     // No row yet: a booking creates it from what was read before plus the booking.
-    app::VoucherStateWrite w{school_a_,
-                             receipt_,
-                             "900",
-                             750,
-                             5950,
-                             1000,
-                             ParseIsoDate("2026-11-20"),
-                             0,
-                             FromUnixMillis(1'790'000'000'000)};
+    app::VoucherStateWrite w = StateWrite();
     ASSERT_TRUE((*uow)->Payments().AddBooked(w, 500));
     EXPECT_EQ(*(*uow)->Payments().VoucherPaidCents(school_a_, receipt_), 1500);
     // The next booking (read before it: 1500) raises the row to 1500 + 4450.
@@ -270,15 +274,7 @@ TEST_P(PaymentContract, ASendingBookingThatSevdeskAlreadyShowsCountsOnce) {
   Insert(sending);
   auto cash = Payment(invoice_, 500, Booking::kLocal);
   Insert(cash);
-  app::VoucherStateWrite read{school_a_,
-                              receipt_,
-                              "900",
-                              750,
-                              5950,
-                              1000,
-                              ParseIsoDate("2026-11-20"),
-                              0,
-                              FromUnixMillis(1'790'000'000'000)};
+  app::VoucherStateWrite read = StateWrite();
   auto paid = [&] {
     auto uow = db_->Begin(app::TxKind::kRead);
     auto p = (*uow)->Invoices().GetPaid(school_a_, invoice_);
