@@ -190,7 +190,7 @@ void CrashHarness::Seed() {
     customers.push_back(
         Must(c->Post("/api/v1/customers", body), 201, "create customer")["id"].get<std::int64_t>());
   }
-  const std::string today = TodayUtc();
+  const std::string today = TodayInBerlin();
   std::atomic<int> next{0};
   std::atomic<bool> failed{false};
   std::string failure;

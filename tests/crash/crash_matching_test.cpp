@@ -300,7 +300,7 @@ std::vector<std::string> CrashMatchingTest::FinalizeInvoices(std::int64_t custom
                                {"unit_price_cents", 1999 + (i * 37) % 5000},
                                {"vat_rate", 19}}});
     const Json draft = {
-        {"customer_id", customer_id}, {"invoice_date", TodayUtc()}, {"lines", lines}};
+        {"customer_id", customer_id}, {"invoice_date", TodayInBerlin()}, {"lines", lines}};
     const Reply created = Send([&](ApiClient& c) { return c.Post("/api/v1/invoices", draft); });
     if (created.status != 201) throw std::runtime_error("draft: " + created.Describe());
     const std::string path = "/api/v1/invoices/" + Str(created.json["id"]);

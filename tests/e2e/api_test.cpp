@@ -372,7 +372,7 @@ TEST_F(E2eTest, WholeOfficeFlow) {
 
   // Cancel: a cancellation with its own number and negated amounts. It is dated today unless
   // that lies before the original invoice.
-  const std::string today = TodayUtc();
+  const std::string today = TodayInBerlin();
   const std::string cancel_date = std::max(today, invoice_date);
   const int cancel_year = std::stoi(cancel_date.substr(0, 4));
   const std::string cancel_number = ExpectedNumber(cancel_year, cancel_year == 2026 ? 2 : 1);
@@ -1389,7 +1389,7 @@ TEST(DemoTest, SampleSchoolIsComplete) {
   EXPECT_GE(cancellations, 2);
   EXPECT_EQ(cancellations, cancelled);
   // Spread over the past year.
-  const std::string today = TodayUtc();
+  const std::string today = TodayInBerlin();
   const std::string year_ago = std::to_string(std::stoi(today.substr(0, 4)) - 1) + today.substr(4);
   EXPECT_LE(newest, today);
   EXPECT_GE(oldest, year_ago);

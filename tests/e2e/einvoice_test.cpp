@@ -87,7 +87,7 @@ class EInvoiceTest : public ::testing::Test {
 
   std::int64_t DraftFor(std::int64_t customer) {
     const Json draft = {{"customer_id", customer},
-                        {"invoice_date", TodayUtc()},
+                        {"invoice_date", TodayInBerlin()},
                         {"lines",
                          {{{"text", "Einzelstunde"},
                            {"quantity", "2"},

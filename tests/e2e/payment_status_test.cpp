@@ -6,18 +6,14 @@
 
 #include <chrono>
 
+#include "core/date.hpp"
 #include "support/binary_fixture.hpp"
 
 namespace hs::testing {
 namespace {
 
 std::string DaysFromToday(int days) {
-  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
-  const std::chrono::year_month_day d{today + std::chrono::days{days}};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return buf;
+  return FormatIsoDate(AddDays(ParseIsoDate(TodayInBerlin()).value(), days));
 }
 
 Json Must(const Reply& reply, int status, const std::string& what) {

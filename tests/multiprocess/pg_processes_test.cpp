@@ -201,7 +201,7 @@ TEST_F(PostgresProcesses, TwoServesAndAWorkerShareNumbersAndTransfersAndSurviveS
   std::vector<std::int64_t> drafts;
   for (int i = 0; i < kInvoices; ++i) {
     const Json draft = {{"customer_id", customers[static_cast<std::size_t>(i) % customers.size()]},
-                        {"invoice_date", TodayUtc()},
+                        {"invoice_date", TodayInBerlin()},
                         {"lines",
                          {{{"text", "Gruppenstunde"},
                            {"quantity", "1"},

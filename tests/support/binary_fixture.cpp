@@ -22,6 +22,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/date.hpp"
+
 #ifndef HS_BINARY
 #error "HS_BINARY must be defined (path of the hundeschule binary)"
 #endif
@@ -444,13 +446,9 @@ std::string Sha256Hex(std::string_view bytes) {
   return out;
 }
 
-std::string TodayUtc() {
-  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
-  const std::chrono::year_month_day ymd{today};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buf;
+std::string TodayInBerlin() {
+  return FormatIsoDate(BerlinDateOf(
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now())));
 }
 
 }  // namespace hs::testing

@@ -144,7 +144,8 @@ class BinaryFixture {
 // SHA-256 as lowercase hex (libsodium).
 std::string Sha256Hex(std::string_view bytes);
 
-// Today's date in UTC as "YYYY-MM-DD" (the server's clock is UTC).
-std::string TodayUtc();
+// Today's date in Europe/Berlin as "YYYY-MM-DD": the date the server writes on documents. Between
+// midnight German time and 00:00 UTC the UTC date is still yesterday's.
+std::string TodayInBerlin();
 
 }  // namespace hs::testing
