@@ -190,6 +190,9 @@ class InvoiceRepository {
   virtual Status DeleteDraft(std::int64_t school_id, std::int64_t invoice_id) = 0;
   // Increments and returns the school's sequence for the year (gapless inside a transaction).
   virtual Result<std::int64_t> NextSequence(std::int64_t school_id, int year) = 0;
+  // The number NextSequence would return now, without taking it (a finalization prepares its
+  // documents with it outside the write lock and checks it again inside).
+  virtual Result<std::int64_t> PeekNextSequence(std::int64_t school_id, int year) = 0;
   // Persists number, snapshot, totals, status and the document of a finalized invoice.
   virtual Status SaveFinalized(const domain::Invoice& invoice, const std::string& pdf) = 0;
   // Inserts a finalized cancellation and marks the original cancelled.

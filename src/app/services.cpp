@@ -439,8 +439,8 @@ Status InvoiceService::DeleteDraft(std::int64_t school_id, std::int64_t id) {
   return (*uow)->Commit();
 }
 
-Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::School& school,
-                                             domain::Invoice& invoice) {
+Status InvoiceService::CheckBeforeFinalizing(const domain::School& school,
+                                             const domain::Invoice& invoice) const {
   // A Kleinunternehmer school never charges VAT; re-check in case the mode changed since the
   // draft was written. A cancellation mirrors its already validated original (negative
   // quantities are intended there).
@@ -448,35 +448,41 @@ Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::Scho
     HS_CHECK(domain::ValidateDraft(invoice, school));
     HS_CHECK(domain::CheckPlausibility(invoice, BerlinDateOf(clock_.Now())));
   }
-  HS_CHECK(CheckNumberFormat(school));
-  const Instant now = clock_.Now();
+  return CheckNumberFormat(school);
+}
+
+// Number, status, totals and the customer's snapshot: everything the documents show.
+Status InvoiceService::NumberAndSnapshot(UnitOfWork& uow, const domain::School& school,
+                                         domain::Invoice& invoice, std::int64_t sequence,
+                                         Instant now) const {
   const int year = YearOf(invoice.invoice_date);
-  HS_TRY(sequence, uow.Invoices().NextSequence(school.id, year));
-  invoice.number = domain::FormatInvoiceNumber(school.invoice_number_format, year, *sequence);
+  invoice.number = domain::FormatInvoiceNumber(school.invoice_number_format, year, sequence);
   invoice.number_year = year;
-  invoice.number_sequence = *sequence;
+  invoice.number_sequence = sequence;
   invoice.status = domain::InvoiceStatus::kFinalized;
   invoice.finalized_at = now;
   invoice.updated_at = now;
   invoice.totals = domain::ComputeTotals(invoice.lines, invoice.price_entry);
-  if (invoice.kind == domain::InvoiceKind::kInvoice) {
-    HS_TRY(customer, uow.Customers().Get(school.id, invoice.customer_id));
-    invoice.customer_snapshot = domain::PartySnapshot{
-        customer->DisplayName(),
-        customer->kind == domain::CustomerKind::kCompany ? customer->contact_person : std::string{},
-        customer->address,
-        customer->email,
-        customer->customer_number,
-        customer->e_invoice,
-        customer->buyer_reference,
-        customer->vat_id};
-    invoice.customer_version_at_finalize = customer->version;
-    invoice.due_date = domain::DueDateOf(invoice.invoice_date, school.payment_term_days);
-  }
-  // A refusal here (missing data for the e-invoice) rolls the transaction back, so the number
-  // drawn above is not consumed.
-  HS_TRY(docs, IssueDocuments(school, invoice));
-  const std::string& pdf = docs->pdf;
+  if (invoice.kind != domain::InvoiceKind::kInvoice) return {};
+  HS_TRY(customer, uow.Customers().Get(school.id, invoice.customer_id));
+  invoice.customer_snapshot = domain::PartySnapshot{
+      customer->DisplayName(),
+      customer->kind == domain::CustomerKind::kCompany ? customer->contact_person : std::string{},
+      customer->address,
+      customer->email,
+      customer->customer_number,
+      customer->e_invoice,
+      customer->buyer_reference,
+      customer->vat_id};
+  invoice.customer_version_at_finalize = customer->version;
+  invoice.due_date = domain::DueDateOf(invoice.invoice_date, school.payment_term_days);
+  return {};
+}
+
+// Writes the finalized invoice, its documents and its income receipt.
+Status InvoiceService::StoreFinalized(UnitOfWork& uow, domain::Invoice& invoice,
+                                      const IssuedDocuments& docs, Instant now) {
+  const std::string& pdf = docs.pdf;
   invoice.pdf_sha256 = crypto_.Sha256Hex(pdf);
   if (invoice.id == 0) {
     auto id = uow.Invoices().InsertFinalized(invoice, pdf);
@@ -485,11 +491,28 @@ Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::Scho
   } else if (auto st = uow.Invoices().SaveFinalized(invoice, pdf); !st) {
     return NumberTakenOr(st.error(), *invoice.number);
   }
-  if (docs->xrechnung) HS_CHECK(uow.Invoices().SaveXRechnung(invoice.id, *docs->xrechnung));
+  if (docs.xrechnung) HS_CHECK(uow.Invoices().SaveXRechnung(invoice.id, *docs.xrechnung));
   const domain::Receipt receipt = IncomeReceiptOf(invoice, pdf.size(), now);
   HS_TRY(receipt_id, uow.Receipts().Create(receipt, {}));
   if (hook_) HS_CHECK(hook_->OnIncomeReceipt(uow, invoice, *receipt_id));
   return {};
+}
+
+Status InvoiceService::FinalizeInTransaction(UnitOfWork& uow, const domain::School& school,
+                                             domain::Invoice& invoice) {
+  HS_CHECK(CheckBeforeFinalizing(school, invoice));
+  HS_TRY(sequence, uow.Invoices().NextSequence(school.id, YearOf(invoice.invoice_date)));
+  return FinalizeWithSequence(uow, school, invoice, *sequence);
+}
+
+Status InvoiceService::FinalizeWithSequence(UnitOfWork& uow, const domain::School& school,
+                                            domain::Invoice& invoice, std::int64_t sequence) {
+  const Instant now = clock_.Now();
+  HS_CHECK(NumberAndSnapshot(uow, school, invoice, sequence, now));
+  // A refusal here (missing data for the e-invoice) rolls the transaction back, so the number
+  // drawn by the caller is not consumed.
+  HS_TRY(docs, IssueDocuments(school, invoice));
+  return StoreFinalized(uow, invoice, *docs, now);
 }
 
 // The documents of the snapshot's e-invoice kind (docs/e-invoice.md): none -> the readable PDF;
@@ -538,12 +561,61 @@ Result<std::string> InvoiceService::MakeZugferdPdf(const domain::School& school,
   return einvoice::MakeFacturXPdf(*pdf, cii, doc);
 }
 
+// Reads what the documents need and renders them in a read transaction, so the write lock is
+// not held while the PDF is rendered (ADR 0005, amendment): the number is the one the school's
+// sequence would give now, checked again under the lock.
+Result<InvoiceService::PreparedFinalization> InvoiceService::PrepareFinalization(
+    std::int64_t school_id, std::int64_t id) const {
+  PreparedFinalization p;
+  {
+    HS_TRY(uow, db_.Begin(TxKind::kRead));
+    HS_TRY(school, (*uow)->Schools().Get(school_id));
+    HS_TRY(draft, (*uow)->Invoices().Get(school_id, id));
+    HS_CHECK(domain::CanFinalize(*draft));
+    HS_CHECK(CheckBeforeFinalizing(*school, *draft));
+    HS_TRY(sequence, (*uow)->Invoices().PeekNextSequence(school_id, YearOf(draft->invoice_date)));
+    p.school = std::move(*school);
+    p.draft = *draft;
+    p.invoice = std::move(*draft);
+    p.now = clock_.Now();
+    HS_CHECK(NumberAndSnapshot(**uow, p.school, p.invoice, *sequence, p.now));
+  }
+  HS_TRY(docs, IssueDocuments(p.school, p.invoice));
+  p.docs = std::move(*docs);
+  return p;
+}
+
+// Whether the prepared documents are still the right ones under the write lock: the same school
+// settings, the same draft, the number just drawn, the same version of the customer.
+Result<bool> InvoiceService::StillCurrent(UnitOfWork& uow, const domain::School& school,
+                                          const domain::Invoice& draft, std::int64_t sequence,
+                                          const PreparedFinalization& prepared) const {
+  if (school != prepared.school || draft != prepared.draft ||
+      sequence != prepared.invoice.number_sequence) {
+    return false;
+  }
+  if (draft.kind != domain::InvoiceKind::kInvoice) return true;
+  HS_TRY(customer, uow.Customers().Get(school.id, draft.customer_id));
+  return customer->version == prepared.invoice.customer_version_at_finalize;
+}
+
 Result<domain::Invoice> InvoiceService::Finalize(std::int64_t school_id, std::int64_t id) {
+  HS_TRY(prepared, PrepareFinalization(school_id, id));
   HS_TRY(uow, db_.Begin(TxKind::kDurableWrite));
   HS_TRY(school, (*uow)->Schools().Get(school_id));
   HS_TRY(invoice, (*uow)->Invoices().Get(school_id, id));
   HS_CHECK(domain::CanFinalize(*invoice));
-  HS_CHECK(FinalizeInTransaction(**uow, *school, *invoice));
+  HS_CHECK(CheckBeforeFinalizing(*school, *invoice));
+  HS_TRY(sequence, (*uow)->Invoices().NextSequence(school_id, YearOf(invoice->invoice_date)));
+  HS_TRY(current, StillCurrent(**uow, *school, *invoice, *sequence, *prepared));
+  if (*current) {
+    *invoice = std::move(prepared->invoice);
+    HS_CHECK(StoreFinalized(**uow, *invoice, prepared->docs, prepared->now));
+  } else {
+    // Something changed while rendering (another finalization took the number, the draft or
+    // the school was edited): render again, this time under the lock.
+    HS_CHECK(FinalizeWithSequence(**uow, *school, *invoice, *sequence));
+  }
   HS_CHECK((*uow)->Commit());
   if (hook_) hook_->AfterCommit();
   return *invoice;

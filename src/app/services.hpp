@@ -151,8 +151,28 @@ class InvoiceService {
     std::string pdf;
     std::optional<std::string> xrechnung;
   };
+  // A finalization whose documents were rendered outside the write lock.
+  struct PreparedFinalization {
+    domain::School school;    // as read
+    domain::Invoice draft;    // as read
+    domain::Invoice invoice;  // numbered, with the customer's snapshot
+    IssuedDocuments docs;
+    Instant now{};
+  };
+  Result<PreparedFinalization> PrepareFinalization(std::int64_t school_id,
+                                                   std::int64_t invoice_id) const;
+  Result<bool> StillCurrent(UnitOfWork& uow, const domain::School& school,
+                            const domain::Invoice& draft, std::int64_t sequence,
+                            const PreparedFinalization& prepared) const;
+  Status CheckBeforeFinalizing(const domain::School& school, const domain::Invoice& invoice) const;
+  Status NumberAndSnapshot(UnitOfWork& uow, const domain::School& school, domain::Invoice& invoice,
+                           std::int64_t sequence, Instant now) const;
+  Status StoreFinalized(UnitOfWork& uow, domain::Invoice& invoice, const IssuedDocuments& docs,
+                        Instant now);
   Status FinalizeInTransaction(UnitOfWork& uow, const domain::School& school,
                                domain::Invoice& invoice);
+  Status FinalizeWithSequence(UnitOfWork& uow, const domain::School& school,
+                              domain::Invoice& invoice, std::int64_t sequence);
   Result<IssuedDocuments> IssueDocuments(const domain::School& school,
                                          const domain::Invoice& invoice) const;
   Result<std::string> MakeZugferdPdf(const domain::School& school, const domain::Invoice& invoice,

@@ -38,6 +38,8 @@ struct InvoiceLine {
   std::string unit;            // "Stunde", "Stk", "Kurs", ...
   Cents unit_price_cents = 0;  // net or gross, as the invoice's price_entry says
   int vat_rate = 19;
+
+  bool operator==(const InvoiceLine&) const = default;
 };
 
 struct VatGroup {
@@ -45,6 +47,8 @@ struct VatGroup {
   Cents net_cents = 0;
   Cents tax_cents = 0;
   Cents gross_cents = 0;
+
+  bool operator==(const VatGroup&) const = default;
 };
 
 struct Totals {
@@ -52,6 +56,8 @@ struct Totals {
   Cents net_cents = 0;
   Cents tax_cents = 0;
   Cents gross_cents = 0;
+
+  bool operator==(const Totals&) const = default;
 };
 
 Cents LineAmount(const InvoiceLine& line);
@@ -67,6 +73,8 @@ struct PartySnapshot {
   EInvoiceKind e_invoice = EInvoiceKind::kNone;  // the e-invoice issued with the document
   std::string buyer_reference{};
   std::string vat_id{};
+
+  bool operator==(const PartySnapshot&) const = default;
 };
 
 struct Invoice {
@@ -97,6 +105,8 @@ struct Invoice {
   // The due date printed on the invoice, fixed at finalization (a later change of the school's
   // payment term does not move it); none for drafts and cancellations.
   std::optional<Date> due_date;
+
+  bool operator==(const Invoice&) const = default;
 };
 
 // Validation of a draft's editable content against the school's tax mode.

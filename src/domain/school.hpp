@@ -21,6 +21,8 @@ struct Address {
   std::string zip;
   std::string city;
   std::string country = "DE";  // ISO 3166-1 alpha-2
+
+  bool operator==(const Address&) const = default;
 };
 
 // The tenant.
@@ -40,6 +42,8 @@ struct School {
   std::string invoice_number_format = "RE-{YYYY}-{NNNN}";
   int payment_term_days = 14;
   PriceEntry price_entry = PriceEntry::kNet;
+
+  bool operator==(const School&) const = default;
 };
 
 // ISO 13616: two capital letters, two check digits, an alphanumeric account part of the

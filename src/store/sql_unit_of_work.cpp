@@ -672,6 +672,14 @@ class SqlInvoices final : public app::InvoiceRepository {
     return (*row)->Int(0);
   }
 
+  Result<std::int64_t> PeekNextSequence(std::int64_t school_id, int year) override {
+    auto row = sql::QueryOne(
+        c_, "SELECT last_sequence FROM invoice_sequences WHERE school_id=$1 AND year=$2",
+        {school_id, std::int64_t{year}});
+    if (!row) return Propagate(row);
+    return *row ? (*row)->Int(0) + 1 : std::int64_t{1};
+  }
+
   Status SaveFinalized(const domain::Invoice& inv, const std::string& pdf) override {
     auto n = c_.Exec(
         "UPDATE invoices SET status='finalized', number=$3, number_year=$4, number_sequence=$5, "

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -47,8 +48,11 @@ struct WorldOptions {
 class PdfRenderer final : public InvoiceRenderer {
  public:
   Result<std::string> Render(const domain::School& s, const domain::Invoice& i) const override {
+    if (during_render) during_render(s, i);
     return pdf_.Render(s, i);
   }
+  // Runs inside every Render (tests change data while a finalization renders).
+  std::function<void(const domain::School&, const domain::Invoice&)> during_render;
 
  private:
   pdf::InvoicePdfRenderer pdf_{pdf::PdfSettings{}};
