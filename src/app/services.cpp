@@ -600,6 +600,7 @@ Result<bool> InvoiceService::StillCurrent(UnitOfWork& uow, const domain::School&
 }
 
 Result<domain::Invoice> InvoiceService::Finalize(std::int64_t school_id, std::int64_t id) {
+  std::lock_guard numbering(NumberingStripe(school_id));
   HS_TRY(prepared, PrepareFinalization(school_id, id));
   HS_TRY(uow, db_.Begin(TxKind::kDurableWrite));
   HS_TRY(school, (*uow)->Schools().Get(school_id));
@@ -622,6 +623,7 @@ Result<domain::Invoice> InvoiceService::Finalize(std::int64_t school_id, std::in
 }
 
 Result<domain::Invoice> InvoiceService::Cancel(std::int64_t school_id, std::int64_t id) {
+  std::lock_guard numbering(NumberingStripe(school_id));
   HS_TRY(uow, db_.Begin(TxKind::kDurableWrite));
   HS_TRY(school, (*uow)->Schools().Get(school_id));
   HS_TRY(original, (*uow)->Invoices().Get(school_id, id));

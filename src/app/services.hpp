@@ -1,6 +1,7 @@
 #pragma once
 // Use cases of the office core. Each public call is one transaction; every call takes the
 // school id of the authenticated session.
+#include <array>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -183,6 +184,14 @@ class InvoiceService {
   const InvoiceRenderer& renderer_;
   const InvoiceRenderer* pdfa_renderer_ = nullptr;
   FinalizeHook* hook_ = nullptr;
+  // One school's finalizations in this process run one after the other from preparation to
+  // commit: they draw from the same sequence, so prepared in parallel, all but one would find
+  // their number taken and render again. Schools hash onto stripes; other schools' writes,
+  // and the schools of other stripes, go on while a document renders.
+  std::mutex& NumberingStripe(std::int64_t school_id) {
+    return numbering_stripes_[static_cast<std::size_t>(school_id) % numbering_stripes_.size()];
+  }
+  std::array<std::mutex, 64> numbering_stripes_;
 };
 
 class ReceiptService {

@@ -1,7 +1,10 @@
 // A finalization renders its documents outside the write lock (ADR 0005, amendment) and checks
 // under the lock that nothing they show changed meanwhile; when something did, it renders again
 // under the lock. Each test changes one thing while the first rendering runs.
+#include <algorithm>
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include "sevdesk_world.hpp"
 
@@ -19,11 +22,19 @@ class FinalizeTest : public SevdeskWorld {
   // Runs `change` once, during the first rendering; records what every rendering saw.
   void DuringFirstRender(std::function<void()> change) {
     renderer_->during_render = [this, change = std::move(change)](const domain::School& s,
-                                                                   const domain::Invoice& i) {
+                                                                  const domain::Invoice& i) {
       seen_.push_back({s.name, i.number.value_or(""), i.customer_snapshot.name,
                        i.lines.empty() ? "" : i.lines[0].text});
       if (seen_.size() == 1) change();
     };
+  }
+  // Another process finalizing in the same database (its own InvoiceService, so its own
+  // numbering stripes).
+  domain::Invoice FinalizeElsewhere(std::int64_t draft_id) {
+    InvoiceService elsewhere(*db_, *clock_, *crypto_, *renderer_);
+    auto fin = elsewhere.Finalize(school_.school_id, draft_id);
+    EXPECT_TRUE(fin) << fin.error().message;
+    return fin.value_or(domain::Invoice{});
   }
   domain::Invoice MustFinalize(std::int64_t draft_id) {
     auto fin = invoices_->Finalize(school_.school_id, draft_id);
@@ -77,7 +88,7 @@ TEST_F(FinalizeTest, ANumberTakenWhileRenderingMovesToTheNextOne) {
   const auto first = NewDraft(school_.school_id, customer_, {{"Erste", 5500, 19}});
   const auto second = NewDraft(school_.school_id, customer_, {{"Zweite", 4000, 19}});
   domain::Invoice other;
-  DuringFirstRender([&] { other = MustFinalize(second.id); });
+  DuringFirstRender([&] { other = FinalizeElsewhere(second.id); });
   const auto fin = MustFinalize(first.id);
   EXPECT_EQ(other.number, "RE-2026-0001");
   EXPECT_EQ(fin.number, "RE-2026-0002");
@@ -145,13 +156,37 @@ TEST_F(FinalizeTest, ACustomerEditedWhileRenderingIsSnapshottedAnew) {
 TEST_F(FinalizeTest, ADraftFinalizedWhileRenderingIsRefusedOnce) {
   const auto draft = NewDraft(school_.school_id, customer_, {{"Einzelstunde", 5500, 19}});
   domain::Invoice other;
-  DuringFirstRender([&] { other = MustFinalize(draft.id); });
+  DuringFirstRender([&] { other = FinalizeElsewhere(draft.id); });
   auto fin = invoices_->Finalize(school_.school_id, draft.id);
   ASSERT_FALSE(fin);
   EXPECT_EQ(fin.error().code, ErrorCode::kConflict);
   EXPECT_EQ(other.number, "RE-2026-0001");
   auto next = NewDraft(school_.school_id, customer_, {{"Einzelstunde", 5500, 19}});
   EXPECT_EQ(MustFinalize(next.id).number, "RE-2026-0002") << "no number was lost";
+}
+
+TEST_F(FinalizeTest, OneSchoolsParallelFinalizationsRenderEachDocumentOnce) {
+  constexpr int kPerThread = 8;
+  std::vector<std::int64_t> drafts;
+  for (int i = 0; i < 2 * kPerThread; ++i) {
+    drafts.push_back(NewDraft(school_.school_id, customer_, {{"Kurs", 1000 + i, 19}}).id);
+  }
+  std::atomic<int> renders{0};
+  renderer_->during_render = [&](const domain::School&, const domain::Invoice&) { ++renders; };
+  std::vector<std::string> numbers(drafts.size());
+  auto run = [&](std::size_t from) {
+    for (std::size_t i = from; i < drafts.size(); i += 2)
+      numbers[i] = *MustFinalize(drafts[i]).number;
+  };
+  std::thread a(run, 0), b(run, 1);
+  a.join();
+  b.join();
+  EXPECT_EQ(renders.load(), 2 * kPerThread) << "a same-school finalization found its number taken";
+  std::sort(numbers.begin(), numbers.end());
+  for (int i = 0; i < 2 * kPerThread; ++i) {
+    EXPECT_EQ(numbers[static_cast<std::size_t>(i)],
+              "RE-2026-" + std::string(i + 1 < 10 ? "000" : "00") + std::to_string(i + 1));
+  }
 }
 
 }  // namespace
