@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "domain/search_text.hpp"
 #include "store/sql_payment_repository.hpp"
+#include "store/sql_search.hpp"
 #include "store/sql_sevdesk_repository.hpp"
 
 namespace hs::store {
@@ -205,6 +207,10 @@ class SqlSessions final : public app::SessionRepository {
 };
 
 // ---------------------------------------------------------------- customers
+// Re-indexes the search tokens of an invoice (defined with the invoices below): a draft is found
+// by its customer's current name.
+Status ReindexInvoice(sql::Connection& c, std::int64_t school_id, std::int64_t id);
+
 constexpr const char* kCustomerColumns =
     "id, school_id, customer_number, kind, salutation, first_name, last_name, company_name, "
     "contact_person, street, zip, city, country, email, phone, notes, version, created_at, "
@@ -282,6 +288,7 @@ class SqlCustomers final : public app::CustomerRepository {
     if (!row) return Propagate(row);
     c.id = (*row)->Int(0);
     if (auto st = WriteDogs(c); !st) return tl::unexpected(st.error());
+    if (auto st = WriteTokens(c); !st) return tl::unexpected(st.error());
     return c;
   }
 
@@ -300,15 +307,7 @@ class SqlCustomers final : public app::CustomerRepository {
   Result<app::CustomerPage> List(std::int64_t school_id, const app::CustomerQuery& q) override {
     std::string where = " FROM customers WHERE school_id = $1";
     std::vector<Value> params{school_id};
-    if (!q.text.empty()) {
-      const std::string like = c_.dialect().case_insensitive_like;
-      where += " AND (first_name " + like + " $2 ESCAPE '\\' OR last_name " + like +
-               " $2 ESCAPE '\\' OR company_name " + like + " $2 ESCAPE '\\' OR email " + like +
-               " $2 ESCAPE '\\' OR (first_name || ' ' || last_name) " + like +
-               " $2 ESCAPE '\\' OR CAST(customer_number AS TEXT) = $3)";
-      params.emplace_back(sql::LikeContains(q.text));
-      params.emplace_back(q.text);
-    }
+    where += SearchFilterSql("id", kSearchCustomer, "$1", q.text, params);
     auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
     if (!count) return Propagate(count);
     params.emplace_back(std::int64_t{q.limit});
@@ -362,6 +361,8 @@ class SqlCustomers final : public app::CustomerRepository {
     domain::Customer out = c;
     out.version = (*row)->Int(0);
     if (auto st = WriteDogs(out); !st) return tl::unexpected(st.error());
+    if (auto st = WriteTokens(out); !st) return tl::unexpected(st.error());
+    if (auto st = ReindexDrafts(out); !st) return tl::unexpected(st.error());
     return out;
   }
 
@@ -369,7 +370,7 @@ class SqlCustomers final : public app::CustomerRepository {
     auto n = c_.Exec("DELETE FROM customers WHERE school_id = $1 AND id = $2", {school_id, id});
     if (!n) return Propagate(n);
     if (*n == 0) return NotFound("Der Kunde wurde nicht gefunden.");
-    return {};
+    return DeleteSearchTokens(c_, kSearchCustomer, id);
   }
 
   Result<bool> HasInvoices(std::int64_t school_id, std::int64_t id) override {
@@ -380,7 +381,25 @@ class SqlCustomers final : public app::CustomerRepository {
     return row->has_value();
   }
 
+  // Writes the search tokens of `c` (issue 18).
+  Status WriteTokens(const domain::Customer& c) {
+    return WriteSearchTokens(c_, c.school_id, kSearchCustomer, c.id,
+                             domain::CustomerSearchTokens(c));
+  }
+
  private:
+  // The drafts of a renamed customer are found by the new name (finalized invoices keep the name
+  // they were issued to).
+  Status ReindexDrafts(const domain::Customer& c) {
+    auto drafts = c_.Query(
+        "SELECT id FROM invoices WHERE school_id = $1 AND customer_id = $2 AND status = 'draft'",
+        {c.school_id, c.id});
+    if (!drafts) return Propagate(drafts);
+    for (const auto& r : *drafts) {
+      if (auto st = ReindexInvoice(c_, c.school_id, r.Int(0)); !st) return st;
+    }
+    return {};
+  }
   Status WriteDogs(const domain::Customer& c) {
     auto del = c_.Exec("DELETE FROM customer_dogs WHERE customer_id = $1", {c.id});
     if (!del) return Propagate(del);
@@ -533,6 +552,39 @@ class SqlInvoices final : public app::InvoiceRepository {
   explicit SqlInvoices(sql::Connection& c) : c_(c) {}
 
   Result<std::int64_t> CreateDraft(const domain::Invoice& inv) override {
+    auto id = InsertRow(inv);
+    if (!id) return id;
+    domain::Invoice created = inv;
+    created.id = *id;
+    if (auto st = Index(created); !st) return tl::unexpected(st.error());
+    return id;
+  }
+
+  // Writes the search tokens of `inv` (issue 18): its number, the customer's name (a draft's
+  // from the customer, else the name it was issued to), its line texts.
+  Status Index(const domain::Invoice& inv) {
+    std::vector<std::string> names{inv.customer_snapshot.name};
+    if (inv.status == domain::InvoiceStatus::kDraft) {
+      auto row = sql::QueryOne(c_,
+                               "SELECT kind, first_name, last_name, company_name FROM customers "
+                               "WHERE school_id = $1 AND id = $2",
+                               {inv.school_id, inv.customer_id});
+      if (!row) return Propagate(row);
+      names.clear();
+      if (*row) {
+        domain::Customer c;
+        c.kind = domain::ParseCustomerKind((*row)->Text(0)).value_or(domain::CustomerKind::kPerson);
+        c.first_name = (*row)->Text(1);
+        c.last_name = (*row)->Text(2);
+        c.company_name = (*row)->Text(3);
+        names.push_back(c.DisplayName());
+      }
+    }
+    return WriteSearchTokens(c_, inv.school_id, kSearchInvoice, inv.id,
+                             domain::InvoiceSearchTokens(inv, names));
+  }
+
+  Result<std::int64_t> InsertRow(const domain::Invoice& inv) {
     auto row = sql::QueryOne(
         c_,
         "INSERT INTO invoices (school_id, customer_id, kind, status, invoice_date, service_date, "
@@ -585,16 +637,7 @@ class SqlInvoices final : public app::InvoiceRepository {
       if (*q.payment == app::PaymentFilter::kOverdue) params.emplace_back(FormatIsoDate(q.today));
       where += PaymentFilterSql(*q.payment, "$" + std::to_string(params.size()));
     }
-    if (!q.text.empty()) {
-      params.emplace_back(sql::LikeContains(q.text));
-      const std::string p = "$" + std::to_string(params.size());
-      const std::string like = c_.dialect().case_insensitive_like;
-      where += " AND (i.number " + like + " " + p +
-               " ESCAPE '\\' OR EXISTS (SELECT 1 FROM "
-               "customers c WHERE c.id = i.customer_id AND (c.last_name " +
-               like + " " + p + " ESCAPE '\\' OR c.first_name " + like + " " + p +
-               " ESCAPE '\\' OR c.company_name " + like + " " + p + " ESCAPE '\\')))";
-    }
+    where += SearchFilterSql("i.id", kSearchInvoice, "$1", q.text, params);
     auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
     if (!count) return Propagate(count);
     params.emplace_back(std::int64_t{q.limit});
@@ -642,7 +685,10 @@ class SqlInvoices final : public app::InvoiceRepository {
       return Fail(ErrorCode::kConflict, "invoice_not_draft",
                   "Die Rechnung ist festgeschrieben und kann nicht mehr geändert werden.");
     }
-    return WriteLines(inv.id, inv.lines);
+    if (auto st = WriteLines(inv.id, inv.lines); !st) return st;
+    domain::Invoice draft = inv;
+    draft.status = domain::InvoiceStatus::kDraft;
+    return Index(draft);
   }
 
   Status DeleteDraft(std::int64_t school_id, std::int64_t id) override {
@@ -658,7 +704,7 @@ class SqlInvoices final : public app::InvoiceRepository {
       return Fail(ErrorCode::kConflict, "invoice_not_draft",
                   "Nur Entwürfe können gelöscht werden.");
     }
-    return {};
+    return DeleteSearchTokens(c_, kSearchInvoice, id);
   }
 
   Result<std::int64_t> NextSequence(std::int64_t school_id, int year) override {
@@ -687,12 +733,16 @@ class SqlInvoices final : public app::InvoiceRepository {
       return Fail(ErrorCode::kConflict, "invoice_not_draft",
                   "Die Rechnung ist bereits festgeschrieben.");
     }
-    return WriteDocument(inv.id, pdf);
+    if (auto st = WriteDocument(inv.id, pdf); !st) return st;
+    domain::Invoice finalized = inv;
+    finalized.status = domain::InvoiceStatus::kFinalized;
+    return Index(finalized);
   }
 
   Result<std::int64_t> InsertFinalized(const domain::Invoice& inv,
                                        const std::string& pdf) override {
-    auto id = CreateDraft(inv);
+    // Indexed once, by SaveFinalized.
+    auto id = InsertRow(inv);
     if (!id) return id;
     domain::Invoice copy = inv;
     copy.id = *id;
@@ -835,6 +885,13 @@ class SqlInvoices final : public app::InvoiceRepository {
   sql::Connection& c_;
 };
 
+Status ReindexInvoice(sql::Connection& c, std::int64_t school_id, std::int64_t id) {
+  SqlInvoices invoices(c);
+  auto invoice = invoices.Get(school_id, id);
+  if (!invoice) return Propagate(invoice);
+  return invoices.Index(*invoice);
+}
+
 // ---------------------------------------------------------------- receipts
 constexpr const char* kReceiptColumns =
     "id, school_id, type, date, number, counterparty, description, amount_gross_cents, "
@@ -899,7 +956,12 @@ class SqlReceipts final : public app::ReceiptRepository {
                        {id, sql::Blob{file}});
       if (!n) return Propagate(n);
     }
+    if (auto st = Index(x, id); !st) return tl::unexpected(st.error());
     return id;
+  }
+
+  Status Index(const domain::Receipt& x, std::int64_t id) {
+    return WriteSearchTokens(c_, x.school_id, kSearchReceipt, id, domain::ReceiptSearchTokens(x));
   }
 
   Result<domain::Receipt> Get(std::int64_t school_id, std::int64_t id) override {
@@ -931,12 +993,7 @@ class SqlReceipts final : public app::ReceiptRepository {
     if (q.type) where += " AND r.type = " + add(domain::ToString(*q.type));
     if (q.from) where += " AND r.date >= " + add(FormatIsoDate(*q.from));
     if (q.to) where += " AND r.date <= " + add(FormatIsoDate(*q.to));
-    if (!q.text.empty()) {
-      const std::string p = add(sql::LikeContains(q.text));
-      const std::string like = c_.dialect().case_insensitive_like;
-      where += " AND (r.counterparty " + like + " " + p + " ESCAPE '\\' OR r.number " + like + " " +
-               p + " ESCAPE '\\' OR r.description " + like + " " + p + " ESCAPE '\\')";
-    }
+    where += SearchFilterSql("r.id", kSearchReceipt, "$1", q.text, params);
     if (q.sevdesk_status) {
       const std::string& st = *q.sevdesk_status;
       const std::string pending = "t.state IN ('queued', 'retry_wait', 'running')";
@@ -1130,6 +1187,69 @@ Result<int> ApplyMigrations(sql::Connection& c, const std::vector<Migration>& mi
     ++applied;
   }
   return applied;
+}
+
+namespace {
+
+// Indexes one row of the backfill queue and takes it off; a row deleted since (no school) is
+// only taken off.
+Status BackfillRow(sql::Connection& c, const std::string& kind, std::int64_t id,
+                   std::optional<std::int64_t> school_id) {
+  if (school_id && kind == kSearchCustomer) {
+    SqlCustomers customers(c);
+    auto customer = customers.Get(*school_id, id);
+    if (!customer) return Propagate(customer);
+    if (auto st = customers.WriteTokens(*customer); !st) return st;
+  } else if (school_id && kind == kSearchInvoice) {
+    if (auto st = ReindexInvoice(c, *school_id, id); !st) return st;
+  } else if (school_id && kind == kSearchReceipt) {
+    SqlReceipts receipts(c);
+    auto receipt = receipts.Get(*school_id, id);
+    if (!receipt) return Propagate(receipt);
+    if (auto st = receipts.Index(*receipt, id); !st) return st;
+  }
+  auto n = c.Exec("DELETE FROM search_backfill WHERE kind = $1 AND entity_id = $2", {kind, id});
+  if (!n) return Propagate(n);
+  return {};
+}
+
+// One transaction: up to `batch` rows of the queue. Returns how many it took off.
+Result<int> BackfillBatch(sql::Connection& c, int batch) {
+  auto rows = c.Query(
+      "SELECT b.kind, b.entity_id, COALESCE(cu.school_id, i.school_id, r.school_id) "
+      "FROM search_backfill b "
+      "LEFT JOIN customers cu ON b.kind = 'customer' AND cu.id = b.entity_id "
+      "LEFT JOIN invoices i ON b.kind = 'invoice' AND i.id = b.entity_id "
+      "LEFT JOIN receipts r ON b.kind = 'receipt' AND r.id = b.entity_id "
+      "ORDER BY b.kind, b.entity_id LIMIT $1",
+      {std::int64_t{batch}});
+  if (!rows) return Propagate(rows);
+  for (const auto& r : *rows) {
+    if (auto st = BackfillRow(c, r.Text(0), r.Int(1), r.OptInt(2)); !st) {
+      return tl::unexpected(st.error());
+    }
+  }
+  return static_cast<int>(rows->size());
+}
+
+}  // namespace
+
+Result<std::int64_t> BackfillSearchTokens(sql::Connection& c) {
+  constexpr int kBatch = 500;
+  std::int64_t done = 0;
+  for (;;) {
+    if (auto st = c.ExecScript("BEGIN"); !st) return tl::unexpected(st.error());
+    auto n = BackfillBatch(c, kBatch);
+    if (!n) {
+      (void)c.ExecScript("ROLLBACK");
+      Error e = n.error();
+      e.message = "Search index backfill failed: " + e.message;
+      return tl::unexpected(e);
+    }
+    if (auto st = c.ExecScript("COMMIT"); !st) return tl::unexpected(st.error());
+    done += *n;
+    if (*n < kBatch) return done;
+  }
 }
 
 }  // namespace hs::store
