@@ -3,6 +3,11 @@
 -- written by the repositories in the transaction of the row (src/store/sql_search.cpp). A
 -- word-start search is a range on the key: school, kind, token >= 'mue' AND token < 'muf'. The
 -- token compares in byte order ("C"), as in SQLite, whatever the database's collation.
+-- A process of the previous version may still be writing rows: block that until the queue of
+-- the backfill below is committed, so no row written before it is missed. (A row an older
+-- process writes after it is found once the application writes the row again.)
+LOCK TABLE customers, invoices, receipts IN SHARE MODE;
+
 CREATE TABLE search_tokens (
   school_id BIGINT NOT NULL,
   kind TEXT NOT NULL CHECK (kind IN ('customer', 'invoice', 'receipt')),
@@ -12,6 +17,21 @@ CREATE TABLE search_tokens (
 );
 -- Replacing a row's tokens finds them by the row.
 CREATE INDEX search_tokens_entity ON search_tokens (kind, entity_id);
+
+-- A deleted row's tokens go with it, whoever deletes it (a customer or draft deleted here, a row
+-- an operator removes by hand): a search alone takes its total from this table.
+CREATE FUNCTION search_tokens_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM search_tokens WHERE kind = TG_ARGV[0] AND entity_id = OLD.id;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER customers_search_tokens AFTER DELETE ON customers
+  FOR EACH ROW EXECUTE FUNCTION search_tokens_forget('customer');
+CREATE TRIGGER invoices_search_tokens AFTER DELETE ON invoices
+  FOR EACH ROW EXECUTE FUNCTION search_tokens_forget('invoice');
+CREATE TRIGGER receipts_search_tokens AFTER DELETE ON receipts
+  FOR EACH ROW EXECUTE FUNCTION search_tokens_forget('receipt');
 
 -- The rows written before this migration, indexed once by the C++ backfill that runs after the
 -- migrations (BackfillSearchTokens); each is removed here when its tokens are written.

@@ -12,6 +12,18 @@ CREATE TABLE search_tokens (
 -- Replacing a row's tokens finds them by the row.
 CREATE INDEX search_tokens_entity ON search_tokens (kind, entity_id);
 
+-- A deleted row's tokens go with it, whoever deletes it (a customer or draft deleted here, a row
+-- an operator removes by hand): a search alone takes its total from this table.
+CREATE TRIGGER customers_search_tokens AFTER DELETE ON customers BEGIN
+  DELETE FROM search_tokens WHERE kind = 'customer' AND entity_id = OLD.id;
+END;
+CREATE TRIGGER invoices_search_tokens AFTER DELETE ON invoices BEGIN
+  DELETE FROM search_tokens WHERE kind = 'invoice' AND entity_id = OLD.id;
+END;
+CREATE TRIGGER receipts_search_tokens AFTER DELETE ON receipts BEGIN
+  DELETE FROM search_tokens WHERE kind = 'receipt' AND entity_id = OLD.id;
+END;
+
 -- The rows written before this migration, indexed once by the C++ backfill that runs after the
 -- migrations (BackfillSearchTokens); each is removed here when its tokens are written.
 CREATE TABLE search_backfill (

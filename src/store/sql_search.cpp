@@ -24,7 +24,9 @@ std::string InsertSql(std::size_t rows) {
 
 Status WriteSearchTokens(sql::Connection& c, std::int64_t school_id, std::string_view kind,
                          std::int64_t entity_id, const std::vector<std::string>& tokens) {
-  if (auto st = DeleteSearchTokens(c, kind, entity_id); !st) return st;
+  auto del = c.ExecWithNext("DELETE FROM search_tokens WHERE kind = $1 AND entity_id = $2",
+                            {std::string(kind), entity_id});
+  if (!del) return del;
   std::size_t next = 0;
   for (std::size_t chunk : kChunkSizes) {
     while (tokens.size() - next >= chunk) {
@@ -37,9 +39,43 @@ Status WriteSearchTokens(sql::Connection& c, std::int64_t school_id, std::string
   return {};
 }
 
-Status DeleteSearchTokens(sql::Connection& c, std::string_view kind, std::int64_t entity_id) {
-  return c.ExecWithNext("DELETE FROM search_tokens WHERE kind = $1 AND entity_id = $2",
-                        {std::string(kind), entity_id});
+namespace {
+
+// One range per word: the rows of the school and kind with a token starting with it.
+std::string WordRangeSql(std::string_view select, std::string_view kind,
+                         std::string_view school_param, const std::string& word,
+                         std::vector<sql::Value>& params) {
+  params.emplace_back(word);
+  const std::string from = "$" + std::to_string(params.size());
+  params.emplace_back(domain::SearchPrefixEnd(word));
+  const std::string to = "$" + std::to_string(params.size());
+  return std::string(select) +
+         " FROM search_tokens WHERE school_id = " + std::string(school_param) + " AND kind = '" +
+         std::string(kind) + "' AND token >= " + from + " AND token < " + to;
+}
+
+}  // namespace
+
+Result<std::int64_t> CountSearchMatches(sql::Connection& c, std::int64_t school_id,
+                                        std::string_view kind, std::string_view query) {
+  const auto words = domain::SearchQueryWords(query);
+  if (words.empty()) return std::int64_t{0};
+  std::vector<sql::Value> params{school_id};
+  std::string sets;
+  for (const auto& word : words) {
+    // INTERSECT keeps each row once; one word alone needs DISTINCT (a row's "mueller" and
+    // "muller" both start with "mu").
+    sets += sets.empty() ? "" : " INTERSECT ";
+    sets += WordRangeSql(words.size() == 1 ? "SELECT DISTINCT entity_id" : "SELECT entity_id", kind,
+                         "$1", word, params);
+  }
+  auto row = sql::QueryOne(c, "SELECT COUNT(*) FROM (" + sets + ") m", params);
+  if (!row) return tl::unexpected(row.error());
+  return *row ? (*row)->Int(0) : 0;
+}
+
+std::string SchoolCondition(std::string_view column, bool by_id) {
+  return (by_id ? "+" : "") + std::string(column) + " = $1";
 }
 
 std::string SearchFilterSql(std::string_view id_column, std::string_view kind,
@@ -50,14 +86,8 @@ std::string SearchFilterSql(std::string_view id_column, std::string_view kind,
   if (words.empty()) return " AND 1 = 0";
   std::string sql;
   for (const auto& word : words) {
-    params.emplace_back(word);
-    const std::string from = "$" + std::to_string(params.size());
-    params.emplace_back(domain::SearchPrefixEnd(word));
-    const std::string to = "$" + std::to_string(params.size());
-    sql +=
-        " AND " + std::string(id_column) +
-        " IN (SELECT entity_id FROM search_tokens WHERE school_id = " + std::string(school_param) +
-        " AND kind = '" + std::string(kind) + "' AND token >= " + from + " AND token < " + to + ")";
+    sql += " AND " + std::string(id_column) + " IN (" +
+           WordRangeSql("SELECT entity_id", kind, school_param, word, params) + ")";
   }
   return sql;
 }

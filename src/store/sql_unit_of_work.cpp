@@ -305,11 +305,23 @@ class SqlCustomers final : public app::CustomerRepository {
   }
 
   Result<app::CustomerPage> List(std::int64_t school_id, const app::CustomerQuery& q) override {
-    std::string where = " FROM customers WHERE school_id = $1";
+    app::CustomerPage page;
+    // A search counts its matches in the index and looks them up by id: the list is sorted by
+    // name anyway, no index walk can stop early.
+    const bool search = !q.text.empty();
+    std::string where = " FROM customers WHERE " + SchoolCondition("school_id", search);
     std::vector<Value> params{school_id};
     where += SearchFilterSql("id", kSearchCustomer, "$1", q.text, params);
-    auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
-    if (!count) return Propagate(count);
+    if (search) {
+      auto matches = CountSearchMatches(c_, school_id, kSearchCustomer, q.text);
+      if (!matches) return Propagate(matches);
+      if (*matches == 0) return page;
+      page.total = *matches;
+    } else {
+      auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
+      if (!count) return Propagate(count);
+      page.total = (*count)->Int(0);
+    }
     params.emplace_back(std::int64_t{q.limit});
     params.emplace_back(std::int64_t{q.offset});
     const std::string n = std::to_string(params.size());
@@ -319,8 +331,6 @@ class SqlCustomers final : public app::CustomerRepository {
                              " OFFSET $" + n,
                          params);
     if (!rows) return Propagate(rows);
-    app::CustomerPage page;
-    page.total = (*count)->Int(0);
     for (const auto& r : *rows) {
       page.items.push_back(CustomerFromRow(r));
       if (auto st = ReadDogs(page.items.back()); !st) return tl::unexpected(st.error());
@@ -370,7 +380,7 @@ class SqlCustomers final : public app::CustomerRepository {
     auto n = c_.Exec("DELETE FROM customers WHERE school_id = $1 AND id = $2", {school_id, id});
     if (!n) return Propagate(n);
     if (*n == 0) return NotFound("Der Kunde wurde nicht gefunden.");
-    return DeleteSearchTokens(c_, kSearchCustomer, id);
+    return {};  // its search tokens: trigger of migration search_tokens
   }
 
   Result<bool> HasInvoices(std::int64_t school_id, std::int64_t id) override {
@@ -622,7 +632,8 @@ class SqlInvoices final : public app::InvoiceRepository {
   }
 
   Result<app::InvoicePage> List(std::int64_t school_id, const app::InvoiceQuery& q) override {
-    std::string where = " FROM invoices i WHERE i.school_id = $1";
+    app::InvoicePage page;
+    std::string where;  // the conditions after the school's
     std::vector<Value> params{school_id};
     if (q.status) {
       params.emplace_back(domain::ToString(*q.status));
@@ -637,9 +648,30 @@ class SqlInvoices final : public app::InvoiceRepository {
       if (*q.payment == app::PaymentFilter::kOverdue) params.emplace_back(FormatIsoDate(q.today));
       where += PaymentFilterSql(*q.payment, "$" + std::to_string(params.size()));
     }
+    const bool filtered = q.status || q.customer_id || q.payment;
     where += SearchFilterSql("i.id", kSearchInvoice, "$1", q.text, params);
-    auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
-    if (!count) return Propagate(count);
+    // A search: its matches counted in the index; few of them are looked up by id (see
+    // kSearchByIdLimit), and so is the count of a search with other filters.
+    const bool search = !q.text.empty();
+    std::int64_t matches = 0;
+    if (search) {
+      auto m = CountSearchMatches(c_, school_id, kSearchInvoice, q.text);
+      if (!m) return Propagate(m);
+      if (*m == 0) return page;
+      matches = *m;
+    }
+    if (search && !filtered) {
+      page.total = matches;
+    } else {
+      auto count = sql::QueryOne(
+          c_,
+          "SELECT COUNT(*) FROM invoices i WHERE " + SchoolCondition("i.school_id", search) + where,
+          params);
+      if (!count) return Propagate(count);
+      page.total = (*count)->Int(0);
+    }
+    const bool by_id = search && matches <= kSearchByIdLimit;
+    where = " FROM invoices i WHERE " + SchoolCondition("i.school_id", by_id) + where;
     params.emplace_back(std::int64_t{q.limit});
     params.emplace_back(std::int64_t{q.offset});
     auto rows = c_.Query(kSummarySelect + where + " ORDER BY i.id DESC LIMIT $" +
@@ -647,8 +679,6 @@ class SqlInvoices final : public app::InvoiceRepository {
                              std::to_string(params.size()),
                          params);
     if (!rows) return Propagate(rows);
-    app::InvoicePage page;
-    page.total = (*count)->Int(0);
     for (const auto& r : *rows) page.items.push_back(SummaryFromRow(r));
     return page;
   }
@@ -704,7 +734,7 @@ class SqlInvoices final : public app::InvoiceRepository {
       return Fail(ErrorCode::kConflict, "invoice_not_draft",
                   "Nur Entwürfe können gelöscht werden.");
     }
-    return DeleteSearchTokens(c_, kSearchInvoice, id);
+    return {};  // its search tokens: trigger of migration search_tokens
   }
 
   Result<std::int64_t> NextSequence(std::int64_t school_id, int year) override {
@@ -978,13 +1008,14 @@ class SqlReceipts final : public app::ReceiptRepository {
     // One statement for the rows (receipt + its transfer), one for the total. Without a text or
     // sevdesk-status filter the total sums receipt_day_counts (migration 0003, kept by
     // triggers): counting a school's 100,000 receipts per request took most of the request's
-    // time. Otherwise it counts the receipts, joining the transfers only when it filters by
+    // time. A search alone takes the number of its matches from the index (ADR 0021).
+    // Otherwise it counts the receipts, joining the transfers only when it filters by
     // them: a join per row would turn an index scan into 100,000 lookups.
     const std::string from_receipts = " FROM receipts r";
     const std::string from_joined =
         " FROM receipts r LEFT JOIN sevdesk_transfers t ON t.school_id = r.school_id AND "
         "t.receipt_id = r.id";
-    std::string where = " WHERE r.school_id = $1";
+    std::string where;  // the conditions after the school's
     std::vector<Value> params{school_id};
     auto add = [&](Value v) {
       params.push_back(std::move(v));
@@ -1014,15 +1045,29 @@ class SqlReceipts final : public app::ReceiptRepository {
         where += " AND t.state IN ('failed', 'retry_wait')";
       }
     }
-    auto count =
-        q.text.empty() && !q.sevdesk_status
-            ? CountFromDayCounts(school_id, q)
-            : sql::QueryOne(
-                  c_, "SELECT COUNT(*)" + (q.sevdesk_status ? from_joined : from_receipts) + where,
-                  params);
+    const bool search = !q.text.empty();
+    std::int64_t matches = 0;
+    if (search) {
+      auto m = CountSearchMatches(c_, school_id, kSearchReceipt, q.text);
+      if (!m) return Propagate(m);
+      if (*m == 0) return app::ReceiptPage{};
+      matches = *m;
+    }
+    const bool filtered = q.type || q.from || q.to || q.sevdesk_status;
+    Result<std::optional<Row>> count = std::optional<Row>{Row({Value{matches}})};
+    if (!search && !q.sevdesk_status) {
+      count = CountFromDayCounts(school_id, q);
+    } else if (!search || filtered) {
+      // A search's matches looked up by id (see kSearchByIdLimit).
+      count = sql::QueryOne(c_,
+                            "SELECT COUNT(*)" + (q.sevdesk_status ? from_joined : from_receipts) +
+                                " WHERE " + SchoolCondition("r.school_id", search) + where,
+                            params);
+    }
     if (!count) return Propagate(count);
     const bool desc = q.order == app::SortOrder::kDateDesc;
-    std::string page_where = where;
+    const bool by_id = search && matches <= kSearchByIdLimit;
+    std::string page_where = " WHERE " + SchoolCondition("r.school_id", by_id) + where;
     if (q.after) {
       const std::string d = add(FormatIsoDate(q.after->first));
       const std::string i = add(q.after->second);

@@ -280,12 +280,60 @@ TEST_P(SearchContract, TokensFollowTheTransactionAndDeletions) {
     ASSERT_TRUE((*uow)->Commit());
   }
   EXPECT_EQ(Invoices(school_a_, "welpenkurs"), Ids{});
+  // A receipt an operator deletes by hand: gone from the search and from its total.
+  ASSERT_TRUE(RawConnection()->Exec("DELETE FROM receipts WHERE id = $1", {a.receipt}));
+  EXPECT_EQ(Receipts(school_a_, "hundefreunde"), Ids{});
   auto left = sql::QueryOne(*RawConnection(),
                             "SELECT COUNT(*) FROM search_tokens WHERE kind = "
                             "'invoice' AND entity_id = $1",
                             {a.draft});
   ASSERT_TRUE(left && *left);
   EXPECT_EQ((**left).Int(0), 0);
+}
+
+// Above kSearchByIdLimit matches a list walks its order instead of looking the matches up by id:
+// the same rows, the same totals, with and without other filters.
+TEST_P(SearchContract, ManyMatchesFindTheSameRowsAndTotalsAsFewDo) {
+  Ids tier;
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    for (int i = 0; i < 1003; ++i) {
+      domain::Receipt r;
+      r.school_id = school_a_;
+      r.type = i % 2 ? domain::ReceiptType::kIncome : domain::ReceiptType::kExpense;
+      r.date = *ParseIsoDate(i % 3 ? "2026-02-01" : "2026-03-01");
+      r.counterparty = i < 1001 ? "Tierbedarf Nord" : "Katze";
+      auto id = (*uow)->Receipts().Create(r, "");
+      ASSERT_TRUE(id) << id.error().message;
+      if (i < 1001) tier.push_back(*id);
+    }
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  auto read = db_->Begin(app::TxKind::kRead);
+  auto& receipts = (*read)->Receipts();
+  app::ReceiptQuery q;
+  q.text = "tier";
+  q.limit = 100;
+  Ids seen;
+  for (int pages = 0; pages < 20; ++pages) {
+    auto page = receipts.List(school_a_, q);
+    ASSERT_TRUE(page) << page.error().message;
+    EXPECT_EQ(page->total, 1001);
+    for (const auto& r : page->items) seen.push_back(r.id);
+    if (!page->has_more) break;
+    q.after = std::make_pair(page->items.back().date, page->items.back().id);
+  }
+  EXPECT_EQ(Sorted(seen), tier);
+  app::ReceiptQuery income;
+  income.text = "Tierbedarf";
+  income.type = domain::ReceiptType::kIncome;
+  EXPECT_EQ(receipts.List(school_a_, income)->total, 500);
+  app::ReceiptQuery march;
+  march.text = "nord tier";
+  march.from = *ParseIsoDate("2026-03-01");
+  EXPECT_EQ(receipts.List(school_a_, march)->total, 334);
+  EXPECT_EQ(Receipts(school_a_, "katze").size(), 2u);
+  EXPECT_EQ(Receipts(school_b_, "tier"), Ids{});
 }
 
 // A database written before the index: its rows are indexed when it is opened, once.
