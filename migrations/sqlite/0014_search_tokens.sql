@@ -9,9 +9,10 @@ CREATE TABLE search_tokens (
   token TEXT NOT NULL,
   PRIMARY KEY (school_id, kind, token, entity_id)
 ) WITHOUT ROWID;
--- A row's own tokens: to replace them, and to check a query's further words on a match. Not
--- (kind, entity_id): SQLite would walk all tokens of a kind in that order to count DISTINCT ids.
-CREATE INDEX search_tokens_entity ON search_tokens (entity_id, kind);
+-- A row's own tokens: to replace them, and to check a query's further words (and, walking a
+-- list, its first word) on a row without reading the table. Not (kind, entity_id): SQLite would
+-- walk all tokens of a kind in that order to count DISTINCT ids.
+CREATE INDEX search_tokens_entity ON search_tokens (entity_id, kind, token, school_id);
 
 -- A deleted row's tokens go with it, whoever deletes it (a customer or draft deleted here, a row
 -- an operator removes by hand): a search alone takes its total from this table.

@@ -51,8 +51,8 @@ std::string Param(sql::Value v, std::vector<sql::Value>& params) {
 
 // The ids of the school's rows of `kind` that match every word (non-empty), possibly repeated.
 // The longest word (the likeliest to be rare) is a range of the key; each other word is
-// checked on the row's own tokens, through the (entity_id, kind) index: a short or common word
-// ("re", "2026") then costs a few probes per match instead of a set of 70,000 ids.
+// checked on the row's own tokens, through the entity index: a short or common word ("re",
+// "2026") then costs a probe per match instead of a set of 70,000 ids.
 std::string MatchesSql(std::string_view kind, std::string_view school_param,
                        std::vector<std::string> words, std::vector<sql::Value>& params) {
   std::stable_sort(words.begin(), words.end(),
@@ -63,9 +63,10 @@ std::string MatchesSql(std::string_view kind, std::string_view school_param,
       " AND a.kind = " + k + " AND a.token >= " + Param(words[0], params) + " AND a.token < " +
       Param(domain::SearchPrefixEnd(words[0]), params);
   for (std::size_t i = 1; i < words.size(); ++i) {
+    // b.school_id lets PostgreSQL read the word's range from the key and hash it instead.
     sql +=
         " AND EXISTS (SELECT 1 FROM search_tokens b WHERE b.entity_id = a.entity_id AND "
-        "b.kind = " +
+        "b.school_id = a.school_id AND b.kind = " +
         k + " AND b.token >= " + Param(words[i], params) + " AND b.token < " +
         Param(domain::SearchPrefixEnd(words[i]), params) + ")";
   }
