@@ -238,6 +238,32 @@ TEST_P(SearchContract, InvoicesAndReceiptsAreFoundByNumberNameAndText) {
   EXPECT_EQ(Receipts(school_b_, "hundefreunde"), Ids{b.receipt});
 }
 
+// A cancellation is written finalized at once (InsertFinalized): found by its own number.
+TEST_P(SearchContract, ACancellationIsFoundByItsNumberAndTheCustomer) {
+  const Rows a = AddRows(school_a_);
+  std::int64_t storno = 0;
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    auto original = (*uow)->Invoices().Get(school_a_, a.invoice);
+    ASSERT_TRUE(original) << original.error().message;
+    domain::Invoice c = *original;
+    c.id = 0;
+    c.kind = domain::InvoiceKind::kCancellation;
+    c.number = "RE-2026-0113";
+    c.number_sequence = 113;
+    c.cancels_invoice_id = a.invoice;
+    c.cancels_invoice_number = original->number;
+    auto id = (*uow)->Invoices().InsertFinalized(c, "%PDF-1.4");
+    ASSERT_TRUE(id) << id.error().message;
+    storno = *id;
+    ASSERT_TRUE((*uow)->Invoices().MarkCancelled(school_a_, a.invoice, storno));
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  EXPECT_EQ(Invoices(school_a_, "113"), Ids{storno});
+  EXPECT_EQ(Invoices(school_a_, "112"), Ids{a.invoice});
+  EXPECT_EQ(Invoices(school_a_, "hundefreunde einzel"), Sorted({a.invoice, storno}));
+}
+
 TEST_P(SearchContract, ARenamedCustomerIsFoundByTheNewNameOnlyAndSoAreItsDrafts) {
   const Rows a = AddRows(school_a_);
   {
