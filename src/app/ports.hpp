@@ -42,7 +42,7 @@ struct Session {
 };
 
 struct CustomerQuery {
-  std::string text;  // matches name, company, e-mail, customer number
+  std::string text;  // words or word starts of name, company, e-mail, number, city, dogs
   int limit = 50;
   int offset = 0;
 };
@@ -60,7 +60,7 @@ enum class PaymentFilter { kOpen, kOverdue, kPaid };
 struct InvoiceQuery {
   std::optional<domain::InvoiceStatus> status;
   std::optional<std::int64_t> customer_id;
-  std::string text;  // number or customer name
+  std::string text;  // words or word starts of number, customer name, line texts
   std::optional<PaymentFilter> payment;
   Date today{};  // the school's civil date, for kOverdue
   int limit = 50;
@@ -109,7 +109,7 @@ struct ReceiptQuery {
   std::optional<domain::ReceiptType> type;
   std::optional<Date> from;
   std::optional<Date> to;
-  std::string text;
+  std::string text;  // words or word starts of number, counterparty, description (ADR 0021)
   SortOrder order = SortOrder::kDateDesc;
   int limit = 50;
   // Keyset position: the (date, id) of the last row of the previous page.

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "domain/search_text.hpp"
 #include "store/sql_payment_repository.hpp"
+#include "store/sql_search.hpp"
 #include "store/sql_sevdesk_repository.hpp"
 
 namespace hs::store {
@@ -205,6 +207,10 @@ class SqlSessions final : public app::SessionRepository {
 };
 
 // ---------------------------------------------------------------- customers
+// Re-indexes the search tokens of an invoice (defined with the invoices below): a draft is found
+// by its customer's current name.
+Status ReindexInvoice(sql::Connection& c, std::int64_t school_id, std::int64_t id);
+
 constexpr const char* kCustomerColumns =
     "id, school_id, customer_number, kind, salutation, first_name, last_name, company_name, "
     "contact_person, street, zip, city, country, email, phone, notes, version, created_at, "
@@ -282,6 +288,7 @@ class SqlCustomers final : public app::CustomerRepository {
     if (!row) return Propagate(row);
     c.id = (*row)->Int(0);
     if (auto st = WriteDogs(c); !st) return tl::unexpected(st.error());
+    if (auto st = WriteTokens(c); !st) return tl::unexpected(st.error());
     return c;
   }
 
@@ -298,19 +305,23 @@ class SqlCustomers final : public app::CustomerRepository {
   }
 
   Result<app::CustomerPage> List(std::int64_t school_id, const app::CustomerQuery& q) override {
-    std::string where = " FROM customers WHERE school_id = $1";
+    app::CustomerPage page;
+    // A search counts its matches in the index and looks them up by id: the list is sorted by
+    // name anyway, no index walk can stop early.
+    const bool search = !q.text.empty();
+    std::string where = " FROM customers WHERE " + SchoolCondition("school_id", search);
     std::vector<Value> params{school_id};
-    if (!q.text.empty()) {
-      const std::string like = c_.dialect().case_insensitive_like;
-      where += " AND (first_name " + like + " $2 ESCAPE '\\' OR last_name " + like +
-               " $2 ESCAPE '\\' OR company_name " + like + " $2 ESCAPE '\\' OR email " + like +
-               " $2 ESCAPE '\\' OR (first_name || ' ' || last_name) " + like +
-               " $2 ESCAPE '\\' OR CAST(customer_number AS TEXT) = $3)";
-      params.emplace_back(sql::LikeContains(q.text));
-      params.emplace_back(q.text);
+    where += SearchFilterSql("id", kSearchCustomer, "$1", q.text, params);
+    if (search) {
+      auto matches = CountSearchMatches(c_, school_id, kSearchCustomer, q.text);
+      if (!matches) return Propagate(matches);
+      if (*matches == 0) return page;
+      page.total = *matches;
+    } else {
+      auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
+      if (!count) return Propagate(count);
+      page.total = (*count)->Int(0);
     }
-    auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
-    if (!count) return Propagate(count);
     params.emplace_back(std::int64_t{q.limit});
     params.emplace_back(std::int64_t{q.offset});
     const std::string n = std::to_string(params.size());
@@ -320,8 +331,6 @@ class SqlCustomers final : public app::CustomerRepository {
                              " OFFSET $" + n,
                          params);
     if (!rows) return Propagate(rows);
-    app::CustomerPage page;
-    page.total = (*count)->Int(0);
     for (const auto& r : *rows) {
       page.items.push_back(CustomerFromRow(r));
       if (auto st = ReadDogs(page.items.back()); !st) return tl::unexpected(st.error());
@@ -362,6 +371,8 @@ class SqlCustomers final : public app::CustomerRepository {
     domain::Customer out = c;
     out.version = (*row)->Int(0);
     if (auto st = WriteDogs(out); !st) return tl::unexpected(st.error());
+    if (auto st = WriteTokens(out); !st) return tl::unexpected(st.error());
+    if (auto st = ReindexDrafts(out); !st) return tl::unexpected(st.error());
     return out;
   }
 
@@ -369,7 +380,7 @@ class SqlCustomers final : public app::CustomerRepository {
     auto n = c_.Exec("DELETE FROM customers WHERE school_id = $1 AND id = $2", {school_id, id});
     if (!n) return Propagate(n);
     if (*n == 0) return NotFound("Der Kunde wurde nicht gefunden.");
-    return {};
+    return {};  // its search tokens: trigger of migration search_tokens
   }
 
   Result<bool> HasInvoices(std::int64_t school_id, std::int64_t id) override {
@@ -380,7 +391,25 @@ class SqlCustomers final : public app::CustomerRepository {
     return row->has_value();
   }
 
+  // Writes the search tokens of `c` (issue 18).
+  Status WriteTokens(const domain::Customer& c) {
+    return WriteSearchTokens(c_, c.school_id, kSearchCustomer, c.id,
+                             domain::CustomerSearchTokens(c));
+  }
+
  private:
+  // The drafts of a renamed customer are found by the new name (finalized invoices keep the name
+  // they were issued to).
+  Status ReindexDrafts(const domain::Customer& c) {
+    auto drafts = c_.Query(
+        "SELECT id FROM invoices WHERE school_id = $1 AND customer_id = $2 AND status = 'draft'",
+        {c.school_id, c.id});
+    if (!drafts) return Propagate(drafts);
+    for (const auto& r : *drafts) {
+      if (auto st = ReindexInvoice(c_, c.school_id, r.Int(0)); !st) return st;
+    }
+    return {};
+  }
   Status WriteDogs(const domain::Customer& c) {
     auto del = c_.Exec("DELETE FROM customer_dogs WHERE customer_id = $1", {c.id});
     if (!del) return Propagate(del);
@@ -533,6 +562,39 @@ class SqlInvoices final : public app::InvoiceRepository {
   explicit SqlInvoices(sql::Connection& c) : c_(c) {}
 
   Result<std::int64_t> CreateDraft(const domain::Invoice& inv) override {
+    auto id = InsertRow(inv);
+    if (!id) return id;
+    domain::Invoice created = inv;
+    created.id = *id;
+    if (auto st = Index(created); !st) return tl::unexpected(st.error());
+    return id;
+  }
+
+  // Writes the search tokens of `inv` (issue 18): its number, the customer's name (a draft's
+  // from the customer, else the name it was issued to), its line texts.
+  Status Index(const domain::Invoice& inv) {
+    std::vector<std::string> names{inv.customer_snapshot.name};
+    if (inv.status == domain::InvoiceStatus::kDraft) {
+      auto row = sql::QueryOne(c_,
+                               "SELECT kind, first_name, last_name, company_name FROM customers "
+                               "WHERE school_id = $1 AND id = $2",
+                               {inv.school_id, inv.customer_id});
+      if (!row) return Propagate(row);
+      names.clear();
+      if (*row) {
+        domain::Customer c;
+        c.kind = domain::ParseCustomerKind((*row)->Text(0)).value_or(domain::CustomerKind::kPerson);
+        c.first_name = (*row)->Text(1);
+        c.last_name = (*row)->Text(2);
+        c.company_name = (*row)->Text(3);
+        names.push_back(c.DisplayName());
+      }
+    }
+    return WriteSearchTokens(c_, inv.school_id, kSearchInvoice, inv.id,
+                             domain::InvoiceSearchTokens(inv, names));
+  }
+
+  Result<std::int64_t> InsertRow(const domain::Invoice& inv) {
     auto row = sql::QueryOne(
         c_,
         "INSERT INTO invoices (school_id, customer_id, kind, status, invoice_date, service_date, "
@@ -570,7 +632,8 @@ class SqlInvoices final : public app::InvoiceRepository {
   }
 
   Result<app::InvoicePage> List(std::int64_t school_id, const app::InvoiceQuery& q) override {
-    std::string where = " FROM invoices i WHERE i.school_id = $1";
+    app::InvoicePage page;
+    std::string where;  // the conditions after the school's
     std::vector<Value> params{school_id};
     if (q.status) {
       params.emplace_back(domain::ToString(*q.status));
@@ -585,18 +648,30 @@ class SqlInvoices final : public app::InvoiceRepository {
       if (*q.payment == app::PaymentFilter::kOverdue) params.emplace_back(FormatIsoDate(q.today));
       where += PaymentFilterSql(*q.payment, "$" + std::to_string(params.size()));
     }
-    if (!q.text.empty()) {
-      params.emplace_back(sql::LikeContains(q.text));
-      const std::string p = "$" + std::to_string(params.size());
-      const std::string like = c_.dialect().case_insensitive_like;
-      where += " AND (i.number " + like + " " + p +
-               " ESCAPE '\\' OR EXISTS (SELECT 1 FROM "
-               "customers c WHERE c.id = i.customer_id AND (c.last_name " +
-               like + " " + p + " ESCAPE '\\' OR c.first_name " + like + " " + p +
-               " ESCAPE '\\' OR c.company_name " + like + " " + p + " ESCAPE '\\')))";
+    const bool filtered = q.status || q.customer_id || q.payment;
+    where += SearchFilterSql("i.id", kSearchInvoice, "$1", q.text, params);
+    // A search: its matches counted in the index; few of them are looked up by id (see
+    // kSearchByIdLimit), and so is the count of a search with other filters.
+    const bool search = !q.text.empty();
+    std::int64_t matches = 0;
+    if (search) {
+      auto m = CountSearchMatches(c_, school_id, kSearchInvoice, q.text);
+      if (!m) return Propagate(m);
+      if (*m == 0) return page;
+      matches = *m;
     }
-    auto count = sql::QueryOne(c_, "SELECT COUNT(*)" + where, params);
-    if (!count) return Propagate(count);
+    if (search && !filtered) {
+      page.total = matches;
+    } else {
+      auto count = sql::QueryOne(
+          c_,
+          "SELECT COUNT(*) FROM invoices i WHERE " + SchoolCondition("i.school_id", search) + where,
+          params);
+      if (!count) return Propagate(count);
+      page.total = (*count)->Int(0);
+    }
+    const bool by_id = search && matches <= kSearchByIdLimit;
+    where = " FROM invoices i WHERE " + SchoolCondition("i.school_id", by_id) + where;
     params.emplace_back(std::int64_t{q.limit});
     params.emplace_back(std::int64_t{q.offset});
     auto rows = c_.Query(kSummarySelect + where + " ORDER BY i.id DESC LIMIT $" +
@@ -604,8 +679,6 @@ class SqlInvoices final : public app::InvoiceRepository {
                              std::to_string(params.size()),
                          params);
     if (!rows) return Propagate(rows);
-    app::InvoicePage page;
-    page.total = (*count)->Int(0);
     for (const auto& r : *rows) page.items.push_back(SummaryFromRow(r));
     return page;
   }
@@ -642,7 +715,10 @@ class SqlInvoices final : public app::InvoiceRepository {
       return Fail(ErrorCode::kConflict, "invoice_not_draft",
                   "Die Rechnung ist festgeschrieben und kann nicht mehr geändert werden.");
     }
-    return WriteLines(inv.id, inv.lines);
+    if (auto st = WriteLines(inv.id, inv.lines); !st) return st;
+    domain::Invoice draft = inv;
+    draft.status = domain::InvoiceStatus::kDraft;
+    return Index(draft);
   }
 
   Status DeleteDraft(std::int64_t school_id, std::int64_t id) override {
@@ -658,7 +734,7 @@ class SqlInvoices final : public app::InvoiceRepository {
       return Fail(ErrorCode::kConflict, "invoice_not_draft",
                   "Nur Entwürfe können gelöscht werden.");
     }
-    return {};
+    return {};  // its search tokens: trigger of migration search_tokens
   }
 
   Result<std::int64_t> NextSequence(std::int64_t school_id, int year) override {
@@ -695,12 +771,16 @@ class SqlInvoices final : public app::InvoiceRepository {
       return Fail(ErrorCode::kConflict, "invoice_not_draft",
                   "Die Rechnung ist bereits festgeschrieben.");
     }
-    return WriteDocument(inv.id, pdf);
+    if (auto st = WriteDocument(inv.id, pdf); !st) return st;
+    domain::Invoice finalized = inv;
+    finalized.status = domain::InvoiceStatus::kFinalized;
+    return Index(finalized);
   }
 
   Result<std::int64_t> InsertFinalized(const domain::Invoice& inv,
                                        const std::string& pdf) override {
-    auto id = CreateDraft(inv);
+    // Indexed once, by SaveFinalized.
+    auto id = InsertRow(inv);
     if (!id) return id;
     domain::Invoice copy = inv;
     copy.id = *id;
@@ -843,6 +923,13 @@ class SqlInvoices final : public app::InvoiceRepository {
   sql::Connection& c_;
 };
 
+Status ReindexInvoice(sql::Connection& c, std::int64_t school_id, std::int64_t id) {
+  SqlInvoices invoices(c);
+  auto invoice = invoices.Get(school_id, id);
+  if (!invoice) return Propagate(invoice);
+  return invoices.Index(*invoice);
+}
+
 // ---------------------------------------------------------------- receipts
 constexpr const char* kReceiptColumns =
     "id, school_id, type, date, number, counterparty, description, amount_gross_cents, "
@@ -907,7 +994,12 @@ class SqlReceipts final : public app::ReceiptRepository {
                        {id, sql::Blob{file}});
       if (!n) return Propagate(n);
     }
+    if (auto st = Index(x, id); !st) return tl::unexpected(st.error());
     return id;
+  }
+
+  Status Index(const domain::Receipt& x, std::int64_t id) {
+    return WriteSearchTokens(c_, x.school_id, kSearchReceipt, id, domain::ReceiptSearchTokens(x));
   }
 
   Result<domain::Receipt> Get(std::int64_t school_id, std::int64_t id) override {
@@ -924,13 +1016,14 @@ class SqlReceipts final : public app::ReceiptRepository {
     // One statement for the rows (receipt + its transfer), one for the total. Without a text or
     // sevdesk-status filter the total sums receipt_day_counts (migration 0003, kept by
     // triggers): counting a school's 100,000 receipts per request took most of the request's
-    // time. Otherwise it counts the receipts, joining the transfers only when it filters by
+    // time. A search alone takes the number of its matches from the index (ADR 0021).
+    // Otherwise it counts the receipts, joining the transfers only when it filters by
     // them: a join per row would turn an index scan into 100,000 lookups.
     const std::string from_receipts = " FROM receipts r";
     const std::string from_joined =
         " FROM receipts r LEFT JOIN sevdesk_transfers t ON t.school_id = r.school_id AND "
         "t.receipt_id = r.id";
-    std::string where = " WHERE r.school_id = $1";
+    std::string where;  // the conditions after the school's
     std::vector<Value> params{school_id};
     auto add = [&](Value v) {
       params.push_back(std::move(v));
@@ -939,12 +1032,7 @@ class SqlReceipts final : public app::ReceiptRepository {
     if (q.type) where += " AND r.type = " + add(domain::ToString(*q.type));
     if (q.from) where += " AND r.date >= " + add(FormatIsoDate(*q.from));
     if (q.to) where += " AND r.date <= " + add(FormatIsoDate(*q.to));
-    if (!q.text.empty()) {
-      const std::string p = add(sql::LikeContains(q.text));
-      const std::string like = c_.dialect().case_insensitive_like;
-      where += " AND (r.counterparty " + like + " " + p + " ESCAPE '\\' OR r.number " + like + " " +
-               p + " ESCAPE '\\' OR r.description " + like + " " + p + " ESCAPE '\\')";
-    }
+    where += SearchFilterSql("r.id", kSearchReceipt, "$1", q.text, params);
     if (q.sevdesk_status) {
       const std::string& st = *q.sevdesk_status;
       const std::string pending = "t.state IN ('queued', 'retry_wait', 'running')";
@@ -965,15 +1053,29 @@ class SqlReceipts final : public app::ReceiptRepository {
         where += " AND t.state IN ('failed', 'retry_wait')";
       }
     }
-    auto count =
-        q.text.empty() && !q.sevdesk_status
-            ? CountFromDayCounts(school_id, q)
-            : sql::QueryOne(
-                  c_, "SELECT COUNT(*)" + (q.sevdesk_status ? from_joined : from_receipts) + where,
-                  params);
+    const bool search = !q.text.empty();
+    std::int64_t matches = 0;
+    if (search) {
+      auto m = CountSearchMatches(c_, school_id, kSearchReceipt, q.text);
+      if (!m) return Propagate(m);
+      if (*m == 0) return app::ReceiptPage{};
+      matches = *m;
+    }
+    const bool filtered = q.type || q.from || q.to || q.sevdesk_status;
+    Result<std::optional<Row>> count = std::optional<Row>{Row({Value{matches}})};
+    if (!search && !q.sevdesk_status) {
+      count = CountFromDayCounts(school_id, q);
+    } else if (!search || filtered) {
+      // A search's matches looked up by id (see kSearchByIdLimit).
+      count = sql::QueryOne(c_,
+                            "SELECT COUNT(*)" + (q.sevdesk_status ? from_joined : from_receipts) +
+                                " WHERE " + SchoolCondition("r.school_id", search) + where,
+                            params);
+    }
     if (!count) return Propagate(count);
     const bool desc = q.order == app::SortOrder::kDateDesc;
-    std::string page_where = where;
+    const bool by_id = search && matches <= kSearchByIdLimit;
+    std::string page_where = " WHERE " + SchoolCondition("r.school_id", by_id) + where;
     if (q.after) {
       const std::string d = add(FormatIsoDate(q.after->first));
       const std::string i = add(q.after->second);
@@ -1138,6 +1240,69 @@ Result<int> ApplyMigrations(sql::Connection& c, const std::vector<Migration>& mi
     ++applied;
   }
   return applied;
+}
+
+namespace {
+
+// Indexes one row of the backfill queue and takes it off; a row deleted since (no school) is
+// only taken off.
+Status BackfillRow(sql::Connection& c, const std::string& kind, std::int64_t id,
+                   std::optional<std::int64_t> school_id) {
+  if (school_id && kind == kSearchCustomer) {
+    SqlCustomers customers(c);
+    auto customer = customers.Get(*school_id, id);
+    if (!customer) return Propagate(customer);
+    if (auto st = customers.WriteTokens(*customer); !st) return st;
+  } else if (school_id && kind == kSearchInvoice) {
+    if (auto st = ReindexInvoice(c, *school_id, id); !st) return st;
+  } else if (school_id && kind == kSearchReceipt) {
+    SqlReceipts receipts(c);
+    auto receipt = receipts.Get(*school_id, id);
+    if (!receipt) return Propagate(receipt);
+    if (auto st = receipts.Index(*receipt, id); !st) return st;
+  }
+  auto n = c.Exec("DELETE FROM search_backfill WHERE kind = $1 AND entity_id = $2", {kind, id});
+  if (!n) return Propagate(n);
+  return {};
+}
+
+// One transaction: up to `batch` rows of the queue. Returns how many it took off.
+Result<int> BackfillBatch(sql::Connection& c, int batch) {
+  auto rows = c.Query(
+      "SELECT b.kind, b.entity_id, COALESCE(cu.school_id, i.school_id, r.school_id) "
+      "FROM search_backfill b "
+      "LEFT JOIN customers cu ON b.kind = 'customer' AND cu.id = b.entity_id "
+      "LEFT JOIN invoices i ON b.kind = 'invoice' AND i.id = b.entity_id "
+      "LEFT JOIN receipts r ON b.kind = 'receipt' AND r.id = b.entity_id "
+      "ORDER BY b.kind, b.entity_id LIMIT $1",
+      {std::int64_t{batch}});
+  if (!rows) return Propagate(rows);
+  for (const auto& r : *rows) {
+    if (auto st = BackfillRow(c, r.Text(0), r.Int(1), r.OptInt(2)); !st) {
+      return tl::unexpected(st.error());
+    }
+  }
+  return static_cast<int>(rows->size());
+}
+
+}  // namespace
+
+Result<std::int64_t> BackfillSearchTokens(sql::Connection& c) {
+  constexpr int kBatch = 500;
+  std::int64_t done = 0;
+  for (;;) {
+    if (auto st = c.ExecScript("BEGIN"); !st) return tl::unexpected(st.error());
+    auto n = BackfillBatch(c, kBatch);
+    if (!n) {
+      (void)c.ExecScript("ROLLBACK");
+      Error e = n.error();
+      e.message = "Search index backfill failed: " + e.message;
+      return tl::unexpected(e);
+    }
+    if (auto st = c.ExecScript("COMMIT"); !st) return tl::unexpected(st.error());
+    done += *n;
+    if (*n < kBatch) return done;
+  }
 }
 
 }  // namespace hs::store

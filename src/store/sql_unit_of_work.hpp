@@ -40,4 +40,10 @@ struct Migration {
 // Applies the migrations newer than the recorded version, each in its own transaction.
 Result<int> ApplyMigrations(sql::Connection& connection, const std::vector<Migration>& migrations);
 
+// Writes the search tokens of the rows that existed before the search index (migration
+// search_tokens queued them in search_backfill), in transactions of a few hundred rows, and
+// returns how many it indexed. Runs after the migrations; nothing to do once the queue is empty,
+// and an interrupted run continues where it stopped.
+Result<std::int64_t> BackfillSearchTokens(sql::Connection& connection);
+
 }  // namespace hs::store

@@ -148,6 +148,10 @@ Result<int> MigratePostgres(const PostgresSettings& settings) {
     return tl::unexpected(st.error());
   }
   auto applied = ApplyMigrations(c, PostgresMigrations());
+  if (applied) {
+    // Under the same lock: processes starting together do not index the same rows twice.
+    if (auto indexed = BackfillSearchTokens(c); !indexed) applied = tl::unexpected(indexed.error());
+  }
   (void)c.Exec("SELECT pg_advisory_unlock($1)", {kMigrationLockKey});
   return applied;
 }

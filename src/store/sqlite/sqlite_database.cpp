@@ -157,7 +157,10 @@ Result<int> MigrateSqlite(const SqliteSettings& settings) {
   if (auto st = EnsureFolder(settings.path); !st) return tl::unexpected(st.error());
   auto conn = SqliteConnection::Open(settings.path, settings.busy_timeout_ms);
   if (!conn) return tl::unexpected(conn.error());
-  return ApplyMigrations(**conn, SqliteMigrations());
+  auto applied = ApplyMigrations(**conn, SqliteMigrations());
+  if (!applied) return applied;
+  if (auto indexed = BackfillSearchTokens(**conn); !indexed) return tl::unexpected(indexed.error());
+  return applied;
 }
 
 Result<std::unique_ptr<app::Database>> OpenSqlite(const SqliteSettings& settings) {
