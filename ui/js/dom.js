@@ -209,6 +209,15 @@ export function skeletonRows(cols, rows = 8) {
     Array.from({ length: cols }, () => h('td', {}, h('span', { class: 'skel' })))));
 }
 
+// The one row a list shows when a search finds nothing: what was searched, and a way back.
+export function noHitsRow(colspan, query, onClear) {
+  const reset = h('button', { type: 'button', class: 'btn btn-small' }, 'Suche leeren');
+  reset.addEventListener('click', onClear);
+  return h('tr', { class: 'no-hits' }, h('td', { colspan, class: 'empty', role: 'status' },
+    h('strong', {}, `Keine Treffer für „${query}“.`), ' ',
+    'Gesucht wird nach Wortanfängen, Umlaute dürfen als ae, oe, ue geschrieben werden. ', reset));
+}
+
 export function debounce(fn, ms = 300) {
   let t;
   return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };

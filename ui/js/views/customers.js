@@ -1,7 +1,7 @@
 import * as api from '../api.js';
 import {
   h, clear, field, formAlert, showErrors, clearErrors, working, icon, pager, skeletonRows,
-  debounce, toast, pageTitle, confirmDialog,
+  debounce, toast, pageTitle, confirmDialog, noHitsRow,
 } from '../dom.js';
 
 const PAGE = 25;
@@ -45,8 +45,9 @@ export async function renderCustomers(main, ctx) {
       clear(alertSlot);
       clear(tbody);
       if (data.items.length === 0) {
-        tbody.append(h('tr', {}, h('td', { colspan: 5, class: 'empty' },
-          state.q ? `Keine Kunden zu „${state.q}“ gefunden.` : 'Noch keine Kunden. Legen Sie den ersten Kunden an.')));
+        tbody.append(state.q
+          ? noHitsRow(5, state.q, () => { search.value = ''; state.q = ''; state.page = 1; load(); search.focus(); })
+          : h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'Noch keine Kunden. Legen Sie den ersten Kunden an.')));
       }
       for (const c of data.items) {
         tbody.append(h('tr', { dataset: { id: c.id } },
@@ -65,7 +66,7 @@ export async function renderCustomers(main, ctx) {
       tbody.classList.remove('loading');
     }
   }
-  search.addEventListener('input', debounce(() => { state.q = search.value.trim(); state.page = 1; load(); }, 300));
+  search.addEventListener('input', debounce(() => { state.q = search.value.trim(); state.page = 1; load(); }, 200));
   await load();
 }
 

@@ -2,7 +2,7 @@ import * as api from '../api.js';
 import * as fmt from '../format.js';
 import {
   h, append, clear, field, formAlert, showErrors, clearErrors, setFieldError, working, icon, pager,
-  skeletonRows, debounce, toast, pageTitle, confirmDialog, nextId,
+  skeletonRows, debounce, toast, pageTitle, confirmDialog, nextId, noHitsRow,
 } from '../dom.js';
 
 const PAGE = 25;
@@ -49,7 +49,7 @@ export async function renderInvoices(main, ctx) {
     payment: ctx.query.get('zahlung') || '',
     page: Number(ctx.query.get('page')) || 1,
   };
-  const search = h('input', { type: 'search', id: 'invoice-search', value: state.q, placeholder: 'Nummer oder Kunde …', autocomplete: 'off' });
+  const search = h('input', { type: 'search', id: 'invoice-search', value: state.q, placeholder: 'Nummer, Kunde, Text …', autocomplete: 'off' });
   const statusSel = h('select', { id: 'invoice-status' },
     [['', 'Alle'], ['draft', 'Entwürfe'], ['finalized', 'Festgeschrieben'], ['cancelled', 'Storniert']]
       .map(([v, t]) => h('option', { value: v, selected: v === state.status }, t)));
@@ -100,8 +100,10 @@ export async function renderInvoices(main, ctx) {
         })]);
       }
       if (data.items.length === 0) {
-        const filtered = state.q || state.status || state.payment;
-        tbody.append(h('tr', {}, h('td', { colspan: 6, class: 'empty' }, filtered ? 'Keine passenden Rechnungen.' : 'Noch keine Rechnungen.')));
+        const filtered = state.status || state.payment;
+        tbody.append(state.q
+          ? noHitsRow(6, state.q, () => { search.value = ''; state.q = ''; state.page = 1; load(); search.focus(); })
+          : h('tr', {}, h('td', { colspan: 6, class: 'empty' }, filtered ? 'Keine passenden Rechnungen.' : 'Noch keine Rechnungen.')));
       }
       for (const inv of data.items) {
         tbody.append(h('tr', { dataset: { id: inv.id } },
@@ -121,7 +123,7 @@ export async function renderInvoices(main, ctx) {
       tbody.classList.remove('loading');
     }
   }
-  search.addEventListener('input', debounce(() => { state.q = search.value.trim(); state.page = 1; load(); }, 300));
+  search.addEventListener('input', debounce(() => { state.q = search.value.trim(); state.page = 1; load(); }, 200));
   statusSel.addEventListener('change', () => { state.status = statusSel.value; state.page = 1; load(); });
   paymentSel.addEventListener('change', () => { state.payment = paymentSel.value; state.page = 1; load(); });
   await load();

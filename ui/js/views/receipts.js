@@ -2,7 +2,7 @@ import * as api from '../api.js';
 import * as fmt from '../format.js';
 import {
   h, append, clear, field, formAlert, showErrors, clearErrors, working, icon, pager, skeletonRows,
-  debounce, toast, pageTitle, nextId,
+  debounce, toast, pageTitle, nextId, noHitsRow,
 } from '../dom.js';
 import { MATCHING_HASH } from './matching.js';
 import { paymentBadge } from './invoices.js';
@@ -105,7 +105,7 @@ export async function renderReceipts(main, ctx) {
       .map(([k, v]) => h('option', { value: k, selected: state.sevdesk === k }, v.label)));
   from.addEventListener('change', () => dateFilter(from, 'from'));
   to.addEventListener('change', () => dateFilter(to, 'to'));
-  search.addEventListener('input', debounce(() => { state.q = search.value.trim(); filterChanged(); }, 300));
+  search.addEventListener('input', debounce(() => { state.q = search.value.trim(); filterChanged(); }, 200));
   sdFilter.addEventListener('change', () => { state.sevdesk = sdFilter.value; filterChanged(); });
 
   // Selection and actions
@@ -344,7 +344,9 @@ export async function renderReceipts(main, ctx) {
       lastData = data;
       clear(tbody);
       if (data.items.length === 0) {
-        tbody.append(h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'Keine Belege für diesen Filter.')));
+        tbody.append(state.q
+          ? noHitsRow(7, state.q, () => { search.value = ''; state.q = ''; filterChanged(); search.focus(); })
+          : h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'Keine Belege für diesen Filter.')));
       }
       for (const r of data.items) {
         const cbId = `sel-${r.id}`;
