@@ -981,6 +981,18 @@ void RunTotalsBaseline(const Options& o, store::sql::Connection& conn, std::int6
   }
 }
 
+// PostgreSQL plans by table statistics and answers index-only scans from the visibility map;
+// a bulk load in one transaction leaves both empty until autovacuum comes by (not within the
+// run here: with ANALYZE alone the deep cursor took 100 ms and the search word 17 ms p50). A
+// server in use has been vacuumed; so the bench does what autovacuum would after the seed.
+// SQLite has no such statistics unless ANALYZE is run, and the product never runs it.
+void AnalyzeAfterSeed(const ListDatabase& database, store::sql::Connection& conn) {
+  if (!database.postgres()) return;
+  const auto start = Clock::now();
+  Must(conn.ExecScript("VACUUM ANALYZE"), "vacuum analyze");
+  std::printf("VACUUM ANALYZE after the seed in %.0f ms\n", Ms(Clock::now() - start));
+}
+
 void RunListSection(const Options& o) {
   TempDir dir("list", o.keep);
   const ListDatabase database(o, dir);
@@ -990,6 +1002,8 @@ void RunListSection(const Options& o) {
       o.receipts, o.list_customers, database.engine());
   auto office = OpenOffice(database.config(), o.font_dir);
   const std::int64_t school_id = SeedListSchool(o, *office);
+  auto conn = database.RawConnection();
+  AnalyzeAfterSeed(database, *conn);
   const auto kinds = ListKinds(o, *office, school_id);
   {
     ApiServer server(*office);
@@ -1003,7 +1017,6 @@ void RunListSection(const Options& o) {
         "same query via ReceiptService/CustomerService::List without HTTP)\n",
         o.rounds);
   }
-  auto conn = database.RawConnection();
   RunTotalsBaseline(o, *conn, school_id);
   RunSearchBaseline(o, *conn, school_id);
   RunCustomerSearchBaseline(o, *conn, school_id);
