@@ -672,6 +672,15 @@ void CompareSearch(const Options& o, const char* text, const std::function<std::
               static_cast<long long>(scanned), new_p50, new_p99, static_cast<long long>(found));
 }
 
+// A list request's two statements as raw SQL: the count of `where`'s rows, then its first page.
+std::int64_t CountThenPage(store::sql::Connection& conn, const std::string& id_column,
+                           const std::string& where, const std::string& page,
+                           const std::vector<store::sql::Value>& params) {
+  const auto n = Must(conn.Query("SELECT COUNT(*)" + where, params), "scan count").at(0).Int(0);
+  (void)Must(conn.Query("SELECT " + id_column + where + page, params), "scan page");
+  return n;
+}
+
 // The search of a receipts list request (its total and its page) as raw SQL: the LIKE (SQLite)
 // or ILIKE (PostgreSQL) scan the list ran before the search index (ADR 0021) beside the index as
 // the list uses it now (count from the index, page by id or by date, kSearchByIdLimit), in the
@@ -685,9 +694,7 @@ void RunSearchBaseline(const Options& o, store::sql::Connection& conn, std::int6
     const std::string where = " FROM receipts r WHERE r.school_id = $1 AND (r.counterparty " +
                               like + " $2 ESCAPE '\\' OR r.number " + like +
                               " $2 ESCAPE '\\' OR r.description " + like + " $2 ESCAPE '\\')";
-    const auto n = Must(conn.Query("SELECT COUNT(*)" + where, params), "scan count").at(0).Int(0);
-    (void)Must(conn.Query("SELECT r.id" + where + page, params), "scan page");
-    return n;
+    return CountThenPage(conn, "r.id", where, page, params);
   };
   auto indexed = [&](const char* text) {
     const auto n =
@@ -726,9 +733,7 @@ void RunCustomerSearchBaseline(const Options& o, store::sql::Connection& conn,
                               " $2 ESCAPE '\\' OR email " + like +
                               " $2 ESCAPE '\\' OR (first_name || ' ' || last_name) " + like +
                               " $2 ESCAPE '\\' OR CAST(customer_number AS TEXT) = $3)";
-    const auto n = Must(conn.Query("SELECT COUNT(*)" + where, params), "scan count").at(0).Int(0);
-    (void)Must(conn.Query("SELECT id" + where + page, params), "scan page");
-    return n;
+    return CountThenPage(conn, "id", where, page, params);
   };
   auto indexed = [&](const char* text) {
     const auto n =
