@@ -683,7 +683,8 @@ std::int64_t CountThenPage(store::sql::Connection& conn, const std::string& id_c
 
 // The search of a receipts list request (its total and its page) as raw SQL: the LIKE (SQLite)
 // or ILIKE (PostgreSQL) scan the list ran before the search index (ADR 0021) beside the index as
-// the list uses it now (count from the index, page by id or by date, kSearchByIdLimit), in the
+// the list uses it now (count from the index, page ranked in the index up to kSearchRankLimit
+// matches, else by date), in the
 // same run on the same database. Both must count the same receipts.
 void RunSearchBaseline(const Options& o, store::sql::Connection& conn, std::int64_t school_id) {
   using store::sql::Value;
@@ -700,10 +701,16 @@ void RunSearchBaseline(const Options& o, store::sql::Connection& conn, std::int6
     const auto n =
         Must(store::CountSearchMatches(conn, school_id, store::kSearchReceipt, text), "count");
     std::vector<Value> params{school_id};
-    const std::string where =
-        " FROM receipts r WHERE " +
-        store::SchoolCondition("r.school_id", n <= store::kSearchByIdLimit) +
-        store::SearchFilterSql("r.id", store::kSearchReceipt, "$1", text, params);
+    std::string where;
+    if (n <= store::kSearchRankLimit) {  // ranked in the index, as the list does
+      store::RankedPage rank;
+      rank.limit = 51;
+      where = " FROM receipts r WHERE r.school_id = $1 AND r.id IN (" +
+              store::RankedMatchesSql(store::kSearchReceipt, "$1", text, rank, params) + ")";
+    } else {
+      where = " FROM receipts r WHERE r.school_id = $1" +
+              store::SearchFilterSql("r.id", store::kSearchReceipt, "$1", text, params);
+    }
     (void)Must(conn.Query("SELECT r.id" + where + page, params), "index page");
     return n;
   };
@@ -741,7 +748,7 @@ void RunCustomerSearchBaseline(const Options& o, store::sql::Connection& conn,
     std::vector<Value> params{school_id};
     const std::string where =
         " FROM customers WHERE " + store::SchoolCondition("school_id", true) +
-        store::SearchFilterSql("id", store::kSearchCustomer, "$1", text, params);
+        store::SearchFilterSql("id", store::kSearchCustomer, "$1", text, params, &conn.dialect());
     (void)Must(conn.Query("SELECT id" + where + page, params), "index page");
     return n;
   };

@@ -1,6 +1,7 @@
 #include "store/sql_unit_of_work.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "domain/search_text.hpp"
 #include "store/sql_payment_repository.hpp"
@@ -311,7 +312,7 @@ class SqlCustomers final : public app::CustomerRepository {
     const bool search = !q.text.empty();
     std::string where = " FROM customers WHERE " + SchoolCondition("school_id", search);
     std::vector<Value> params{school_id};
-    where += SearchFilterSql("id", kSearchCustomer, "$1", q.text, params);
+    where += SearchFilterSql("id", kSearchCustomer, "$1", q.text, params, &c_.dialect());
     if (search) {
       auto matches = CountSearchMatches(c_, school_id, kSearchCustomer, q.text);
       if (!matches) return Propagate(matches);
@@ -331,10 +332,8 @@ class SqlCustomers final : public app::CustomerRepository {
                              " OFFSET $" + n,
                          params);
     if (!rows) return Propagate(rows);
-    for (const auto& r : *rows) {
-      page.items.push_back(CustomerFromRow(r));
-      if (auto st = ReadDogs(page.items.back()); !st) return tl::unexpected(st.error());
-    }
+    for (const auto& r : *rows) page.items.push_back(CustomerFromRow(r));
+    if (auto st = ReadDogs(page.items); !st) return tl::unexpected(st.error());
     return page;
   }
 
@@ -418,6 +417,31 @@ class SqlCustomers final : public app::CustomerRepository {
           "INSERT INTO customer_dogs (customer_id, position, name, breed) VALUES ($1,$2,$3,$4)",
           {c.id, static_cast<std::int64_t>(i), c.dogs[i].name, c.dogs[i].breed});
       if (!ins) return Propagate(ins);
+    }
+    return {};
+  }
+  // The dogs of a page of customers, in one statement (a statement per customer was most of a
+  // list request's time on PostgreSQL).
+  Status ReadDogs(std::vector<domain::Customer>& customers) {
+    if (customers.empty()) return {};
+    std::vector<Value> params;
+    std::string in;
+    std::unordered_map<std::int64_t, domain::Customer*> by_id;
+    for (auto& c : customers) {
+      c.dogs.clear();
+      by_id.emplace(c.id, &c);
+      params.emplace_back(c.id);
+      in += (in.empty() ? "$" : ", $") + std::to_string(params.size());
+    }
+    auto rows =
+        c_.Query("SELECT customer_id, name, breed FROM customer_dogs WHERE customer_id IN (" + in +
+                     ") ORDER BY customer_id, position",
+                 params);
+    if (!rows) return Propagate(rows);
+    for (const auto& r : *rows) {
+      if (auto it = by_id.find(r.Int(0)); it != by_id.end()) {
+        it->second->dogs.push_back({r.Text(1), r.Text(2)});
+      }
     }
     return {};
   }
@@ -670,14 +694,28 @@ class SqlInvoices final : public app::InvoiceRepository {
       if (!count) return Propagate(count);
       page.total = (*count)->Int(0);
     }
-    const bool by_id = search && matches <= kSearchByIdLimit;
-    where = " FROM invoices i WHERE " + SchoolCondition("i.school_id", by_id) + where;
-    params.emplace_back(std::int64_t{q.limit});
-    params.emplace_back(std::int64_t{q.offset});
-    auto rows = c_.Query(kSummarySelect + where + " ORDER BY i.id DESC LIMIT $" +
-                             std::to_string(params.size() - 1) + " OFFSET $" +
-                             std::to_string(params.size()),
-                         params);
+    Result<std::vector<Row>> rows = std::vector<Row>{};
+    if (search && !filtered && matches <= kSearchRankLimit) {
+      // The page ranked in the index (invoices are listed by id; their sort key is 0).
+      std::vector<Value> ranked_params{school_id};
+      RankedPage rank;
+      rank.limit = q.limit;
+      rank.offset = q.offset;
+      const std::string ranked =
+          RankedMatchesSql(kSearchInvoice, "$1", q.text, rank, ranked_params);
+      rows = c_.Query(kSummarySelect + " FROM invoices i WHERE i.school_id = $1 AND i.id IN (" +
+                          ranked + ") ORDER BY i.id DESC",
+                      ranked_params);
+    } else {
+      const bool by_id = search && matches <= kSearchByIdLimit;
+      where = " FROM invoices i WHERE " + SchoolCondition("i.school_id", by_id) + where;
+      params.emplace_back(std::int64_t{q.limit});
+      params.emplace_back(std::int64_t{q.offset});
+      rows = c_.Query(kSummarySelect + where + " ORDER BY i.id DESC LIMIT $" +
+                          std::to_string(params.size() - 1) + " OFFSET $" +
+                          std::to_string(params.size()),
+                      params);
+    }
     if (!rows) return Propagate(rows);
     for (const auto& r : *rows) page.items.push_back(SummaryFromRow(r));
     return page;
@@ -999,7 +1037,8 @@ class SqlReceipts final : public app::ReceiptRepository {
   }
 
   Status Index(const domain::Receipt& x, std::int64_t id) {
-    return WriteSearchTokens(c_, x.school_id, kSearchReceipt, id, domain::ReceiptSearchTokens(x));
+    return WriteSearchTokens(c_, x.school_id, kSearchReceipt, id, domain::ReceiptSearchTokens(x),
+                             ReceiptSortKey(x.date));
   }
 
   Result<domain::Receipt> Get(std::int64_t school_id, std::int64_t id) override {
@@ -1013,47 +1052,14 @@ class SqlReceipts final : public app::ReceiptRepository {
   }
 
   Result<app::ReceiptPage> List(std::int64_t school_id, const app::ReceiptQuery& q) override {
-    // One statement for the rows (receipt + its transfer), one for the total. Without a text or
-    // sevdesk-status filter the total sums receipt_day_counts (migration 0003, kept by
-    // triggers): counting a school's 100,000 receipts per request took most of the request's
-    // time. A search alone takes the number of its matches from the index (ADR 0021).
-    // Otherwise it counts the receipts, joining the transfers only when it filters by
-    // them: a join per row would turn an index scan into 100,000 lookups.
-    const std::string from_receipts = " FROM receipts r";
-    const std::string from_joined =
-        " FROM receipts r LEFT JOIN sevdesk_transfers t ON t.school_id = r.school_id AND "
-        "t.receipt_id = r.id";
-    std::string where;  // the conditions after the school's
-    std::vector<Value> params{school_id};
-    auto add = [&](Value v) {
-      params.push_back(std::move(v));
-      return "$" + std::to_string(params.size());
-    };
-    if (q.type) where += " AND r.type = " + add(domain::ToString(*q.type));
-    if (q.from) where += " AND r.date >= " + add(FormatIsoDate(*q.from));
-    if (q.to) where += " AND r.date <= " + add(FormatIsoDate(*q.to));
-    where += SearchFilterSql("r.id", kSearchReceipt, "$1", q.text, params);
-    if (q.sevdesk_status) {
-      const std::string& st = *q.sevdesk_status;
-      const std::string pending = "t.state IN ('queued', 'retry_wait', 'running')";
-      if (st == "not_transferred") {
-        where += " AND t.id IS NULL";
-      } else if (st == "transferred") {
-        where += " AND t.state = 'transferred'";
-      } else if (st == "waiting") {
-        where += q.sevdesk_paused ? " AND " + pending : " AND 1 = 0";
-      } else if (q.sevdesk_paused) {
-        // While paused, pending transfers show as "waiting" instead.
-        where += st == "failed" ? " AND t.state = 'failed'" : " AND 1 = 0";
-      } else if (st == "queued") {
-        where += " AND t.state = 'queued'";
-      } else if (st == "in_progress") {
-        where += " AND t.state = 'running'";
-      } else if (st == "failed") {
-        where += " AND t.state IN ('failed', 'retry_wait')";
-      }
-    }
+    // Without a text or sevdesk-status filter the total sums receipt_day_counts (migration
+    // 0003, kept by triggers): counting a school's 100,000 receipts per request took most of the
+    // request's time. A search alone takes the number of its matches from the index and, up to
+    // kSearchRankLimit of them, its page too (ADR 0021). Otherwise it counts the receipts,
+    // joining the transfers only when it filters by them: a join per row would turn an index
+    // scan into 100,000 lookups.
     const bool search = !q.text.empty();
+    const bool filtered = q.type || q.from || q.to || q.sevdesk_status;
     std::int64_t matches = 0;
     if (search) {
       auto m = CountSearchMatches(c_, school_id, kSearchReceipt, q.text);
@@ -1061,38 +1067,105 @@ class SqlReceipts final : public app::ReceiptRepository {
       if (*m == 0) return app::ReceiptPage{};
       matches = *m;
     }
-    const bool filtered = q.type || q.from || q.to || q.sevdesk_status;
+    if (search && !filtered && matches <= kSearchRankLimit) {
+      return ListRankedSearch(school_id, q, matches);
+    }
+    std::vector<Value> params{school_id};
+    const std::string where = FilterConditions(q, params);
     Result<std::optional<Row>> count = std::optional<Row>{Row({Value{matches}})};
     if (!search && !q.sevdesk_status) {
       count = CountFromDayCounts(school_id, q);
     } else if (!search || filtered) {
       // A search's matches looked up by id (see kSearchByIdLimit).
       count = sql::QueryOne(c_,
-                            "SELECT COUNT(*)" + (q.sevdesk_status ? from_joined : from_receipts) +
-                                " WHERE " + SchoolCondition("r.school_id", search) + where,
+                            std::string("SELECT COUNT(*)") +
+                                (q.sevdesk_status ? kFromJoined : kFromReceipts) + " WHERE " +
+                                SchoolCondition("r.school_id", search) + where,
                             params);
     }
     if (!count) return Propagate(count);
-    const bool desc = q.order == app::SortOrder::kDateDesc;
     const bool by_id = search && matches <= kSearchByIdLimit;
     std::string page_where = " WHERE " + SchoolCondition("r.school_id", by_id) + where;
     if (q.after) {
-      const std::string d = add(FormatIsoDate(q.after->first));
-      const std::string i = add(q.after->second);
-      page_where += desc ? " AND (r.date < " + d + " OR (r.date = " + d + " AND r.id < " + i + "))"
-                         : " AND (r.date > " + d + " OR (r.date = " + d + " AND r.id > " + i + "))";
+      const std::string d = AddParam(FormatIsoDate(q.after->first), params);
+      const std::string i = AddParam(q.after->second, params);
+      const char* cmp = q.order == app::SortOrder::kDateDesc ? " < " : " > ";
+      page_where += " AND (r.date" + std::string(cmp) + d + " OR (r.date = " + d + " AND r.id" +
+                    cmp + i + "))";
     }
-    const std::string order = desc ? " ORDER BY r.date DESC, r.id DESC" : " ORDER BY r.date, r.id";
-    std::string limit = " LIMIT " + add(std::int64_t{q.limit + 1});
-    if (q.offset && !q.after) limit += " OFFSET " + add(std::int64_t{*q.offset});
+    std::string limit = " LIMIT " + AddParam(std::int64_t{q.limit + 1}, params);
+    if (q.offset && !q.after) limit += " OFFSET " + AddParam(std::int64_t{*q.offset}, params);
     auto rows = c_.Query(std::string("SELECT ") + kReceiptColumnsR + ", " + kTransferColumnsT +
-                             from_joined + page_where + order + limit,
+                             kFromJoined + page_where + OrderBy(q) + limit,
                          params);
     if (!rows) return Propagate(rows);
+    return PageOf(*rows, q.limit, (*count)->Int(0));
+  }
+
+ private:
+  static constexpr const char* kFromReceipts = " FROM receipts r";
+  static constexpr const char* kFromJoined =
+      " FROM receipts r LEFT JOIN sevdesk_transfers t ON t.school_id = r.school_id AND "
+      "t.receipt_id = r.id";
+
+  static std::string AddParam(Value v, std::vector<Value>& params) {
+    params.push_back(std::move(v));
+    return "$" + std::to_string(params.size());
+  }
+  static const char* OrderBy(const app::ReceiptQuery& q) {
+    return q.order == app::SortOrder::kDateDesc ? " ORDER BY r.date DESC, r.id DESC"
+                                                : " ORDER BY r.date, r.id";
+  }
+
+  // The conditions of `q`'s filters after the school's (" AND ..."), their parameters appended.
+  static std::string FilterConditions(const app::ReceiptQuery& q, std::vector<Value>& params) {
+    std::string where;
+    if (q.type) where += " AND r.type = " + AddParam(domain::ToString(*q.type), params);
+    if (q.from) where += " AND r.date >= " + AddParam(FormatIsoDate(*q.from), params);
+    if (q.to) where += " AND r.date <= " + AddParam(FormatIsoDate(*q.to), params);
+    where += SearchFilterSql("r.id", kSearchReceipt, "$1", q.text, params);
+    if (q.sevdesk_status) where += SevdeskStatusCondition(*q.sevdesk_status, q.sevdesk_paused);
+    return where;
+  }
+
+  static std::string SevdeskStatusCondition(const std::string& st, bool paused) {
+    const std::string pending = "t.state IN ('queued', 'retry_wait', 'running')";
+    if (st == "not_transferred") return " AND t.id IS NULL";
+    if (st == "transferred") return " AND t.state = 'transferred'";
+    if (st == "waiting") return paused ? " AND " + pending : " AND 1 = 0";
+    // While paused, pending transfers show as "waiting" instead.
+    if (paused) return st == "failed" ? " AND t.state = 'failed'" : " AND 1 = 0";
+    if (st == "queued") return " AND t.state = 'queued'";
+    if (st == "in_progress") return " AND t.state = 'running'";
+    if (st == "failed") return " AND t.state IN ('failed', 'retry_wait')";
+    return "";
+  }
+
+  // A search without other filters and with at most kSearchRankLimit matches: its page is
+  // ranked in the index by (date, id) and only the page's receipts are read.
+  Result<app::ReceiptPage> ListRankedSearch(std::int64_t school_id, const app::ReceiptQuery& q,
+                                            std::int64_t matches) {
+    std::vector<Value> params{school_id};
+    RankedPage rank;
+    rank.descending = q.order == app::SortOrder::kDateDesc;
+    if (q.after) rank.after = {{ReceiptSortKey(q.after->first), q.after->second}};
+    rank.limit = q.limit + 1;
+    if (q.offset && !q.after) rank.offset = *q.offset;
+    const std::string ranked = RankedMatchesSql(kSearchReceipt, "$1", q.text, rank, params);
+    auto rows = c_.Query(std::string("SELECT ") + kReceiptColumnsR + ", " + kTransferColumnsT +
+                             kFromJoined + " WHERE r.school_id = $1 AND r.id IN (" + ranked + ")" +
+                             OrderBy(q),
+                         params);
+    if (!rows) return Propagate(rows);
+    return PageOf(*rows, q.limit, matches);
+  }
+
+  // Up to `limit` rows of `rows` (one more means there is a next page).
+  static app::ReceiptPage PageOf(const std::vector<Row>& rows, int limit, std::int64_t total) {
     app::ReceiptPage page;
-    page.total = (*count)->Int(0);
-    for (const auto& r : *rows) {
-      if (static_cast<int>(page.items.size()) == q.limit) {
+    page.total = total;
+    for (const auto& r : rows) {
+      if (static_cast<int>(page.items.size()) == limit) {
         page.has_more = true;
         break;
       }
@@ -1106,6 +1179,7 @@ class SqlReceipts final : public app::ReceiptRepository {
     return page;
   }
 
+ public:
   // The number of receipts matching the type and date filters of `q`.
   Result<std::optional<Row>> CountFromDayCounts(std::int64_t school_id,
                                                 const app::ReceiptQuery& q) {

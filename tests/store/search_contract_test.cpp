@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "store/postgres/pg_connection.hpp"
+#include "store/sql_search.hpp"
 #include "store/sql_unit_of_work.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 #include "store_fixture.hpp"
@@ -185,6 +186,9 @@ class SearchContract : public testing::StoreTest {
     StoreTest::TearDown();
   }
 
+  void ExpectRankedReceipts(std::vector<std::pair<Date, std::int64_t>> dogs);
+  void ExpectRankedInvoices();
+
   static Ids Sorted(Ids ids) {
     std::sort(ids.begin(), ids.end());
     return ids;
@@ -317,21 +321,23 @@ TEST_P(SearchContract, TokensFollowTheTransactionAndDeletions) {
   EXPECT_EQ((**left).Int(0), 0);
 }
 
-// Above kSearchByIdLimit matches a list walks its order instead of looking the matches up by id:
-// the same rows, the same totals, with and without other filters.
+// Every way a search finds its page (by id up to kSearchByIdLimit matches with other filters,
+// ranked in the index up to kSearchRankLimit without, walking the list's order above) gives the
+// same rows in the same order, with the same totals, page after page.
 TEST_P(SearchContract, ManyMatchesFindTheSameRowsAndTotalsAsFewDo) {
+  constexpr int kTier = static_cast<int>(kSearchRankLimit) + 1;
   Ids tier;
   {
     auto uow = db_->Begin(app::TxKind::kWrite);
-    for (int i = 0; i < 1003; ++i) {
+    for (int i = 0; i < kTier + 2; ++i) {
       domain::Receipt r;
       r.school_id = school_a_;
       r.type = i % 2 ? domain::ReceiptType::kIncome : domain::ReceiptType::kExpense;
       r.date = *ParseIsoDate(i % 3 ? "2026-02-01" : "2026-03-01");
-      r.counterparty = i < 1001 ? "Tierbedarf Nord" : "Katze";
+      r.counterparty = i < kTier ? "Tierbedarf Nord" : "Katze";
       auto id = (*uow)->Receipts().Create(r, "");
       ASSERT_TRUE(id) << id.error().message;
-      if (i < 1001) tier.push_back(*id);
+      if (i < kTier) tier.push_back(*id);
     }
     ASSERT_TRUE((*uow)->Commit());
   }
@@ -339,27 +345,121 @@ TEST_P(SearchContract, ManyMatchesFindTheSameRowsAndTotalsAsFewDo) {
   auto& receipts = (*read)->Receipts();
   app::ReceiptQuery q;
   q.text = "tier";
-  q.limit = 100;
-  Ids seen;
+  q.limit = 1000;
+  std::vector<std::pair<Date, std::int64_t>> seen;
   for (int pages = 0; pages < 20; ++pages) {
     auto page = receipts.List(school_a_, q);
     ASSERT_TRUE(page) << page.error().message;
-    EXPECT_EQ(page->total, 1001);
-    for (const auto& r : page->items) seen.push_back(r.id);
+    EXPECT_EQ(page->total, kTier);
+    for (const auto& r : page->items) seen.emplace_back(r.date, r.id);
     if (!page->has_more) break;
-    q.after = std::make_pair(page->items.back().date, page->items.back().id);
+    q.after = seen.back();
   }
-  EXPECT_EQ(Sorted(seen), tier);
+  EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
+  Ids ids;
+  for (const auto& [date, id] : seen) ids.push_back(id);
+  EXPECT_EQ(Sorted(ids), tier);
   app::ReceiptQuery income;
   income.text = "Tierbedarf";
   income.type = domain::ReceiptType::kIncome;
-  EXPECT_EQ(receipts.List(school_a_, income)->total, 500);
+  EXPECT_EQ(receipts.List(school_a_, income)->total, kTier / 2);
   app::ReceiptQuery march;
   march.text = "nord tier";
   march.from = *ParseIsoDate("2026-03-01");
-  EXPECT_EQ(receipts.List(school_a_, march)->total, 334);
+  EXPECT_EQ(receipts.List(school_a_, march)->total, (kTier + 2) / 3);
   EXPECT_EQ(Receipts(school_a_, "katze").size(), 2u);
   EXPECT_EQ(Receipts(school_b_, "tier"), Ids{});
+}
+
+// A search's pages, ranked in the index (ADR 0021, amendment), follow the list's own order:
+// receipts by date and then id, either way, by cursor or by page number; invoices by id. A row
+// that matches by two tokens ("Müller" is "mueller" and "muller") is on one page once.
+TEST_P(SearchContract, RankedPagesFollowTheListsOrder) {
+  // Dates out of insertion order, several receipts a day; every third one is a cat's.
+  std::vector<std::pair<Date, std::int64_t>> dogs;
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    unsigned seed = 7;
+    for (int i = 0; i < 60; ++i) {
+      seed = seed * 1103515245u + 12345u;
+      domain::Receipt r;
+      r.school_id = i % 10 == 9 ? school_b_ : school_a_;
+      r.type = domain::ReceiptType::kExpense;
+      r.date = AddDays(*ParseIsoDate("2026-01-01"), static_cast<int>((seed >> 16) % 20));
+      r.counterparty = i % 3 ? "Hundebedarf Müller" : "Katzenbedarf";
+      auto id = (*uow)->Receipts().Create(r, "");
+      ASSERT_TRUE(id) << id.error().message;
+      if (i % 3 && r.school_id == school_a_) dogs.emplace_back(r.date, *id);
+    }
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  std::sort(dogs.begin(), dogs.end());
+  ExpectRankedReceipts(dogs);
+  ExpectRankedInvoices();
+}
+
+void SearchContract::ExpectRankedReceipts(std::vector<std::pair<Date, std::int64_t>> dogs) {
+  auto read = db_->Begin(app::TxKind::kRead);
+  auto& receipts = (*read)->Receipts();
+  for (const auto order : {app::SortOrder::kDateDesc, app::SortOrder::kDateAsc}) {
+    std::vector<std::pair<Date, std::int64_t>> expected = dogs;
+    if (order == app::SortOrder::kDateDesc) std::reverse(expected.begin(), expected.end());
+    for (const bool by_cursor : {true, false}) {
+      app::ReceiptQuery q;
+      q.text = "mu";
+      q.order = order;
+      q.limit = 7;
+      std::vector<std::pair<Date, std::int64_t>> seen;
+      for (int pages = 0; pages < 20; ++pages) {
+        auto page = receipts.List(school_a_, q);
+        ASSERT_TRUE(page) << page.error().message;
+        EXPECT_EQ(page->total, static_cast<std::int64_t>(dogs.size()));
+        for (const auto& r : page->items) seen.emplace_back(r.date, r.id);
+        if (!page->has_more) break;
+        if (by_cursor) q.after = seen.back();
+        if (!by_cursor) q.offset = static_cast<int>(seen.size());
+      }
+      EXPECT_EQ(seen, expected) << (by_cursor ? "cursor" : "page=");
+    }
+  }
+}
+
+void SearchContract::ExpectRankedInvoices() {
+  Ids drafts;
+  {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    auto customer = (*uow)->Customers().Create([&] {
+      domain::Customer c;
+      c.school_id = school_a_;
+      c.last_name = "Müller";
+      return c;
+    }());
+    ASSERT_TRUE(customer) << customer.error().message;
+    for (int i = 0; i < 12; ++i) {
+      domain::Invoice draft;
+      draft.school_id = school_a_;
+      draft.customer_id = customer->id;
+      draft.invoice_date = *ParseIsoDate("2026-03-01");
+      draft.lines = {{i % 4 ? "Welpenkurs" : "Einzelstunde", 1000, "Kurs", 5000, 19}};
+      auto id = (*uow)->Invoices().CreateDraft(draft);
+      ASSERT_TRUE(id) << id.error().message;
+      if (i % 4) drafts.push_back(*id);
+    }
+    ASSERT_TRUE((*uow)->Commit());
+  }
+  std::reverse(drafts.begin(), drafts.end());
+  app::InvoiceQuery q;
+  q.text = "welpen mu";
+  q.limit = 5;
+  Ids seen;
+  auto read = db_->Begin(app::TxKind::kRead);
+  for (q.offset = 0; q.offset < 20; q.offset += q.limit) {
+    auto page = (*read)->Invoices().List(school_a_, q);
+    ASSERT_TRUE(page) << page.error().message;
+    EXPECT_EQ(page->total, static_cast<std::int64_t>(drafts.size()));
+    for (const auto& i : page->items) seen.push_back(i.id);
+  }
+  EXPECT_EQ(seen, drafts);
 }
 
 // A database written before the index: its rows are indexed when it is opened, once.
@@ -442,6 +542,58 @@ TEST_P(SearchContract, TheBackfillIndexesRowsOfAnOlderDatabaseOnce) {
   auto reopened = OpenDatabase(old_config);
   ASSERT_TRUE(reopened) << reopened.error().message;
   EXPECT_EQ(count("search_tokens"), tokens);
+}
+
+// Tokens written before their sort key existed (migration search_sort_key) get their receipt's
+// date from the migration: a search's pages are in date order at once.
+TEST_P(SearchContract, TheSortKeyMigrationRanksTokensWrittenBefore) {
+  const int before = IsPostgres() ? 16 : 14;
+  const DatabaseConfig old_config = EmptyDatabase();
+  auto conn = RawConnection(&old_config);
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(ApplyMigrations(*conn, EmbeddedMigrations(GetParam(), before)));
+  auto school = sql::QueryOne(
+      *conn,
+      "INSERT INTO schools (name, tax_mode, invoice_number_format, payment_term_days, "
+      "price_entry, created_at) VALUES ('Alt', 'regular', 'RE-{YYYY}-{NNNN}', 14, 'net', 0) "
+      "RETURNING id");
+  ASSERT_TRUE(school && *school);
+  const std::int64_t school_id = (**school).Int(0);
+  std::vector<std::pair<Date, std::int64_t>> expected;
+  for (const char* date : {"2026-05-02", "2025-12-31", "2026-05-02", "2026-01-15"}) {
+    auto id = sql::QueryOne(
+        *conn,
+        "INSERT INTO receipts (school_id, type, date, counterparty, amount_gross_cents, "
+        "amount_net_cents, amount_tax_cents, created_at) VALUES ($1, 'expense', $2, 'Futterhaus', "
+        "100, 100, 0, 0) RETURNING id",
+        {school_id, std::string(date)});
+    ASSERT_TRUE(id && *id) << (id ? "" : id.error().message);
+    ASSERT_TRUE(conn->Exec(
+        "INSERT INTO search_tokens (school_id, kind, entity_id, token) VALUES ($1, 'receipt', "
+        "$2, 'futterhaus')",
+        {school_id, (**id).Int(0)}));
+    expected.emplace_back(*ParseIsoDate(date), (**id).Int(0));
+  }
+  conn.reset();
+  auto db = OpenDatabase(old_config);
+  ASSERT_TRUE(db) << db.error().message;
+  db_ = std::move(*db);
+  std::sort(expected.rbegin(), expected.rend());
+  auto read = db_->Begin(app::TxKind::kRead);
+  app::ReceiptQuery q;
+  q.text = "futter";
+  q.limit = 3;
+  auto first = (*read)->Receipts().List(school_id, q);
+  ASSERT_TRUE(first) << first.error().message;
+  q.after = std::make_pair(first->items.back().date, first->items.back().id);
+  auto second = (*read)->Receipts().List(school_id, q);
+  ASSERT_TRUE(second) << second.error().message;
+  std::vector<std::pair<Date, std::int64_t>> seen;
+  for (const auto* page : {&*first, &*second}) {
+    EXPECT_EQ(page->total, 4);
+    for (const auto& r : page->items) seen.emplace_back(r.date, r.id);
+  }
+  EXPECT_EQ(seen, expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, SearchContract,

@@ -24,7 +24,8 @@ constexpr Oid kFloat4Oid = 700;
 constexpr Oid kFloat8Oid = 701;
 constexpr Oid kNumericOid = 1700;
 
-const sql::Dialect kPostgresDialect{"postgresql", "ILIKE", " FOR UPDATE SKIP LOCKED", true, true};
+const sql::Dialect kPostgresDialect{"postgresql", "ILIKE", " FOR UPDATE SKIP LOCKED",
+                                    true,         true,    true};
 
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }

@@ -49,6 +49,11 @@ struct Dialect {
   // Each statement is a network round trip (PostgreSQL): the transfer claim runs as one call of
   // the server-side function hs_claim_transfers (migration 0006) instead of its single steps.
   bool statements_are_round_trips = false;
+  // "= ANY(ARRAY(subquery))" probes an index with the subquery's values (PostgreSQL); without it
+  // "IN (subquery)" is a semi-join its planner may serve by hashing the values and scanning the
+  // table instead. SQLite probes with "IN (subquery)" when the table's other conditions cannot
+  // use an index.
+  bool value_arrays = false;
 };
 
 class Connection {
