@@ -705,7 +705,8 @@ void RunSearchBaseline(const Options& o, store::sql::Connection& conn, std::int6
     if (n <= store::kSearchRankLimit) {  // ranked in the index, as the list does
       store::RankedPage rank;
       rank.limit = 51;
-      where = " FROM receipts r WHERE r.school_id = $1 AND r.id IN (" +
+      where = " FROM receipts r WHERE " + store::SchoolCondition("r.school_id", true) +
+              " AND r.id IN (" +
               store::RankedMatchesSql(store::kSearchReceipt, "$1", text, rank, params) + ")";
     } else {
       where = " FROM receipts r WHERE r.school_id = $1" +

@@ -703,8 +703,9 @@ class SqlInvoices final : public app::InvoiceRepository {
       rank.offset = q.offset;
       const std::string ranked =
           RankedMatchesSql(kSearchInvoice, "$1", q.text, rank, ranked_params);
-      rows = c_.Query(kSummarySelect + " FROM invoices i WHERE i.school_id = $1 AND i.id IN (" +
-                          ranked + ") ORDER BY i.id DESC",
+      rows = c_.Query(kSummarySelect + " FROM invoices i WHERE " +
+                          SchoolCondition("i.school_id", true) + " AND i.id IN (" + ranked +
+                          ") ORDER BY i.id DESC",
                       ranked_params);
     } else {
       const bool by_id = search && matches <= kSearchByIdLimit;
@@ -1153,8 +1154,8 @@ class SqlReceipts final : public app::ReceiptRepository {
     if (q.offset && !q.after) rank.offset = *q.offset;
     const std::string ranked = RankedMatchesSql(kSearchReceipt, "$1", q.text, rank, params);
     auto rows = c_.Query(std::string("SELECT ") + kReceiptColumnsR + ", " + kTransferColumnsT +
-                             kFromJoined + " WHERE r.school_id = $1 AND r.id IN (" + ranked + ")" +
-                             OrderBy(q),
+                             kFromJoined + " WHERE " + SchoolCondition("r.school_id", true) +
+                             " AND r.id IN (" + ranked + ")" + OrderBy(q),
                          params);
     if (!rows) return Propagate(rows);
     return PageOf(*rows, q.limit, matches);
