@@ -22,6 +22,7 @@
 //                          [--sync-target-only] [--hundeschule PATH]
 #include <fcntl.h>
 #include <malloc.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -191,8 +192,11 @@ class SandboxProcess {
   // Gives way on the CPU to everything else on the machine (all its threads).
   void LowerPriority() const {
     const std::string tasks = "/proc/" + std::to_string(pid_) + "/task";
+    const sched_param none{};
     for (const auto& t : fs::directory_iterator(tasks)) {
-      ::setpriority(PRIO_PROCESS, static_cast<id_t>(std::stoi(t.path().filename())), 19);
+      const int tid = std::stoi(t.path().filename());
+      ::sched_setscheduler(tid, SCHED_IDLE, &none);
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 19);
     }
   }
 

@@ -4,8 +4,8 @@
 
 namespace hs {
 
-// Lowers the calling thread's scheduling priority (Linux: the thread's nice value, 19). Best
-// effort: false when the system refused, which changes nothing else.
+// Lowers the calling thread's scheduling priority (Linux: policy SCHED_IDLE and nice 19). Best
+// effort: false when the system refused both, which changes nothing else.
 bool LowerThisThreadsPriority();
 
 }  // namespace hs
