@@ -67,10 +67,6 @@ Status TransferWriter::SaveLink(ContactLink& link, const std::string& event_kind
   });
 }
 
-Status TransferWriter::Mark() {
-  return Save(TxKind::kDurableWrite, {});
-}
-
 Status TransferWriter::MarkPosting(const std::string& contact_id) {
   return Save(TxKind::kDurableWrite,
               [&](UnitOfWork& uow) { return uow.Sevdesk().SavePostedContact(t_.id, contact_id); });

@@ -41,7 +41,7 @@ class TransferWriter {
                   const std::string& message = {});
   // The marks "this create may be done" right before a create (durable). Being a commit in the
   // same log, a mark also makes every earlier relaxed commit durable.
-  Status Mark();
+  //
   // The voucher's mark, with the contact the save is sent with (see GetPostedContact).
   Status MarkPosting(const std::string& contact_id);
   Status MarkLink(ContactLink& link);
