@@ -220,23 +220,60 @@ Json ToJson(const domain::Customer& c) {
           {"updated_at", FormatIsoInstant(c.updated_at)}};
 }
 
+namespace {
+
+Json InvoiceLinesJson(const std::vector<domain::InvoiceLine>& lines) {
+  Json out = Json::array();
+  for (const auto& l : lines) {
+    out.push_back({{"text", l.text},
+                   {"quantity", FormatQuantity(l.quantity)},
+                   {"unit", l.unit},
+                   {"unit_price_cents", l.unit_price_cents},
+                   {"vat_rate", l.vat_rate},
+                   {"amount_cents", domain::LineAmount(l)}});
+  }
+  return out;
+}
+
+Json VatGroupsJson(const domain::Totals& totals) {
+  Json out = Json::array();
+  for (const auto& g : totals.groups) {
+    out.push_back({{"rate", g.rate},
+                   {"net_cents", g.net_cents},
+                   {"tax_cents", g.tax_cents},
+                   {"gross_cents", g.gross_cents}});
+  }
+  return out;
+}
+
+// What only an issued (finalized or cancellation) invoice has: the customer as it was issued
+// to, its PDF and e-invoice; null on a draft.
+void AddIssuedFields(const domain::Invoice& inv, Json& out) {
+  if (inv.status == domain::InvoiceStatus::kDraft) {
+    for (const char* key : {"customer", "pdf_sha256", "pdf_url", "e_invoice", "xrechnung_url"}) {
+      out[key] = nullptr;
+    }
+    return;
+  }
+  const auto& s = inv.customer_snapshot;
+  const std::string url = "/api/v1/invoices/" + std::to_string(inv.id);
+  out["customer"] = {{"name", s.name},
+                     {"contact_person", s.contact_person},
+                     {"address", AddressJson(s.address)},
+                     {"email", s.email},
+                     {"customer_number", s.customer_number},
+                     {"buyer_reference", s.buyer_reference},
+                     {"vat_id", s.vat_id}};
+  out["pdf_sha256"] = inv.pdf_sha256;
+  out["pdf_url"] = url + "/pdf";
+  out["e_invoice"] = domain::ToString(s.e_invoice);
+  out["xrechnung_url"] =
+      s.e_invoice == domain::EInvoiceKind::kXRechnung ? Json(url + "/xrechnung") : Json(nullptr);
+}
+
+}  // namespace
+
 Json ToJson(const domain::Invoice& inv) {
-  Json lines = Json::array();
-  for (const auto& l : inv.lines) {
-    lines.push_back({{"text", l.text},
-                     {"quantity", FormatQuantity(l.quantity)},
-                     {"unit", l.unit},
-                     {"unit_price_cents", l.unit_price_cents},
-                     {"vat_rate", l.vat_rate},
-                     {"amount_cents", domain::LineAmount(l)}});
-  }
-  Json groups = Json::array();
-  for (const auto& g : inv.totals.groups) {
-    groups.push_back({{"rate", g.rate},
-                      {"net_cents", g.net_cents},
-                      {"tax_cents", g.tax_cents},
-                      {"gross_cents", g.gross_cents}});
-  }
   Json out = {{"id", inv.id},
               {"kind", domain::ToString(inv.kind)},
               {"status", domain::ToString(inv.status)},
@@ -246,8 +283,8 @@ Json ToJson(const domain::Invoice& inv) {
               {"service_date", DateOrNull(inv.service_date)},
               {"service_period_end", DateOrNull(inv.service_period_end)},
               {"price_entry", domain::ToString(inv.price_entry)},
-              {"lines", lines},
-              {"vat_groups", groups},
+              {"lines", InvoiceLinesJson(inv.lines)},
+              {"vat_groups", VatGroupsJson(inv.totals)},
               {"total_net_cents", inv.totals.net_cents},
               {"total_tax_cents", inv.totals.tax_cents},
               {"total_gross_cents", inv.totals.gross_cents},
@@ -259,28 +296,7 @@ Json ToJson(const domain::Invoice& inv) {
               {"updated_at", FormatIsoInstant(inv.updated_at)},
               {"finalized_at",
                inv.finalized_at ? Json(FormatIsoInstant(*inv.finalized_at)) : Json(nullptr)}};
-  if (inv.status != domain::InvoiceStatus::kDraft) {
-    const auto& s = inv.customer_snapshot;
-    out["customer"] = {{"name", s.name},
-                       {"contact_person", s.contact_person},
-                       {"address", AddressJson(s.address)},
-                       {"email", s.email},
-                       {"customer_number", s.customer_number},
-                       {"buyer_reference", s.buyer_reference},
-                       {"vat_id", s.vat_id}};
-    out["pdf_sha256"] = inv.pdf_sha256;
-    out["pdf_url"] = "/api/v1/invoices/" + std::to_string(inv.id) + "/pdf";
-    out["e_invoice"] = domain::ToString(s.e_invoice);
-    out["xrechnung_url"] = s.e_invoice == domain::EInvoiceKind::kXRechnung
-                               ? Json("/api/v1/invoices/" + std::to_string(inv.id) + "/xrechnung")
-                               : Json(nullptr);
-  } else {
-    out["customer"] = nullptr;
-    out["pdf_sha256"] = nullptr;
-    out["pdf_url"] = nullptr;
-    out["e_invoice"] = nullptr;
-    out["xrechnung_url"] = nullptr;
-  }
+  AddIssuedFields(inv, out);
   return out;
 }
 
@@ -554,34 +570,31 @@ domain::InvoiceLine ReadInvoiceLine(const Json& l, const std::string& p,
 
 }  // namespace
 
-Status ApplyInvoice(const Json& body, domain::Invoice& inv, bool creating) {
-  std::vector<FieldError> errors;
-  ObjectReader r(body, "", errors,
-                 {"id",
-                  "kind",
-                  "status",
-                  "number",
-                  "vat_groups",
-                  "total_net_cents",
-                  "total_tax_cents",
-                  "total_gross_cents",
-                  "customer",
-                  "cancels_invoice_id",
-                  "cancels_invoice_number",
-                  "cancelled_by_invoice_id",
-                  "created_at",
-                  "updated_at",
-                  "finalized_at",
-                  "pdf_sha256",
-                  "pdf_url",
-                  "e_invoice",
-                  "xrechnung_url",
-                  "payment"});
-  if (auto v = r.Int("customer_id")) {
-    inv.customer_id = *v;
-  } else if (creating && !r.Has("customer_id")) {
-    r.Error("customer_id", "Bitte einen Kunden wählen.");
-  }
+namespace {
+
+// The fields of an invoice's JSON that a client may send back but not change.
+const std::set<std::string> kInvoiceReadOnlyFields = {"id",
+                                                      "kind",
+                                                      "status",
+                                                      "number",
+                                                      "vat_groups",
+                                                      "total_net_cents",
+                                                      "total_tax_cents",
+                                                      "total_gross_cents",
+                                                      "customer",
+                                                      "cancels_invoice_id",
+                                                      "cancels_invoice_number",
+                                                      "cancelled_by_invoice_id",
+                                                      "created_at",
+                                                      "updated_at",
+                                                      "finalized_at",
+                                                      "pdf_sha256",
+                                                      "pdf_url",
+                                                      "e_invoice",
+                                                      "xrechnung_url",
+                                                      "payment"};
+
+void ReadInvoiceDates(ObjectReader& r, domain::Invoice& inv, bool creating) {
   auto [has_date, date] = r.OptionalDate("invoice_date");
   if (has_date) {
     if (date) {
@@ -594,6 +607,39 @@ Status ApplyInvoice(const Json& body, domain::Invoice& inv, bool creating) {
   }
   if (auto [has, d] = r.OptionalDate("service_date"); has) inv.service_date = d;
   if (auto [has, d] = r.OptionalDate("service_period_end"); has) inv.service_period_end = d;
+}
+
+// "lines", when sent, replaces all lines; errors are recorded.
+void ReadInvoiceLines(ObjectReader& r, std::vector<FieldError>& errors, domain::Invoice& inv) {
+  const Json* lines = r.Array("lines");
+  if (!lines) return;
+  inv.lines.clear();
+  if (lines->size() > domain::kMaxLines) {
+    r.Error("lines", "Höchstens " + std::to_string(domain::kMaxLines) + " Positionen.");
+    return;
+  }
+  for (std::size_t i = 0; i < lines->size(); ++i) {
+    const Json& l = (*lines)[i];
+    const std::string p = "lines[" + std::to_string(i) + "].";
+    if (!l.is_object()) {
+      errors.push_back({p.substr(0, p.size() - 1), "Objekt erwartet."});
+      continue;
+    }
+    inv.lines.push_back(ReadInvoiceLine(l, p, errors));
+  }
+}
+
+}  // namespace
+
+Status ApplyInvoice(const Json& body, domain::Invoice& inv, bool creating) {
+  std::vector<FieldError> errors;
+  ObjectReader r(body, "", errors, kInvoiceReadOnlyFields);
+  if (auto v = r.Int("customer_id")) {
+    inv.customer_id = *v;
+  } else if (creating && !r.Has("customer_id")) {
+    r.Error("customer_id", "Bitte einen Kunden wählen.");
+  }
+  ReadInvoiceDates(r, inv, creating);
   if (auto v = r.String("price_entry")) {
     if (auto p = domain::ParsePriceEntry(*v)) {
       inv.price_entry = *p;
@@ -602,22 +648,7 @@ Status ApplyInvoice(const Json& body, domain::Invoice& inv, bool creating) {
     }
   }
   if (auto v = r.String("notes")) inv.notes = *v;
-  if (const Json* lines = r.Array("lines")) {
-    inv.lines.clear();
-    if (lines->size() > domain::kMaxLines) {
-      r.Error("lines", "Höchstens " + std::to_string(domain::kMaxLines) + " Positionen.");
-    } else {
-      for (std::size_t i = 0; i < lines->size(); ++i) {
-        const Json& l = (*lines)[i];
-        const std::string p = "lines[" + std::to_string(i) + "].";
-        if (!l.is_object()) {
-          errors.push_back({p.substr(0, p.size() - 1), "Objekt erwartet."});
-          continue;
-        }
-        inv.lines.push_back(ReadInvoiceLine(l, p, errors));
-      }
-    }
-  }
+  ReadInvoiceLines(r, errors, inv);
   r.Finish();
   if (!errors.empty()) return BadRequest(std::move(errors));
   return {};
