@@ -304,6 +304,60 @@ bool ReportLatency(const std::vector<double>& latency, const Options& o) {
   return max <= bound;
 }
 
+// The transferred vouchers in the sandbox and their receipts in the database; exits when the
+// seed came out short.
+struct Seeded {
+  std::int64_t school_id = 0;
+  std::vector<std::string> ids;
+  std::vector<std::int64_t> receipts;
+};
+Seeded SeedOrExit(hs::http::Client& admin, hs::app::Database& db,
+                  const hs::app::SecretSealer& sealer, OffsetClock& sandbox_clock, int vouchers) {
+  const auto seed_start = Clock::now();
+  Seeded out;
+  out.ids = hs::bench::SeedVouchers(admin, kToken, vouchers);
+  out.school_id = SeedDatabase(db, sealer, out.ids, out.receipts);
+  sandbox_clock.Set(std::chrono::milliseconds(0));
+  if (out.ids.size() != static_cast<std::size_t>(vouchers) ||
+      out.receipts.size() != out.ids.size()) {
+    std::fprintf(stderr, "seeded %zu vouchers and %zu receipts, expected %d\n", out.ids.size(),
+                 out.receipts.size(), vouchers);
+    std::exit(1);
+  }
+  std::printf("payment sync: %d transferred vouchers seeded in %.0f ms (sandbox + database)\n\n",
+              vouchers, MsSince(seed_start));
+  return out;
+}
+
+// Requests, vouchers, states written and wall time of each kind of sync, the payments made in
+// the sandbox in between (the first `o.paid` of `order`), then the baselines of the same run.
+void MeasureSyncs(hs::app::PaymentSyncService& sync, hs::app::SevdeskGateway& gateway,
+                  hs::http::Client& admin, const Seeded& seeded,
+                  const std::vector<std::size_t>& order, const Options& o) {
+  std::printf("  %-44s %8s %9s %8s %10s\n", "", "requests", "vouchers", "written", "ms");
+  const Timed first = SyncOnce(sync, seeded.school_id);
+  Row("full sync, first (all states written)", first.run.requests, first.run.vouchers,
+      first.run.written, first.ms);
+  double full_ms = 0, inc_ms = 0;
+  const Timed full = FullSyncs(sync, seeded.school_id, o.runs, full_ms);
+  Row("full sync, nothing changed (median)", full.run.requests, full.run.vouchers, full.run.written,
+      full_ms);
+  PayInSandbox(admin, seeded.ids, order, o.paid);
+  const Timed brings = SyncOnce(sync, seeded.school_id);
+  Row("incremental sync bringing the payments", brings.run.requests, brings.run.vouchers,
+      brings.run.written, brings.ms);
+  const Timed inc = IncrementalSyncs(sync, seeded.school_id, o.runs, inc_ms);
+  Row("incremental sync, nothing new (median)", inc.run.requests, inc.run.vouchers, inc.run.written,
+      inc_ms);
+
+  const int sample = std::min<int>(o.naive, static_cast<int>(seeded.ids.size()));
+  const double naive_ms = OneGetPerVoucherMs(gateway, seeded.ids, sample);
+  std::printf("\nbaselines (same run):\n");
+  Row("every sync a full read (median above)", full.run.requests, full.run.vouchers, 0, full_ms);
+  std::printf("  %-44s %8zu %9s %8s %10.1f  (%d measured, extrapolated)\n",
+              "one GET /Voucher/{id} per voucher", seeded.ids.size(), "-", "-", naive_ms, sample);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -322,55 +376,20 @@ int main(int argc, char** argv) {
   cs.base_url = sandbox->BaseUrl() + "/api/v1";
   auto gateway = hs::sevdesk::MakeSevdeskClient(cs);
   hs::SystemClock clock;
-
-  auto seed_start = Clock::now();
-  const auto ids = hs::bench::SeedVouchers(admin, kToken, o.vouchers);
-  std::vector<std::int64_t> receipts;
-  const std::int64_t school_id = SeedDatabase(*db, *sealer, ids, receipts);
-  sandbox_clock->Set(std::chrono::milliseconds(0));
-  if (ids.size() != static_cast<std::size_t>(o.vouchers) || receipts.size() != ids.size()) {
-    std::fprintf(stderr, "seeded %zu vouchers and %zu receipts, expected %d\n", ids.size(),
-                 receipts.size(), o.vouchers);
-    return 1;
-  }
-  std::printf("payment sync: %d transferred vouchers seeded in %.0f ms (sandbox + database)\n\n",
-              o.vouchers, MsSince(seed_start));
+  const Seeded seeded = SeedOrExit(admin, *db, *sealer, *sandbox_clock, o.vouchers);
 
   hs::app::PaymentSyncSettings settings;  // the product's pacing: 2 requests/s, no burst
   settings.owner = "bench";
   settings.fixed_interval = std::chrono::milliseconds(o.interval_ms);
   hs::app::PaymentSyncService sync(*db, clock, *sealer, *gateway, settings);
-
-  std::printf("  %-44s %8s %9s %8s %10s\n", "", "requests", "vouchers", "written", "ms");
-  const Timed first = SyncOnce(sync, school_id);
-  Row("full sync, first (all states written)", first.run.requests, first.run.vouchers,
-      first.run.written, first.ms);
-  double full_ms = 0, inc_ms = 0;
-  const Timed full = FullSyncs(sync, school_id, o.runs, full_ms);
-  Row("full sync, nothing changed (median)", full.run.requests, full.run.vouchers, full.run.written,
-      full_ms);
-
   std::mt19937 rng(16);
-  std::vector<std::size_t> order(ids.size());
+  std::vector<std::size_t> order(seeded.ids.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::shuffle(order.begin(), order.end(), rng);
-  PayInSandbox(admin, ids, order, o.paid);
-  const Timed brings = SyncOnce(sync, school_id);
-  Row("incremental sync bringing the payments", brings.run.requests, brings.run.vouchers,
-      brings.run.written, brings.ms);
-  const Timed inc = IncrementalSyncs(sync, school_id, o.runs, inc_ms);
-  Row("incremental sync, nothing new (median)", inc.run.requests, inc.run.vouchers, inc.run.written,
-      inc_ms);
+  MeasureSyncs(sync, *gateway, admin, seeded, order, o);
 
-  const int sample = std::min<int>(o.naive, static_cast<int>(ids.size()));
-  const double naive_ms = OneGetPerVoucherMs(*gateway, ids, sample);
-  std::printf("\nbaselines (same run):\n");
-  Row("every sync a full read (median above)", full.run.requests, full.run.vouchers, 0, full_ms);
-  std::printf("  %-44s %8zu %9s %8s %10.1f  (%d measured, extrapolated)\n",
-              "one GET /Voucher/{id} per voucher", ids.size(), "-", "-", naive_ms, sample);
-
-  const auto latency =
-      VisibilityLatencies(sync, *db, admin, o, school_id, ids, receipts, order, rng);
+  const auto latency = VisibilityLatencies(sync, *db, admin, o, seeded.school_id, seeded.ids,
+                                           seeded.receipts, order, rng);
   const bool met = ReportLatency(latency, o);
   db.reset();
   std::filesystem::remove_all(dir);
