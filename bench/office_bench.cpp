@@ -36,6 +36,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -119,55 +120,75 @@ int ParseInt(const std::string& flag, const char* value) {
   }
 }
 
+// The flags that take a positive integer, and the option each sets.
+constexpr std::pair<const char*, int Options::*> kIntFlags[] = {
+    {"--rounds", &Options::rounds},     {"--requests", &Options::requests},
+    {"--receipts", &Options::receipts}, {"--list-customers", &Options::list_customers},
+    {"--drafts", &Options::drafts},
+};
+// The flags that take a text.
+constexpr std::pair<const char*, std::string Options::*> kTextFlags[] = {
+    {"--section", &Options::section},
+    {"--database-url", &Options::database_url},
+    {"--font-dir", &Options::font_dir},
+    {"--serve-binary", &Options::serve_binary},
+};
+
+void PrintUsage() {
+  std::printf(
+      "usage: hs_office_bench [--quick] [--section all|list|finalize|rss] [--rounds N]\n"
+      "                       [--requests N] [--receipts N] [--drafts N] [--font-dir DIR]\n"
+      "                       [--list-customers N] [--serve-binary PATH] [--keep]\n"
+      "                       [--database-url postgresql://USER@HOST:PORT/DB]\n");
+}
+
+// --quick: smaller sizes, except those given on the command line (`given`).
+void ApplyQuickSizes(Options& o, const std::set<std::string>& given) {
+  auto unless_given = [&](const char* flag, int& value, int quick) {
+    if (!given.count(flag)) value = quick;
+  };
+  unless_given("--rounds", o.rounds, 1);
+  unless_given("--requests", o.requests, 100);
+  unless_given("--receipts", o.receipts, 5000);
+  unless_given("--drafts", o.drafts, 100);
+  unless_given("--list-customers", o.list_customers, 1000);
+  o.rss_requests = 50;
+}
+
+// Reads the flag at argv[i] (and its value, advancing i); false for an unknown flag.
+bool ParseFlag(Options& o, std::set<std::string>& given, int argc, char** argv, int& i) {
+  const std::string a = argv[i];
+  const char* next = i + 1 < argc ? argv[i + 1] : nullptr;
+  if (a == "--quick" || a == "--keep") {
+    (a == "--quick" ? o.quick : o.keep) = true;
+    return true;
+  }
+  for (const auto& [flag, member] : kIntFlags) {
+    if (a != flag) continue;
+    o.*member = ParseInt(a, next);
+    given.insert(a);
+    ++i;
+    return true;
+  }
+  for (const auto& [flag, member] : kTextFlags) {
+    if (a != flag) continue;
+    if (!next) Die(a + " needs a value");
+    o.*member = argv[++i];
+    return true;
+  }
+  return false;
+}
+
 Options ParseOptions(int argc, char** argv) {
   Options o;
-  bool rounds_set = false, requests_set = false, receipts_set = false, drafts_set = false,
-       customers_set = false;
+  std::set<std::string> given;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    const char* next = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--quick") {
-      o.quick = true;
-    } else if (a == "--keep") {
-      o.keep = true;
-    } else if (a == "--section" && next) {
-      o.section = argv[++i];
-    } else if (a == "--rounds") {
-      o.rounds = ParseInt(a, next);
-      rounds_set = true;
-      ++i;
-    } else if (a == "--requests") {
-      o.requests = ParseInt(a, next);
-      requests_set = true;
-      ++i;
-    } else if (a == "--receipts") {
-      o.receipts = ParseInt(a, next);
-      receipts_set = true;
-      ++i;
-    } else if (a == "--list-customers") {
-      o.list_customers = ParseInt(a, next);
-      customers_set = true;
-      ++i;
-    } else if (a == "--database-url" && next) {
-      o.database_url = argv[++i];
-    } else if (a == "--drafts") {
-      o.drafts = ParseInt(a, next);
-      drafts_set = true;
-      ++i;
-    } else if (a == "--font-dir" && next) {
-      o.font_dir = argv[++i];
-    } else if (a == "--serve-binary" && next) {
-      o.serve_binary = argv[++i];
-    } else if (a == "--help" || a == "-h") {
-      std::printf(
-          "usage: hs_office_bench [--quick] [--section all|list|finalize|rss] [--rounds N]\n"
-          "                       [--requests N] [--receipts N] [--drafts N] [--font-dir DIR]\n"
-          "                       [--list-customers N] [--serve-binary PATH] [--keep]\n"
-          "                       [--database-url postgresql://USER@HOST:PORT/DB]\n");
+    if (a == "--help" || a == "-h") {
+      PrintUsage();
       std::exit(0);
-    } else {
-      Die("unknown argument " + a + " (see --help)");
     }
+    if (!ParseFlag(o, given, argc, argv, i)) Die("unknown argument " + a + " (see --help)");
   }
   if (o.section != "all" && o.section != "list" && o.section != "finalize" && o.section != "rss") {
     Die("--section must be all, list, finalize or rss");
@@ -175,14 +196,7 @@ Options ParseOptions(int argc, char** argv) {
   if (!o.database_url.empty() && o.section != "list") {
     Die("--database-url applies to --section list only");
   }
-  if (o.quick) {
-    if (!rounds_set) o.rounds = 1;
-    if (!requests_set) o.requests = 100;
-    if (!receipts_set) o.receipts = 5000;
-    if (!drafts_set) o.drafts = 100;
-    if (!customers_set) o.list_customers = 1000;
-    o.rss_requests = 50;
-  }
+  if (o.quick) ApplyQuickSizes(o, given);
   return o;
 }
 
