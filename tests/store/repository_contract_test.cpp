@@ -9,31 +9,8 @@
 #include "store/sqlite/sqlite_connection.hpp"
 #include "store_fixture.hpp"
 
-namespace hs::embedded {
-const std::pair<std::string_view, std::string_view>* sqlite_migrations_begin();
-const std::pair<std::string_view, std::string_view>* sqlite_migrations_end();
-const std::pair<std::string_view, std::string_view>* postgres_migrations_begin();
-const std::pair<std::string_view, std::string_view>* postgres_migrations_end();
-}  // namespace hs::embedded
-
 namespace hs::store {
 namespace {
-
-// The engine's embedded migrations up to `max_version`, as the database drivers apply them.
-std::vector<Migration> EmbeddedMigrations(Engine engine, int max_version) {
-  const bool pg = engine == Engine::kPostgres;
-  auto* it = pg ? embedded::postgres_migrations_begin() : embedded::sqlite_migrations_begin();
-  auto* end = pg ? embedded::postgres_migrations_end() : embedded::sqlite_migrations_end();
-  std::vector<Migration> out;
-  for (; it != end; ++it) {
-    const std::string name(it->first);
-    const int version = std::stoi(name.substr(0, 4));
-    if (version <= max_version) out.push_back({version, name, std::string(it->second)});
-  }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.version < b.version; });
-  return out;
-}
 
 // One receipt of the totals tests: school (0 = A, 1 = B), type, date.
 struct ReceiptSpec {
@@ -333,7 +310,7 @@ TEST_P(RepositoryContract, ReceiptTotalsAfterMigratingADatabaseWithReceipts) {
   } drop_old{admin_url_, old_db};
 
   // The schema before the counts, with receipts written by that version.
-  auto applied = ApplyMigrations(*conn, EmbeddedMigrations(GetParam(), 2));
+  auto applied = ApplyMigrations(*conn, testing::EmbeddedMigrations(GetParam(), 2));
   ASSERT_TRUE(applied) << applied.error().message;
   ASSERT_EQ(*applied, 2);
   const auto specs = TotalsReceipts();
@@ -582,7 +559,7 @@ TEST_P(RepositoryContract, PlainTokenFingerprintsAreClearedByTheMigration) {
     ASSERT_TRUE(lite) << lite.error().message;
     conn = std::move(*lite);
   }
-  ASSERT_TRUE(ApplyMigrations(*conn, EmbeddedMigrations(GetParam(), before)));
+  ASSERT_TRUE(ApplyMigrations(*conn, testing::EmbeddedMigrations(GetParam(), before)));
   for (const char* name : {"Alt", "Neu"}) {
     ASSERT_TRUE(conn->Exec(
         "INSERT INTO schools (name, tax_mode, invoice_number_format, payment_term_days, "
@@ -596,7 +573,7 @@ TEST_P(RepositoryContract, PlainTokenFingerprintsAreClearedByTheMigration) {
                  "token_fingerprint_tested, updated_at) SELECT id, 'v1:sealed', 1, 1, "
                  "CASE WHEN name = 'Alt' THEN $1 ELSE $2 END, 0 FROM schools",
                  {plain, keyed}));
-  auto applied = ApplyMigrations(*conn, EmbeddedMigrations(GetParam(), 1000));
+  auto applied = ApplyMigrations(*conn, testing::EmbeddedMigrations(GetParam(), 1000));
   ASSERT_TRUE(applied) << applied.error().message;
   auto rows = conn->Query(
       "SELECT s.name, c.token_fingerprint_tested, c.enabled, c.last_test_ok, c.token_sealed "

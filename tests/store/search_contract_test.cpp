@@ -12,30 +12,8 @@
 #include "store/sqlite/sqlite_connection.hpp"
 #include "store_fixture.hpp"
 
-namespace hs::embedded {
-const std::pair<std::string_view, std::string_view>* sqlite_migrations_begin();
-const std::pair<std::string_view, std::string_view>* sqlite_migrations_end();
-const std::pair<std::string_view, std::string_view>* postgres_migrations_begin();
-const std::pair<std::string_view, std::string_view>* postgres_migrations_end();
-}  // namespace hs::embedded
-
 namespace hs::store {
 namespace {
-
-std::vector<Migration> EmbeddedMigrations(Engine engine, int max_version) {
-  const bool pg = engine == Engine::kPostgres;
-  auto* it = pg ? embedded::postgres_migrations_begin() : embedded::sqlite_migrations_begin();
-  auto* end = pg ? embedded::postgres_migrations_end() : embedded::sqlite_migrations_end();
-  std::vector<Migration> out;
-  for (; it != end; ++it) {
-    const std::string name(it->first);
-    const int version = std::stoi(name.substr(0, 4));
-    if (version <= max_version) out.push_back({version, name, std::string(it->second)});
-  }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.version < b.version; });
-  return out;
-}
 
 using Ids = std::vector<std::int64_t>;
 
@@ -468,7 +446,7 @@ TEST_P(SearchContract, TheBackfillIndexesRowsOfAnOlderDatabaseOnce) {
   const DatabaseConfig old_config = EmptyDatabase();
   auto conn = RawConnection(&old_config);
   ASSERT_TRUE(conn);
-  ASSERT_TRUE(ApplyMigrations(*conn, EmbeddedMigrations(GetParam(), before)));
+  ASSERT_TRUE(ApplyMigrations(*conn, testing::EmbeddedMigrations(GetParam(), before)));
   auto id = [&](const std::string& sql, const std::vector<sql::Value>& params) {
     auto row = sql::QueryOne(*conn, sql + " RETURNING id", params);
     EXPECT_TRUE(row && *row) << (row ? "" : row.error().message);
@@ -551,7 +529,7 @@ TEST_P(SearchContract, TheSortKeyMigrationRanksTokensWrittenBefore) {
   const DatabaseConfig old_config = EmptyDatabase();
   auto conn = RawConnection(&old_config);
   ASSERT_TRUE(conn);
-  ASSERT_TRUE(ApplyMigrations(*conn, EmbeddedMigrations(GetParam(), before)));
+  ASSERT_TRUE(ApplyMigrations(*conn, testing::EmbeddedMigrations(GetParam(), before)));
   auto school = sql::QueryOne(
       *conn,
       "INSERT INTO schools (name, tax_mode, invoice_number_format, payment_term_days, "

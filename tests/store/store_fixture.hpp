@@ -5,15 +5,44 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "store/database_url.hpp"
 #include "store/postgres/pg_connection.hpp"
+#include "store/sql_unit_of_work.hpp"
+
+namespace hs::embedded {
+const std::pair<std::string_view, std::string_view>* sqlite_migrations_begin();
+const std::pair<std::string_view, std::string_view>* sqlite_migrations_end();
+const std::pair<std::string_view, std::string_view>* postgres_migrations_begin();
+const std::pair<std::string_view, std::string_view>* postgres_migrations_end();
+}  // namespace hs::embedded
 
 namespace hs::store::testing {
+
+// The engine's embedded migrations up to `max_version`, as the database drivers apply them (to
+// build a database of an older version).
+inline std::vector<Migration> EmbeddedMigrations(Engine engine, int max_version) {
+  const bool pg = engine == Engine::kPostgres;
+  auto* it = pg ? embedded::postgres_migrations_begin() : embedded::sqlite_migrations_begin();
+  auto* end = pg ? embedded::postgres_migrations_end() : embedded::sqlite_migrations_end();
+  std::vector<Migration> out;
+  for (; it != end; ++it) {
+    const std::string name(it->first);
+    const int version = std::stoi(name.substr(0, 4));
+    if (version <= max_version) out.push_back({version, name, std::string(it->second)});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.version < b.version; });
+  return out;
+}
 
 inline std::string PostgresTestUrl() {
   const char* url = std::getenv("HS_TEST_POSTGRES_URL");
