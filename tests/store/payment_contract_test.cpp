@@ -16,19 +16,10 @@ class PaymentContract : public testing::StoreTest {
   void SetUp() override {
     StoreTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    school_a_ = NewSchool("A");
-    school_b_ = NewSchool("B");
+    school_a_ = CreateSchool("A");
+    school_b_ = CreateSchool("B");
     invoice_ = NewInvoice(school_a_, &receipt_);
     other_invoice_ = NewInvoice(school_a_, nullptr);
-  }
-  std::int64_t NewSchool(const std::string& name) {
-    auto uow = db_->Begin(app::TxKind::kWrite);
-    domain::School s;
-    s.name = name;
-    auto id = (*uow)->Schools().Create(s);
-    EXPECT_TRUE(id);
-    EXPECT_TRUE((*uow)->Commit());
-    return *id;
   }
   // A finalized invoice (and its income receipt when `receipt` is given).
   std::int64_t NewInvoice(std::int64_t school, std::int64_t* receipt) {

@@ -28,16 +28,6 @@ class PaymentState : public testing::StoreTest {
     }
   }
 
-  std::int64_t CreateSchool(const std::string& name) {
-    auto uow = db_->Begin(app::TxKind::kWrite);
-    domain::School s;
-    s.name = name;
-    auto id = (*uow)->Schools().Create(s);
-    EXPECT_TRUE(id);
-    EXPECT_TRUE((*uow)->Commit());
-    return *id;
-  }
-
   struct Made {
     std::int64_t invoice_id = 0;
     std::int64_t receipt_id = 0;

@@ -29,16 +29,6 @@ class PaymentSyncContract : public testing::StoreTest {
     return std::move(*uow);
   }
 
-  std::int64_t CreateSchool(const std::string& name) {
-    auto uow = Begin();
-    domain::School s;
-    s.name = name;
-    auto id = uow->Schools().Create(s);
-    EXPECT_TRUE(id);
-    EXPECT_TRUE(uow->Commit());
-    return *id;
-  }
-
   void Connect(std::int64_t school, bool enabled, app::ConnectionState state) {
     auto uow = Begin();
     app::SevdeskConnection c;

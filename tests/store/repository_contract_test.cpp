@@ -81,16 +81,6 @@ class RepositoryContract : public testing::StoreTest {
     school_b_ = CreateSchool("B");
   }
 
-  std::int64_t CreateSchool(const std::string& name) {
-    auto uow = db_->Begin(app::TxKind::kWrite);
-    domain::School s;
-    s.name = name;
-    auto id = (*uow)->Schools().Create(s);
-    EXPECT_TRUE(id);
-    EXPECT_TRUE((*uow)->Commit());
-    return *id;
-  }
-
   domain::Customer NewCustomer(std::int64_t school, const std::string& last) {
     domain::Customer c;
     c.school_id = school;

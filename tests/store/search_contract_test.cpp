@@ -26,16 +26,6 @@ class SearchContract : public testing::StoreTest {
     school_b_ = CreateSchool("B");
   }
 
-  std::int64_t CreateSchool(const std::string& name) {
-    auto uow = db_->Begin(app::TxKind::kWrite);
-    domain::School s;
-    s.name = name;
-    auto id = (*uow)->Schools().Create(s);
-    EXPECT_TRUE(id);
-    EXPECT_TRUE((*uow)->Commit());
-    return *id;
-  }
-
   // The same customer, draft, finalized invoice and receipt in a school.
   struct Rows {
     std::int64_t customer = 0, company = 0, draft = 0, invoice = 0, receipt = 0;

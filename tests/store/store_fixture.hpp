@@ -105,6 +105,17 @@ class StoreTest : public ::testing::TestWithParam<Engine> {
 
   bool IsPostgres() const { return GetParam() == Engine::kPostgres; }
 
+  // A school named `name`, committed; its id.
+  std::int64_t CreateSchool(const std::string& name) {
+    auto uow = db_->Begin(app::TxKind::kWrite);
+    domain::School s;
+    s.name = name;
+    auto id = (*uow)->Schools().Create(s);
+    EXPECT_TRUE(id);
+    EXPECT_TRUE((*uow)->Commit());
+    return *id;
+  }
+
   // Another handle on the same database, as a second process would open it.
   Result<std::unique_ptr<app::Database>> OpenAgain() const { return OpenDatabase(config_); }
 
