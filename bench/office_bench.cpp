@@ -557,22 +557,29 @@ void SeedReceipts(Office& office, std::int64_t school_id, int count, std::uint64
   Must(uow->Commit(), "commit seed");
 }
 
+// The i-th customer of a seed: every tenth a vet's practice, the others people; names and
+// e-mail from the bench's lists (the caller adds the address and the dogs).
+domain::Customer SampleCustomer(int i) {
+  domain::Customer c;
+  if (i % 10 == 9) {
+    c.kind = domain::CustomerKind::kCompany;
+    c.company_name = std::string("Tierarztpraxis ") + kLastNames[i % kLastNames.size()];
+    c.contact_person = std::string(kFirstNames[(i * 7) % kFirstNames.size()]) + " " +
+                       kLastNames[(i * 3) % kLastNames.size()];
+  } else {
+    c.salutation = i % 2 ? "Herr" : "Frau";
+    c.first_name = kFirstNames[i % kFirstNames.size()];
+    c.last_name = kLastNames[(i * 7) % kLastNames.size()];
+  }
+  c.email = "kunde" + std::to_string(i + 1) + "@example.org";
+  return c;
+}
+
 std::vector<std::int64_t> SeedCustomers(Office& office, std::int64_t school_id, int count) {
   std::vector<std::int64_t> ids;
   for (int i = 0; i < count; ++i) {
-    domain::Customer c;
-    if (i % 10 == 9) {
-      c.kind = domain::CustomerKind::kCompany;
-      c.company_name = std::string("Tierarztpraxis ") + kLastNames[i % kLastNames.size()];
-      c.contact_person = std::string(kFirstNames[(i * 7) % kFirstNames.size()]) + " " +
-                         kLastNames[(i * 3) % kLastNames.size()];
-    } else {
-      c.salutation = i % 2 ? "Herr" : "Frau";
-      c.first_name = kFirstNames[i % kFirstNames.size()];
-      c.last_name = kLastNames[(i * 7) % kLastNames.size()];
-    }
+    domain::Customer c = SampleCustomer(i);
     c.address = {"Hauptstraße " + std::to_string(1 + i), "79100", "Freiburg", "DE"};
-    c.email = "kunde" + std::to_string(i + 1) + "@example.org";
     c.dogs.push_back({"Bello", "Labrador"});
     ids.push_back(Must(office.customers->Create(school_id, c), "create customer").id);
   }
@@ -780,20 +787,9 @@ void RunCustomerSearchBaseline(const Options& o, store::sql::Connection& conn,
 void SeedListCustomers(Office& office, std::int64_t school_id, int count) {
   auto uow = Must(office.db->Begin(app::TxKind::kWrite), "begin seed");
   for (int i = 0; i < count; ++i) {
-    domain::Customer c;
+    domain::Customer c = SampleCustomer(i);
     c.school_id = school_id;
-    if (i % 10 == 9) {
-      c.kind = domain::CustomerKind::kCompany;
-      c.company_name = std::string("Tierarztpraxis ") + kLastNames[i % kLastNames.size()];
-      c.contact_person = std::string(kFirstNames[(i * 7) % kFirstNames.size()]) + " " +
-                         kLastNames[(i * 3) % kLastNames.size()];
-    } else {
-      c.salutation = i % 2 ? "Herr" : "Frau";
-      c.first_name = kFirstNames[i % kFirstNames.size()];
-      c.last_name = kLastNames[(i * 7) % kLastNames.size()];
-    }
     c.address = {"Hauptstraße " + std::to_string(1 + i % 200), "79100", "Freiburg", "DE"};
-    c.email = "kunde" + std::to_string(i + 1) + "@example.org";
     c.dogs.push_back({kFirstNames[(i * 5) % kFirstNames.size()], "Labrador"});
     Must(uow->Customers().Create(c), "insert customer");
   }
