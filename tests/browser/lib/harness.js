@@ -17,6 +17,19 @@ export const GOOD_TOKEN = 'sandboxtoken0000000000000000good';
 export const REGENERATED_TOKEN = 'sandboxtoken000000000regenerated';
 export const WRONG_TOKEN = 'abcdefabcdefabcdefabcdefabcd0000';
 
+// Text as a person reads it: no-break and narrow spaces as spaces, runs of spaces as one.
+export const norm = (s) => String(s).replace(/\u00a0|\u202f/g, ' ').replace(/\s+/g, ' ').trim();
+// Today in Europe/Berlin as YYYY-MM-DD (the server dates documents there).
+export const TODAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+
+// The school's address, tax number and bank: what finalizing an invoice needs.
+export async function completeSchoolSettings(api) {
+  await api.call('PATCH', '/settings/school', {
+    address: { street: 'Am Hundeplatz 3', zip: '79098', city: 'Freiburg im Breisgau', country: 'DE' },
+    email: 'hallo@pfotenglueck.test', tax_number: '06/123/45678', iban: 'DE02120300000000202051', bic: 'BYLADEM1001', bank_name: 'Testbank',
+  });
+}
+
 export function binaryPath() {
   const candidates = [process.env.HS_BINARY, path.join(repoRoot, 'build/h-ui/apps/hundeschule/hundeschule'),
     path.join(repoRoot, 'build/test/apps/hundeschule/hundeschule')].filter(Boolean);

@@ -4,11 +4,9 @@
 // Screenshots go to HS_SCREENSHOT_DIR (see ui.test.js).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, ApiClient, sandboxJson, login, GOOD_TOKEN } from '../lib/harness.js';
+import { startStack, ApiClient, sandboxJson, login, GOOD_TOKEN, completeSchoolSettings, norm, TODAY } from '../lib/harness.js';
 
 const MATCHING = '#/einstellungen/erweiterungen/sevdesk/kundenabgleich';
-const TODAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
-const norm = (s) => String(s).replace(/\u00a0|\u202f/g, ' ').replace(/\s+/g, ' ').trim();
 
 // Contacts the school already has in sevdesk.
 const CONTACTS = [
@@ -74,10 +72,7 @@ before(async () => {
   stack = await startStack({ screenshots: shots });
   api = new ApiClient(stack.baseUrl);
   await api.login();
-  await api.call('PATCH', '/settings/school', {
-    address: { street: 'Am Hundeplatz 3', zip: '79098', city: 'Freiburg im Breisgau', country: 'DE' },
-    email: 'hallo@pfotenglueck.test', tax_number: '06/123/45678', iban: 'DE02120300000000202051', bic: 'BYLADEM1001', bank_name: 'Testbank',
-  });
+  await completeSchoolSettings(api);
   const seeded = await sandboxJson(stack, 'POST', `/accounts/${GOOD_TOKEN}/contacts`, { contacts: CONTACTS });
   assert.equal(seeded.seeded, CONTACTS.length);
   for (const [key, c] of Object.entries(CUSTOMERS)) {

@@ -4,9 +4,8 @@
 // and at 375 px. Screenshots go to HS_SCREENSHOT_DIR (see ui.test.js).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, ApiClient, login, GOOD_TOKEN } from '../lib/harness.js';
+import { startStack, ApiClient, login, GOOD_TOKEN, completeSchoolSettings, norm } from '../lib/harness.js';
 
-const norm = (s) => String(s).replace(/\u00a0|\u202f/g, ' ').replace(/\s+/g, ' ').trim();
 const berlinDate = (offsetDays) => new Intl.DateTimeFormat('en-CA', {
   timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit',
 }).format(new Date(Date.now() + offsetDays * 86400000));
@@ -43,10 +42,7 @@ before(async () => {
   stack = await startStack({ screenshots: shots });
   api = new ApiClient(stack.baseUrl);
   await api.login();
-  await api.call('PATCH', '/settings/school', {
-    address: { street: 'Am Hundeplatz 3', zip: '79098', city: 'Freiburg im Breisgau', country: 'DE' },
-    email: 'hallo@pfotenglueck.test', tax_number: '06/123/45678', iban: 'DE02120300000000202051', bic: 'BYLADEM1001', bank_name: 'Testbank',
-  });
+  await completeSchoolSettings(api);
   await api.call('PUT', '/integrations/sevdesk', { api_token: GOOD_TOKEN });
   const t = await api.call('POST', '/integrations/sevdesk/test');
   assert.equal(t.ok, true, `connection test: ${JSON.stringify(t)}`);

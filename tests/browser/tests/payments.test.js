@@ -4,9 +4,8 @@
 // sevdesk holds exactly that booking.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, ApiClient, login, sandboxVouchers, GOOD_TOKEN } from '../lib/harness.js';
+import { startStack, ApiClient, login, sandboxVouchers, GOOD_TOKEN, completeSchoolSettings, norm } from '../lib/harness.js';
 
-const norm = (s) => String(s).replace(/\u00a0|\u202f/g, ' ').replace(/\s+/g, ' ').trim();
 
 let stack;
 let api;
@@ -28,10 +27,7 @@ before(async () => {
   stack = await startStack({ screenshots: process.env.HS_SCREENSHOT_DIR !== 'off' });
   api = new ApiClient(stack.baseUrl);
   await api.login();
-  await api.call('PATCH', '/settings/school', {
-    address: { street: 'Am Hundeplatz 3', zip: '79098', city: 'Freiburg im Breisgau', country: 'DE' },
-    email: 'hallo@pfotenglueck.test', tax_number: '06/123/45678', iban: 'DE02120300000000202051', bic: 'BYLADEM1001', bank_name: 'Testbank',
-  });
+  await completeSchoolSettings(api);
   await api.call('PUT', '/integrations/sevdesk', { api_token: GOOD_TOKEN });
   assert.equal((await api.call('POST', '/integrations/sevdesk/test')).ok, true);
   await api.call('PUT', '/integrations/sevdesk', { enabled: true });

@@ -3,10 +3,8 @@
 // prefix and zeros), and a search without hits says so and offers the way back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, ApiClient, login } from '../lib/harness.js';
+import { startStack, ApiClient, login, completeSchoolSettings, norm, TODAY } from '../lib/harness.js';
 
-const norm = (s) => String(s).replace(/\u00a0|\u202f/g, ' ').replace(/\s+/g, ' ').trim();
-const TODAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 
 let stack;
 let api;
@@ -36,10 +34,7 @@ before(async () => {
   stack = await startStack({ screenshots: shots });
   api = new ApiClient(stack.baseUrl);
   await api.login();
-  await api.call('PATCH', '/settings/school', {
-    address: { street: 'Am Hundeplatz 3', zip: '79098', city: 'Freiburg im Breisgau', country: 'DE' },
-    email: 'hallo@pfotenglueck.test', tax_number: '06/123/45678', iban: 'DE02120300000000202051', bic: 'BYLADEM1001', bank_name: 'Testbank',
-  });
+  await completeSchoolSettings(api);
   const mueller = await api.call('POST', '/customers', {
     kind: 'person', first_name: 'Jürgen', last_name: 'Müller', email: 'jm@example.org',
     address: { street: 'Lindenstraße 4', zip: '79100', city: 'Freiburg', country: 'DE' },

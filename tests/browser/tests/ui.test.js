@@ -3,15 +3,11 @@
 // docs/screenshots/ (HS_SCREENSHOT_DIR overrides, HS_SCREENSHOT_DIR=off disables).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  startStack, ApiClient, sandboxJson, sandboxVouchers, login, GOOD_TOKEN, REGENERATED_TOKEN, WRONG_TOKEN, SCHOOL,
-} from '../lib/harness.js';
+import { startStack, ApiClient, sandboxJson, sandboxVouchers, login, GOOD_TOKEN, REGENERATED_TOKEN, WRONG_TOKEN, SCHOOL, completeSchoolSettings, norm, TODAY } from '../lib/harness.js';
 
 let stack;
 let api;
 let page;
-const TODAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
-const norm = (s) => String(s).replace(/\u00a0|\u202f/g, ' ').replace(/\s+/g, ' ').trim();
 
 async function until(what, fn, timeoutMs = 30000, stepMs = 200) {
   const end = Date.now() + timeoutMs;
@@ -48,10 +44,7 @@ before(async () => {
   stack = await startStack({ screenshots: shots });
   api = new ApiClient(stack.baseUrl);
   await api.login();
-  await api.call('PATCH', '/settings/school', {
-    address: { street: 'Am Hundeplatz 3', zip: '79098', city: 'Freiburg im Breisgau', country: 'DE' },
-    email: 'hallo@pfotenglueck.test', tax_number: '06/123/45678', iban: 'DE02120300000000202051', bic: 'BYLADEM1001', bank_name: 'Testbank',
-  });
+  await completeSchoolSettings(api);
   // 50 income receipts from before the connection existed (5 customers, 10 invoices each).
   const names = [['Anna', 'Becker'], ['Jonas', 'Schmidt'], ['Lea', 'Wagner'], ['Paul', 'Hoffmann'], ['Mia', 'Schulz']];
   for (const [first, last] of names) {
