@@ -696,17 +696,7 @@ class SqlInvoices final : public app::InvoiceRepository {
     }
     Result<std::vector<Row>> rows = std::vector<Row>{};
     if (search && !filtered && matches <= kSearchRankLimit) {
-      // The page ranked in the index (invoices are listed by id; their sort key is 0).
-      std::vector<Value> ranked_params{school_id};
-      RankedPage rank;
-      rank.limit = q.limit;
-      rank.offset = q.offset;
-      const std::string ranked =
-          RankedMatchesSql(kSearchInvoice, "$1", q.text, rank, ranked_params);
-      rows = c_.Query(kSummarySelect + " FROM invoices i WHERE " +
-                          SchoolCondition("i.school_id", true) + " AND i.id IN (" + ranked +
-                          ") ORDER BY i.id DESC",
-                      ranked_params);
+      rows = RankedSearchPage(school_id, q);
     } else {
       const bool by_id = search && matches <= kSearchByIdLimit;
       where = " FROM invoices i WHERE " + SchoolCondition("i.school_id", by_id) + where;
@@ -720,6 +710,20 @@ class SqlInvoices final : public app::InvoiceRepository {
     if (!rows) return Propagate(rows);
     for (const auto& r : *rows) page.items.push_back(SummaryFromRow(r));
     return page;
+  }
+
+  // A search without other filters and with at most kSearchRankLimit matches: its page ranked
+  // in the index (invoices are listed by id; their sort key is 0), only the page's rows read.
+  Result<std::vector<Row>> RankedSearchPage(std::int64_t school_id, const app::InvoiceQuery& q) {
+    std::vector<Value> params{school_id};
+    RankedPage rank;
+    rank.limit = q.limit;
+    rank.offset = q.offset;
+    const std::string ranked = RankedMatchesSql(kSearchInvoice, "$1", q.text, rank, params);
+    return c_.Query(kSummarySelect + " FROM invoices i WHERE " +
+                        SchoolCondition("i.school_id", true) + " AND i.id IN (" + ranked +
+                        ") ORDER BY i.id DESC",
+                    params);
   }
 
   Result<std::vector<app::InvoiceSummary>> GetSummaries(
